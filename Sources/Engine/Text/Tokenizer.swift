@@ -1,0 +1,11 @@
+/// The seam between text and token ids. The built-in task uses `ByteTokenizer`; real models
+/// bring a BPE tokenizer (read from GGUF) behind the same protocol.
+public protocol Tokenizer: Sendable {
+    var vocabSize: Int { get }
+    /// Appended after every SFT target; generation stops when it is produced.
+    var eosId: Int { get }
+    /// Fills the tail of short rows in a batch; never a training target.
+    var padId: Int { get }
+    func encode(_ text: String) -> [Int]
+    func decode(_ ids: [Int]) -> String
+}
