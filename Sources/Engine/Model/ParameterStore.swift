@@ -1,0 +1,48 @@
+/// All trainable tensors of a model in one flat buffer, with a parallel gradient buffer.
+/// One flat buffer makes the optimiser, gradient clipping and checkpointing single loops,
+/// while each tensor keeps its Hugging Face name and shape for safetensors.
+public final class ParameterStore {
+    public struct Entry: Sendable {
+        public let name: String
+        public let shape: [Int]
+        public let offset: Int
+        public var count: Int { shape.reduce(1, *) }
+        /// Weight decay applies to matrices only (not to norm gains), as in common practice.
+        public var decays: Bool { shape.count >= 2 }
+    }
+
+    public private(set) var entries: [Entry] = []
+    private var index: [String: Int] = [:]
+    public let values: FloatBuffer
+    public let grads: FloatBuffer
+
+    /// `layout` is the ordered list of (name, shape); offsets are assigned in that order.
+    public init(layout: [(String, [Int])]) {
+        var off = 0
+        for (name, shape) in layout {
+            precondition(index[name] == nil, "duplicate parameter \(name)")
+            index[name] = entries.count
+            entries.append(Entry(name: name, shape: shape, offset: off))
+            off += shape.reduce(1, *)
+        }
+        values = FloatBuffer(off)
+        grads = FloatBuffer(off)
+    }
+
+    public var count: Int { values.count }
+
+    public func entry(_ name: String) -> Entry? { index[name].map { entries[$0] } }
+
+    /// Pointer to a tensor's values; traps on an unknown name, which is a programming error.
+    public func value(_ name: String) -> UnsafeMutablePointer<Float> {
+        guard let e = entry(name) else { preconditionFailure("no parameter named \(name)") }
+        return values.ptr + e.offset
+    }
+
+    public func grad(_ name: String) -> UnsafeMutablePointer<Float> {
+        guard let e = entry(name) else { preconditionFailure("no parameter named \(name)") }
+        return grads.ptr + e.offset
+    }
+
+    public func zeroGrad() { grads.zero() }
+}

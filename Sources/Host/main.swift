@@ -1,0 +1,2 @@
+// Placeholder entry until the CLI lands; replaced by WorkbenchCommand.
+print("workbench")
