@@ -29,3 +29,17 @@ public enum Parallel {
         BLAS.setThreads(workers)
     }
 }
+
+extension Parallel {
+    /// Like `forEach`, for bodies that call BLAS themselves: OpenBLAS is held to one thread
+    /// while the Engine's workers run, so the two thread pools do not oversubscribe the cores.
+    public static func forEachCallingBLAS(_ count: Int, _ body: (Int) -> Void) {
+        if workers <= 1 || count <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        BLAS.setThreads(1)
+        forEach(count, body)
+        BLAS.setThreads(workers)
+    }
+}

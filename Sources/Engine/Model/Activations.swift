@@ -1,0 +1,42 @@
+/// Everything the training forward pass saves for the backward pass, for one (batch, seq)
+/// shape, plus the gradient scratch the backward pass reuses layer after layer.
+final class Activations {
+    let batch: Int, seq: Int
+    var rows: Int { batch * seq }
+
+    struct Layer {
+        let xn1, rstd1, q, k, v, probs, attn, xMid, xn2, rstd2, gate, up, h: FloatBuffer
+    }
+    /// resid[l] is the input of layer l; resid[layers] is the input of the final norm.
+    let resid: [FloatBuffer]
+    let layers: [Layer]
+    let xf, rstdf: FloatBuffer
+    let tokens: UnsafeMutablePointer<Int32>
+
+    // Backward scratch, shared by all layers.
+    let dx, dxn, dxf, dq, dk, dv, dattn, dgate, dup, dh: FloatBuffer
+
+    init(config c: ModelConfig, batch: Int, seq: Int) {
+        self.batch = batch
+        self.seq = seq
+        let n = batch * seq
+        let qw = c.heads * c.headDim, kw = c.kvDim
+        resid = (0...c.layers).map { _ in FloatBuffer(n * c.dim) }
+        layers = (0..<c.layers).map { _ in
+            Layer(xn1: FloatBuffer(n * c.dim), rstd1: FloatBuffer(n), q: FloatBuffer(n * qw),
+                  k: FloatBuffer(n * kw), v: FloatBuffer(n * kw),
+                  probs: FloatBuffer(batch * c.heads * seq * seq), attn: FloatBuffer(n * qw),
+                  xMid: FloatBuffer(n * c.dim), xn2: FloatBuffer(n * c.dim), rstd2: FloatBuffer(n),
+                  gate: FloatBuffer(n * c.ffnDim), up: FloatBuffer(n * c.ffnDim), h: FloatBuffer(n * c.ffnDim))
+        }
+        xf = FloatBuffer(n * c.dim)
+        rstdf = FloatBuffer(n)
+        tokens = .allocate(capacity: n)
+        dx = FloatBuffer(n * c.dim); dxn = FloatBuffer(n * c.dim); dxf = FloatBuffer(n * c.dim)
+        dq = FloatBuffer(n * qw); dk = FloatBuffer(n * kw); dv = FloatBuffer(n * kw)
+        dattn = FloatBuffer(n * qw)
+        dgate = FloatBuffer(n * c.ffnDim); dup = FloatBuffer(n * c.ffnDim); dh = FloatBuffer(n * c.ffnDim)
+    }
+
+    deinit { tokens.deallocate() }
+}

@@ -1,0 +1,75 @@
+/// Causal multi-head attention over a training batch, with grouped key/value heads: query head
+/// h reads key/value head h / (heads / kvHeads). Q, K and V stay in the projections' row layout
+/// ([batch·seq, heads·headDim]); each head is a strided view handed to BLAS, so nothing is
+/// transposed or copied.
+public enum CausalAttention {
+    /// out[b, t, h] = softmax(q·kᵀ/√d, causal) · v. Saves the probabilities, [batch, heads, seq, seq].
+    public static func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                               batch: Int, seq: Int, heads: Int, kvHeads: Int, headDim: Int) {
+        let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads
+        let scale = 1 / Float(headDim).squareRoot()
+        Parallel.forEachCallingBLAS(batch * heads) { bh in
+            let b = bh / heads, h = bh % heads, g = h / group
+            let p = probs + bh * seq * seq
+            let qb = q + b * seq * qw + h * headDim
+            let kb = k + b * seq * kw + g * headDim
+            let vb = v + b * seq * kw + g * headDim
+            BLAS.gemm(transA: false, transB: true, m: seq, n: seq, k: headDim, alpha: scale,
+                      a: qb, lda: qw, b: kb, ldb: kw, c: p, ldc: seq)
+            for i in 0..<seq {
+                let row = p + i * seq
+                let m = VectorMath.max(row, i + 1)
+                let s = VectorMath.expShiftSum(row, i + 1, shift: m)
+                VectorMath.scale(row, i + 1, by: 1 / s)
+                (row + i + 1).update(repeating: 0, count: seq - i - 1)
+            }
+            BLAS.gemm(transA: false, transB: false, m: seq, n: headDim, k: seq,
+                      a: p, lda: seq, b: vb, ldb: kw, c: out + b * seq * qw + h * headDim, ldc: qw)
+        }
+    }
+
+    /// Writes dq and dk, dv (overwriting). Consumes `probs`: they are replaced by the score
+    /// gradients, since nothing needs them after this layer's backward.
+    public static func backward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
+                                dv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                probs: UnsafeMutablePointer<Float>,
+                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                batch: Int, seq: Int, heads: Int, kvHeads: Int, headDim: Int) {
+        let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads
+        let scale = 1 / Float(headDim).squareRoot()
+        // One task per (batch row, kv head): the query heads sharing a kv head add into the
+        // same dk/dv slice, so they must run on one worker.
+        Parallel.forEachCallingBLAS(batch * kvHeads) { bg in
+            let b = bg / kvHeads, g = bg % kvHeads
+            let kb = k + b * seq * kw + g * headDim, vb = v + b * seq * kw + g * headDim
+            let dkb = dk + b * seq * kw + g * headDim, dvb = dv + b * seq * kw + g * headDim
+            for t in 0..<seq {
+                (dkb + t * kw).update(repeating: 0, count: headDim)
+                (dvb + t * kw).update(repeating: 0, count: headDim)
+            }
+            let dp = FloatBuffer(seq * seq)
+            for h in (g * group)..<((g + 1) * group) {
+                let p = probs + (b * heads + h) * seq * seq
+                let qb = q + b * seq * qw + h * headDim
+                let dob = dout + b * seq * qw + h * headDim
+                // dP = dO · Vᵀ ; dV += Pᵀ · dO
+                BLAS.gemm(transA: false, transB: true, m: seq, n: seq, k: headDim,
+                          a: dob, lda: qw, b: vb, ldb: kw, c: dp.ptr, ldc: seq)
+                BLAS.gemm(transA: true, transB: false, m: seq, n: headDim, k: seq,
+                          a: p, lda: seq, b: dob, ldb: qw, beta: 1, c: dvb, ldc: kw)
+                // dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale, written over P.
+                for i in 0..<seq {
+                    let pr = p + i * seq, dr = dp.ptr + i * seq
+                    let d = VectorMath.dot(pr, dr, i + 1)
+                    for j in 0...i { pr[j] = pr[j] * (dr[j] - d) * scale }
+                }
+                // dQ = dS · K ; dK += dSᵀ · Q
+                BLAS.gemm(transA: false, transB: false, m: seq, n: headDim, k: seq,
+                          a: p, lda: seq, b: kb, ldb: kw, c: dq + b * seq * qw + h * headDim, ldc: qw)
+                BLAS.gemm(transA: true, transB: false, m: seq, n: headDim, k: seq,
+                          a: p, lda: seq, b: qb, ldb: qw, beta: 1, c: dkb, ldc: kw)
+            }
+        }
+    }
+}

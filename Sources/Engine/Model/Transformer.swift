@@ -1,0 +1,257 @@
+/// A decoder-only transformer of the Llama family, trained with an explicit forward and
+/// backward over flat buffers (in the manner of llm.c).
+///
+/// A training step is three calls: `forward` runs the trunk over a batch and keeps the
+/// activations; `head` turns chosen positions into log-probabilities of chosen tokens and,
+/// given ∂L/∂log p, writes the gradient of the final hidden states; `backward` carries that
+/// gradient through the trunk into `params.grads`. Splitting the head out lets SFT (cross-
+/// entropy), PPO and GRPO (ratio losses) share one model with no loss code inside it.
+public final class Transformer {
+    public let config: ModelConfig
+    public let params: ParameterStore
+    let rope: RoPE
+    private var acts: Activations?
+
+    /// Parameters with Hugging Face LlamaForCausalLM names, W stored [out, in].
+    public static func layout(_ c: ModelConfig) -> [(String, [Int])] {
+        var l: [(String, [Int])] = [("model.embed_tokens.weight", [c.vocabSize, c.dim])]
+        for i in 0..<c.layers {
+            let p = "model.layers.\(i)."
+            l += [
+                (p + "input_layernorm.weight", [c.dim]),
+                (p + "self_attn.q_proj.weight", [c.heads * c.headDim, c.dim]),
+                (p + "self_attn.k_proj.weight", [c.kvDim, c.dim]),
+                (p + "self_attn.v_proj.weight", [c.kvDim, c.dim]),
+                (p + "self_attn.o_proj.weight", [c.dim, c.heads * c.headDim]),
+                (p + "post_attention_layernorm.weight", [c.dim]),
+                (p + "mlp.gate_proj.weight", [c.ffnDim, c.dim]),
+                (p + "mlp.up_proj.weight", [c.ffnDim, c.dim]),
+                (p + "mlp.down_proj.weight", [c.dim, c.ffnDim]),
+            ]
+        }
+        l.append(("model.norm.weight", [c.dim]))
+        if !c.tiedEmbeddings { l.append(("lm_head.weight", [c.vocabSize, c.dim])) }
+        return l
+    }
+
+    /// A model with all weights zero, to be filled from a checkpoint.
+    public init(config: ModelConfig) throws {
+        try config.validate()
+        self.config = config
+        params = ParameterStore(layout: Self.layout(config))
+        rope = RoPE(headDim: config.headDim, maxSeqLen: config.maxSeqLen, theta: config.ropeTheta)
+    }
+
+    /// A freshly initialised model: N(0, 0.02) matrices, residual output projections scaled by
+    /// 1/√(2·layers) as in GPT-2 so the residual stream's variance does not grow with depth.
+    public convenience init(config: ModelConfig, seed: UInt64) throws {
+        try self.init(config: config)
+        var rng = RNG(seed: seed, stream: "init")
+        let residScale = 1 / Float(2 * config.layers).squareRoot()
+        for e in params.entries {
+            let p = params.values.ptr + e.offset
+            if e.shape.count == 1 {
+                p.update(repeating: 1, count: e.count)
+            } else {
+                let std: Float = 0.02 * (e.name.hasSuffix("o_proj.weight") || e.name.hasSuffix("down_proj.weight") ? residScale : 1)
+                for i in 0..<e.count { p[i] = rng.normal() * std }
+            }
+        }
+    }
+
+    var headWeightName: String { config.tiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight" }
+
+    private func activations(batch: Int, seq: Int) -> Activations {
+        if let a = acts, a.batch == batch, a.seq == seq { return a }
+        acts = nil  // free the old shape before allocating the new one
+        let a = Activations(config: config, batch: batch, seq: seq)
+        acts = a
+        return a
+    }
+
+    /// Frees the saved activations (they are the bulk of training memory).
+    public func releaseActivations() { acts = nil }
+
+    // MARK: forward
+
+    /// Runs the trunk over `batch` rows of `seq` tokens (row-major), token t of each row at
+    /// position t. Keeps activations for `head` and `backward`.
+    public func forward(tokens: [Int32], batch: Int, seq: Int) {
+        precondition(tokens.count == batch * seq, "forward: \(tokens.count) tokens for batch \(batch) × seq \(seq)")
+        precondition(seq <= config.maxSeqLen, "sequence of \(seq) tokens exceeds max_position_embeddings \(config.maxSeqLen)")
+        let c = config, a = activations(batch: batch, seq: seq), n = batch * seq
+        let qw = c.heads * c.headDim, kw = c.kvDim
+        let emb = params.value("model.embed_tokens.weight")
+        for i in 0..<n {
+            let t = Int(tokens[i])
+            precondition(t >= 0 && t < c.vocabSize, "token id \(t) outside vocabulary of \(c.vocabSize)")
+            a.tokens[i] = tokens[i]
+            (a.resid[0].ptr + i * c.dim).update(from: emb + t * c.dim, count: c.dim)
+        }
+        for l in 0..<c.layers {
+            let L = a.layers[l], p = "model.layers.\(l)."
+            let x = a.resid[l].ptr, out = a.resid[l + 1].ptr
+            RMSNorm.forward(L.xn1.ptr, rstd: L.rstd1.ptr, x, gain: params.value(p + "input_layernorm.weight"),
+                            rows: n, dim: c.dim, eps: c.normEps)
+            Linear.forward(L.q.ptr, L.xn1.ptr, params.value(p + "self_attn.q_proj.weight"), rows: n, inDim: c.dim, outDim: qw)
+            Linear.forward(L.k.ptr, L.xn1.ptr, params.value(p + "self_attn.k_proj.weight"), rows: n, inDim: c.dim, outDim: kw)
+            Linear.forward(L.v.ptr, L.xn1.ptr, params.value(p + "self_attn.v_proj.weight"), rows: n, inDim: c.dim, outDim: kw)
+            rope.apply(L.q.ptr, batch: batch, seq: seq, heads: c.heads)
+            rope.apply(L.k.ptr, batch: batch, seq: seq, heads: c.kvHeads)
+            CausalAttention.forward(out: L.attn.ptr, probs: L.probs.ptr, q: L.q.ptr, k: L.k.ptr, v: L.v.ptr,
+                                    batch: batch, seq: seq, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+            // xMid = x + attn · Woᵀ
+            L.xMid.ptr.update(from: x, count: n * c.dim)
+            BLAS.gemm(transA: false, transB: true, m: n, n: c.dim, k: qw, a: L.attn.ptr, lda: qw,
+                      b: params.value(p + "self_attn.o_proj.weight"), ldb: qw, beta: 1, c: L.xMid.ptr, ldc: c.dim)
+            RMSNorm.forward(L.xn2.ptr, rstd: L.rstd2.ptr, L.xMid.ptr, gain: params.value(p + "post_attention_layernorm.weight"),
+                            rows: n, dim: c.dim, eps: c.normEps)
+            Linear.forward(L.gate.ptr, L.xn2.ptr, params.value(p + "mlp.gate_proj.weight"), rows: n, inDim: c.dim, outDim: c.ffnDim)
+            Linear.forward(L.up.ptr, L.xn2.ptr, params.value(p + "mlp.up_proj.weight"), rows: n, inDim: c.dim, outDim: c.ffnDim)
+            SwiGLU.forward(L.h.ptr, gate: L.gate.ptr, up: L.up.ptr, count: n * c.ffnDim)
+            // out = xMid + h · Wdownᵀ
+            out.update(from: L.xMid.ptr, count: n * c.dim)
+            BLAS.gemm(transA: false, transB: true, m: n, n: c.dim, k: c.ffnDim, a: L.h.ptr, lda: c.ffnDim,
+                      b: params.value(p + "mlp.down_proj.weight"), ldb: c.ffnDim, beta: 1, c: out, ldc: c.dim)
+        }
+        RMSNorm.forward(a.xf.ptr, rstd: a.rstdf.ptr, a.resid[c.layers].ptr, gain: params.value("model.norm.weight"),
+                        rows: n, dim: c.dim, eps: c.normEps)
+        a.dxf.zero()
+    }
+
+    /// Final hidden states (after the last norm) of the last `forward`, [batch·seq, dim].
+    /// Value heads read these; gradients they produce are added with `addHiddenGradient`.
+    public var hiddenStates: UnsafePointer<Float> {
+        guard let a = acts else { preconditionFailure("hiddenStates read before forward") }
+        return UnsafePointer(a.xf.ptr)
+    }
+
+    /// Adds ∂L/∂hidden (same shape as `hiddenStates`) to the gradient `backward` will propagate.
+    public func addHiddenGradient(_ g: UnsafePointer<Float>) {
+        guard let a = acts else { preconditionFailure("addHiddenGradient before forward") }
+        VectorMath.axpy(a.dxf.ptr, g, a.rows * config.dim, 1)
+    }
+
+    // MARK: head
+
+    public struct HeadOutput {
+        /// log p(target) at each requested position.
+        public var logProbs: [Float]
+        /// Entropy of the next-token distribution at each position, when asked for.
+        public var entropies: [Float]
+    }
+
+    /// For each requested position (flat index into batch·seq) computes log p(target) under
+    /// the model. When `gradient` is given it is called as gradient(i, logp_i) and must return
+    /// ∂L/∂log p_i; the head's weight gradient is accumulated and ∂L/∂hidden is stored for
+    /// `backward`. Logits are formed in chunks of rows so a 49k vocabulary never needs a
+    /// [batch·seq, vocab] buffer.
+    @discardableResult
+    public func head(positions: [Int], targets: [Int32], entropy: Bool = false,
+                     gradient: ((Int, Float) -> Float)? = nil) -> HeadOutput {
+        precondition(positions.count == targets.count, "head: positions and targets differ in length")
+        guard let a = acts else { preconditionFailure("head called before forward") }
+        let c = config, V = c.vocabSize, D = c.dim
+        let w = params.value(headWeightName), dw = params.grad(headWeightName)
+        var out = HeadOutput(logProbs: [Float](repeating: 0, count: positions.count),
+                             entropies: entropy ? [Float](repeating: 0, count: positions.count) : [])
+        let chunk = 128
+        let x = FloatBuffer(chunk * D), logits = FloatBuffer(chunk * V), dxChunk = FloatBuffer(chunk * D)
+        var start = 0
+        while start < positions.count {
+            let m = min(chunk, positions.count - start)
+            for r in 0..<m {
+                let pos = positions[start + r]
+                precondition(pos >= 0 && pos < a.rows, "head: position \(pos) outside the batch")
+                (x.ptr + r * D).update(from: a.xf.ptr + pos * D, count: D)
+            }
+            Linear.forward(logits.ptr, x.ptr, w, rows: m, inDim: D, outDim: V)
+            out.logProbs.withUnsafeMutableBufferPointer { lp in
+                out.entropies.withUnsafeMutableBufferPointer { ent in
+                    Parallel.forEach(m, minPerWorker: 8) { r in
+                        let row = logits.ptr + r * V
+                        let tgt = Int(targets[start + r])
+                        precondition(tgt >= 0 && tgt < V, "head: target id \(tgt) outside vocabulary \(V)")
+                        let mx = VectorMath.max(row, V)
+                        let raw = row[tgt]
+                        // Entropy H = lse − Σ p·logit needs the logits after exp overwrites them.
+                        let rawCopy = entropy ? Array(UnsafeBufferPointer(start: row, count: V)) : []
+                        let s = VectorMath.expShiftSum(row, V, shift: mx)  // row now holds exp(l − mx)
+                        let lse = mx + Float(Foundation.log(Double(s)))
+                        lp[start + r] = raw - lse
+                        let invS = 1 / s
+                        if entropy {
+                            var acc: Float = 0
+                            rawCopy.withUnsafeBufferPointer { rc in acc = VectorMath.dot(row, rc.baseAddress!, V) }
+                            ent[start + r] = lse - acc * invS
+                        }
+                        if let gradient {
+                            // ∂L/∂logit_j = g · (1[j = target] − p_j)
+                            let g = gradient(start + r, raw - lse)
+                            VectorMath.scale(row, V, by: -g * invS)
+                            row[tgt] += g
+                        }
+                    }
+                }
+            }
+            if gradient != nil {
+                Linear.backward(dx: dxChunk.ptr, dw: dw, dy: logits.ptr, x: x.ptr, w: w, rows: m, inDim: D, outDim: V)
+                for r in 0..<m {
+                    VectorMath.axpy(a.dxf.ptr + positions[start + r] * D, dxChunk.ptr + r * D, D, 1)
+                }
+            }
+            start += m
+        }
+        return out
+    }
+
+    // MARK: backward
+
+    /// Carries the hidden-state gradient (from `head` and `addHiddenGradient`) through the
+    /// trunk, accumulating into `params.grads`. Consumes the saved attention probabilities.
+    public func backward() {
+        guard let a = acts else { preconditionFailure("backward called before forward") }
+        let c = config, n = a.rows, batch = a.batch, seq = a.seq
+        let qw = c.heads * c.headDim, kw = c.kvDim
+        let dx = a.dx.ptr, dxn = a.dxn.ptr
+        RMSNorm.backward(dx: dx, dgain: params.grad("model.norm.weight"), dy: a.dxf.ptr, x: a.resid[c.layers].ptr,
+                         rstd: a.rstdf.ptr, gain: params.value("model.norm.weight"), rows: n, dim: c.dim, accumulate: false)
+        for l in stride(from: c.layers - 1, through: 0, by: -1) {
+            let L = a.layers[l], p = "model.layers.\(l)."
+            // MLP: out = xMid + down(silu(gate(xn2)) · up(xn2)); dx holds ∂L/∂out.
+            Linear.backward(dx: a.dh.ptr, dw: params.grad(p + "mlp.down_proj.weight"), dy: dx, x: L.h.ptr,
+                            w: params.value(p + "mlp.down_proj.weight"), rows: n, inDim: c.ffnDim, outDim: c.dim)
+            SwiGLU.backward(dgate: a.dgate.ptr, dup: a.dup.ptr, dh: a.dh.ptr, gate: L.gate.ptr, up: L.up.ptr, count: n * c.ffnDim)
+            Linear.backward(dx: dxn, dw: params.grad(p + "mlp.gate_proj.weight"), dy: a.dgate.ptr, x: L.xn2.ptr,
+                            w: params.value(p + "mlp.gate_proj.weight"), rows: n, inDim: c.dim, outDim: c.ffnDim)
+            Linear.backward(dx: dxn, dw: params.grad(p + "mlp.up_proj.weight"), dy: a.dup.ptr, x: L.xn2.ptr,
+                            w: params.value(p + "mlp.up_proj.weight"), rows: n, inDim: c.dim, outDim: c.ffnDim, accumulateDx: true)
+            RMSNorm.backward(dx: dx, dgain: params.grad(p + "post_attention_layernorm.weight"), dy: dxn, x: L.xMid.ptr,
+                             rstd: L.rstd2.ptr, gain: params.value(p + "post_attention_layernorm.weight"),
+                             rows: n, dim: c.dim, accumulate: true)
+            // Attention: xMid = x + o(attn(rope(q(xn1)), rope(k(xn1)), v(xn1))); dx holds ∂L/∂xMid.
+            Linear.backward(dx: a.dattn.ptr, dw: params.grad(p + "self_attn.o_proj.weight"), dy: dx, x: L.attn.ptr,
+                            w: params.value(p + "self_attn.o_proj.weight"), rows: n, inDim: qw, outDim: c.dim)
+            CausalAttention.backward(dq: a.dq.ptr, dk: a.dk.ptr, dv: a.dv.ptr, dout: a.dattn.ptr, probs: L.probs.ptr,
+                                     q: L.q.ptr, k: L.k.ptr, v: L.v.ptr,
+                                     batch: batch, seq: seq, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+            rope.apply(a.dq.ptr, batch: batch, seq: seq, heads: c.heads, inverse: true)
+            rope.apply(a.dk.ptr, batch: batch, seq: seq, heads: c.kvHeads, inverse: true)
+            Linear.backward(dx: dxn, dw: params.grad(p + "self_attn.q_proj.weight"), dy: a.dq.ptr, x: L.xn1.ptr,
+                            w: params.value(p + "self_attn.q_proj.weight"), rows: n, inDim: c.dim, outDim: qw)
+            Linear.backward(dx: dxn, dw: params.grad(p + "self_attn.k_proj.weight"), dy: a.dk.ptr, x: L.xn1.ptr,
+                            w: params.value(p + "self_attn.k_proj.weight"), rows: n, inDim: c.dim, outDim: kw, accumulateDx: true)
+            Linear.backward(dx: dxn, dw: params.grad(p + "self_attn.v_proj.weight"), dy: a.dv.ptr, x: L.xn1.ptr,
+                            w: params.value(p + "self_attn.v_proj.weight"), rows: n, inDim: c.dim, outDim: kw, accumulateDx: true)
+            RMSNorm.backward(dx: dx, dgain: params.grad(p + "input_layernorm.weight"), dy: dxn, x: a.resid[l].ptr,
+                             rstd: L.rstd1.ptr, gain: params.value(p + "input_layernorm.weight"),
+                             rows: n, dim: c.dim, accumulate: true)
+        }
+        let demb = params.grad("model.embed_tokens.weight")
+        for i in 0..<n {
+            VectorMath.axpy(demb + Int(a.tokens[i]) * c.dim, dx + i * c.dim, c.dim, 1)
+        }
+    }
+}
+
+import Foundation
