@@ -1,8 +1,15 @@
 /// Everything the training forward pass saves for the backward pass, for one (batch, seq)
 /// shape, plus the gradient scratch the backward pass reuses layer after layer.
 final class Activations {
-    let batch: Int, seq: Int
+    /// The shape in use; buffers are sized for `capacityRows` and `capacityProbs`, so a
+    /// smaller batch or a shorter sequence reuses them instead of reallocating every step.
+    var batch: Int, seq: Int
     var rows: Int { batch * seq }
+    let capacityRows: Int, capacityProbs: Int
+
+    func fits(batch: Int, seq: Int, heads: Int) -> Bool {
+        batch * seq <= capacityRows && batch * heads * seq * seq <= capacityProbs
+    }
 
     struct Layer {
         let xn1, rstd1, q, k, v, probs, attn, xMid, xn2, rstd2, gate, up, h: FloatBuffer
@@ -20,6 +27,8 @@ final class Activations {
         self.batch = batch
         self.seq = seq
         let n = batch * seq
+        capacityRows = n
+        capacityProbs = batch * c.heads * seq * seq
         let qw = c.heads * c.headDim, kw = c.kvDim
         resid = (0...c.layers).map { _ in FloatBuffer(n * c.dim) }
         layers = (0..<c.layers).map { _ in

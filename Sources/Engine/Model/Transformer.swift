@@ -62,7 +62,11 @@ public final class Transformer {
     var headWeightName: String { config.tiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight" }
 
     private func activations(batch: Int, seq: Int) -> Activations {
-        if let a = acts, a.batch == batch, a.seq == seq { return a }
+        if let a = acts, a.fits(batch: batch, seq: seq, heads: config.heads) {
+            a.batch = batch
+            a.seq = seq
+            return a
+        }
         acts = nil  // free the old shape before allocating the new one
         let a = Activations(config: config, batch: batch, seq: seq)
         acts = a
@@ -116,7 +120,7 @@ public final class Transformer {
         }
         RMSNorm.forward(a.xf.ptr, rstd: a.rstdf.ptr, a.resid[c.layers].ptr, gain: params.value("model.norm.weight"),
                         rows: n, dim: c.dim, eps: c.normEps)
-        a.dxf.zero()
+        a.dxf.ptr.update(repeating: 0, count: n * c.dim)
     }
 
     /// Final hidden states (after the last norm) of the last `forward`, [batch·seq, dim].
