@@ -1,0 +1,62 @@
+/// Greedy-decoding accuracy on held-out questions, scored as the ReFT/CARFT code scores it:
+/// the number after the last "Therefore, the answer is:" within 1e-2 of the gold answer.
+public struct Evaluator {
+    public let tokenizer: any Tokenizer
+    public var maxNewTokens: Int
+    public var batchSize: Int
+
+    public init(tokenizer: any Tokenizer, maxNewTokens: Int, batchSize: Int = 64) {
+        self.tokenizer = tokenizer
+        self.maxNewTokens = maxNewTokens
+        self.batchSize = batchSize
+    }
+
+    public struct Sample: Sendable {
+        public var question: String
+        public var completion: String
+        public var predicted: Double?
+        public var gold: Double
+        public var correct: Bool
+    }
+
+    public struct Result: Sendable {
+        public var correct: Int
+        public var total: Int
+        public var accuracy: Double { total == 0 ? 0 : Double(correct) / Double(total) }
+        /// Completions produced per second of evaluation.
+        public var tokensPerSecond: Double
+        public var samples: [Sample]
+    }
+
+    public func evaluate(model: Transformer, examples: [MathExample]) -> Result {
+        let generator = Generator(model: model)
+        var samples: [Sample] = []
+        var correct = 0, generated = 0
+        let clock = ContinuousClock(), start = clock.now
+        var i = 0
+        while i < examples.count {
+            let chunk = Array(examples[i..<min(examples.count, i + batchSize)])
+            let prompts = chunk.map { ex in tokenizer.encode(ReFTFormat.prompt(ex.question)).map { Int32($0) } }
+            let outs = generator.greedy(prompts: prompts, options: .init(maxNewTokens: maxNewTokens, stopToken: tokenizer.eosId))
+            for (ex, out) in zip(chunk, outs) {
+                generated += out.count
+                let text = tokenizer.decode(out.map { Int($0) })
+                let pred = ReFTFormat.extractAnswer(text)
+                let ok = ReFTFormat.isCorrect(predicted: pred, gold: ex.answer)
+                if ok { correct += 1 }
+                samples.append(Sample(question: ex.question, completion: text, predicted: pred, gold: ex.answer, correct: ok))
+            }
+            i += batchSize
+        }
+        let secs = (clock.now - start).seconds
+        return Result(correct: correct, total: examples.count,
+                      tokensPerSecond: secs > 0 ? Double(generated) / secs : 0, samples: samples)
+    }
+}
+
+extension Duration {
+    public var seconds: Double {
+        let c = components
+        return Double(c.seconds) + Double(c.attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+
+/// Settings of a supervised fine-tuning run. Defaults suit the built-in task on a small model;
+/// the CARFT paper's 7B settings (lr 1e-5, batch 64) are far too timid for a model trained
+/// from scratch in minutes.
+public struct SFTConfig: Codable, Equatable, Sendable {
+    /// Optimiser steps; when nil, `minutes` decides.
+    public var steps: Int? = nil
+    /// Training-time budget (evaluation not counted). The step count is fixed after the first
+    /// `probeSteps` steps from their measured speed, and the schedule decays to it.
+    public var minutes: Double? = nil
+    public var batchSize = 32
+    public var learningRate: Float = 2e-3
+    public var warmupSteps = 20
+    public var finalLearningRate: Float = 0
+    public var weightDecay: Float = 0
+    public var gradClip: Float = 1
+    public var evalEvery = 100
+    public var evalExamples = 256
+    public var maxNewTokens = 160
+    /// "random": each visit of a question trains on one of its CoTs, drawn at random;
+    /// "first": always the annotated (first) CoT.
+    public var cotChoice = "random"
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    static let probeSteps = 10
+}
+
+public struct SFTStepReport: Sendable {
+    public var step: Int
+    public var totalSteps: Int?
+    public var loss: Float
+    public var gradNorm: Float
+    public var lr: Float
+    public var tokensPerSecond: Double
+    public var trainSeconds: Double
+}
+
+public struct SFTEvalReport: Sendable {
+    public var step: Int
+    public var result: Evaluator.Result
+    public var checkpoint: String?
+}
+
+public struct SFTError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Runs SFT: batches of (prompt, CoT, answer) with loss on target tokens only, AdamW with
+/// warm-up and linear decay, gradient clipping, periodic greedy evaluation and checkpoints.
+/// Metrics go to `metrics` as they happen; nothing is buffered until the end.
+public final class SFTTrainer {
+    public let model: Transformer
+    public let tokenizer: any Tokenizer
+    public let config: SFTConfig
+    public let train: [MathExample]
+    public let eval: [MathExample]
+    public let outputDir: String?
+    public let metrics: MetricsWriter?
+
+    public var onStep: ((SFTStepReport) -> Void)?
+    public var onEval: ((SFTEvalReport) -> Void)?
+    /// Polled between steps; returning true ends the run cleanly (final eval and checkpoint).
+    public var shouldStop: (() -> Bool)?
+
+    public init(model: Transformer, tokenizer: any Tokenizer, config: SFTConfig,
+                train: [MathExample], eval: [MathExample], outputDir: String?, metrics: MetricsWriter?) throws {
+        guard config.steps != nil || config.minutes != nil else {
+            throw SFTError(description: "SFT needs a length: give --steps or --minutes")
+        }
+        guard !train.isEmpty else { throw SFTError(description: "no training examples") }
+        guard config.batchSize >= 1 else { throw SFTError(description: "--batch must be at least 1 (got \(config.batchSize))") }
+        guard ["random", "first"].contains(config.cotChoice) else {
+            throw SFTError(description: "cot choice must be 'random' or 'first' (got '\(config.cotChoice)')")
+        }
+        if let bad = train.first(where: { $0.cots.isEmpty }) {
+            throw SFTError(description: "training example \(bad.id) has no CoT to learn from; SFT needs a rationale for every question (an evaluation-only file cannot be training data)")
+        }
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config
+        self.train = train
+        self.eval = eval
+        self.outputDir = outputDir
+        self.metrics = metrics
+        // Fail before training, not at step 900, when a question cannot fit the context.
+        for ex in train {
+            for cot in ex.cots {
+                let s = SFTSequence(example: ex, cot: cot, tokenizer: tokenizer)
+                if s.ids.count > model.config.maxSeqLen {
+                    throw SFTError(description: "example \(ex.id) needs \(s.ids.count) tokens but the model's context is \(model.config.maxSeqLen); raise --context or drop long examples")
+                }
+            }
+        }
+    }
+
+    public struct Summary: Sendable {
+        public var steps: Int
+        public var finalLoss: Float
+        public var evaluations: [(step: Int, accuracy: Double)]
+        public var trainSeconds: Double
+    }
+
+    public func run() throws -> Summary {
+        var dataRNG = RNG(seed: config.seed, stream: "sft-data")
+        let optimizer = AdamW(store: model.params, weightDecay: config.weightDecay)
+        var order: [Int] = []
+        var cursor = 0
+        var totalSteps = config.steps
+        var schedule = LRSchedule.linear(peak: config.learningRate, warmupSteps: config.warmupSteps,
+                                         totalSteps: totalSteps ?? Int.max, final: config.finalLearningRate)
+        let clock = ContinuousClock()
+        var trainSeconds = 0.0, probeSeconds = 0.0
+        var evaluations: [(Int, Double)] = []
+        var lastLoss: Float = .nan
+        var step = 0
+        let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens)
+
+        func evaluate(at step: Int) throws {
+            guard !eval.isEmpty else { return }
+            let result = evaluator.evaluate(model: model, examples: Array(eval.prefix(config.evalExamples)))
+            var path: String? = nil
+            if let dir = outputDir {
+                path = dir + "/checkpoints/step-\(String(format: "%06d", step))"
+                try Checkpoint.save(model.params, config: model.config, to: path!, metadata: ["step": "\(step)", "tokenizer": "byte"])
+            }
+            evaluations.append((step, result.accuracy))
+            metrics?.write(["kind": "eval", "step": .int(step), "accuracy": .double(result.accuracy),
+                            "correct": .int(result.correct), "total": .int(result.total),
+                            "eval_tokens_per_sec": .double(result.tokensPerSecond)])
+            onEval?(SFTEvalReport(step: step, result: result, checkpoint: path))
+        }
+
+        try evaluate(at: 0)
+        while totalSteps.map({ step < $0 }) ?? true {
+            if shouldStop?() == true { break }
+            let started = clock.now
+            // Sample a batch: a fresh shuffle each epoch, a CoT chosen per visit.
+            var rows: [SFTSequence] = []
+            for _ in 0..<config.batchSize {
+                if cursor == order.count {
+                    order = Array(0..<train.count)
+                    order.shuffle(using: &dataRNG)
+                    cursor = 0
+                }
+                let ex = train[order[cursor]]
+                cursor += 1
+                let cot = config.cotChoice == "first" ? ex.cots[0] : ex.cots[dataRNG.int(in: 0...(ex.cots.count - 1))]
+                rows.append(SFTSequence(example: ex, cot: cot, tokenizer: tokenizer))
+            }
+            let batch = SFTBatch(rows, padId: tokenizer.padId)
+            model.params.zeroGrad()
+            model.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
+            let n = Float(batch.targetCount)
+            let lp = model.head(positions: batch.positions, targets: batch.targets) { _, _ in -1 / n }.logProbs
+            let loss = -lp.reduce(0, +) / n
+            guard loss.isFinite else {
+                throw SFTError(description: "loss became \(loss) at step \(step + 1); lower --lr (now \(config.learningRate)) — checkpoints up to the last evaluation are on disk")
+            }
+            model.backward()
+            let norm = clipGradients(model.params, maxNorm: config.gradClip)
+            let lr = schedule.lr(at: step)
+            optimizer.step(lr: lr)
+            step += 1
+            lastLoss = loss
+            let secs = (clock.now - started).seconds
+            trainSeconds += secs
+            if step > 1 && step <= SFTConfig.probeSteps { probeSeconds += secs }
+            // A time budget becomes a step count once the speed is known, so the schedule can
+            // decay to zero exactly at the end.
+            if totalSteps == nil, step == SFTConfig.probeSteps, let minutes = config.minutes {
+                let perStep = probeSeconds / Double(SFTConfig.probeSteps - 1)
+                totalSteps = max(step, Int((minutes * 60 - trainSeconds) / perStep) + step)
+                schedule = .linear(peak: config.learningRate, warmupSteps: config.warmupSteps,
+                                   totalSteps: totalSteps!, final: config.finalLearningRate)
+            }
+            if let minutes = config.minutes, trainSeconds >= minutes * 60 { totalSteps = step }
+            let tps = Double(batch.tokenCount) / secs
+            metrics?.write(["kind": "train", "step": .int(step), "loss": .float(loss), "lr": .float(lr),
+                            "grad_norm": .float(norm), "tokens_per_sec": .double(tps), "train_seconds": .double(trainSeconds)])
+            onStep?(SFTStepReport(step: step, totalSteps: totalSteps, loss: loss, gradNorm: norm, lr: lr,
+                                  tokensPerSecond: tps, trainSeconds: trainSeconds))
+            if step % config.evalEvery == 0 && step != totalSteps { try evaluate(at: step) }
+        }
+        try evaluate(at: step)
+        if let dir = outputDir {
+            try Checkpoint.save(model.params, config: model.config, to: dir + "/final", metadata: ["step": "\(step)", "tokenizer": "byte"])
+        }
+        return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds)
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// Flags shared by every training command: reproducibility, threads and where output goes.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Random seed for initialisation, data order and sampling. Same seed and --threads give the same numbers.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Threads for BLAS and the Engine's own loops (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Output folder for metrics.jsonl, run.json and checkpoints/.", valueName: "dir"))
+    var out: String = "runs/sft"
+
+    func validate() throws {
+        if threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+    }
+}
+
+/// The model's shape, from a preset or flag by flag.
+struct ModelOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Size preset: \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")). Flags below override single fields.", valueName: "preset"))
+    var model: ModelPreset = .tiny
+
+    @Option(help: "Transformer layers.") var layers: Int?
+    @Option(help: "Model width (hidden size).") var dim: Int?
+    @Option(help: "Attention heads (dim must divide by it).") var heads: Int?
+    @Option(name: .customLong("kv-heads"), help: "Key/value heads for grouped-query attention (heads must divide by it).") var kvHeads: Int?
+    @Option(help: "SwiGLU hidden width.") var ffn: Int?
+    @Option(help: "Context length in tokens (max sequence the model accepts).") var context: Int?
+    @Option(name: .customLong("rope-theta"), help: "Rotary embedding base.") var ropeTheta: Float?
+    @Flag(name: .customLong("untied"), help: "Use a separate output head instead of tying it to the token embedding.") var untied = false
+
+    /// True when any shape flag was given (so it can be refused where a checkpoint sets the shape).
+    var anyGiven: Bool {
+        [layers, dim, heads, kvHeads, ffn, context].contains { $0 != nil } || ropeTheta != nil || untied
+    }
+
+    func config(vocabSize: Int) throws -> ModelConfig {
+        var c = model.config(vocabSize: vocabSize)
+        if let layers { c.layers = layers }
+        if let dim { c.dim = dim }
+        if let heads { c.heads = heads }
+        if let kvHeads { c.kvHeads = kvHeads } else if heads != nil { c.kvHeads = c.heads }
+        if let ffn { c.ffnDim = ffn }
+        if let context { c.maxSeqLen = context }
+        if let ropeTheta { c.ropeTheta = ropeTheta }
+        if untied { c.tiedEmbeddings = false }
+        do { try c.validate() } catch { throw ValidationError("\(error)") }
+        return c
+    }
+}
+
+enum ModelPreset: String, ExpressibleByArgument, CaseIterable {
+    case tiny, small, base
+
+    func config(vocabSize v: Int) -> ModelConfig {
+        switch self {
+        case .tiny: return ModelConfig(vocabSize: v, dim: 128, layers: 4, heads: 4, kvHeads: 4, ffnDim: 352, maxSeqLen: 320)
+        case .small: return ModelConfig(vocabSize: v, dim: 256, layers: 6, heads: 8, kvHeads: 4, ffnDim: 704, maxSeqLen: 320)
+        case .base: return ModelConfig(vocabSize: v, dim: 512, layers: 6, heads: 8, kvHeads: 8, ffnDim: 1408, maxSeqLen: 512)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct SFTCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sft",
+        abstract: "Supervised fine-tuning (the CARFT warm-up): learn to write a CoT and the answer line.",
+        discussion: """
+        Trains on "Question:\\n{q}\\nAnswer reasoning:\\n" → "{cot}\\nTherefore, the answer is: {a}<eos>" \
+        with the loss on the answer tokens only, evaluates by greedy decoding every --eval-every \
+        steps, and writes to --out: metrics.jsonl (one JSON object per line: kind=train per step, \
+        kind=eval per evaluation), run.json (the settings), checkpoints/step-N/ (safetensors + \
+        config.json at each evaluation) and final/.
+
+        With neither --steps nor --minutes, trains for 5 minutes. --minutes counts training \
+        time only (not evaluation); for bit-reproducible runs give --steps.
+        """
+    )
+
+    @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Model") var modelOptions: ModelOptions
+    @OptionGroup(title: "Run") var run: RunOptions
+
+    @Option(help: "Optimiser steps to train for.") var steps: Int?
+    @Option(help: "Training-time budget in minutes (evaluation excluded); the step count is fixed from the speed of the first steps.") var minutes: Double?
+    @Option(help: "Questions per batch.") var batch: Int = 32
+    @Option(help: "Peak learning rate (AdamW; linear warm-up, then linear decay to --final-lr).") var lr: Float = 2e-3
+    @Option(name: .customLong("final-lr"), help: "Learning rate at the last step.") var finalLR: Float = 0
+    @Option(help: "Warm-up steps.") var warmup: Int = 20
+    @Option(name: .customLong("weight-decay"), help: "Decoupled weight decay on matrices (AdamW).") var weightDecay: Float = 0
+    @Option(name: .customLong("grad-clip"), help: "Clip the global gradient norm to this value.") var gradClip: Float = 1
+    @Option(name: .customLong("eval-every"), help: "Evaluate (greedy accuracy) and checkpoint every N steps.") var evalEvery: Int = 100
+    @Option(name: .customLong("eval-examples"), help: "Held-out questions per evaluation.") var evalExamples: Int = 256
+    @Option(name: .customLong("max-new-tokens"), help: "Longest completion generated at evaluation.") var maxNewTokens: Int = 160
+    @Option(help: "Which CoT to train on when a question has several: 'random' (one per visit) or 'first' (the annotated one).") var cot: String = "random"
+    @Option(help: ArgumentHelp("Start from this checkpoint folder instead of a fresh model (its config.json sets the shape, so model flags are refused with it).", valueName: "dir")) var initFrom: String?
+
+    func validate() throws {
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if let minutes, !(minutes > 0) { throw ValidationError("--minutes must be positive") }
+        if steps != nil && minutes != nil { throw ValidationError("give --steps or --minutes, not both") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if evalEvery < 1 { throw ValidationError("--eval-every must be at least 1") }
+        if initFrom != nil && modelOptions.anyGiven {
+            throw ValidationError("--init-from takes the model's shape from the checkpoint; drop the model flags (--layers, --dim, ...)")
+        }
+        if !["random", "first"].contains(cot) { throw ValidationError("--cot must be 'random' or 'first' (got '\(cot)')") }
+    }
+
+    func run() throws {
+        Parallel.configure(threads: run.threads)
+        let tokenizer = ByteTokenizer()
+        let loaded = try data.load(seed: run.seed)
+        let model: Transformer
+        if let initFrom {
+            let c = try Checkpoint.readConfig(from: initFrom)
+            model = try Transformer(config: c)
+            try Checkpoint.loadWeights(from: initFrom, into: model.params)
+        } else {
+            model = try Transformer(config: modelOptions.config(vocabSize: tokenizer.vocabSize), seed: run.seed)
+        }
+        guard model.config.vocabSize == tokenizer.vocabSize else {
+            throw ValidationError("the model's vocabulary (\(model.config.vocabSize)) does not match the byte tokenizer (\(tokenizer.vocabSize)); this checkpoint was not trained by `workbench sft`")
+        }
+        var config = SFTConfig()
+        config.steps = steps
+        config.minutes = steps == nil ? (minutes ?? 5) : nil
+        config.batchSize = batch
+        config.learningRate = lr
+        config.finalLearningRate = finalLR
+        config.warmupSteps = warmup
+        config.weightDecay = weightDecay
+        config.gradClip = gradClip
+        config.evalEvery = evalEvery
+        config.evalExamples = evalExamples
+        config.maxNewTokens = maxNewTokens
+        config.cotChoice = cot
+        config.seed = run.seed
+
+        try FileManager.default.createDirectory(atPath: run.out, withIntermediateDirectories: true)
+        try writeRunFile(config: config, model: model.config, dataDescription: loaded.description)
+        let metrics = try MetricsWriter(path: run.out + "/metrics.jsonl", append: false)
+        defer { metrics.close() }
+
+        let c = model.config
+        print("workbench sft: \(loaded.description)")
+        print("  \(loaded.train.count) training questions, \(loaded.eval.count) held out (\(min(evalExamples, loaded.eval.count)) per evaluation)")
+        print("  model: \(c.layers) layers × width \(c.dim), \(c.heads) heads (\(c.kvHeads) kv), ffn \(c.ffnDim), context \(c.maxSeqLen), \(ProgressLine.count(Double(model.params.count))) parameters")
+        print("  \(steps.map { "\($0) steps" } ?? "\(config.minutes!) minutes"), batch \(batch), lr \(lr), \(run.threads) threads, seed \(run.seed) → \(run.out)")
+
+        let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
+                                     eval: loaded.eval, outputDir: run.out, metrics: metrics)
+        let progress = ProgressLine()
+        trainer.onStep = { r in
+            let total = r.totalSteps.map { "/\($0)" } ?? ""
+            let eta = r.totalSteps.map { ProgressLine.duration(r.trainSeconds / Double(r.step) * Double($0 - r.step)) } ?? "…"
+            progress.update(String(format: "step %d%@ | loss %.4f | %@ tok/s | lr %.2e | ETA %@",
+                                   r.step, total, r.loss, ProgressLine.count(r.tokensPerSecond), r.lr, eta))
+        }
+        trainer.onEval = { e in
+            progress.finishLine()
+            let acc = e.result.accuracy * 100
+            print(String(format: "eval @ step %d: accuracy %.1f%% (%d/%d)", e.step, acc, e.result.correct, e.result.total))
+            if let s = e.result.samples.first {
+                let one = s.completion.replacingOccurrences(of: "\n", with: " ⏎ ")
+                print("  e.g. \(s.correct ? "✓" : "✗") \(one.prefix(140))")
+            }
+        }
+        let summary = try trainer.run()
+        progress.finishLine()
+        print("\nAccuracy on held-out questions (greedy):")
+        print(AccuracyCurve.render(summary.evaluations))
+        print(String(format: "\n%d steps in %@ of training; final loss %.4f. Checkpoint: %@/final, metrics: %@/metrics.jsonl",
+                     summary.steps, ProgressLine.duration(summary.trainSeconds), summary.finalLoss, run.out, run.out))
+    }
+
+    private func writeRunFile(config: SFTConfig, model: ModelConfig, dataDescription: String) throws {
+        struct RunFile: Encodable {
+            var command = "sft"
+            var data: String
+            var task: ArithmeticTaskConfig?
+            var sft: SFTConfig
+            var model: ModelConfig
+            var threads: Int
+        }
+        let file = RunFile(data: dataDescription, task: data.data == "builtin" ? data.taskConfig : nil,
+                           sft: config, model: model, threads: run.threads)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try enc.encode(file).write(to: URL(fileURLWithPath: run.out + "/run.json"))
+    }
+}

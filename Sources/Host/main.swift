@@ -1,2 +1,0 @@
-// Placeholder entry until the CLI lands; replaced by WorkbenchCommand.
-print("workbench")

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the system libraries, builds workbench in release mode and runs the default job:
+# SFT of a small transformer on the built-in arithmetic task for 5 minutes on this machine's
+# cores, printing the accuracy curve. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in libopenblas-dev libffi-dev; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    echo "==> installing ${need[*]}"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+
+command -v swift >/dev/null || { echo "swift not found on PATH: install Swift 6 (https://swift.org/install) first" >&2; exit 1; }
+
+echo "==> building (release)"
+swift build -c release --product workbench
+
+if [ "${1:-}" = "--no-run" ]; then exit 0; fi
+echo "==> default job: workbench sft --minutes 5 --out runs/default"
+exec .build/release/workbench sft --minutes 5 --out runs/default
