@@ -212,6 +212,9 @@ public enum Safetensors {
         case .typeMismatch(let type, let ctx): return "at \(where_(ctx.codingPath)): expected \(type)"
         case .valueNotFound(let type, let ctx): return "at \(where_(ctx.codingPath)): missing \(type)"
         case .keyNotFound(let key, let ctx): return "at \(where_(ctx.codingPath)): missing key \"\(key.stringValue)\""
+        case .dataCorrupted(let ctx) where ctx.codingPath.isEmpty:
+            // JSONDecoder reports e.g. a fractional shape this way, without saying where.
+            return "holds a value of the wrong kind (dtype and metadata values must be strings, shape and data_offsets arrays of integers)"
         case .dataCorrupted(let ctx): return "at \(where_(ctx.codingPath)): \(ctx.debugDescription)"
         @unknown default: return "\(e)"
         }
