@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Appends one JSON object per line to a log file. Each line is handed to the OS as soon as it
+/// is written, so a crash of the training process loses no logged step; keys are sorted so the
+/// same record always produces the same bytes.
+public final class MetricsWriter: @unchecked Sendable {
+    public let path: String
+    private let lock = NSLock()
+    private var file: UnsafeMutablePointer<FILE>?
+    private var reportedFailure = false
+
+    /// `append: false` starts the file afresh; parent folders are created as needed.
+    public init(path: String, append: Bool = true) throws {
+        self.path = path
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        } catch {
+            throw FileError(path: parent, problem: "cannot create the folder for metrics (\(error.localizedDescription)); check the path and permissions")
+        }
+        guard let f = fopen(path, append ? "a" : "w") else {
+            throw FileError.posix(path, "opening the metrics file", hint: "check the path and permissions")
+        }
+        file = f
+    }
+
+    deinit { if let file { fclose(file) } }
+
+    /// Metrics must never stop training, so a failed write is reported once on stderr instead of
+    /// thrown; writing after `close()` is a programming error and traps.
+    public func write(_ record: [String: MetricValue]) {
+        let line = "{" + record.sorted { $0.key < $1.key }
+            .map { JSONText.string($0.key) + ":" + $0.value.json }
+            .joined(separator: ",") + "}\n"
+        lock.lock()
+        defer { lock.unlock() }
+        guard let file else { preconditionFailure("MetricsWriter \(path): write after close") }
+        let bytes = Array(line.utf8)
+        let written = fwrite(bytes, 1, bytes.count, file)
+        if (written != bytes.count || fflush(file) != 0) && !reportedFailure {
+            reportedFailure = true
+            let err = FileError.posix(path, "writing metrics", hint: "check free disk space; later lines may be lost too")
+            fputs("warning: \(err)\n", stderr)
+        }
+    }
+
+    public func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        if let file { fclose(file) }
+        file = nil
+    }
+}
