@@ -1,0 +1,65 @@
+import Foundation
+
+/// Reads the GSM8K JSONL release: one object per line with `question` and `answer`, where the
+/// answer is the rationale followed by a final `#### N` line.
+public enum GSM8KLoader {
+    /// Record numbers are line numbers, so an id like "gsm8k-12" and an error about record 12
+    /// both point at line 12 of the file. Blank lines are tolerated because editors and `cat`
+    /// often leave them, but they still count as lines.
+    public static func load(path: String) throws -> [MathExample] {
+        let data = try DataFile.contents(of: path)
+        var examples: [MathExample] = []
+        var lineNumber = 0
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
+            examples.append(try parseRecord(Data(line), file: path, record: lineNumber))
+        }
+        return examples
+    }
+
+    static func parseRecord(_ line: Data, file: String, record: Int) throws -> MathExample {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: line)
+        } catch {
+            throw DataError(file: file, record: record, message: "line is not valid JSON",
+                            remedy: "each line must be one complete JSON object; check for a line break inside a string or a truncated line")
+        }
+        let fields = try JSONRecord(object, file: file, record: record,
+                                    example: "{\"question\": \"...\", \"answer\": \"...\\n#### 72\"}")
+        let question = try fields.string("question")
+        let answerText = try fields.string("answer")
+
+        var lines = stripCalculatorNotes(answerText)
+            .split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        guard let finalLine = lines.last, finalLine.hasPrefix("####") else {
+            throw fields.error("answer", "no final '#### N' line",
+                               "each record needs the answer after '####' on the answer's last line")
+        }
+        let answerString = String(finalLine.dropFirst(4))
+        guard let answer = ReFTFormat.parseNumber(answerString) else {
+            throw fields.error("answer", "'####' is followed by '\(answerString.trimmingCharacters(in: .whitespaces))', not a number",
+                               "put a plain number after '####', e.g. '#### 72' or '#### 1,000'")
+        }
+        let cot = lines.dropLast().filter { !$0.isEmpty }.joined(separator: "\n")
+        return MathExample(id: "gsm8k-\(record)", question: question,
+                           cots: cot.isEmpty ? [] : [cot], answer: answer)
+    }
+
+    /// GSM8K annotates arithmetic as `48/2 = <<48/2=24>>24`; the notes were for a calculator
+    /// tool, and the text around them already states the result, so they are dropped.
+    static func stripCalculatorNotes(_ text: String) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "<<") {
+            guard let close = rest[open.upperBound...].range(of: ">>") else { break }
+            out += rest[..<open.lowerBound]
+            rest = rest[close.upperBound...]
+        }
+        out += rest
+        return out
+    }
+}
