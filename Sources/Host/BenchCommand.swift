@@ -15,18 +15,18 @@ struct BenchCommand: ParsableCommand {
             abstract: "Time full training steps (forward, backward, AdamW) on random tokens; prints one JSON line.",
             discussion: "Loss is the mean next-token cross-entropy over all batch × seq positions, as in bench/torch_train_step.py."
         )
-        @Option var layers = 4
-        @Option var dim = 128
-        @Option var heads = 4
-        @Option(name: .customLong("kv-heads")) var kvHeads = 4
-        @Option var ffn = 352
-        @Option var vocab = 64
-        @Option var batch = 16
-        @Option var seq = 128
+        @Option(help: "Transformer layers.") var layers = 4
+        @Option(help: "Model width.") var dim = 128
+        @Option(help: "Attention heads.") var heads = 4
+        @Option(name: .customLong("kv-heads"), help: "Key/value heads.") var kvHeads = 4
+        @Option(help: "SwiGLU hidden width.") var ffn = 352
+        @Option(help: "Vocabulary size (random tokens are drawn from it).") var vocab = 64
+        @Option(help: "Sequences per step.") var batch = 16
+        @Option(help: "Tokens per sequence.") var seq = 128
         @Option(help: "Timed steps.") var steps = 20
         @Option(help: "Untimed steps first.") var warmup = 3
-        @Option var threads = 2
-        @Option var seed: UInt64 = 0
+        @Option(help: "Threads.") var threads = 2
+        @Option(help: "Seed for weights and data.") var seed: UInt64 = 0
 
         func run() throws {
             Parallel.configure(threads: threads)

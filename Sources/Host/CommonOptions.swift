@@ -7,7 +7,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Random seed for initialisation, data order and sampling. Same seed and --threads give the same numbers.")
     var seed: UInt64 = 0
 
-    @Option(help: "Threads for BLAS and the Engine's own loops (default: all cores).")
+    @Option(help: "Threads for the Engine's loops and matrix products (default: this machine's cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: ArgumentHelp("Output folder for metrics.jsonl, run.json and checkpoints/.", valueName: "dir"))

@@ -20,13 +20,14 @@ struct SFTCommand: ParsableCommand {
 
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
-    @OptionGroup(title: "Run") var run: RunOptions
+    @OptionGroup(title: "Run") var runOptions: RunOptions
 
     @Option(help: "Optimiser steps to train for.") var steps: Int?
     @Option(help: "Training-time budget in minutes (evaluation excluded); the step count is fixed from the speed of the first steps.") var minutes: Double?
     @Option(help: "Questions per batch.") var batch: Int = 32
     @Option(help: "Peak learning rate (AdamW; linear warm-up, then linear decay to --final-lr).") var lr: Float = 2e-3
-    @Option(name: .customLong("final-lr"), help: "Learning rate at the last step.") var finalLR: Float = 0
+    @Option(name: .customLong("final-lr"), help: "Learning rate at the last step (linear schedule).") var finalLR: Float = 0
+    @Option(help: "Learning-rate schedule: 'linear' (warm-up, then linear decay to --final-lr) or 'constant' (--lr throughout).") var schedule: String = "linear"
     @Option(help: "Warm-up steps.") var warmup: Int = 20
     @Option(name: .customLong("weight-decay"), help: "Decoupled weight decay on matrices (AdamW).") var weightDecay: Float = 0
     @Option(name: .customLong("grad-clip"), help: "Clip the global gradient norm to this value.") var gradClip: Float = 1
@@ -46,20 +47,21 @@ struct SFTCommand: ParsableCommand {
         if initFrom != nil && modelOptions.anyGiven {
             throw ValidationError("--init-from takes the model's shape from the checkpoint; drop the model flags (--layers, --dim, ...)")
         }
+        if !["linear", "constant"].contains(schedule) { throw ValidationError("--schedule must be 'linear' or 'constant' (got '\(schedule)')") }
         if !["random", "first"].contains(cot) { throw ValidationError("--cot must be 'random' or 'first' (got '\(cot)')") }
     }
 
     func run() throws {
-        Parallel.configure(threads: run.threads)
+        Parallel.configure(threads: runOptions.threads)
         let tokenizer = ByteTokenizer()
-        let loaded = try data.load(seed: run.seed)
+        let loaded = try data.load(seed: runOptions.seed)
         let model: Transformer
         if let initFrom {
             let c = try Checkpoint.readConfig(from: initFrom)
             model = try Transformer(config: c)
             try Checkpoint.loadWeights(from: initFrom, into: model.params)
         } else {
-            model = try Transformer(config: modelOptions.config(vocabSize: tokenizer.vocabSize), seed: run.seed)
+            model = try Transformer(config: modelOptions.config(vocabSize: tokenizer.vocabSize), seed: runOptions.seed)
         }
         guard model.config.vocabSize == tokenizer.vocabSize else {
             throw ValidationError("the model's vocabulary (\(model.config.vocabSize)) does not match the byte tokenizer (\(tokenizer.vocabSize)); this checkpoint was not trained by `workbench sft`")
@@ -69,6 +71,7 @@ struct SFTCommand: ParsableCommand {
         config.minutes = steps == nil ? (minutes ?? 5) : nil
         config.batchSize = batch
         config.learningRate = lr
+        config.schedule = schedule
         config.finalLearningRate = finalLR
         config.warmupSteps = warmup
         config.weightDecay = weightDecay
@@ -77,21 +80,21 @@ struct SFTCommand: ParsableCommand {
         config.evalExamples = evalExamples
         config.maxNewTokens = maxNewTokens
         config.cotChoice = cot
-        config.seed = run.seed
+        config.seed = runOptions.seed
 
-        try FileManager.default.createDirectory(atPath: run.out, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: runOptions.out, withIntermediateDirectories: true)
         try writeRunFile(config: config, model: model.config, dataDescription: loaded.description)
-        let metrics = try MetricsWriter(path: run.out + "/metrics.jsonl", append: false)
+        let metrics = try MetricsWriter(path: runOptions.out + "/metrics.jsonl", append: false)
         defer { metrics.close() }
 
         let c = model.config
         print("workbench sft: \(loaded.description)")
         print("  \(loaded.train.count) training questions, \(loaded.eval.count) held out (\(min(evalExamples, loaded.eval.count)) per evaluation)")
         print("  model: \(c.layers) layers × width \(c.dim), \(c.heads) heads (\(c.kvHeads) kv), ffn \(c.ffnDim), context \(c.maxSeqLen), \(ProgressLine.count(Double(model.params.count))) parameters")
-        print("  \(steps.map { "\($0) steps" } ?? "\(config.minutes!) minutes"), batch \(batch), lr \(lr), \(run.threads) threads, seed \(run.seed) → \(run.out)")
+        print("  \(steps.map { "\($0) steps" } ?? "\(config.minutes!) minutes"), batch \(batch), lr \(lr), \(runOptions.threads) threads, seed \(runOptions.seed) → \(runOptions.out)")
 
         let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
-                                     eval: loaded.eval, outputDir: run.out, metrics: metrics)
+                                     eval: loaded.eval, outputDir: runOptions.out, metrics: metrics)
         let progress = ProgressLine()
         trainer.onStep = { r in
             let total = r.totalSteps.map { "/\($0)" } ?? ""
@@ -113,7 +116,7 @@ struct SFTCommand: ParsableCommand {
         print("\nAccuracy on held-out questions (greedy):")
         print(AccuracyCurve.render(summary.evaluations))
         print(String(format: "\n%d steps in %@ of training; final loss %.4f. Checkpoint: %@/final, metrics: %@/metrics.jsonl",
-                     summary.steps, ProgressLine.duration(summary.trainSeconds), summary.finalLoss, run.out, run.out))
+                     summary.steps, ProgressLine.duration(summary.trainSeconds), summary.finalLoss, runOptions.out, runOptions.out))
     }
 
     private func writeRunFile(config: SFTConfig, model: ModelConfig, dataDescription: String) throws {
@@ -126,9 +129,9 @@ struct SFTCommand: ParsableCommand {
             var threads: Int
         }
         let file = RunFile(data: dataDescription, task: data.data == "builtin" ? data.taskConfig : nil,
-                           sft: config, model: model, threads: run.threads)
+                           sft: config, model: model, threads: runOptions.threads)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try enc.encode(file).write(to: URL(fileURLWithPath: run.out + "/run.json"))
+        try enc.encode(file).write(to: URL(fileURLWithPath: runOptions.out + "/run.json"))
     }
 }

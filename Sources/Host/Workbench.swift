@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Foundation
 
 @main
 struct Workbench: ParsableCommand {
@@ -14,4 +15,17 @@ struct Workbench: ParsableCommand {
         subcommands: [SFTCommand.self, BenchCommand.self],
         defaultSubcommand: nil
     )
+
+    /// Line-buffered stdout, so evaluation lines appear as they happen even when the output
+    /// goes to a file or a pipe (where the C library would otherwise hold them back).
+    static func main() {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -16,8 +16,8 @@ import Testing
     }
 
     @Test(arguments: [1, 2]) func rmsNorm(workers: Int) {
-        Parallel.workers = workers
-        defer { Parallel.workers = 1 }
+        Parallel.configure(threads: workers)
+        defer { Parallel.configure(threads: 1) }
         var rng = RNG(seed: 4)
         let rows = 130, dim = 24  // > 64 rows per worker so the parallel path runs
         let x = GradCheck.randomBuffer(rows * dim, &rng), g = GradCheck.randomBuffer(dim, &rng)

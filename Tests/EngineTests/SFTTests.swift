@@ -50,7 +50,7 @@ import Testing
         let task = Self.easyTask()
         let model = try Self.smallModel()
         var cfg = SFTConfig()
-        cfg.steps = 300
+        cfg.steps = 1000
         cfg.batchSize = 32
         cfg.learningRate = 3e-3
         cfg.evalEvery = 1000
@@ -66,7 +66,9 @@ import Testing
         let early = losses.prefix(10).reduce(0, +) / 10, late = losses.suffix(10).reduce(0, +) / 10
         #expect(late < early * 0.3, "loss \(early) → \(late)")
         #expect(untrained < 0.05)
-        #expect(trained > untrained + 0.3, "accuracy \(untrained) → \(trained)")
+        // Measured here: 0% → 79% at step 900. The test pins 2 workers, so it computes the
+        // same numbers on any machine.
+        #expect(trained > untrained + 0.4, "accuracy \(untrained) → \(trained)")
     }
 
     @Test func checkpointReloadGivesIdenticalWeightsAndEvaluation() throws {

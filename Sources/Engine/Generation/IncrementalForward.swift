@@ -58,7 +58,7 @@ public final class IncrementalForward {
             }
             // Every new token's keys are in the cache before any token attends, so a prompt's
             // tokens see each other causally within one call.
-            Parallel.forEachCallingBLAS(m) { i in
+            Parallel.forEach(m) { i in
                 let row = tokens[i].row, span = pos[i] + 1
                 let scores = FloatBuffer(group * span)
                 for g in 0..<c.kvHeads {

@@ -1,19 +1,27 @@
-/// Vectorised primitives for the loops that BLAS does not cover. Float reductions are written
-/// with explicit SIMD accumulators because the compiler may not reassociate them on its own,
-/// and `exp` is a polynomial because the scalar libm call dominated softmax and SiLU.
+/// Vectorised primitives for the loops that BLAS does not cover.
+///
+/// Two rules learned from profiles on this toolchain: elementwise work is written as plain
+/// scalar loops over pointers, which LLVM vectorises once everything inlines (generic SIMD
+/// helpers such as `pointwiseMin` or `addProduct` were left as out-of-line calls, the latter
+/// per lane through libm's fmaf); float reductions use explicit SIMD accumulators with only
+/// `+` and `*`, since the compiler may not reassociate a scalar sum on its own.
 public enum VectorMath {
     public typealias V = SIMD16<Float>
 
     @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+
+    @inline(__always)
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = V(repeating: 0)
+        var acc0 = V(repeating: 0), acc1 = V(repeating: 0)
         var i = 0
-        while i + 16 <= n {
-            acc.addProduct(UnsafeRawPointer(a + i).loadUnaligned(as: V.self),
-                           UnsafeRawPointer(b + i).loadUnaligned(as: V.self))
-            i += 16
+        while i + 32 <= n {
+            acc0 += load(a + i) * load(b + i)
+            acc1 += load(a + i + 16) * load(b + i + 16)
+            i += 32
         }
-        var s = acc.sum()
+        if i + 16 <= n { acc0 += load(a + i) * load(b + i); i += 16 }
+        var s = (acc0 + acc1).sum()
         while i < n { s += a[i] * b[i]; i += 1 }
         return s
     }
@@ -22,7 +30,7 @@ public enum VectorMath {
     public static func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc = V(repeating: 0)
         var i = 0
-        while i + 16 <= n { acc += UnsafeRawPointer(a + i).loadUnaligned(as: V.self); i += 16 }
+        while i + 16 <= n { acc += load(a + i); i += 16 }
         var s = acc.sum()
         while i < n { s += a[i]; i += 1 }
         return s
@@ -30,55 +38,45 @@ public enum VectorMath {
 
     @inline(__always)
     public static func max(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
-        var m = -Float.infinity
-        var acc = V(repeating: -.infinity)
+        var m0 = -Float.infinity, m1 = -Float.infinity, m2 = -Float.infinity, m3 = -Float.infinity
         var i = 0
-        while i + 16 <= n { acc = pointwiseMax(acc, UnsafeRawPointer(a + i).loadUnaligned(as: V.self)); i += 16 }
-        m = acc.max()
-        while i < n { m = Swift.max(m, a[i]); i += 1 }
-        return m
+        while i + 4 <= n {
+            m0 = a[i] > m0 ? a[i] : m0
+            m1 = a[i + 1] > m1 ? a[i + 1] : m1
+            m2 = a[i + 2] > m2 ? a[i + 2] : m2
+            m3 = a[i + 3] > m3 ? a[i + 3] : m3
+            i += 4
+        }
+        while i < n { m0 = a[i] > m0 ? a[i] : m0; i += 1 }
+        return Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
     }
 
-    /// e^x for 16 lanes: Cephes' expf range reduction and polynomial (relative error ~1e-7).
+    /// e^x: Cephes' expf range reduction and polynomial (relative error ~1e-7). Rounding to an
+    /// integer uses the 1.5·2²³ "magic number": adding it leaves round(x) in the low mantissa
+    /// bits, with no float→int conversion in the loop.
     @inline(__always)
-    public static func exp(_ xIn: V) -> V {
-        let x = xIn.clamped(lowerBound: V(repeating: -87.0), upperBound: V(repeating: 88.0))
-        let n = (x * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
+    public static func exp(_ x0: Float) -> Float {
+        let x = x0 < -87 ? -87 : (x0 > 88 ? 88 : x0)
+        let t = x * 1.442_695_040_888_963_4 + 12_582_912.0
+        let n = t - 12_582_912.0
         let r = x - n * 0.693_359_375 + n * 2.121_944_400_546_905_8e-4
-        var p = V(repeating: 1.987_569_150_0e-4)
+        var p: Float = 1.987_569_150_0e-4
         p = p * r + 1.398_199_950_7e-3
         p = p * r + 8.333_451_907_3e-3
         p = p * r + 4.166_579_589_4e-2
         p = p * r + 1.666_666_545_9e-1
         p = p * r + 5.000_000_120_1e-1
         p = p * (r * r) + r + 1
-        let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-        return p * unsafeBitCast(bits, to: V.self)
+        // bits(t) = 0x4B400000 + n; shifting n + 127 into the exponent field builds 2^n.
+        let e = (Int32(bitPattern: t.bitPattern) &- 0x4B40_0000 &+ 127) &<< 23
+        return p * Float(bitPattern: UInt32(bitPattern: e))
     }
-
-    @inline(__always)
-    public static func exp(_ x: Float) -> Float { exp(V(repeating: x))[0] }
 
     /// In place: a[i] = exp(a[i] - shift); returns the sum of the results.
     @inline(__always)
     public static func expShiftSum(_ a: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
-        var acc = V(repeating: 0)
-        var i = 0
-        while i + 16 <= n {
-            let e = exp(UnsafeRawPointer(a + i).loadUnaligned(as: V.self) - shift)
-            UnsafeMutableRawPointer(a + i).storeBytes(of: e, as: V.self)
-            acc += e
-            i += 16
-        }
-        var s = acc.sum()
-        if i < n {
-            // Tail through a padded SIMD vector so every lane uses the same polynomial.
-            var t = V(repeating: -.infinity)
-            for j in 0..<(n - i) { t[j] = a[i + j] - shift }
-            let e = exp(t)
-            for j in 0..<(n - i) { a[i + j] = e[j]; s += e[j] }
-        }
-        return s
+        for i in 0..<n { a[i] = exp(a[i] - shift) }
+        return sum(a, n)
     }
 
     /// In place: a[i] *= s.

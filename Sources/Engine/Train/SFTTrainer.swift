@@ -11,6 +11,9 @@ public struct SFTConfig: Codable, Equatable, Sendable {
     public var minutes: Double? = nil
     public var batchSize = 32
     public var learningRate: Float = 2e-3
+    /// "linear": warm-up then linear decay to `finalLearningRate`; "constant": `learningRate`
+    /// throughout (no warm-up).
+    public var schedule = "linear"
     public var warmupSteps = 20
     public var finalLearningRate: Float = 0
     public var weightDecay: Float = 0
@@ -72,6 +75,9 @@ public final class SFTTrainer {
         }
         guard !train.isEmpty else { throw SFTError(description: "no training examples") }
         guard config.batchSize >= 1 else { throw SFTError(description: "--batch must be at least 1 (got \(config.batchSize))") }
+        guard ["linear", "constant"].contains(config.schedule) else {
+            throw SFTError(description: "schedule must be 'linear' or 'constant' (got '\(config.schedule)')")
+        }
         guard ["random", "first"].contains(config.cotChoice) else {
             throw SFTError(description: "cot choice must be 'random' or 'first' (got '\(config.cotChoice)')")
         }
@@ -105,12 +111,16 @@ public final class SFTTrainer {
 
     public func run() throws -> Summary {
         var dataRNG = RNG(seed: config.seed, stream: "sft-data")
-        let optimizer = AdamW(store: model.params, weightDecay: config.weightDecay)
+        let optimizer = AdamW(store: model.params, weightDecay: Double(config.weightDecay))
         var order: [Int] = []
         var cursor = 0
         var totalSteps = config.steps
-        var schedule = LRSchedule.linear(peak: config.learningRate, warmupSteps: config.warmupSteps,
-                                         totalSteps: totalSteps ?? Int.max, final: config.finalLearningRate)
+        func makeSchedule(_ total: Int?) -> LRSchedule {
+            config.schedule == "constant" ? .constant(lr: config.learningRate)
+                : .linear(peak: config.learningRate, warmupSteps: config.warmupSteps,
+                          totalSteps: total ?? Int.max, final: config.finalLearningRate)
+        }
+        var schedule = makeSchedule(totalSteps)
         let clock = ContinuousClock()
         var trainSeconds = 0.0, probeSeconds = 0.0
         var evaluations: [(Int, Double)] = []
@@ -173,8 +183,7 @@ public final class SFTTrainer {
             if totalSteps == nil, step == SFTConfig.probeSteps, let minutes = config.minutes {
                 let perStep = probeSeconds / Double(SFTConfig.probeSteps - 1)
                 totalSteps = max(step, Int((minutes * 60 - trainSeconds) / perStep) + step)
-                schedule = .linear(peak: config.learningRate, warmupSteps: config.warmupSteps,
-                                   totalSteps: totalSteps!, final: config.finalLearningRate)
+                schedule = makeSchedule(totalSteps)
             }
             if let minutes = config.minutes, trainSeconds >= minutes * 60 { totalSteps = step }
             let tps = Double(batch.tokenCount) / secs

@@ -9,7 +9,7 @@ public enum CausalAttention {
                                batch: Int, seq: Int, heads: Int, kvHeads: Int, headDim: Int) {
         let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads
         let scale = 1 / Float(headDim).squareRoot()
-        Parallel.forEachCallingBLAS(batch * heads) { bh in
+        Parallel.forEach(batch * heads) { bh in
             let b = bh / heads, h = bh % heads, g = h / group
             let p = probs + bh * seq * seq
             let qb = q + b * seq * qw + h * headDim
@@ -40,7 +40,7 @@ public enum CausalAttention {
         let scale = 1 / Float(headDim).squareRoot()
         // One task per (batch row, kv head): the query heads sharing a kv head add into the
         // same dk/dv slice, so they must run on one worker.
-        Parallel.forEachCallingBLAS(batch * kvHeads) { bg in
+        Parallel.forEach(batch * kvHeads) { bg in
             let b = bg / kvHeads, g = bg % kvHeads
             let kb = k + b * seq * kw + g * headDim, vb = v + b * seq * kw + g * headDim
             let dkb = dk + b * seq * kw + g * headDim, dvb = dv + b * seq * kw + g * headDim
