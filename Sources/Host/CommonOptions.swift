@@ -47,7 +47,7 @@ struct ModelOptions: ParsableArguments {
         if let context { c.maxSeqLen = context }
         if let ropeTheta { c.ropeTheta = ropeTheta }
         if untied { c.tiedEmbeddings = false }
-        do { try c.validate() } catch { throw ValidationError("\(error)") }
+        try c.validate()
         return c
     }
 }
@@ -62,4 +62,11 @@ enum ModelPreset: String, ExpressibleByArgument, CaseIterable {
         case .base: return ModelConfig(vocabSize: v, dim: 512, layers: 6, heads: 8, kvHeads: 8, ffnDim: 1408, maxSeqLen: 512)
         }
     }
+}
+
+/// A failure found while running (not while parsing flags): printed as "Error: …" without
+/// the usage text, since the flags themselves were well-formed.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

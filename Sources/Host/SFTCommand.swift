@@ -64,7 +64,7 @@ struct SFTCommand: ParsableCommand {
             model = try Transformer(config: modelOptions.config(vocabSize: tokenizer.vocabSize), seed: runOptions.seed)
         }
         guard model.config.vocabSize == tokenizer.vocabSize else {
-            throw ValidationError("the model's vocabulary (\(model.config.vocabSize)) does not match the byte tokenizer (\(tokenizer.vocabSize)); this checkpoint was not trained by `workbench sft`")
+            throw CLIError("the model's vocabulary (\(model.config.vocabSize)) does not match the byte tokenizer (\(tokenizer.vocabSize)); this checkpoint was not trained by `workbench sft`")
         }
         var config = SFTConfig()
         config.steps = steps
@@ -82,10 +82,13 @@ struct SFTCommand: ParsableCommand {
         config.cotChoice = cot
         config.seed = runOptions.seed
 
+        let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
+                                     eval: loaded.eval, outputDir: runOptions.out, metrics: nil)
         try FileManager.default.createDirectory(atPath: runOptions.out, withIntermediateDirectories: true)
         try writeRunFile(config: config, model: model.config, dataDescription: loaded.description)
         let metrics = try MetricsWriter(path: runOptions.out + "/metrics.jsonl", append: false)
         defer { metrics.close() }
+        trainer.metrics = metrics
 
         let c = model.config
         print("workbench sft: \(loaded.description)")
@@ -93,9 +96,9 @@ struct SFTCommand: ParsableCommand {
         print("  model: \(c.layers) layers × width \(c.dim), \(c.heads) heads (\(c.kvHeads) kv), ffn \(c.ffnDim), context \(c.maxSeqLen), \(ProgressLine.count(Double(model.params.count))) parameters")
         print("  \(steps.map { "\($0) steps" } ?? "\(config.minutes!) minutes"), batch \(batch), lr \(lr), \(runOptions.threads) threads, seed \(runOptions.seed) → \(runOptions.out)")
 
-        let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
-                                     eval: loaded.eval, outputDir: runOptions.out, metrics: metrics)
         let progress = ProgressLine()
+        Interrupt.install()
+        trainer.shouldStop = { Interrupt.requested }
         trainer.onStep = { r in
             let total = r.totalSteps.map { "/\($0)" } ?? ""
             let eta = r.totalSteps.map { ProgressLine.duration(r.trainSeconds / Double(r.step) * Double($0 - r.step)) } ?? "…"

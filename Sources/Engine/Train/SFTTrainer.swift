@@ -61,7 +61,9 @@ public final class SFTTrainer {
     public let train: [MathExample]
     public let eval: [MathExample]
     public let outputDir: String?
-    public let metrics: MetricsWriter?
+    /// Where metrics go; may be set after construction (the constructor validates the data,
+    /// so a caller can refuse bad input before creating any output).
+    public var metrics: MetricsWriter?
 
     public var onStep: ((SFTStepReport) -> Void)?
     public var onEval: ((SFTEvalReport) -> Void)?
