@@ -18,14 +18,14 @@ import Testing
 
     @Test func batchMasksPromptAndPadding() {
         let ex = MathExample(id: "x", question: "1+1?", cots: ["1 + 1 = 2"], answer: 2)
-        let s = SFTSequence(example: ex, cot: ex.cots[0], tokenizer: Self.tok)
+        let s = PromptedSequence(example: ex, cot: ex.cots[0], tokenizer: Self.tok)
         let prompt = ReFTFormat.prompt(ex.question).utf8.count
         let target = ReFTFormat.target(cot: "1 + 1 = 2", answer: 2).utf8.count
         #expect(s.promptLength == prompt)
         #expect(s.ids.count == prompt + target + 1 && s.ids.last == Int32(Self.tok.eosId))
         let short = MathExample(id: "y", question: "2?", cots: ["2 = 2"], answer: 2)
-        let s2 = SFTSequence(example: short, cot: short.cots[0], tokenizer: Self.tok)
-        let b = SFTBatch([s, s2], padId: Self.tok.padId)
+        let s2 = PromptedSequence(example: short, cot: short.cots[0], tokenizer: Self.tok)
+        let b = TokenBatch([s, s2], padId: Self.tok.padId)
         #expect(b.seq == s.ids.count - 1)
         // Every target is a target-side token, and the first one is the CoT's first byte.
         #expect(b.targetCount == (target + 1) + (s2.ids.count - s2.promptLength))

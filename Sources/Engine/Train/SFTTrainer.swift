@@ -96,7 +96,7 @@ public final class SFTTrainer {
         // Fail before training, not at step 900, when a question cannot fit the context.
         for ex in train {
             for cot in ex.cots {
-                let s = SFTSequence(example: ex, cot: cot, tokenizer: tokenizer)
+                let s = PromptedSequence(example: ex, cot: cot, tokenizer: tokenizer)
                 if s.ids.count > model.config.maxSeqLen {
                     throw SFTError(description: "example \(ex.id) needs \(s.ids.count) tokens but the model's context is \(model.config.maxSeqLen); raise --context or drop long examples")
                 }
@@ -150,7 +150,7 @@ public final class SFTTrainer {
             if shouldStop?() == true { break }
             let started = clock.now
             // Sample a batch: a fresh shuffle each epoch, a CoT chosen per visit.
-            var rows: [SFTSequence] = []
+            var rows: [PromptedSequence] = []
             for _ in 0..<config.batchSize {
                 if cursor == order.count {
                     order = Array(0..<train.count)
@@ -160,9 +160,9 @@ public final class SFTTrainer {
                 let ex = train[order[cursor]]
                 cursor += 1
                 let cot = config.cotChoice == "first" ? ex.cots[0] : ex.cots[dataRNG.int(in: 0...(ex.cots.count - 1))]
-                rows.append(SFTSequence(example: ex, cot: cot, tokenizer: tokenizer))
+                rows.append(PromptedSequence(example: ex, cot: cot, tokenizer: tokenizer))
             }
-            let batch = SFTBatch(rows, padId: tokenizer.padId)
+            let batch = TokenBatch(rows, padId: tokenizer.padId)
             model.params.zeroGrad()
             model.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
             let n = Float(batch.targetCount)

@@ -1,9 +1,17 @@
-/// A question turned into tokens for supervised fine-tuning: prompt, target CoT with the
-/// answer line, EOS. Only the target's tokens are trained on.
-public struct SFTSequence: Sendable {
+/// A prompt and its continuation as one token sequence: for SFT the annotated CoT with the
+/// answer line and EOS, for RL a sampled response. Only the continuation's tokens are
+/// targets (actions).
+public struct PromptedSequence: Sendable {
     public var ids: [Int32]
     public var promptLength: Int
 
+    public init(ids: [Int32], promptLength: Int) {
+        precondition(promptLength >= 1 && ids.count > promptLength, "a prompted sequence needs a non-empty prompt and continuation")
+        self.ids = ids
+        self.promptLength = promptLength
+    }
+
+    /// The SFT target: prompt, CoT, answer line, EOS.
     public init(example: MathExample, cot: String, tokenizer: any Tokenizer) {
         let prompt = tokenizer.encode(ReFTFormat.prompt(example.question))
         let target = tokenizer.encode(ReFTFormat.target(cot: cot, answer: example.answer))
@@ -15,27 +23,33 @@ public struct SFTSequence: Sendable {
     public var inputLength: Int { ids.count - 1 }
 }
 
-/// A right-padded batch of SFT sequences with the flat positions whose next token is a
+/// A right-padded batch of prompted sequences with the flat positions whose next token is a
 /// target. Padding and prompt positions are simply not listed, which is the loss mask.
-public struct SFTBatch {
+/// `positions` run sequence by sequence, in order, so `ranges[b]` slices row b's targets.
+public struct TokenBatch {
     public let batch: Int
     public let seq: Int
     public let tokens: [Int32]
     public let positions: [Int]
     public let targets: [Int32]
 
-    public init(_ rows: [SFTSequence], padId: Int) {
+    public let ranges: [Range<Int>]
+
+    public init(_ rows: [PromptedSequence], padId: Int) {
         batch = rows.count
         seq = rows.map(\.inputLength).max() ?? 0
         var tokens = [Int32](repeating: Int32(padId), count: batch * seq)
-        var positions: [Int] = [], targets: [Int32] = []
+        var positions: [Int] = [], targets: [Int32] = [], ranges: [Range<Int>] = []
         for (b, r) in rows.enumerated() {
             for t in 0..<r.inputLength { tokens[b * seq + t] = r.ids[t] }
+            let start = positions.count
             for t in (r.promptLength - 1)..<r.inputLength {
                 positions.append(b * seq + t)
                 targets.append(r.ids[t + 1])
             }
+            ranges.append(start..<positions.count)
         }
+        self.ranges = ranges
         self.tokens = tokens
         self.positions = positions
         self.targets = targets

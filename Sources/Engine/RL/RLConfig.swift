@@ -1,0 +1,72 @@
+/// Settings of a reinforced fine-tuning run. Defaults follow the ReFT/CARFT reference code
+/// (DESIGN.md §2) except where a tiny model trained in minutes needs other values: those are
+/// marked "scaled" and the reference value is named beside them.
+public struct RLConfig: Codable, Equatable, Sendable {
+    public enum Algorithm: String, Codable, CaseIterable, Sendable {
+        /// PPO as ReFT runs it: one sampled CoT per question, value head, KL-shaped rewards, GAE.
+        case reft
+        /// Dr.GRPO: G samples per question, advantage = reward − group mean, no value head.
+        case drgrpo
+    }
+
+    public var algorithm: Algorithm = .reft
+    /// Updates (rollout batch + optimisation passes) to run; when nil, `minutes` decides.
+    public var updates: Int? = nil
+    /// Wall-clock budget for rollouts and updates (evaluation not counted).
+    public var minutes: Double? = nil
+    /// Questions sampled per update (reference: 64).
+    public var questionsPerUpdate = 64
+    /// Dr.GRPO's G (reference comparison: 2). PPO always samples one CoT per question.
+    public var samplesPerQuestion = 2
+    /// U, optimisation passes over each rollout batch (reference: 2).
+    public var ppoEpochs = 2
+    /// Sequences per optimiser step within a pass.
+    public var miniBatchSize = 32
+    /// Scaled: the reference's 3e-7 is for 7B models fine-tuned from a converged SFT.
+    public var learningRate: Float = 2e-5
+    /// "constant" (reference) or "linear" (decay to 0 over `updates`; needs `updates`).
+    public var schedule = "constant"
+    /// KL shaping coefficient for PPO (reference 0.05); Dr.GRPO's optional k3 penalty (default 0).
+    public var klBeta: Float = 0.05
+    public var gamma: Float = 1.0
+    public var lambda: Float = 0.95
+    public var clipEps: Float = 0.2
+    public var valueClip: Float = 0.2
+    /// α, the value-loss weight (reference 5).
+    public var vfCoef: Float = 5
+    public var gradClip: Float = 1
+    public var temperature: Float = 1
+    public var topK = 0
+    public var topP: Float = 1
+    public var maxNewTokens = 160
+    public var partialReward: Float = 0.1
+    public var valueHead: ValueHead.Kind = .carft
+    public var projectionDim = 64
+    /// Greedy evaluation and a checkpoint every N updates.
+    public var evalEvery = 20
+    public var evalExamples = 256
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// Problems with the settings, each naming the setting and what to change; empty means usable.
+    public var problems: [String] {
+        var p: [String] = []
+        if updates == nil && minutes == nil { p.append("give a length: updates (--updates) or minutes (--minutes)") }
+        if let u = updates, u < 1 { p.append("updates must be at least 1") }
+        if questionsPerUpdate < 1 { p.append("questions per update must be at least 1") }
+        if algorithm == .drgrpo && samplesPerQuestion < 2 { p.append("Dr.GRPO needs at least 2 samples per question (--group), since its advantage is reward minus the group mean") }
+        if ppoEpochs < 1 { p.append("PPO epochs must be at least 1") }
+        if miniBatchSize < 1 { p.append("mini-batch size must be at least 1") }
+        if !(learningRate > 0) { p.append("learning rate must be positive") }
+        if !["constant", "linear"].contains(schedule) { p.append("schedule must be 'constant' or 'linear'") }
+        if schedule == "linear" && updates == nil { p.append("a linear schedule needs --updates (it decays to 0 at the last update)") }
+        if !(clipEps > 0) { p.append("clip epsilon must be positive") }
+        if !(temperature >= 0) { p.append("temperature must be ≥ 0") }
+        if !(topP > 0 && topP <= 1) { p.append("top-p must be in (0, 1]") }
+        if topK < 0 { p.append("top-k must be ≥ 0 (0 turns it off)") }
+        if maxNewTokens < 1 { p.append("max new tokens must be at least 1") }
+        if evalEvery < 1 { p.append("eval-every must be at least 1") }
+        return p
+    }
+}

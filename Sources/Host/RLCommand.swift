@@ -1,0 +1,150 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct RLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rl",
+        abstract: "Reinforced fine-tuning from an SFT checkpoint: PPO as ReFT runs it, or Dr.GRPO.",
+        discussion: """
+        Each update samples answers to --batch questions from the current policy (temperature 1 \
+        by default), scores them (1 correct, --partial-reward when a wrong number was given, 0 \
+        when no answer line), and trains on them for --ppo-epochs passes of --minibatch sequences.
+
+        reft: one sample per question; a value head on the policy's last hidden state (CARFT's \
+        64-dim projection + ReLU head by default); per-token reward = −β·(log π − log π_ref) \
+        plus the score at the EOS-producing token; GAE; advantages whitened over the batch; \
+        clipped policy loss plus --vf-coef × clipped value loss.
+        drgrpo: --group samples per question; advantage = reward − group mean (no std, no \
+        length normalisation); clipped policy loss; optional k3 KL penalty (--kl-beta, default 0).
+
+        Defaults are the ReFT reference values except those marked "scaled", chosen for small \
+        models trained in minutes. Writes metrics.jsonl (kind=update per update, kind=eval per \
+        evaluation), run.json and checkpoints (policy safetensors + value_head.safetensors) to --out.
+        Use the same --task-* flags as the SFT run that made the checkpoint.
+        """
+    )
+
+    @Option(help: "Algorithm: reft (PPO) or drgrpo.") var algo: RLConfig.Algorithm = .reft
+    @Option(name: .customLong("init"), help: ArgumentHelp("SFT checkpoint folder to start from; also the frozen reference policy.", valueName: "dir")) var initFrom: String
+    @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Run") var runOptions: RunOptions
+
+    @Option(help: "Updates to run.") var updates: Int?
+    @Option(help: "Wall-clock budget in minutes for rollouts and updates (evaluation excluded). Default when --updates is not given: 20.") var minutes: Double?
+    @Option(help: "Questions per update (reference 64).") var batch: Int = 64
+    @Option(help: "Dr.GRPO: samples per question, G (reference 2).") var group: Int = 2
+    @Option(name: .customLong("ppo-epochs"), help: "Optimisation passes over each rollout batch, U (reference 2).") var ppoEpochs: Int = 2
+    @Option(help: "Sequences per optimiser step.") var minibatch: Int = 32
+    @Option(help: "Learning rate (scaled; reference 3e-7 for 7B models).") var lr: Float = 2e-5
+    @Option(help: "'constant' (reference) or 'linear' decay to 0 (needs --updates).") var schedule: String = "constant"
+    @Option(name: .customLong("kl-beta"), help: "KL coefficient β: per-token shaping for reft (reference 0.05); k3 penalty for drgrpo (default 0).") var klBeta: Float?
+    @Option(help: "GAE discount γ (reference code 1.0; the paper's appendix prints 0.95).") var gamma: Float = 1.0
+    @Option(help: "GAE λ (reference code 0.95; the paper's appendix prints 1.0).") var lambda: Float = 0.95
+    @Option(name: .customLong("clip-eps"), help: "PPO ratio clip ε (reference 0.2).") var clipEps: Float = 0.2
+    @Option(name: .customLong("value-clip"), help: "Value clip range around the old values (reference 0.2).") var valueClip: Float = 0.2
+    @Option(name: .customLong("vf-coef"), help: "Value-loss weight α (reference 5).") var vfCoef: Float = 5
+    @Option(name: .customLong("grad-clip"), help: "Global gradient-norm clip (reference 1.0).") var gradClip: Float = 1
+    @Option(help: "Sampling temperature for rollouts (reference 1).") var temperature: Float = 1
+    @Option(name: .customLong("top-k"), help: "Keep only the k most likely tokens when sampling (0 = off, reference).") var topK: Int = 0
+    @Option(name: .customLong("top-p"), help: "Nucleus sampling threshold (1 = off, reference).") var topP: Float = 1
+    @Option(name: .customLong("max-new-tokens"), help: "Longest rollout and evaluation completion.") var maxNewTokens: Int = 160
+    @Option(name: .customLong("partial-reward"), help: "Reward for a wrong but readable number (reference 0.1; 0 = exact match only).") var partialReward: Float = 0.1
+    @Option(name: .customLong("value-head"), help: "reft value head: carft (64-dim projection, ReLU, linear) or linear.") var valueHead: ValueHead.Kind = .carft
+    @Option(name: .customLong("eval-every"), help: "Greedy evaluation and checkpoint every N updates.") var evalEvery: Int = 20
+    @Option(name: .customLong("eval-examples"), help: "Held-out questions per evaluation.") var evalExamples: Int = 256
+
+    func run() throws {
+        Parallel.configure(threads: runOptions.threads)
+        let tokenizer = ByteTokenizer()
+        let loaded = try data.load(seed: runOptions.seed)
+        let shape = try Checkpoint.readConfig(from: initFrom)
+        let policy = try Transformer(config: shape), reference = try Transformer(config: shape)
+        try Checkpoint.loadWeights(from: initFrom, into: policy.params)
+        reference.params.values.copy(from: policy.params.values)
+        guard shape.vocabSize == tokenizer.vocabSize else {
+            throw CLIError("the checkpoint's vocabulary (\(shape.vocabSize)) does not match the byte tokenizer (\(tokenizer.vocabSize)); start from a `workbench sft` checkpoint")
+        }
+        var c = RLConfig()
+        c.algorithm = algo
+        c.updates = updates
+        c.minutes = updates == nil ? (minutes ?? 20) : minutes
+        c.questionsPerUpdate = batch
+        c.samplesPerQuestion = group
+        c.ppoEpochs = ppoEpochs
+        c.miniBatchSize = minibatch
+        c.learningRate = lr
+        c.schedule = schedule
+        c.klBeta = klBeta ?? (algo == .reft ? 0.05 : 0)
+        c.gamma = gamma
+        c.lambda = lambda
+        c.clipEps = clipEps
+        c.valueClip = valueClip
+        c.vfCoef = vfCoef
+        c.gradClip = gradClip
+        c.temperature = temperature
+        c.topK = topK
+        c.topP = topP
+        c.maxNewTokens = maxNewTokens
+        c.partialReward = partialReward
+        c.valueHead = valueHead
+        c.evalEvery = evalEvery
+        c.evalExamples = evalExamples
+        c.seed = runOptions.seed
+        if let p = c.problems.first { throw ValidationError(p) }
+
+        let trainer = try RLTrainer(policy: policy, reference: reference, tokenizer: tokenizer,
+                                    reward: ReFTPartialReward(partial: partialReward), config: c,
+                                    train: loaded.train, eval: loaded.eval, outputDir: runOptions.out)
+        try FileManager.default.createDirectory(atPath: runOptions.out, withIntermediateDirectories: true)
+        try writeRunFile(config: c, dataDescription: loaded.description)
+        let metrics = try MetricsWriter(path: runOptions.out + "/metrics.jsonl", append: false)
+        defer { metrics.close() }
+        trainer.metrics = metrics
+
+        print("workbench rl --algo \(algo.rawValue): from \(initFrom); \(loaded.description)")
+        print("  \(loaded.train.count) training questions, \(loaded.eval.count) held out (\(min(evalExamples, loaded.eval.count)) per evaluation)")
+        let len = c.updates.map { "\($0) updates" } ?? "\(c.minutes!) minutes"
+        let per = algo == .drgrpo ? "\(batch) questions × \(group) samples" : "\(batch) questions × 1 sample"
+        print("  \(len), \(per) per update, U=\(ppoEpochs), lr \(lr), β \(c.klBeta), \(runOptions.threads) threads, seed \(runOptions.seed) → \(runOptions.out)")
+
+        let progress = ProgressLine()
+        Interrupt.install()
+        trainer.shouldStop = { Interrupt.requested }
+        trainer.onUpdate = { r in
+            let total = r.totalUpdates.map { "/\($0)" } ?? ""
+            progress.update(String(format: "update %d%@ | reward %.3f | acc %.1f%% | kl %.3f | len %.0f | rollout %@ tok/s | train %@ tok/s | %@",
+                                   r.update, total, r.meanReward, r.accuracy * 100, r.kl, r.meanResponseLength,
+                                   ProgressLine.count(r.rolloutTokensPerSecond), ProgressLine.count(r.trainTokensPerSecond),
+                                   ProgressLine.duration(r.elapsed)))
+        }
+        trainer.onEval = { e in
+            progress.finishLine()
+            print(String(format: "eval @ update %d: accuracy %.1f%% (%d/%d)", e.update, e.result.accuracy * 100, e.result.correct, e.result.total))
+        }
+        let summary = try trainer.run()
+        progress.finishLine()
+        print("\nAccuracy on held-out questions (greedy), by update:")
+        print(AccuracyCurve.render(summary.evaluations.map { (step: $0.update, accuracy: $0.accuracy) }, label: "update"))
+        print("\n\(summary.updates) updates in \(ProgressLine.duration(summary.seconds)). Checkpoint: \(runOptions.out)/final, metrics: \(runOptions.out)/metrics.jsonl")
+    }
+
+    private func writeRunFile(config: RLConfig, dataDescription: String) throws {
+        struct RunFile: Encodable {
+            var command = "rl"
+            var initFrom: String
+            var data: String
+            var task: ArithmeticTaskConfig?
+            var rl: RLConfig
+            var threads: Int
+        }
+        let file = RunFile(initFrom: initFrom, data: dataDescription, task: data.data == "builtin" ? data.taskConfig : nil,
+                           rl: config, threads: runOptions.threads)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try enc.encode(file).write(to: URL(fileURLWithPath: runOptions.out + "/run.json"))
+    }
+}
+
+extension RLConfig.Algorithm: ExpressibleByArgument {}
+extension ValueHead.Kind: ExpressibleByArgument {}
