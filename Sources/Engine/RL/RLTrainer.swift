@@ -288,22 +288,25 @@ public final class RLTrainer {
         for (j, i) in mb.enumerated() {
             let r = sub.ranges[j], old = Array(oldLogProbs[batch.ranges[i]])
             let lp = Array(newLogProbs[r])
-            var res: PolicyLossResult
+            let res: PolicyLossResult
+            var loss: Double, g: [Float]
             if config.algorithm == .reft {
                 res = PPOLoss.policy(logProbs: lp, oldLogProbs: old, advantages: advantages[i], clipEps: config.clipEps)
+                (loss, g) = (res.loss, res.gradLogProbs)
             } else {
                 res = PPOLoss.grpoPolicy(logProbs: lp, oldLogProbs: old, advantage: advantages[i].first ?? 0,
                                          clipEps: config.clipEps, normalizer: Float(config.maxNewTokens))
+                (loss, g) = (res.loss, res.gradLogProbs)
                 if config.klBeta > 0 {
                     let kl = PPOLoss.klPenalty(logProbs: lp, refLogProbs: Array(refLogProbs[batch.ranges[i]]),
                                                beta: config.klBeta, normalizer: Float(config.maxNewTokens))
-                    res.loss += kl.loss
-                    for t in res.gradLogProbs.indices { res.gradLogProbs[t] += kl.gradLogProbs[t] }
+                    loss += kl.loss
+                    for t in g.indices { g[t] += kl.gradLogProbs[t] }
                 }
             }
-            pg += res.loss
+            pg += loss
             clip += res.clipFraction
-            for (t, gr) in res.gradLogProbs.enumerated() { grads[r.lowerBound + t] = gr * scale }
+            for (t, gr) in g.enumerated() { grads[r.lowerBound + t] = gr * scale }
         }
         var vl = 0.0
         if let head = valueHead, let oldValues {
