@@ -96,9 +96,7 @@ struct RLCommand: ParsableCommand {
         let trainer = try RLTrainer(policy: policy, reference: reference, tokenizer: tokenizer,
                                     reward: ReFTPartialReward(partial: partialReward), config: c,
                                     train: loaded.train, eval: loaded.eval, outputDir: runOptions.out)
-        try FileManager.default.createDirectory(atPath: runOptions.out, withIntermediateDirectories: true)
-        try writeRunFile(config: c, dataDescription: loaded.description)
-        let metrics = try MetricsWriter(path: runOptions.out + "/metrics.jsonl", append: false)
+        let metrics = try RunFolder.create(runOptions.out, settings: runFile(config: c, dataDescription: loaded.description))
         defer { metrics.close() }
         trainer.metrics = metrics
 
@@ -129,7 +127,7 @@ struct RLCommand: ParsableCommand {
         print("\n\(summary.updates) updates in \(ProgressLine.duration(summary.seconds)). Checkpoint: \(runOptions.out)/final, metrics: \(runOptions.out)/metrics.jsonl")
     }
 
-    private func writeRunFile(config: RLConfig, dataDescription: String) throws {
+    private func runFile(config: RLConfig, dataDescription: String) -> some Encodable {
         struct RunFile: Encodable {
             var command = "rl"
             var initFrom: String
@@ -140,9 +138,7 @@ struct RLCommand: ParsableCommand {
         }
         let file = RunFile(initFrom: initFrom, data: dataDescription, task: data.data == "builtin" ? data.taskConfig : nil,
                            rl: config, threads: runOptions.threads)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try enc.encode(file).write(to: URL(fileURLWithPath: runOptions.out + "/run.json"))
+        return file
     }
 }
 

@@ -84,9 +84,7 @@ struct SFTCommand: ParsableCommand {
 
         let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
                                      eval: loaded.eval, outputDir: runOptions.out, metrics: nil)
-        try FileManager.default.createDirectory(atPath: runOptions.out, withIntermediateDirectories: true)
-        try writeRunFile(config: config, model: model.config, dataDescription: loaded.description)
-        let metrics = try MetricsWriter(path: runOptions.out + "/metrics.jsonl", append: false)
+        let metrics = try RunFolder.create(runOptions.out, settings: runFile(config: config, model: model.config, dataDescription: loaded.description))
         defer { metrics.close() }
         trainer.metrics = metrics
 
@@ -122,7 +120,7 @@ struct SFTCommand: ParsableCommand {
                      summary.steps, ProgressLine.duration(summary.trainSeconds), summary.finalLoss, runOptions.out, runOptions.out))
     }
 
-    private func writeRunFile(config: SFTConfig, model: ModelConfig, dataDescription: String) throws {
+    private func runFile(config: SFTConfig, model: ModelConfig, dataDescription: String) -> some Encodable {
         struct RunFile: Encodable {
             var command = "sft"
             var data: String
@@ -133,8 +131,6 @@ struct SFTCommand: ParsableCommand {
         }
         let file = RunFile(data: dataDescription, task: data.data == "builtin" ? data.taskConfig : nil,
                            sft: config, model: model, threads: runOptions.threads)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try enc.encode(file).write(to: URL(fileURLWithPath: runOptions.out + "/run.json"))
+        return file
     }
 }
