@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Micro-benchmarks driven by the scripts in bench/ (which compare against PyTorch).",
-        subcommands: [TrainStep.self]
+        subcommands: [TrainStep.self, Rollout.self]
     )
 
     struct TrainStep: ParsableCommand {
@@ -59,6 +59,44 @@ struct BenchCommand: ParsableCommand {
             let tps = Double(batch * seq * steps) / secs
             print(String(format: "{\"engine\":\"workbench\",\"tokens_per_sec\":%.1f,\"step_ms\":%.2f,\"loss_first\":%.4f,\"loss_last\":%.4f}",
                          tps, secs / Double(steps) * 1000, first, last))
+        }
+    }
+
+    struct Rollout: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rollout",
+            abstract: "Time RL rollouts: sampling (temperature 1) from a batch of prompts and from one prompt; prints JSON lines.",
+            discussion: "The model is freshly initialised (or --init), and generation never stops early: every row makes --new-tokens tokens, so the figures are comparable between runs."
+        )
+        @Option(help: ArgumentHelp("Checkpoint folder to sample from (default: a fresh model of the tiny preset's shape).", valueName: "dir")) var initFrom: String?
+        @Option(help: "Prompts in the batched measurement.") var batch = 64
+        @Option(name: .customLong("prompt-tokens"), help: "Prompt length.") var promptTokens = 60
+        @Option(name: .customLong("new-tokens"), help: "Tokens generated per prompt.") var newTokens = 100
+        @Option(help: "Threads.") var threads = 2
+        @Option(help: "Seed for weights, prompts and sampling.") var seed: UInt64 = 0
+
+        func run() throws {
+            Parallel.configure(threads: threads)
+            let model: Transformer
+            if let initFrom {
+                model = try Transformer(config: try Checkpoint.readConfig(from: initFrom))
+                try Checkpoint.loadWeights(from: initFrom, into: model.params)
+            } else {
+                model = try Transformer(config: ModelPreset.tiny.config(vocabSize: ByteTokenizer().vocabSize), seed: seed)
+            }
+            var rng = RNG(seed: seed, stream: "bench-prompts")
+            let v = model.config.vocabSize
+            // A stop token outside the vocabulary: every row runs to --new-tokens.
+            let options = SamplingOptions(maxNewTokens: newTokens, stopToken: v, seed: seed)
+            for rows in [batch, 1] {
+                let prompts = (0..<rows).map { _ in (0..<promptTokens).map { _ in Int32(rng.int(in: 0...(v - 1))) } }
+                let clock = ContinuousClock(), start = clock.now
+                let out = Generator(model: model).sample(prompts: prompts, options: options)
+                let secs = (clock.now - start).seconds
+                let made = out.reduce(0) { $0 + $1.tokens.count }
+                print(String(format: "{\"engine\":\"workbench\",\"prompts\":%d,\"new_tokens\":%d,\"tokens_per_sec\":%.1f,\"seconds\":%.3f}",
+                             rows, made, Double(made) / secs, secs))
+            }
         }
     }
 }
