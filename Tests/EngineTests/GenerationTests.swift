@@ -6,10 +6,7 @@ import Testing
         let c = ModelConfig(vocabSize: 13, dim: 16, layers: 2, heads: 4, kvHeads: 2, ffnDim: 24,
                             maxSeqLen: 32, tiedEmbeddings: true)
         let m = try Transformer(config: c, seed: 5)
-        var rng = RNG(seed: 9)
-        for e in m.params.entries where e.shape.count == 2 {
-            for i in 0..<e.count { m.params.values[e.offset + i] = rng.normal() * 0.4 }
-        }
+        m.randomizeMatrices(seed: 9, scale: 0.4)
         return m
     }
 

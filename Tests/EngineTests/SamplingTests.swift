@@ -231,10 +231,7 @@ import Testing
         let c = ModelConfig(vocabSize: 258, dim: 64, layers: 2, heads: 4, kvHeads: 2, ffnDim: 128,
                             maxSeqLen: 64, tiedEmbeddings: true)
         let m = try Transformer(config: c, seed: 6)
-        var rng = RNG(seed: 8)
-        for e in m.params.entries where e.shape.count == 2 {
-            for i in 0..<e.count { m.params.values[e.offset + i] = rng.normal() * 0.2 }
-        }
+        m.randomizeMatrices(seed: 8, scale: 0.2)
         let prompts: [[Int32]] = (0..<4).map { r in (0..<9).map { Int32(($0 * 37 + r * 11) % 258) } }
         defer { Parallel.configure(threads: 1) }
         Parallel.configure(threads: 1)
