@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .executable(name: "workbench", targets: ["Host"]),
         .library(name: "Engine", targets: ["Engine"]),
+        // The example Swift plugin; the host never links it, it loads it with dlopen.
+        .library(name: "negsignal", type: .dynamic, targets: ["NegSignal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -18,16 +20,37 @@ let package = Package(
     targets: [
         // OpenBLAS from Debian's libopenblas-dev; every matrix product in the Engine goes through it.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        // libffi from Debian's libffi-dev: calls a plain C reward function named on the command line.
+        .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
+        // The plugin ABI header (include/workbench_plugin.h) as a module, nothing else.
+        .target(name: "PluginABI", path: "Sources/PluginABI"),
         .target(
             name: "Engine",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "PluginABI"],
             path: "Sources/Engine",
+            swiftSettings: fastMath
+        ),
+        // The stock reward, pooling and contrastive-loss plugins, behind the same descriptors as
+        // loaded ones.
+        .target(
+            name: "BuiltinPlugins",
+            dependencies: ["PluginABI", "Engine"],
+            path: "Sources/BuiltinPlugins",
+            swiftSettings: fastMath
+        ),
+        .target(
+            name: "NegSignal",
+            dependencies: ["PluginABI"],
+            path: "plugins/negsignal/Sources",
             swiftSettings: fastMath
         ),
         .executableTarget(
             name: "Host",
             dependencies: [
                 "Engine",
+                "BuiltinPlugins",
+                "PluginABI",
+                "CFFI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Host"
@@ -36,6 +59,16 @@ let package = Package(
             name: "EngineTests",
             dependencies: ["Engine"],
             path: "Tests/EngineTests"
+        ),
+        .testTarget(
+            name: "BuiltinPluginsTests",
+            dependencies: ["BuiltinPlugins", "Engine", "PluginABI"],
+            path: "Tests/BuiltinPluginsTests"
+        ),
+        .testTarget(
+            name: "HostTests",
+            dependencies: ["Host", "Engine", "PluginABI"],
+            path: "Tests/HostTests"
         ),
     ],
     swiftLanguageModes: [.v5]

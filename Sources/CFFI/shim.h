@@ -1,0 +1,2 @@
+// Debian's libffi-dev installs ffi.h under the multiarch include folder.
+#include <ffi.h>
