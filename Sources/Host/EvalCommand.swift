@@ -1,0 +1,53 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// Greedy accuracy of any checkpoint on held-out questions, with the completions written out
+/// so a researcher can read what the model gets wrong, not just how often.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Greedy test accuracy of a checkpoint, optionally writing every completion to a JSONL file.",
+        discussion: """
+        Scores as training evaluations do: the number after the last "Therefore, the answer is:" \
+        within 1e-2 of the gold answer. Use the same --task-* flags as the run that made the \
+        checkpoint (the built-in task's test split depends on them and on --seed).
+        """
+    )
+
+    @Option(name: .customLong("checkpoint"), help: ArgumentHelp("Checkpoint folder (model.safetensors + config.json).", valueName: "dir"))
+    var checkpoint: String
+    @OptionGroup(title: "Data") var data: DataOptions
+    @Option(help: "Seed of the built-in task (as in the run that made the checkpoint).") var seed: UInt64 = 0
+    @Option(help: "Threads for the Engine's loops and matrix products.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Held-out questions to evaluate (0 = all).") var examples: Int = 0
+    @Option(name: .customLong("max-new-tokens"), help: "Longest completion.") var maxNewTokens: Int = 160
+    @Option(help: ArgumentHelp("Write one JSON line per question (question, completion, predicted, gold, correct).", valueName: "file.jsonl"))
+    var dump: String?
+
+    func run() throws {
+        Parallel.configure(threads: threads)
+        let tokenizer = ByteTokenizer()
+        let loaded = try data.load(seed: seed)
+        let shape = try Checkpoint.readConfig(from: checkpoint)
+        guard shape.vocabSize == tokenizer.vocabSize else {
+            throw CLIError("the checkpoint's vocabulary (\(shape.vocabSize)) does not match the byte tokenizer (\(tokenizer.vocabSize))")
+        }
+        let model = try Transformer(config: shape)
+        try Checkpoint.loadWeights(from: checkpoint, into: model.params)
+        let questions = examples > 0 ? Array(loaded.eval.prefix(examples)) : loaded.eval
+        let result = Evaluator(tokenizer: tokenizer, maxNewTokens: maxNewTokens).evaluate(model: model, examples: questions)
+        print(String(format: "%@: accuracy %.1f%% (%d/%d) on %@", checkpoint, result.accuracy * 100, result.correct, result.total, loaded.description))
+        if let dump {
+            let out = try MetricsWriter(path: dump, append: false)
+            defer { out.close() }
+            for s in result.samples {
+                var row: [String: MetricValue] = ["question": .string(s.question), "completion": .string(s.completion),
+                                                  "gold": .double(s.gold), "correct": .bool(s.correct)]
+                if let p = s.predicted { row["predicted"] = .double(p) }
+                out.write(row)
+            }
+            print("completions: \(dump)")
+        }
+    }
+}
