@@ -37,6 +37,45 @@ import Testing
         }
     }
 
+    /// RL scores tempered samples under softmax(logits / T) and weights each token differently
+    /// (its advantage): the gradient must carry both the 1/T and the per-position weight.
+    @Test func temperedHeadWithPerTokenWeights() throws {
+        let model = try Transformer(config: Self.tinyConfig(tied: true), seed: 5)
+        model.randomizeMatrices(seed: 6, scale: 0.3)
+        var rng = RNG(seed: 7)
+        let batch = 2, seq = 5, T: Float = 0.6
+        let tokens: [Int32] = (0..<(batch * seq)).map { _ in Int32(rng.int(in: 0...10)) }
+        let positions = [0, 2, 3, 6, 9]
+        let targets: [Int32] = positions.map { _ in Int32(rng.int(in: 0...10)) }
+        let weights: [Float] = positions.map { _ in rng.normal() }
+        func loss() -> Double {
+            model.forward(tokens: tokens, batch: batch, seq: seq)
+            let lp = model.head(positions: positions, targets: targets, temperature: T).logProbs
+            return zip(lp, weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        // Tempered log-probs are log-softmax of logits / T.
+        model.forward(tokens: tokens, batch: batch, seq: seq)
+        let lpT = model.head(positions: [2], targets: [4], temperature: T).logProbs[0]
+        let hidden = model.hiddenStates, w = model.params.value(model.headWeightName)
+        let c = model.config
+        let logits = (0..<c.vocabSize).map { v in
+            (0..<c.dim).reduce(0.0) { $0 + Double(hidden[2 * c.dim + $1]) * Double(w[v * c.dim + $1]) } / Double(T)
+        }
+        let m = logits.max()!
+        let lse = m + Foundation.log(logits.reduce(0) { $0 + Foundation.exp($1 - m) })
+        #expect(abs(Double(lpT) - (logits[4] - lse)) < 1e-5)
+
+        model.params.zeroGrad()
+        model.forward(tokens: tokens, batch: batch, seq: seq)
+        model.head(positions: positions, targets: targets, temperature: T) { i, _ in weights[i] }
+        model.backward()
+        let grads = FloatBuffer(model.params.count); grads.copy(from: model.params.grads)
+        for e in model.params.entries {
+            GradCheck.check(e.name, x: model.params.values.ptr + e.offset, count: e.count,
+                            analytic: grads.ptr + e.offset, entries: 3, loss: loss)
+        }
+    }
+
     @Test func headLogProbsAndEntropyMatchNaiveSoftmax() throws {
         let c = Self.tinyConfig(tied: false)
         let model = try Transformer(config: c, seed: 3)

@@ -150,9 +150,15 @@ public final class Transformer {
     /// ∂L/∂log p_i; the head's weight gradient is accumulated and ∂L/∂hidden is stored for
     /// `backward`. Logits are formed in chunks of rows so a 49k vocabulary never needs a
     /// [batch·seq, vocab] buffer.
+    ///
+    /// `temperature` scores under softmax(logits / T), the distribution tempered sampling draws
+    /// from: RL that samples at T must compute its ratios (and the reference's log-probs) at T
+    /// too, or its rollouts are off-policy by construction.
     @discardableResult
-    public func head(positions: [Int], targets: [Int32], entropy: Bool = false,
+    public func head(positions: [Int], targets: [Int32], entropy: Bool = false, temperature: Float = 1,
                      gradient: ((Int, Float) -> Float)? = nil) -> HeadOutput {
+        precondition(temperature > 0 && temperature.isFinite, "head: temperature \(temperature) must be finite and > 0")
+        let invT: Float = 1 / temperature
         precondition(positions.count == targets.count, "head: positions and targets differ in length")
         guard let a = acts else { preconditionFailure("head called before forward") }
         let c = config, V = c.vocabSize, D = c.dim
@@ -174,6 +180,7 @@ public final class Transformer {
                 out.entropies.withUnsafeMutableBufferPointer { ent in
                     Parallel.forEach(m, minPerWorker: 8) { r in
                         let row = logits.ptr + r * V
+                        if invT != 1 { VectorMath.scale(row, V, by: invT) }
                         let tgt = Int(targets[start + r])
                         precondition(tgt >= 0 && tgt < V, "head: target id \(tgt) outside vocabulary \(V)")
                         let mx = VectorMath.max(row, V)
@@ -190,10 +197,10 @@ public final class Transformer {
                             ent[start + r] = lse - acc * invS
                         }
                         if let gradient {
-                            // ∂L/∂logit_j = g · (1[j = target] − p_j)
+                            // ∂L/∂logit_j = g · (1[j = target] − p_j) / T
                             let g = gradient(start + r, raw - lse)
-                            VectorMath.scale(row, V, by: -g * invS)
-                            row[tgt] += g
+                            VectorMath.scale(row, V, by: -g * invS * invT)
+                            row[tgt] += g * invT
                         }
                     }
                 }

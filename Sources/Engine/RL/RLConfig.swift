@@ -62,7 +62,7 @@ public struct RLConfig: Codable, Equatable, Sendable {
         if !["constant", "linear"].contains(schedule) { p.append("schedule must be 'constant' or 'linear'") }
         if schedule == "linear" && updates == nil { p.append("a linear schedule needs --updates (it decays to 0 at the last update)") }
         if !(clipEps > 0) { p.append("clip epsilon must be positive") }
-        if !(temperature >= 0) { p.append("temperature must be ≥ 0") }
+        if !(temperature > 0 && temperature.isFinite) { p.append("temperature must be > 0 (RL scores its samples under softmax(logits / T))") }
         if !(topP > 0 && topP <= 1) { p.append("top-p must be in (0, 1]") }
         if topK < 0 { p.append("top-k must be ≥ 0 (0 turns it off)") }
         if maxNewTokens < 1 { p.append("max new tokens must be at least 1") }

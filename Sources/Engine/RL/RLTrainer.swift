@@ -11,6 +11,10 @@ public struct RLUpdateReport: Sendable {
     public var policyLoss: Double
     public var valueLoss: Double
     public var meanResponseLength: Double
+    /// Largest |log π at sampling − log π in the training forward| over the batch's tokens. The
+    /// two passes run the same weights, so anything above float rounding means rollouts and
+    /// updates disagree about the policy (and PPO's ratios are wrong).
+    public var samplingMismatch: Double
     public var rolloutTokensPerSecond: Double
     public var trainTokensPerSecond: Double
     public var seconds: Double
@@ -139,7 +143,7 @@ public final class RLTrainer {
             report.elapsed = elapsed
             metrics?.write([
                 "kind": "update", "update": .int(update), "reward": .double(report.meanReward),
-                "rollout_accuracy": .double(report.accuracy), "kl": .double(report.kl), "entropy": .double(report.entropy),
+                "rollout_accuracy": .double(report.accuracy), "sampling_mismatch": .double(report.samplingMismatch), "kl": .double(report.kl), "entropy": .double(report.entropy),
                 "clip_fraction": .double(report.clipFraction), "policy_loss": .double(report.policyLoss),
                 "value_loss": .double(report.valueLoss), "response_length": .double(report.meanResponseLength),
                 "rollout_tokens_per_sec": .double(report.rolloutTokensPerSecond),
@@ -202,21 +206,22 @@ public final class RLTrainer {
         // Old log-probs, values and entropy from the policy; reference log-probs.
         let batch = TokenBatch(rollouts.map(\.sequence), padId: tokenizer.padId)
         policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
-        let oldHead = policy.head(positions: batch.positions, targets: batch.targets, entropy: true)
+        let oldHead = policy.head(positions: batch.positions, targets: batch.targets, entropy: true, temperature: config.temperature)
         let oldValues = valueHead?.forward(hidden: policy.hiddenStates, positions: batch.positions)
         var refLogProbs: [Float] = []
         if config.algorithm == .reft || config.klBeta > 0 {
             reference.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
-            refLogProbs = reference.head(positions: batch.positions, targets: batch.targets).logProbs
+            refLogProbs = reference.head(positions: batch.positions, targets: batch.targets, temperature: config.temperature).logProbs
         }
         policy.releaseActivations()
         reference.releaseActivations()
 
         // Advantages (and returns for PPO), per rollout.
         var advantages: [[Float]] = [], returns: [[Float]] = []
-        var klSum = 0.0
+        var klSum = 0.0, mismatch = 0.0
         for (i, r) in batch.ranges.enumerated() {
             let old = Array(oldHead.logProbs[r])
+            for (a, b) in zip(old, rollouts[i].sampleLogProbs) { mismatch = max(mismatch, Double(abs(a - b))) }
             if !refLogProbs.isEmpty {
                 klSum += zip(old, refLogProbs[r]).reduce(0.0) { $0 + Double($1.0 - $1.1) }
             }
@@ -268,6 +273,7 @@ public final class RLTrainer {
             policyLoss: pgLoss / Double(max(1, lossTerms)),
             valueLoss: vLoss / Double(max(1, lossTerms)),
             meanResponseLength: Double(generated) / n,
+            samplingMismatch: mismatch,
             rolloutTokensPerSecond: Double(generated) / rolloutSecs,
             trainTokensPerSecond: Double(trainedTokens) / trainSecs,
             seconds: 0, elapsed: 0)
@@ -281,7 +287,7 @@ public final class RLTrainer {
         policy.params.zeroGrad()
         valueHead?.params.zeroGrad()
         policy.forward(tokens: sub.tokens, batch: sub.batch, seq: sub.seq)
-        let newLogProbs = policy.head(positions: sub.positions, targets: sub.targets).logProbs
+        let newLogProbs = policy.head(positions: sub.positions, targets: sub.targets, temperature: config.temperature).logProbs
         let scale = 1 / Float(mb.count)
         var grads = [Float](repeating: 0, count: sub.positions.count)
         var pg = 0.0, clip = 0.0
@@ -328,7 +334,7 @@ public final class RLTrainer {
             throw RLError("the RL loss became \(total) (policy \(pg), value \(vl)); lower --lr (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
         }
         // The head's second pass carries the policy gradient into the hidden states.
-        policy.head(positions: sub.positions, targets: sub.targets) { i, _ in grads[i] }
+        policy.head(positions: sub.positions, targets: sub.targets, temperature: config.temperature) { i, _ in grads[i] }
         policy.backward()
         let norm = clipJointly(maxNorm: config.gradClip)
         guard norm.isFinite else {
