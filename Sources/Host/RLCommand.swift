@@ -59,7 +59,7 @@ struct RLCommand: ParsableCommand {
     @Option(name: .customLong("top-p"), help: "Nucleus sampling threshold (1 = off, reference).") var topP: Float = 1
     @Option(name: .customLong("max-new-tokens"), help: "Longest rollout and evaluation completion.") var maxNewTokens: Int = 160
     @Option(name: .customLong("partial-reward"), help: "Reward for a wrong but readable number (reference 0.1; 0 = exact match only).") var partialReward: Float = 0.1
-    @Option(name: .customLong("reward-fn"), help: ArgumentHelp("Score rollouts with this C function instead of the built-in reward (see below), e.g. ./libmine.so:score:f64(str,str).", valueName: "lib.so:symbol:signature"),
+    @Option(name: .customLong("reward-fn"), help: ArgumentHelp("Score rollouts with this C function instead of the built-in reward, e.g. ./libmine.so:score:f64(str,str); the signature rules are in the description at the top of `workbench rl --help`.", valueName: "lib.so:symbol:signature"),
             transform: { try FFIRewardSpec(parsing: $0) }) var rewardFn: FFIRewardSpec?
     @Option(name: .customLong("value-head"), help: "reft value head: carft (64-dim projection, ReLU, linear) or linear.") var valueHead: ValueHead.Kind = .carft
     @Option(name: .customLong("eval-every"), help: "Greedy evaluation and checkpoint every N updates.") var evalEvery: Int = 20
