@@ -22,6 +22,15 @@ struct RLCommand: ParsableCommand {
         models trained in minutes. Writes metrics.jsonl (kind=update per update, kind=eval per \
         evaluation), run.json and checkpoints (policy safetensors + value_head.safetensors) to --out.
         Use the same --task-* flags as the SFT run that made the checkpoint.
+
+        --reward-fn replaces the default reward with one exported C function, called once per \
+        rollout through libffi: `--reward-fn ./libmine.so:score:f64(str,str)` calls \
+        `double score(const char* completion, const char* gold)`. Signature: a return type \
+        (f32, f64, i32, i64: the score) and parameters, positional (1st completion str, 2nd \
+        gold str or gold_value f64, 3rd prompt str) or all named in any order, e.g. \
+        `f32(gold_value:f64, completion:str, prompt:str)`. gold is the gold answer as text \
+        ("72", "0.5"), prompt the question text. Scores must be finite; a score ≥ 1 counts as \
+        correct in the rollout accuracy. --partial-reward does not apply then.
         """
     )
 
@@ -50,11 +59,15 @@ struct RLCommand: ParsableCommand {
     @Option(name: .customLong("top-p"), help: "Nucleus sampling threshold (1 = off, reference).") var topP: Float = 1
     @Option(name: .customLong("max-new-tokens"), help: "Longest rollout and evaluation completion.") var maxNewTokens: Int = 160
     @Option(name: .customLong("partial-reward"), help: "Reward for a wrong but readable number (reference 0.1; 0 = exact match only).") var partialReward: Float = 0.1
+    @Option(name: .customLong("reward-fn"), help: ArgumentHelp("Score rollouts with this C function instead of the built-in reward, e.g. ./libmine.so:score:f64(str,str); the signature rules are in the description at the top of `workbench rl --help`.", valueName: "lib.so:symbol:signature"),
+            transform: { try FFIRewardSpec(parsing: $0) }) var rewardFn: FFIRewardSpec?
     @Option(name: .customLong("value-head"), help: "reft value head: carft (64-dim projection, ReLU, linear) or linear.") var valueHead: ValueHead.Kind = .carft
     @Option(name: .customLong("eval-every"), help: "Greedy evaluation and checkpoint every N updates.") var evalEvery: Int = 20
     @Option(name: .customLong("eval-examples"), help: "Held-out questions per evaluation.") var evalExamples: Int = 256
 
     func run() throws {
+        // Loaded first, so a wrong path or symbol fails before the checkpoint and data load.
+        let reward: any RewardFunction = try rewardFn.map { try FFIRewardFunction(spec: $0) } ?? ReFTPartialReward(partial: partialReward)
         Parallel.configure(threads: runOptions.threads)
         let tokenizer = ByteTokenizer()
         let loaded = try data.load(seed: runOptions.seed)
@@ -94,7 +107,7 @@ struct RLCommand: ParsableCommand {
         if let p = c.problems.first { throw ValidationError(p) }
 
         let trainer = try RLTrainer(policy: policy, reference: reference, tokenizer: tokenizer,
-                                    reward: ReFTPartialReward(partial: partialReward), config: c,
+                                    reward: reward, config: c,
                                     train: loaded.train, eval: loaded.eval, outputDir: runOptions.out)
         let metrics = try RunFolder.create(runOptions.out, settings: runFile(config: c, dataDescription: loaded.description))
         defer { metrics.close() }
@@ -102,6 +115,7 @@ struct RLCommand: ParsableCommand {
 
         print("workbench rl --algo \(algo.rawValue): from \(initFrom); \(loaded.description)")
         print("  \(loaded.train.count) training questions, \(loaded.eval.count) held out (\(min(evalExamples, loaded.eval.count)) per evaluation)")
+        if let f = rewardFn { print("  reward: \(f.symbol) from \(f.path), \(f.signature)") }
         let len = c.updates.map { "\($0) updates" } ?? "\(c.minutes!) minutes"
         let per = algo == .drgrpo ? "\(batch) questions × \(group) samples" : "\(batch) questions × 1 sample"
         print("  \(len), \(per) per update, U=\(ppoEpochs), lr \(lr), β \(c.klBeta), \(runOptions.threads) threads, seed \(runOptions.seed) → \(runOptions.out)")
@@ -134,10 +148,11 @@ struct RLCommand: ParsableCommand {
             var data: String
             var task: ArithmeticTaskConfig?
             var rl: RLConfig
+            var rewardFn: String?
             var threads: Int
         }
         let file = RunFile(initFrom: initFrom, data: dataDescription, task: data.data == "builtin" ? data.taskConfig : nil,
-                           rl: config, threads: runOptions.threads)
+                           rl: config, rewardFn: rewardFn?.description, threads: runOptions.threads)
         return file
     }
 }

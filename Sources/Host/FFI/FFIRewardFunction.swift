@@ -1,0 +1,182 @@
+import CFFI
+import Engine
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A reward that is one exported C function with a plain signature (`--reward-fn
+/// lib.so:symbol:signature`), called through libffi once per rollout.
+///
+/// The call interface (`ffi_cif`) is prepared once from the signature; each rollout's strings
+/// are copied into C strings that live until the call returns. The C function is called from one
+/// thread at a time (the trainer's), so it may keep static state, but it must not keep the
+/// string pointers after it returns. Scores must be finite; a NaN or infinity is an error that
+/// names the library, the symbol and the rollout.
+final class FFIRewardFunction: RewardFunction {
+    let spec: FFIRewardSpec
+    let name: String
+    private let function: @convention(c) () -> Void
+    private let cif: UnsafeMutablePointer<ffi_cif>
+    private let argumentTypes: UnsafeMutablePointer<UnsafeMutablePointer<ffi_type>?>
+
+    convenience init(_ value: String) throws {
+        try self.init(spec: FFIRewardSpec(parsing: value))
+    }
+
+    init(spec: FFIRewardSpec) throws {
+        self.spec = spec
+        let fileName = (spec.path as NSString).lastPathComponent
+        self.name = "\(fileName):\(spec.symbol)"
+        let symbol = try Self.lookUp(path: spec.path, symbol: spec.symbol)
+        function = unsafeBitCast(symbol, to: (@convention(c) () -> Void).self)
+
+        let n = spec.signature.parameters.count
+        argumentTypes = .allocate(capacity: max(n, 1))
+        for (k, role) in spec.signature.parameters.enumerated() {
+            argumentTypes[k] = Self.ffiType(role.type)
+        }
+        cif = .allocate(capacity: 1)
+        let status = ffi_prep_cif(cif, FFI_DEFAULT_ABI, UInt32(n), Self.ffiType(spec.signature.returnType), argumentTypes)
+        guard status == FFI_OK else {
+            cif.deallocate()
+            argumentTypes.deallocate()
+            throw FFIRewardError("libffi could not prepare a call to \(spec.symbol) with signature \(spec.signature) (ffi_prep_cif status \(status.rawValue))")
+        }
+    }
+
+    deinit {
+        // Only the call description goes; the library itself stays loaded (see lookUp).
+        cif.deallocate()
+        argumentTypes.deallocate()
+    }
+
+    func scores(_ batch: [RewardInput]) throws -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(batch.count)
+        for (index, input) in batch.enumerated() {
+            let raw = call(input)
+            guard raw.isFinite else {
+                throw FFIRewardError("reward function \(spec.symbol) in '\(spec.path)' returned \(raw) for rollout \(index) of a batch of \(batch.count); a reward must be a finite number")
+            }
+            let score = Float(raw)
+            guard score.isFinite else {
+                throw FFIRewardError("reward function \(spec.symbol) in '\(spec.path)' returned \(raw) for rollout \(index) of a batch of \(batch.count), which does not fit a 32-bit float reward")
+            }
+            out.append(score)
+        }
+        return out
+    }
+
+    /// One call of the C function, its result widened to Double (i64 results beyond 2^53 round).
+    func call(_ input: RewardInput) -> Double {
+        let roles = spec.signature.parameters
+        // One 8-byte slot per argument holds the char* or the double; libffi reads each
+        // argument through a pointer to its slot.
+        let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: max(roles.count, 1))
+        let argumentPointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: max(roles.count, 1))
+        var cStrings: [UnsafeMutablePointer<CChar>] = []
+        defer {
+            // The C function has returned: it must not hold on to these.
+            cStrings.forEach { free($0) }
+            slots.deallocate()
+            argumentPointers.deallocate()
+        }
+        for (k, role) in roles.enumerated() {
+            let slot = UnsafeMutableRawPointer(slots + k)
+            switch role {
+            case .goldValue:
+                slot.storeBytes(of: input.gold, as: Double.self)
+            case .completion, .gold, .prompt:
+                let text: String
+                switch role {
+                case .completion: text = input.completion
+                case .gold: text = ReFTFormat.formatAnswer(input.gold)
+                default: text = input.question
+                }
+                // A heap copy (strdup) rather than withCString: the number of strings varies
+                // with the signature, and this keeps every one alive until the defer above.
+                // A Swift string holding NUL reaches C cut at the first NUL.
+                guard let c = strdup(text) else { fatalError("out of memory copying a \(role.rawValue) string") }
+                cStrings.append(c)
+                slot.storeBytes(of: UnsafePointer(c), as: UnsafePointer<CChar>.self)
+            }
+            argumentPointers[k] = slot
+        }
+
+        // libffi widens integer results narrower than ffi_arg to a full ffi_arg, so the return
+        // buffer is 16 bytes (ffi_arg or double, 16-byte aligned) and i32 is read as ffi_sarg.
+        let result = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
+        defer { result.deallocate() }
+        result.initializeMemory(as: UInt8.self, repeating: 0, count: 16)
+        ffi_call(cif, function, result, argumentPointers)
+        switch spec.signature.returnType {
+        case .f64: return result.load(as: Double.self)
+        case .f32: return Double(result.load(as: Float.self))
+        case .i32: return Double(Int32(truncatingIfNeeded: result.load(as: ffi_sarg.self)))
+        case .i64: return Double(result.load(as: Int64.self))
+        }
+    }
+
+    /// Opens the library and finds the symbol, with errors a researcher can act on.
+    ///
+    /// The library is never closed (no dlclose): the function pointer is used for the rest of
+    /// the run, C and C++ libraries may register atexit handlers or thread-local destructors
+    /// that crash when their code is unmapped, and dlopen reference-counts, so opening the same
+    /// path again costs nothing. RTLD_NOW surfaces missing dependencies here rather than at the
+    /// first rollout; RTLD_LOCAL keeps the library's symbols from resolving anyone else's.
+    static func lookUp(path: String, symbol: String) throws -> UnsafeMutableRawPointer {
+        // dlopen searches the system library folders for a name without '/': a path is always
+        // a file here, relative to the current folder.
+        let filePath = path.contains("/") ? path : "./" + path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: filePath, isDirectory: &isDirectory) else {
+            let whereFrom = path.hasPrefix("/") ? "" : " (relative to \(FileManager.default.currentDirectoryPath))"
+            throw FFIRewardError("reward library '\(path)' does not exist\(whereFrom)")
+        }
+        guard !isDirectory.boolValue else {
+            throw FFIRewardError("reward library '\(path)' is a folder, not a shared library")
+        }
+        _ = dlerror()
+        guard let handle = dlopen(filePath, RTLD_NOW | RTLD_LOCAL) else {
+            let why = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
+            throw FFIRewardError("'\(path)' could not be loaded as a shared library: \(why)")
+        }
+        _ = dlerror()
+        guard let address = dlsym(handle, symbol) else {
+            throw FFIRewardError("""
+                symbol '\(symbol)' not found in '\(path)'; `nm -D --defined-only \(path)` lists the functions \
+                it exports. A function compiled as C++ needs extern "C" (its name is mangled otherwise), \
+                and one built with -fvisibility=hidden needs __attribute__((visibility("default")))
+                """)
+        }
+        return address
+    }
+
+    private static func ffiType(_ t: FFISignature.ParameterType) -> UnsafeMutablePointer<ffi_type> {
+        switch t {
+        case .str: return address(of: &ffi_type_pointer)
+        case .f64: return address(of: &ffi_type_double)
+        }
+    }
+
+    private static func ffiType(_ t: FFISignature.ReturnType) -> UnsafeMutablePointer<ffi_type> {
+        switch t {
+        case .f32: return address(of: &ffi_type_float)
+        case .f64: return address(of: &ffi_type_double)
+        case .i32: return address(of: &ffi_type_sint32)
+        case .i64: return address(of: &ffi_type_sint64)
+        }
+    }
+
+    /// libffi's type descriptors are C globals with fixed addresses, so the pointer stays valid
+    /// after the call (a Swift variable's address would not).
+    private static func address(of global: UnsafeMutablePointer<ffi_type>) -> UnsafeMutablePointer<ffi_type> {
+        global
+    }
+}
+
+struct FFIRewardError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
