@@ -79,11 +79,16 @@ public enum MaskedInfoNCE {
     }
 
     /// dL/dx from dL/du where u = x/‖x‖ (cosine): (g − u (u·g)) / ‖x‖; zero below the norm floor.
-    static func pullBack(_ g: inout [Double], _ p: Prepared, _ b: Int, _ d: Int, _ sim: Similarity) {
+    /// Padding rows (not valid) get exactly zero, whatever garbage they hold.
+    static func pullBack(_ g: inout [Double], _ p: Prepared, _ x: Inputs, _ sim: Similarity) {
+        let (b, d) = (x.batch, x.dim)
+        for i in 0..<b where !x.isValid(i) {
+            for k in 0..<d { g[i * d + k] = 0 }
+        }
         guard sim == .cosine else { return }
-        for i in 0..<b {
+        for i in 0..<b where x.isValid(i) {
             let n = p.norm[i]
-            if n < normEps {
+            if !(n >= normEps) {
                 for k in 0..<d { g[i * d + k] = 0 }
                 continue
             }
@@ -159,9 +164,9 @@ public enum MaskedInfoNCE {
                 }
             }
         }
-        if grads.anchor != nil { pullBack(&grads.anchor!, a, B, D, o.similarity) }
-        if grads.positive != nil { pullBack(&grads.positive!, p, B, D, o.similarity) }
-        if grads.candidates != nil { pullBack(&grads.candidates!, c, B, D, o.similarity) }
+        if grads.anchor != nil { pullBack(&grads.anchor!, a, x, o.similarity) }
+        if grads.positive != nil { pullBack(&grads.positive!, p, x, o.similarity) }
+        if grads.candidates != nil { pullBack(&grads.candidates!, c, x, o.similarity) }
         return (total * scale, grads)
     }
 
