@@ -22,6 +22,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Threads for the Engine's loops and matrix products.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Held-out questions to evaluate (0 = all).") var examples: Int = 0
     @Option(name: .customLong("max-new-tokens"), help: "Longest completion.") var maxNewTokens: Int = 160
+    @Option(help: "Sample at this temperature instead of decoding greedily (0 = greedy).") var temperature: Float = 0
     @Option(help: ArgumentHelp("Write one JSON line per question (question, completion, predicted, gold, correct).", valueName: "file.jsonl"))
     var dump: String?
 
@@ -36,8 +37,9 @@ struct EvalCommand: ParsableCommand {
         let model = try Transformer(config: shape)
         try Checkpoint.loadWeights(from: checkpoint, into: model.params)
         let questions = examples > 0 ? Array(loaded.eval.prefix(examples)) : loaded.eval
-        let result = Evaluator(tokenizer: tokenizer, maxNewTokens: maxNewTokens).evaluate(model: model, examples: questions)
-        print(String(format: "%@: accuracy %.1f%% (%d/%d) on %@", checkpoint, result.accuracy * 100, result.correct, result.total, loaded.description))
+        let sampling = temperature > 0 ? SamplingOptions(temperature: temperature, maxNewTokens: maxNewTokens, stopToken: tokenizer.eosId, seed: seed) : nil
+        let result = Evaluator(tokenizer: tokenizer, maxNewTokens: maxNewTokens).evaluate(model: model, examples: questions, sampling: sampling)
+        print(String(format: "%@: %@ accuracy %.1f%% (%d/%d) on %@", checkpoint, temperature > 0 ? "sampled (T=\(temperature))" : "greedy", result.accuracy * 100, result.correct, result.total, loaded.description))
         if let dump {
             let out = try MetricsWriter(path: dump, append: false)
             defer { out.close() }

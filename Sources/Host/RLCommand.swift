@@ -62,6 +62,8 @@ struct RLCommand: ParsableCommand {
     @Option(name: .customLong("reward-fn"), help: ArgumentHelp("Score rollouts with this C function instead of the built-in reward, e.g. ./libmine.so:score:f64(str,str); the signature rules are in the description at the top of `workbench rl --help`.", valueName: "lib.so:symbol:signature"),
             transform: { try FFIRewardSpec(parsing: $0) }) var rewardFn: FFIRewardSpec?
     @Option(name: .customLong("value-head"), help: "reft value head: carft (64-dim projection, ReLU, linear) or linear.") var valueHead: ValueHead.Kind = .carft
+    @Option(name: .customLong("value-warmup"), help: "reft: updates at the start that train only the value head (not in the reference; a fresh head on a small model otherwise feeds the policy noise).") var valueWarmup: Int = 0
+    @Option(name: .customLong("value-lr"), help: "reft: the value head's learning rate (default: --lr, as the reference).") var valueLR: Float?
     @Option(name: .customLong("eval-every"), help: "Greedy evaluation and checkpoint every N updates.") var evalEvery: Int = 20
     @Option(name: .customLong("eval-examples"), help: "Held-out questions per evaluation.") var evalExamples: Int = 256
 
@@ -101,6 +103,8 @@ struct RLCommand: ParsableCommand {
         c.maxNewTokens = maxNewTokens
         c.partialReward = partialReward
         c.valueHead = valueHead
+        c.valueWarmupUpdates = valueWarmup
+        c.valueLearningRate = valueLR
         c.evalEvery = evalEvery
         c.evalExamples = evalExamples
         c.seed = runOptions.seed

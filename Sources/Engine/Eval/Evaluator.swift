@@ -28,7 +28,9 @@ public struct Evaluator {
         public var samples: [Sample]
     }
 
-    public func evaluate(model: Transformer, examples: [MathExample]) -> Result {
+    /// Greedy by default; with `sampling` the completions are drawn as rollouts are, which shows
+    /// how far the sampled policy RL trains on sits from the greedy one it is judged by.
+    public func evaluate(model: Transformer, examples: [MathExample], sampling: SamplingOptions? = nil) -> Result {
         let generator = Generator(model: model)
         var samples: [Sample] = []
         var correct = 0, generated = 0
@@ -37,7 +39,15 @@ public struct Evaluator {
         while i < examples.count {
             let chunk = Array(examples[i..<min(examples.count, i + batchSize)])
             let prompts = chunk.map { ex in tokenizer.encode(ReFTFormat.prompt(ex.question)).map { Int32($0) } }
-            let outs = generator.greedy(prompts: prompts, options: .init(maxNewTokens: maxNewTokens, stopToken: tokenizer.eosId))
+            let outs: [[Int32]]
+            if var options = sampling {
+                options.maxNewTokens = maxNewTokens
+                options.stopToken = tokenizer.eosId
+                options.seed = options.seed &+ UInt64(i)
+                outs = generator.sample(prompts: prompts, options: options).map(\.tokens)
+            } else {
+                outs = generator.greedy(prompts: prompts, options: .init(maxNewTokens: maxNewTokens, stopToken: tokenizer.eosId))
+            }
             for (ex, out) in zip(chunk, outs) {
                 generated += out.count
                 let text = tokenizer.decode(out.map { Int($0) })

@@ -41,6 +41,12 @@ public struct RLConfig: Codable, Equatable, Sendable {
     public var maxNewTokens = 160
     public var partialReward: Float = 0.1
     public var valueHead: ValueHead.Kind = .carft
+    /// PPO: updates at the start that train only the value head, leaving the policy as it is.
+    /// Not in the reference, whose 7B value head learns within a few steps; a fresh head on a
+    /// small model gives advantages that are mostly its own error, and the policy pays for it.
+    public var valueWarmupUpdates = 0
+    /// The value head's learning rate; nil uses the policy's (as the reference does).
+    public var valueLearningRate: Float? = nil
     public var projectionDim = 64
     /// Greedy evaluation and a checkpoint every N updates.
     public var evalEvery = 20
@@ -66,6 +72,8 @@ public struct RLConfig: Codable, Equatable, Sendable {
         if !(topP > 0 && topP <= 1) { p.append("top-p must be in (0, 1]") }
         if topK < 0 { p.append("top-k must be ≥ 0 (0 turns it off)") }
         if maxNewTokens < 1 { p.append("max new tokens must be at least 1") }
+        if valueWarmupUpdates < 0 { p.append("value warm-up updates must be ≥ 0") }
+        if let v = valueLearningRate, !(v > 0) { p.append("value learning rate must be positive") }
         if evalEvery < 1 { p.append("eval-every must be at least 1") }
         return p
     }

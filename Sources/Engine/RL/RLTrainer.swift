@@ -252,7 +252,8 @@ public final class RLTrainer {
                 start += config.miniBatchSize
                 let terms = try optimise(miniBatch: mb, rollouts: rollouts, batch: batch, oldLogProbs: oldHead.logProbs,
                                          oldValues: oldValues, refLogProbs: refLogProbs, advantages: advantages,
-                                         returns: returns, lr: lr)
+                                         returns: returns, lr: lr,
+                                         trainPolicy: update > config.valueWarmupUpdates)
                 pgLoss += terms.policy
                 vLoss += terms.value
                 clipFrac += terms.clip
@@ -282,7 +283,7 @@ public final class RLTrainer {
     /// One optimiser step on a mini-batch of rollouts (indices into the update's batch).
     private func optimise(miniBatch mb: [Int], rollouts: [Rollout], batch: TokenBatch, oldLogProbs: [Float],
                           oldValues: [Float]?, refLogProbs: [Float], advantages: [[Float]], returns: [[Float]],
-                          lr: Float) throws -> (policy: Double, value: Double, clip: Double, tokens: Int) {
+                          lr: Float, trainPolicy: Bool) throws -> (policy: Double, value: Double, clip: Double, tokens: Int) {
         let sub = TokenBatch(mb.map { rollouts[$0].sequence }, padId: tokenizer.padId)
         policy.params.zeroGrad()
         valueHead?.params.zeroGrad()
@@ -327,21 +328,23 @@ public final class RLTrainer {
             }
             let dHidden = FloatBuffer(sub.batch * sub.seq * policy.config.dim)
             head.backward(dValues: dValues, dProjections: nil, dHidden: dHidden.ptr)
-            policy.addHiddenGradient(dHidden.ptr)
+            if trainPolicy { policy.addHiddenGradient(dHidden.ptr) }
         }
         let total = (pg + Double(config.vfCoef) * vl) / Double(mb.count)
         guard total.isFinite else {
             throw RLError("the RL loss became \(total) (policy \(pg), value \(vl)); lower --lr (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
         }
-        // The head's second pass carries the policy gradient into the hidden states.
-        policy.head(positions: sub.positions, targets: sub.targets, temperature: config.temperature) { i, _ in grads[i] }
-        policy.backward()
+        if trainPolicy {
+            // The head's second pass carries the policy gradient into the hidden states.
+            policy.head(positions: sub.positions, targets: sub.targets, temperature: config.temperature) { i, _ in grads[i] }
+            policy.backward()
+        }
         let norm = clipJointly(maxNorm: config.gradClip)
         guard norm.isFinite else {
             throw RLError("the gradient norm became \(norm); lower --lr (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
         }
-        policyOptimizer.step(lr: lr)
-        valueOptimizer?.step(lr: lr)
+        if trainPolicy { policyOptimizer.step(lr: lr) }
+        valueOptimizer?.step(lr: config.valueLearningRate.map { lr * $0 / config.learningRate } ?? lr)
         return (pg / Double(mb.count), vl / Double(mb.count), clip / Double(mb.count), sub.tokenCount)
     }
 
