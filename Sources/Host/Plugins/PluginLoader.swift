@@ -23,7 +23,13 @@ enum PluginLoader {
         return try load(spec)
     }
 
+    /// Loading is meant for the main thread, but tests load from several; the lock keeps the
+    /// cache and the entry's message list consistent.
+    private static let lock = NSLock()
+
     static func load(_ path: String) throws -> PluginLibrary {
+        lock.lock()
+        defer { lock.unlock() }
         if let library = loaded[path] { return library }
         func fail(_ message: String, _ remedy: String) -> PluginError { PluginError(library: path, message: message, remedy: remedy) }
         let build = "build it with `cc -shared -fPIC -std=c11 -I include -o lib<name>.so <name>.c` (C) or `swift build -c release` (a Swift plugin's .dynamic product)"
