@@ -42,7 +42,7 @@ struct PluginInstanceTests {
     @Test func illTypedConfigValueNamesKeyTypeAndValue() throws {
         let d = try example("org.example.reward.format-aware")
         let e = message { _ = try PluginInstance(d, config: ["max-chars": "lots"]) }
-        #expect(e.contains("config key 'max-chars' is a int but got 'lots'"))
+        #expect(e.contains("config key 'max-chars' is an int but got 'lots'"))
         #expect(e.contains("max-chars=400"))
         #expect(message { _ = try PluginInstance(d, config: ["partial": "nan"]) }.contains("config key 'partial' is a float but got 'nan'"))
     }

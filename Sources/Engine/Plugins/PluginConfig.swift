@@ -106,7 +106,8 @@ public enum PluginConfig {
             guard let raw = given[key.name] else { return (key.name, key.defaultValue) }
             guard let value = key.normalize(raw) else {
                 let expected = key.choices.map { "one of " + $0.joined(separator: ", ") } ?? key.type.example
-                throw descriptor.error("config key '\(key.name)' is a \(key.typeDescription) but got '\(raw)'",
+                let article = key.type == .int ? "an" : "a"
+                throw descriptor.error("config key '\(key.name)' is \(article) \(key.typeDescription) but got '\(raw)'",
                                        remedy: "give \(expected), e.g. \(key.name)=\(key.defaultValue)")
             }
             return (key.name, value)
