@@ -11,6 +11,11 @@
  *     cc -shared -fPIC -std=c11 -I include -o libmine.so mine.c
  *     workbench plugin check ./libmine.so
  *
+ * In Swift, import this header as a C module and export the entry with
+ *     @_cdecl("workbench_plugin_entry_v1") public func entry(_ info: UnsafePointer<wb_host_info>?) -> UnsafePointer<wb_library>?
+ * (`public`, or an optimised build drops the symbol), keep every descriptor and string in memory
+ * allocated once and never freed, and catch every error inside the plugin.
+ *
  * General rules (they hold for every function below unless its comment says otherwise):
  *
  * - VERSIONS. The major version is in the entry symbol's name; a host refuses other majors.

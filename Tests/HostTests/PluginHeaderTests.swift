@@ -11,7 +11,15 @@ import Testing
     func compilesWarningFreeAsC11() throws {
         let dir = try scratch()
         let src = dir + "/use.c"
-        try "#include \"workbench_plugin.h\"\nint main(void) { return WB_OK; }\n".write(toFile: src, atomically: true, encoding: .utf8)
+        try """
+        #include "workbench_plugin.h"
+        int main(void) {
+            wb_plugin_descriptor d = {0};
+            d.struct_size = sizeof d;
+            return WB_HAS_FIELD(&d, wb_plugin_descriptor, get_extension) ? WB_OK : WB_ERROR;
+        }
+
+        """.write(toFile: src, atomically: true, encoding: .utf8)
         let r = try S.run(S.cc!, ["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-I", S.include, "-c", src, "-o", dir + "/use.o"])
         #expect(r.status == 0, "\(r.all)")
     }
@@ -24,7 +32,11 @@ import Testing
         #include "workbench_plugin.h"
         // The entry must keep C linkage when a C++ plugin defines it.
         extern "C" const wb_library* workbench_plugin_entry_v1(const wb_host_info*) { return nullptr; }
-        int main() { return WB_OK; }
+        int main() {
+            wb_plugin_descriptor d{};
+            d.struct_size = sizeof d;
+            return WB_HAS_FIELD(&d, wb_plugin_descriptor, get_extension) ? WB_OK : WB_ERROR;
+        }
 
         """.write(toFile: src, atomically: true, encoding: .utf8)
         let r = try S.run(S.cxx!, ["-std=c++17", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-I", S.include, "-c", src, "-o", dir + "/use.o"])
