@@ -45,6 +45,9 @@ public enum PluginChecker {
         init(_ description: String) { self.description = description }
     }
 
+    /// What select's mask buffers hold before the call: neither 0 nor 1, so a skipped entry shows.
+    static let maskSentinel: UInt8 = 171
+
     /// What a NaN-filled gradient entry means in a check failure.
     static let sentinelNote = " (the checker fills gradient buffers with NaN first, so an entry backward did not overwrite also shows as NaN)"
 
@@ -170,9 +173,14 @@ public enum PluginChecker {
             let masks = try rIDs.withUnsafeBufferPointer { ri in try aIDs.withUnsafeBufferPointer { ai in
                 try rPresent.withUnsafeBufferPointer { rp in try aPresent.withUnsafeBufferPointer { ap in
                     try rCoT.withUnsafeBufferPointer { rc in try aCoT.withUnsafeBufferPointer { ac in
-                        try loss.select(TokenViewsInput(batch: batch, rolloutTokens: tr, annotatedTokens: ta,
-                                                        rolloutIDs: ri.baseAddress!, rolloutPresent: rp.baseAddress!, rolloutCoT: rc.baseAddress!,
-                                                        annotatedIDs: ai.baseAddress!, annotatedPresent: ap.baseAddress!, annotatedCoT: ac.baseAddress!))
+                        do {
+                            return try loss.select(TokenViewsInput(batch: batch, rolloutTokens: tr, annotatedTokens: ta,
+                                                                   rolloutIDs: ri.baseAddress!, rolloutPresent: rp.baseAddress!, rolloutCoT: rc.baseAddress!,
+                                                                   annotatedIDs: ai.baseAddress!, annotatedPresent: ap.baseAddress!, annotatedCoT: ac.baseAddress!),
+                                                   fill: maskSentinel)
+                        } catch let error as PluginError where error.message.contains("wrote \(maskSentinel) into") {
+                            throw Failure("\(error) (the checker fills masks with \(maskSentinel) first, so an entry select did not write shows as \(maskSentinel))")
+                        }
                     } }
                 } }
             } }

@@ -123,11 +123,12 @@ public final class PluginContrastiveLoss {
         }
     }
 
-    /// select into fresh arrays: one [batch×T_source(v)] mask per view.
-    public func select(_ input: TokenViewsInput) throws -> [[UInt8]] {
+    /// select into fresh arrays: one [batch×T_source(v)] mask per view. The arrays start filled
+    /// with `fill` (the checker uses a value select must never write, to catch skipped entries).
+    public func select(_ input: TokenViewsInput, fill: UInt8 = 0) throws -> [[UInt8]] {
         let buffers = viewSources.map { UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, input.batch * input.tokens($0))) }
         defer { buffers.forEach { $0.deallocate() } }
-        for (v, p) in buffers.enumerated() { p.initialize(repeating: 0, count: max(1, input.batch * input.tokens(viewSources[v]))) }
+        for (v, p) in buffers.enumerated() { p.initialize(repeating: fill, count: max(1, input.batch * input.tokens(viewSources[v]))) }
         try select(input, masks: buffers)
         return buffers.enumerated().map { v, p in Array(UnsafeBufferPointer(start: p, count: input.batch * input.tokens(viewSources[v]))) }
     }

@@ -38,6 +38,10 @@ private let logSink: @convention(c) (UnsafePointer<wb_host>?, Int32, UnsafePoint
     }
 }
 
+// The header lets plugins call get_extension unconditionally, so it must be a function (that
+// knows no extensions yet), not NULL.
+private let noExtension: @convention(c) (UnsafePointer<wb_host>?, UnsafePointer<CChar>?) -> UnsafeRawPointer? = { _, _ in nil }
+
 private let metricSink: @convention(c) (UnsafePointer<wb_host>?, UnsafePointer<CChar>?, Double) -> Void = { host, name, value in
     guard let sink = PluginHostSink.from(host), let name else { return }
     let key = String(cString: name)
@@ -81,7 +85,7 @@ public final class PluginInstance {
         let host = UnsafeMutablePointer<wb_host>.allocate(capacity: 1)
         host.initialize(to: wb_host(struct_size: ABIStruct.size(wb_host.self), reserved: 0,
                                     host_data: Unmanaged.passRetained(sink).toOpaque(),
-                                    error: errorSink, log: logSink, metric: metricSink, get_extension: nil))
+                                    error: errorSink, log: logSink, metric: metricSink, get_extension: noExtension))
         var made: UnsafeMutableRawPointer?
         let keys = resolved.map { strdup($0.key) }, values = resolved.map { strdup($0.value) }
         defer { (keys + values).forEach { free($0) } }
