@@ -119,7 +119,7 @@ public final class IncrementalForward {
             let w = layers[l]
             RMSNorm.forward(xn, rstd: rstd, x, gain: w.norm1, rows: m, dim: D, eps: c.normEps)
             if w.qkvFused {
-                Linear.forward(qkv, xn, w.q, rows: m, inDim: D, outDim: qkvW)
+                Self.project(qkv, xn, w.q, rows: m, inDim: D, outDim: qkvW)
             } else {
                 BLAS.gemm(transA: false, transB: true, m: m, n: qw, k: D, a: xn, lda: D, b: w.q, ldb: D, c: qkv, ldc: qkvW)
                 BLAS.gemm(transA: false, transB: true, m: m, n: kw, k: D, a: xn, lda: D, b: w.k, ldb: D, c: qkv + qw, ldc: qkvW)
@@ -136,18 +136,16 @@ public final class IncrementalForward {
             // Every new token's keys are in the cache before any token attends, so a prompt's
             // tokens see each other causally within one call.
             attention(layer: l, tokens: tokens, m: m, cache: cache)
-            BLAS.gemm(transA: false, transB: true, m: m, n: D, k: qw, a: attn, lda: qw,
-                      b: w.o, ldb: qw, beta: 1, c: x, ldc: D)
+            Self.project(x, attn, w.o, rows: m, inDim: qw, outDim: D, accumulate: true)
             RMSNorm.forward(xn, rstd: rstd, x, gain: w.norm2, rows: m, dim: D, eps: c.normEps)
             if w.gateUpFused {
-                Linear.forward(gateUp, xn, w.gate, rows: m, inDim: D, outDim: 2 * F)
+                Self.project(gateUp, xn, w.gate, rows: m, inDim: D, outDim: 2 * F)
             } else {
                 BLAS.gemm(transA: false, transB: true, m: m, n: F, k: D, a: xn, lda: D, b: w.gate, ldb: D, c: gateUp, ldc: 2 * F)
                 BLAS.gemm(transA: false, transB: true, m: m, n: F, k: D, a: xn, lda: D, b: w.up, ldb: D, c: gateUp + F, ldc: 2 * F)
             }
             Self.swiGLU(h, gateUp, rows: m, ffn: F)
-            BLAS.gemm(transA: false, transB: true, m: m, n: D, k: F, a: h, lda: F,
-                      b: w.down, ldb: F, beta: 1, c: x, ldc: D)
+            Self.project(x, h, w.down, rows: m, inDim: F, outDim: D, accumulate: true)
         }
         cache.lengths = next
         // Logits only where a row's next token will be chosen: gather those rows' hidden states
@@ -162,8 +160,21 @@ public final class IncrementalForward {
         // In place is safe: each row reads its own values before writing them.
         RMSNorm.forward(xn, rstd: rstd, xn, gain: finalNorm, rows: rows.count, dim: D, eps: c.normEps)
         let logits = FloatBuffer(rows.count * c.vocabSize)
-        Linear.forward(logits.ptr, xn, head, rows: rows.count, inDim: D, outDim: c.vocabSize)
+        Self.project(logits.ptr, xn, head, rows: rows.count, inDim: D, outDim: c.vocabSize)
         return (rows, logits)
+    }
+
+    /// y (+)= x · Wᵀ for `rows` rows. One row is a matrix-vector product: sgemm would pack the
+    /// whole weight matrix for it, as much memory traffic as the product itself.
+    @inline(__always)
+    static func project(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                        rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false) {
+        if rows == 1 {
+            BLAS.gemv(transA: false, m: outDim, n: inDim, a: w, lda: inDim, x: x, beta: accumulate ? 1 : 0, y: y)
+        } else {
+            BLAS.gemm(transA: false, transB: true, m: rows, n: outDim, k: inDim, a: x, lda: inDim,
+                      b: w, ldb: inDim, beta: accumulate ? 1 : 0, c: y, ldc: outDim)
+        }
     }
 
     /// h = silu(gate) · up, row by row from the fused [rows, 2·ffn] gate/up product.
