@@ -31,6 +31,8 @@ public final class IncrementalForward {
     /// Attention scores, one [maxRun, positions] slab per parallel chunk.
     private var scores = FloatBuffer(0)
     private var scoreSlab = 0
+    /// Transposed products of up to `transposedRows` rows, [widest output, transposedRows].
+    private let transposed: FloatBuffer
     private var pos: [Int] = []
     /// (first token, length) of each run of consecutive positions of one row in the current call.
     private var runs: [(start: Int, count: Int)] = []
@@ -53,6 +55,7 @@ public final class IncrementalForward {
                                 qkvFused: k == q + qw * D && v == k + kw * D,
                                 gateUpFused: up == gate + c.ffnDim * D)
         }
+        transposed = FloatBuffer(max(qw + 2 * kw, 2 * c.ffnDim, c.dim, c.vocabSize) * Self.transposedRows)
         embed = p.value("model.embed_tokens.weight")
         finalNorm = p.value("model.norm.weight")
         head = p.value(model.headWeightName)
@@ -119,7 +122,7 @@ public final class IncrementalForward {
             let w = layers[l]
             RMSNorm.forward(xn, rstd: rstd, x, gain: w.norm1, rows: m, dim: D, eps: c.normEps)
             if w.qkvFused {
-                Self.project(qkv, xn, w.q, rows: m, inDim: D, outDim: qkvW)
+                project(qkv, xn, w.q, rows: m, inDim: D, outDim: qkvW)
             } else {
                 BLAS.gemm(transA: false, transB: true, m: m, n: qw, k: D, a: xn, lda: D, b: w.q, ldb: D, c: qkv, ldc: qkvW)
                 BLAS.gemm(transA: false, transB: true, m: m, n: kw, k: D, a: xn, lda: D, b: w.k, ldb: D, c: qkv + qw, ldc: qkvW)
@@ -136,16 +139,16 @@ public final class IncrementalForward {
             // Every new token's keys are in the cache before any token attends, so a prompt's
             // tokens see each other causally within one call.
             attention(layer: l, tokens: tokens, m: m, cache: cache)
-            Self.project(x, attn, w.o, rows: m, inDim: qw, outDim: D, accumulate: true)
+            project(x, attn, w.o, rows: m, inDim: qw, outDim: D, accumulate: true)
             RMSNorm.forward(xn, rstd: rstd, x, gain: w.norm2, rows: m, dim: D, eps: c.normEps)
             if w.gateUpFused {
-                Self.project(gateUp, xn, w.gate, rows: m, inDim: D, outDim: 2 * F)
+                project(gateUp, xn, w.gate, rows: m, inDim: D, outDim: 2 * F)
             } else {
                 BLAS.gemm(transA: false, transB: true, m: m, n: F, k: D, a: xn, lda: D, b: w.gate, ldb: D, c: gateUp, ldc: 2 * F)
                 BLAS.gemm(transA: false, transB: true, m: m, n: F, k: D, a: xn, lda: D, b: w.up, ldb: D, c: gateUp + F, ldc: 2 * F)
             }
             Self.swiGLU(h, gateUp, rows: m, ffn: F)
-            Self.project(x, h, w.down, rows: m, inDim: F, outDim: D, accumulate: true)
+            project(x, h, w.down, rows: m, inDim: F, outDim: D, accumulate: true)
         }
         cache.lengths = next
         // Logits only where a row's next token will be chosen: gather those rows' hidden states
@@ -160,22 +163,37 @@ public final class IncrementalForward {
         // In place is safe: each row reads its own values before writing them.
         RMSNorm.forward(xn, rstd: rstd, xn, gain: finalNorm, rows: rows.count, dim: D, eps: c.normEps)
         let logits = FloatBuffer(rows.count * c.vocabSize)
-        Self.project(logits.ptr, xn, head, rows: rows.count, inDim: D, outDim: c.vocabSize)
+        project(logits.ptr, xn, head, rows: rows.count, inDim: D, outDim: c.vocabSize)
         return (rows, logits)
     }
 
     /// y (+)= x · Wᵀ for `rows` rows. One row is a matrix-vector product: sgemm would pack the
-    /// whole weight matrix for it, as much memory traffic as the product itself.
+    /// whole weight matrix for it, as much memory traffic as the product itself. Up to
+    /// `transposedRows` rows, OpenBLAS is faster (~25% at 16 rows, measured here) computing
+    /// yᵀ = W · xᵀ, so that product goes to scratch and is transposed into y.
     @inline(__always)
-    static func project(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                        rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false) {
+    func project(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                 rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false) {
         if rows == 1 {
             BLAS.gemv(transA: false, m: outDim, n: inDim, a: w, lda: inDim, x: x, beta: accumulate ? 1 : 0, y: y)
+        } else if rows <= Self.transposedRows {
+            let t = transposed.ptr
+            BLAS.gemm(transA: false, transB: true, m: outDim, n: rows, k: inDim, a: w, lda: inDim,
+                      b: x, ldb: inDim, c: t, ldc: rows)
+            for r in 0..<rows {
+                let yr = y + r * outDim, tr = t + r
+                if accumulate {
+                    for o in 0..<outDim { yr[o] += tr[o * rows] }
+                } else {
+                    for o in 0..<outDim { yr[o] = tr[o * rows] }
+                }
+            }
         } else {
             BLAS.gemm(transA: false, transB: true, m: rows, n: outDim, k: inDim, a: x, lda: inDim,
                       b: w, ldb: inDim, beta: accumulate ? 1 : 0, c: y, ldc: outDim)
         }
     }
+    static let transposedRows = 48
 
     /// h = silu(gate) · up, row by row from the fused [rows, 2·ffn] gate/up product.
     @inline(__always)
