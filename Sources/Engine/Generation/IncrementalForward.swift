@@ -6,9 +6,10 @@ import Foundation
 ///
 /// Decoding is a long run of small calls (one token for each active row), so the pass is built
 /// for that: weight pointers are looked up once, scratch buffers live in the instance and only
-/// grow, the projections that read the same input run as one GEMM (q/k/v and gate/up are
-/// adjacent in the parameter store), and attention is a vectorised loop per token over that
-/// row's contiguous slice of the cache instead of a pair of tiny GEMMs.
+/// grow, the projections that read the same input run as one product (q/k/v and gate/up are
+/// adjacent in the parameter store), and attention works per run of consecutive tokens of a row
+/// and kv head over that head's contiguous keys and values (see `attention`), with no
+/// allocation per token.
 public final class IncrementalForward {
     public let model: Transformer
     var c: ModelConfig { model.config }
