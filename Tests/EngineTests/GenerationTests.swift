@@ -59,3 +59,79 @@ import Testing
 }
 
 import Foundation
+
+@Suite struct GenerationPathTests {
+    /// Long enough that a prompt is split into several attention runs (at most
+    /// `IncrementalForward.maxRun` tokens each).
+    static func model() throws -> Transformer {
+        let c = ModelConfig(vocabSize: 21, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffnDim: 48,
+                            maxSeqLen: 160, tiedEmbeddings: true)
+        let m = try Transformer(config: c, seed: 3)
+        m.randomizeMatrices(seed: 4, scale: 0.3)
+        return m
+    }
+
+    /// A 150-token prompt in one call (three runs), then several tokens at once onto a non-empty
+    /// row (a run that starts mid-row), then one token: every call's logits match the training
+    /// forward pass at that position.
+    @Test func longRunsAndMidRowRunsMatchTrainingForward() throws {
+        let m = try Self.model()
+        let v = m.config.vocabSize
+        let seq: [Int32] = (0..<158).map { (t: Int) -> Int32 in Int32((t * 7 + 3) % 21) }
+        let cache = KVCache(config: m.config, batch: 3, capacity: 160)
+        let inc = IncrementalForward(model: m)
+        m.forward(tokens: seq, batch: 1, seq: seq.count)
+        var done = 0
+        for chunk in [150, 7, 1] {
+            // Row 2 gets the sequence; row 0 gets a short unrelated prompt in the same calls.
+            var toks = seq[done..<(done + chunk)].map { IncrementalForward.Token(row: 2, token: $0) }
+            if chunk > 1 { toks.insert(.init(row: 0, token: 5), at: 0) }
+            let (rows, logits) = inc.append(toks, to: cache)
+            done += chunk
+            let r = rows.firstIndex(of: 2)!
+            let lg = (0..<v).map { logits[r * v + $0] }
+            let mx = lg.max()!
+            let lse = mx + Foundation.log(lg.reduce(Float(0)) { $0 + Foundation.exp($1 - mx) })
+            for tok in [0, 9, 20] {
+                let ref = m.head(positions: [done - 1], targets: [Int32(tok)]).logProbs[0]
+                #expect(abs((lg[tok] - lse) - ref) < 1e-4, "after \(done) tokens, token \(tok)")
+            }
+        }
+        #expect(cache.lengths == [2, 0, 158])
+    }
+
+    /// Decoding in groups of rows (each with its own cache) draws the same tokens as one cache
+    /// for the whole batch, and since a group runs single-threaded, the same bits at any
+    /// thread count.
+    @Test func groupedDecodingMatchesOneCache() throws {
+        let m = try Self.model()
+        var prompts: [[Int32]] = []
+        for r in 0..<20 {
+            var p: [Int32] = []
+            for t in 0..<(3 + r % 5) { p.append(Int32((t * 5 + r * 3) % 21)) }
+            prompts.append(p)
+        }
+        let options = SamplingOptions(maxNewTokens: 12, stopToken: 2, seed: 7)
+        var grouped = Generator(model: m)
+        grouped.groupCacheBytes = 1  // groups of 8 rows: 7, 6 and 7 rows
+        #expect(grouped.groupRows(capacity: 19) == 8)
+        var single = Generator(model: m)
+        single.groupCacheBytes = .max
+        defer { Parallel.configure(threads: 1) }
+        Parallel.configure(threads: 1)
+        let one = single.sample(prompts: prompts, options: options)
+        let g1 = grouped.sample(prompts: prompts, options: options)
+        Parallel.configure(threads: 2)
+        let g2 = grouped.sample(prompts: prompts, options: options)
+        #expect(one.map(\.tokens) == g1.map(\.tokens))
+        #expect(one.map(\.finished) == g1.map(\.finished))
+        for (x, y) in zip(one, g1) {
+            for (a, b) in zip(x.logProbs, y.logProbs) { #expect(abs(a - b) < 1e-5) }
+        }
+        #expect(g1.map(\.tokens) == g2.map(\.tokens) && g1.map(\.logProbs) == g2.map(\.logProbs))
+        #expect(one.contains { $0.finished } && one.contains { !$0.finished })
+        let greedyOne = single.greedy(prompts: prompts, options: .init(maxNewTokens: 12, stopToken: 2))
+        let greedyGrouped = grouped.greedy(prompts: prompts, options: .init(maxNewTokens: 12, stopToken: 2))
+        #expect(greedyOne == greedyGrouped)
+    }
+}

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One row's continuation with what an RL update needs from the rollout.
 public struct SampledSequence: Sendable {
     /// New tokens, the stop token included when it was drawn.
@@ -27,29 +29,89 @@ public struct Generator {
     /// Greedy continuation of each prompt, stopping at `stopToken` (included in the output) or
     /// after `maxNewTokens`. Prompts longer than the model's context are an error.
     public func greedy(prompts: [[Int32]], options: Options) -> [[Int32]] {
-        decode(prompts: prompts, options: options) { _, logits, v in Sampler.greedy(logits, vocab: v) }.map(\.tokens)
+        decodeInGroups(prompts: prompts, options: options) { _ in
+            { _, logits, v in Sampler.greedy(logits, vocab: v) }
+        }.map(\.tokens)
     }
 
     /// Sampled continuation of each prompt. Row r draws from its own stream
     /// "sample/r" of `options.seed`, so its tokens depend only on the seed, r and its prompt:
     /// not on the other rows, the batch size or the thread count.
     public func sample(prompts: [[Int32]], options: SamplingOptions) -> [SampledSequence] {
-        var sampler = Sampler(options: options)
-        var rngs = prompts.indices.map { RNG(seed: options.seed, stream: "sample/\($0)") }
-        return decode(prompts: prompts, options: .init(maxNewTokens: options.maxNewTokens, stopToken: options.stopToken)) {
-            row, logits, v in sampler.sample(logits, vocab: v, rng: &rngs[row])
+        decodeInGroups(prompts: prompts, options: .init(maxNewTokens: options.maxNewTokens, stopToken: options.stopToken)) { rows in
+            var sampler = Sampler(options: options)
+            var rngs = rows.map { RNG(seed: options.seed, stream: "sample/\($0)") }
+            return { row, logits, v in sampler.sample(logits, vocab: v, rng: &rngs[row - rows.lowerBound]) }
         }
     }
 
+    /// Chooses a row's next token from its logits (which it may overwrite) and reports that
+    /// token's log-probability; called with the row's index in the whole batch.
+    public typealias Chooser = (Int, UnsafeMutablePointer<Float>, Int) -> (token: Int32, logProb: Float)
+
     /// The shared decoding loop; `choose(row, logits, vocab)` picks row's next token from its
-    /// logits (which it may overwrite) and reports that token's log-probability.
-    public func decode(prompts: [[Int32]], options: Options,
-                       choose: (Int, UnsafeMutablePointer<Float>, Int) -> (token: Int32, logProb: Float)) -> [SampledSequence] {
+    /// logits (which it may overwrite) and reports that token's log-probability. All rows share
+    /// one KV cache and every product is split over the workers; `choose` is called on the
+    /// calling thread.
+    public func decode(prompts: [[Int32]], options: Options, choose: Chooser) -> [SampledSequence] {
         if prompts.isEmpty { return [] }
+        return decode(prompts[...], options: options, choose: choose)
+    }
+
+    /// Rows per independently decoded group: as many as keep the group's KV cache near
+    /// `groupCacheBytes` (16 rows of the tiny preset at 160 positions; two groups in flight
+    /// then stay within a 32 MiB L3), at least 8 so the projections stay matrix products. The size depends
+    /// only on the model and the lengths, never on the thread count.
+    var groupCacheBytes = 12 << 20
+    func groupRows(capacity: Int) -> Int {
         let c = model.config
+        let perRow = capacity * c.layers * 2 * c.kvDim * MemoryLayout<Float>.size
+        return max(8, groupCacheBytes / max(1, perRow))
+    }
+
+    /// Decodes fixed groups of consecutive rows independently, each with its own KV cache and
+    /// single-threaded products, the workers taking groups in turn. One decoding step of a
+    /// large batch reads every row's keys and values; with all rows in one cache that is more
+    /// than the last-level cache, so each step streamed it from memory and waited on a barrier
+    /// per product. A group's cache stays resident across its steps, and a group needs no
+    /// synchronisation. Each group gets its own chooser from `makeChooser(rows)`.
+    /// A batch that makes a single group keeps the split products instead.
+    func decodeInGroups(prompts: [[Int32]], options: Options,
+                        makeChooser: (Range<Int>) -> Chooser) -> [SampledSequence] {
+        if prompts.isEmpty { return [] }
+        let size = groupRows(capacity: capacity(prompts: prompts[...], options: options))
+        let n = prompts.count, count = (n + size - 1) / size
+        let groups = (0..<count).map { (n * $0 / count)..<(n * ($0 + 1) / count) }
+        if groups.count == 1 {
+            return decode(prompts[...], options: options, choose: makeChooser(groups[0]))
+        }
+        var outputs = [SampledSequence](repeating: .init(tokens: [], logProbs: [], finished: false), count: prompts.count)
+        let next = GroupCounter()
+        outputs.withUnsafeMutableBufferPointer { out in
+            let out = out
+            // Which worker takes which group changes nothing: a group's arithmetic is its own.
+            Parallel.forEach(min(Parallel.workers, groups.count)) { _ in
+                while let g = next.take(below: groups.count) {
+                    let rows = groups[g]
+                    let result = decode(prompts[rows], options: options, choose: makeChooser(rows))
+                    for (i, r) in rows.enumerated() { out[r] = result[i] }
+                }
+            }
+        }
+        return outputs
+    }
+
+    private func capacity(prompts: ArraySlice<[Int32]>, options: Options) -> Int {
+        let longest = prompts.map(\.count).max()!
+        return min(model.config.maxSeqLen, longest + options.maxNewTokens)
+    }
+
+    /// Decodes `prompts` (a slice of the batch; row indices passed to `choose` are the slice's).
+    private func decode(_ prompts: ArraySlice<[Int32]>, options: Options, choose: Chooser) -> [SampledSequence] {
+        let c = model.config, base = prompts.startIndex
         let longest = prompts.map(\.count).max()!
         precondition(prompts.allSatisfy { !$0.isEmpty }, "generation needs a non-empty prompt for every row")
-        let capacity = min(c.maxSeqLen, longest + options.maxNewTokens)
+        let capacity = capacity(prompts: prompts, options: options)
         precondition(longest < capacity, "a prompt of \(longest) tokens leaves no room in a context of \(c.maxSeqLen)")
         let cache = KVCache(config: c, batch: prompts.count, capacity: capacity)
         let forward = IncrementalForward(model: model)
@@ -58,9 +120,9 @@ public struct Generator {
         for (r, p) in prompts.enumerated() { for t in p { pending.append(.init(row: r, token: t)) } }
         while !pending.isEmpty {
             let (rows, logits) = forward.append(pending, to: cache)
-            pending = []
+            pending.removeAll(keepingCapacity: true)
             for (i, row) in rows.enumerated() {
-                let (next, logProb) = choose(row, logits.ptr + i * c.vocabSize, c.vocabSize)
+                let (next, logProb) = choose(base + row, logits.ptr + i * c.vocabSize, c.vocabSize)
                 outputs[row].tokens.append(next)
                 outputs[row].logProbs.append(logProb)
                 let stopped = Int(next) == options.stopToken
@@ -71,5 +133,17 @@ public struct Generator {
             }
         }
         return outputs
+    }
+}
+
+/// Hands out group indices to workers, each exactly once.
+final class GroupCounter: @unchecked Sendable {
+    private var next = 0
+    private let lock = NSLock()
+    func take(below n: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        if next >= n { return nil }
+        next += 1
+        return next - 1
     }
 }

@@ -3,11 +3,64 @@ import Foundation
 /// The inference forward pass over a KV cache. One call appends tokens to any rows of the
 /// cache (a whole prompt per row for prefill, one token per row for decoding) and returns the
 /// logits after each row's last new token. Nothing is saved for a backward pass.
+///
+/// Decoding is a long run of small calls (one token for each active row), so the pass is built
+/// for that: weight pointers are looked up once, scratch buffers live in the instance and only
+/// grow, the projections that read the same input run as one product (q/k/v and gate/up are
+/// adjacent in the parameter store), and attention works per run of consecutive tokens of a row
+/// and kv head over that head's contiguous keys and values (see `attention`), with no
+/// allocation per token.
 public final class IncrementalForward {
     public let model: Transformer
     var c: ModelConfig { model.config }
 
-    public init(model: Transformer) { self.model = model }
+    /// Weights of one layer, as pointers into the parameter store.
+    struct LayerWeights {
+        var norm1, q, k, v, o, norm2, gate, up, down: UnsafeMutablePointer<Float>
+        /// q, k and v follow each other in memory: one [qw + 2·kw, dim] matrix.
+        var qkvFused: Bool
+        /// gate and up follow each other: one [2·ffn, dim] matrix.
+        var gateUpFused: Bool
+    }
+    let layers: [LayerWeights]
+    let embed, finalNorm, head: UnsafeMutablePointer<Float>
+
+    /// Scratch for `tokenCapacity` tokens; grown (never shrunk) by `reserve`.
+    private var tokenCapacity = 0
+    private var x = FloatBuffer(0), xn = FloatBuffer(0), rstd = FloatBuffer(0)
+    private var qkv = FloatBuffer(0), attn = FloatBuffer(0), gateUp = FloatBuffer(0), h = FloatBuffer(0)
+    /// Attention scores, one [maxRun, positions] slab per parallel chunk.
+    private var scores = FloatBuffer(0)
+    private var scoreSlab = 0
+    /// Transposed products of up to `transposedRows` rows, [widest output, transposedRows].
+    private let transposed: FloatBuffer
+    private var pos: [Int] = []
+    /// (first token, length) of each run of consecutive positions of one row in the current call.
+    private var runs: [(start: Int, count: Int)] = []
+    static let maxRun = 64
+    private var lastIndex: [Int] = []
+
+    public init(model: Transformer) {
+        self.model = model
+        let c = model.config, p = model.params
+        let qw = c.heads * c.headDim, kw = c.kvDim, D = c.dim
+        layers = (0..<c.layers).map { l in
+            let n = "model.layers.\(l)."
+            let q = p.value(n + "self_attn.q_proj.weight"), k = p.value(n + "self_attn.k_proj.weight")
+            let v = p.value(n + "self_attn.v_proj.weight")
+            let gate = p.value(n + "mlp.gate_proj.weight"), up = p.value(n + "mlp.up_proj.weight")
+            return LayerWeights(norm1: p.value(n + "input_layernorm.weight"), q: q, k: k, v: v,
+                                o: p.value(n + "self_attn.o_proj.weight"),
+                                norm2: p.value(n + "post_attention_layernorm.weight"),
+                                gate: gate, up: up, down: p.value(n + "mlp.down_proj.weight"),
+                                qkvFused: k == q + qw * D && v == k + kw * D,
+                                gateUpFused: up == gate + c.ffnDim * D)
+        }
+        transposed = FloatBuffer(max(qw + 2 * kw, 2 * c.ffnDim, c.dim, c.vocabSize) * Self.transposedRows)
+        embed = p.value("model.embed_tokens.weight")
+        finalNorm = p.value("model.norm.weight")
+        head = p.value(model.headWeightName)
+    }
 
     public struct Token {
         public var row: Int
@@ -15,18 +68,34 @@ public final class IncrementalForward {
         public init(row: Int, token: Int32) { self.row = row; self.token = token }
     }
 
+    private func reserve(tokens m: Int, positions: Int) {
+        let c = self.c, qw = c.heads * c.headDim
+        if m > tokenCapacity {
+            // Decoding calls have at most `batch` tokens; a prefill call sizes the buffers once.
+            let n = m
+            x = FloatBuffer(n * c.dim); xn = FloatBuffer(n * c.dim); rstd = FloatBuffer(n)
+            qkv = FloatBuffer(n * (qw + 2 * c.kvDim)); attn = FloatBuffer(n * qw)
+            gateUp = FloatBuffer(n * 2 * c.ffnDim); h = FloatBuffer(n * c.ffnDim)
+            tokenCapacity = n
+        }
+        let slab = Self.maxRun * positions
+        if slab > scoreSlab || scores.count < Parallel.workers * slab {
+            scoreSlab = max(slab, scoreSlab)
+            scores = FloatBuffer(Parallel.workers * scoreSlab)
+        }
+    }
+
     /// Appends `tokens` (in order; a row's tokens must be in sequence order) to `cache` and
     /// returns logits [rowsWithNewTokens, vocab] for the last new token of each row, in the
-    /// order of `rows` of the result.
+    /// order of `rows` of the result (ascending).
     public func append(_ tokens: [Token], to cache: KVCache) -> (rows: [Int], logits: FloatBuffer) {
         let m = tokens.count
-        let c = self.c, D = c.dim, qw = c.heads * c.headDim, kw = c.kvDim
-        let group = c.heads / c.kvHeads, hd = c.headDim
-        let params = model.params
+        let c = self.c, D = c.dim, hd = c.headDim, qw = c.heads * hd, kw = c.kvDim, F = c.ffnDim
+        let qkvW = qw + 2 * kw
         // Position of each token within its row.
-        var pos = [Int](repeating: 0, count: m)
+        if pos.count < m { pos = [Int](repeating: 0, count: m) }
+        if lastIndex.count != cache.batch { lastIndex = [Int](repeating: -1, count: cache.batch) }
         var next = cache.lengths
-        var lastIndex = [Int: Int]()
         for (i, t) in tokens.enumerated() {
             precondition(t.row >= 0 && t.row < cache.batch, "row \(t.row) outside the cache's batch \(cache.batch)")
             precondition(next[t.row] < cache.capacity, "row \(t.row) is full: the cache holds \(cache.capacity) positions")
@@ -35,70 +104,158 @@ public final class IncrementalForward {
             next[t.row] += 1
             lastIndex[t.row] = i
         }
-        let x = FloatBuffer(m * D), xn = FloatBuffer(m * D), rstd = FloatBuffer(m)
-        let q = FloatBuffer(m * qw), k = FloatBuffer(m * kw), v = FloatBuffer(m * kw)
-        let attn = FloatBuffer(m * qw)
-        let gate = FloatBuffer(m * c.ffnDim), up = FloatBuffer(m * c.ffnDim), h = FloatBuffer(m * c.ffnDim)
-        let emb = params.value("model.embed_tokens.weight")
-        for i in 0..<m { (x.ptr + i * D).update(from: emb + Int(tokens[i].token) * D, count: D) }
-        let scale = 1 / Float(hd).squareRoot()
+        // Runs of consecutive positions of one row (a prompt in prefill, one token in decoding),
+        // at most `maxRun` long so the score scratch stays small.
+        runs.removeAll(keepingCapacity: true)
+        var i = 0
+        while i < m {
+            var j = i + 1
+            while j < m && j - i < Self.maxRun && tokens[j].row == tokens[i].row && pos[j] == pos[j - 1] + 1 { j += 1 }
+            runs.append((i, j - i))
+            i = j
+        }
+        reserve(tokens: m, positions: cache.capacity)
+        let x = x.ptr, xn = xn.ptr, rstd = rstd.ptr, qkv = qkv.ptr, attn = attn.ptr
+        let gateUp = gateUp.ptr, h = h.ptr
+        for i in 0..<m { (x + i * D).update(from: embed + Int(tokens[i].token) * D, count: D) }
 
         for l in 0..<c.layers {
-            let p = "model.layers.\(l)."
-            RMSNorm.forward(xn.ptr, rstd: rstd.ptr, x.ptr, gain: params.value(p + "input_layernorm.weight"),
-                            rows: m, dim: D, eps: c.normEps)
-            Linear.forward(q.ptr, xn.ptr, params.value(p + "self_attn.q_proj.weight"), rows: m, inDim: D, outDim: qw)
-            Linear.forward(k.ptr, xn.ptr, params.value(p + "self_attn.k_proj.weight"), rows: m, inDim: D, outDim: kw)
-            Linear.forward(v.ptr, xn.ptr, params.value(p + "self_attn.v_proj.weight"), rows: m, inDim: D, outDim: kw)
+            let w = layers[l]
+            RMSNorm.forward(xn, rstd: rstd, x, gain: w.norm1, rows: m, dim: D, eps: c.normEps)
+            if w.qkvFused {
+                project(qkv, xn, w.q, rows: m, inDim: D, outDim: qkvW)
+            } else {
+                BLAS.gemm(transA: false, transB: true, m: m, n: qw, k: D, a: xn, lda: D, b: w.q, ldb: D, c: qkv, ldc: qkvW)
+                BLAS.gemm(transA: false, transB: true, m: m, n: kw, k: D, a: xn, lda: D, b: w.k, ldb: D, c: qkv + qw, ldc: qkvW)
+                BLAS.gemm(transA: false, transB: true, m: m, n: kw, k: D, a: xn, lda: D, b: w.v, ldb: D, c: qkv + qw + kw, ldc: qkvW)
+            }
             for i in 0..<m {
-                model.rope.rotate(q.ptr + i * qw, heads: c.heads, pos: pos[i])
-                model.rope.rotate(k.ptr + i * kw, heads: c.kvHeads, pos: pos[i])
-                cache.keyRow(layer: l, row: tokens[i].row, pos: pos[i]).update(from: k.ptr + i * kw, count: kw)
-                cache.valueRow(layer: l, row: tokens[i].row, pos: pos[i]).update(from: v.ptr + i * kw, count: kw)
+                let t = qkv + i * qkvW, row = tokens[i].row, p = pos[i]
+                model.rope.rotate(t, heads: c.heads + c.kvHeads, pos: p)  // q and k heads are adjacent
+                for g in 0..<c.kvHeads {
+                    (cache.keys(layer: l, row: row, head: g) + p * hd).update(from: t + qw + g * hd, count: hd)
+                    (cache.values(layer: l, row: row, head: g) + p * hd).update(from: t + qw + kw + g * hd, count: hd)
+                }
             }
             // Every new token's keys are in the cache before any token attends, so a prompt's
             // tokens see each other causally within one call.
-            Parallel.forEach(m) { i in
-                let row = tokens[i].row, span = pos[i] + 1
-                let scores = FloatBuffer(group * span)
-                for g in 0..<c.kvHeads {
-                    let qg = q.ptr + i * qw + g * group * hd
-                    BLAS.gemm(transA: false, transB: true, m: group, n: span, k: hd, alpha: scale,
-                              a: qg, lda: hd, b: cache.keyRow(layer: l, row: row, pos: 0) + g * hd, ldb: kw,
-                              c: scores.ptr, ldc: span)
-                    for r in 0..<group {
-                        let s = scores.ptr + r * span
-                        let mx = VectorMath.max(s, span)
-                        let sum = VectorMath.expShiftSum(s, span, shift: mx)
-                        VectorMath.scale(s, span, by: 1 / sum)
-                    }
-                    BLAS.gemm(transA: false, transB: false, m: group, n: hd, k: span,
-                              a: scores.ptr, lda: span, b: cache.valueRow(layer: l, row: row, pos: 0) + g * hd, ldb: kw,
-                              c: attn.ptr + i * qw + g * group * hd, ldc: hd)
-                }
+            attention(layer: l, tokens: tokens, m: m, cache: cache)
+            project(x, attn, w.o, rows: m, inDim: qw, outDim: D, accumulate: true)
+            RMSNorm.forward(xn, rstd: rstd, x, gain: w.norm2, rows: m, dim: D, eps: c.normEps)
+            if w.gateUpFused {
+                project(gateUp, xn, w.gate, rows: m, inDim: D, outDim: 2 * F)
+            } else {
+                BLAS.gemm(transA: false, transB: true, m: m, n: F, k: D, a: xn, lda: D, b: w.gate, ldb: D, c: gateUp, ldc: 2 * F)
+                BLAS.gemm(transA: false, transB: true, m: m, n: F, k: D, a: xn, lda: D, b: w.up, ldb: D, c: gateUp + F, ldc: 2 * F)
             }
-            BLAS.gemm(transA: false, transB: true, m: m, n: D, k: qw, a: attn.ptr, lda: qw,
-                      b: params.value(p + "self_attn.o_proj.weight"), ldb: qw, beta: 1, c: x.ptr, ldc: D)
-            RMSNorm.forward(xn.ptr, rstd: rstd.ptr, x.ptr, gain: params.value(p + "post_attention_layernorm.weight"),
-                            rows: m, dim: D, eps: c.normEps)
-            Linear.forward(gate.ptr, xn.ptr, params.value(p + "mlp.gate_proj.weight"), rows: m, inDim: D, outDim: c.ffnDim)
-            Linear.forward(up.ptr, xn.ptr, params.value(p + "mlp.up_proj.weight"), rows: m, inDim: D, outDim: c.ffnDim)
-            SwiGLU.forward(h.ptr, gate: gate.ptr, up: up.ptr, count: m * c.ffnDim)
-            BLAS.gemm(transA: false, transB: true, m: m, n: D, k: c.ffnDim, a: h.ptr, lda: c.ffnDim,
-                      b: params.value(p + "mlp.down_proj.weight"), ldb: c.ffnDim, beta: 1, c: x.ptr, ldc: D)
+            Self.swiGLU(h, gateUp, rows: m, ffn: F)
+            project(x, h, w.down, rows: m, inDim: F, outDim: D, accumulate: true)
         }
         cache.lengths = next
-        // Logits only where a row's next token will be chosen.
-        let rows = lastIndex.keys.sorted()
-        let last = FloatBuffer(rows.count * D)
-        for (r, row) in rows.enumerated() {
-            (last.ptr + r * D).update(from: x.ptr + lastIndex[row]! * D, count: D)
+        // Logits only where a row's next token will be chosen: gather those rows' hidden states
+        // (in ascending row order) into the front of xn, normalise and project.
+        var rows: [Int] = []
+        rows.reserveCapacity(min(m, cache.batch))
+        for row in 0..<cache.batch where lastIndex[row] >= 0 {
+            (xn + rows.count * D).update(from: x + lastIndex[row] * D, count: D)
+            rows.append(row)
+            lastIndex[row] = -1
         }
-        let lastNorm = FloatBuffer(rows.count * D), lastRstd = FloatBuffer(rows.count)
-        RMSNorm.forward(lastNorm.ptr, rstd: lastRstd.ptr, last.ptr, gain: params.value("model.norm.weight"),
-                        rows: rows.count, dim: D, eps: c.normEps)
+        // In place is safe: each row reads its own values before writing them.
+        RMSNorm.forward(xn, rstd: rstd, xn, gain: finalNorm, rows: rows.count, dim: D, eps: c.normEps)
         let logits = FloatBuffer(rows.count * c.vocabSize)
-        Linear.forward(logits.ptr, lastNorm.ptr, params.value(model.headWeightName), rows: rows.count, inDim: D, outDim: c.vocabSize)
+        project(logits.ptr, xn, head, rows: rows.count, inDim: D, outDim: c.vocabSize)
         return (rows, logits)
+    }
+
+    /// y (+)= x · Wᵀ for `rows` rows. One row is a matrix-vector product: sgemm would pack the
+    /// whole weight matrix for it, as much memory traffic as the product itself. Up to
+    /// `transposedRows` rows, OpenBLAS is faster (~25% at 16 rows, measured here) computing
+    /// yᵀ = W · xᵀ, so that product goes to scratch and is transposed into y.
+    @inline(__always)
+    func project(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                 rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false) {
+        if rows == 1 {
+            BLAS.gemv(transA: false, m: outDim, n: inDim, a: w, lda: inDim, x: x, beta: accumulate ? 1 : 0, y: y)
+        } else if rows <= Self.transposedRows {
+            let t = transposed.ptr
+            BLAS.gemm(transA: false, transB: true, m: outDim, n: rows, k: inDim, a: w, lda: inDim,
+                      b: x, ldb: inDim, c: t, ldc: rows)
+            for r in 0..<rows {
+                let yr = y + r * outDim, tr = t + r
+                if accumulate {
+                    for o in 0..<outDim { yr[o] += tr[o * rows] }
+                } else {
+                    for o in 0..<outDim { yr[o] = tr[o * rows] }
+                }
+            }
+        } else {
+            BLAS.gemm(transA: false, transB: true, m: rows, n: outDim, k: inDim, a: x, lda: inDim,
+                      b: w, ldb: inDim, beta: accumulate ? 1 : 0, c: y, ldc: outDim)
+        }
+    }
+    static let transposedRows = 48
+
+    /// h = silu(gate) · up, row by row from the fused [rows, 2·ffn] gate/up product.
+    @inline(__always)
+    static func swiGLU(_ h: UnsafeMutablePointer<Float>, _ gu: UnsafePointer<Float>, rows: Int, ffn: Int) {
+        Parallel.forEach(rows, minPerWorker: 16) { r in
+            let g = gu + r * 2 * ffn, u = g + ffn, o = h + r * ffn
+            for i in 0..<ffn {
+                let a = g[i]
+                o[i] = a / (1 + VectorMath.exp(-a)) * u[i]
+            }
+        }
+    }
+
+    /// attn[i] = softmax(q_i · Kᵀ / √d) · V over positions 0...pos[i] of token i's row, for every
+    /// query head. The work items are (run, kv head) pairs, split into one contiguous chunk per
+    /// worker with its own score slab; an item's arithmetic does not depend on the split.
+    ///
+    /// A one-token run (decoding) is two matrix-vector products per query head over that head's
+    /// contiguous keys and values; a longer run (a prompt) is a causal block, two small GEMMs as
+    /// in training. Both go to OpenBLAS, whose AVX-512 kernels this baseline-x86 build cannot
+    /// match in Swift.
+    private func attention(layer l: Int, tokens: [Token], m: Int, cache: KVCache) {
+        let c = self.c, hd = c.headDim, qw = c.heads * hd, kw = c.kvDim, kvHeads = c.kvHeads
+        let group = c.heads / kvHeads, qkvW = qw + 2 * kw
+        let scale = 1 / Float(hd).squareRoot()
+        let qkv = qkv.ptr, attn = attn.ptr, scores = scores.ptr, slab = scoreSlab
+        let pos = self.pos, runs = self.runs
+        let items = runs.count * kvHeads
+        // Multiply-adds of the scores alone; below ~64k a dispatch costs more than it saves.
+        var work = 0
+        for r in runs { work += r.count * (pos[r.start] + r.count) }
+        work *= c.heads * hd
+        let chunks = work < 1 << 16 ? 1 : min(Parallel.workers, items)
+        let body = { (chunk: Int) in
+            let lo = items * chunk / chunks, hi = items * (chunk + 1) / chunks
+            let s = scores + chunk * slab
+            for item in lo..<hi {
+                let (start, n) = runs[item / kvHeads], g = item % kvHeads
+                let row = tokens[start].row, p0 = pos[start], span = p0 + n
+                let k = cache.keys(layer: l, row: row, head: g), v = cache.values(layer: l, row: row, head: g)
+                for h in (g * group)..<((g + 1) * group) {
+                    let q = qkv + start * qkvW + h * hd, out = attn + start * qw + h * hd
+                    if n == 1 {
+                        BLAS.gemv(transA: false, m: span, n: hd, alpha: scale, a: k, lda: hd, x: q, y: s)
+                        let sum = VectorMath.expShiftSum(s, span, shift: VectorMath.max(s, span))
+                        BLAS.gemv(transA: true, m: span, n: hd, alpha: 1 / sum, a: v, lda: hd, x: s, y: out)
+                    } else {
+                        BLAS.gemm(transA: false, transB: true, m: n, n: span, k: hd, alpha: scale,
+                                  a: q, lda: qkvW, b: k, ldb: hd, c: s, ldc: span)
+                        for t in 0..<n {
+                            let sr = s + t * span, len = p0 + t + 1
+                            let sum = VectorMath.expShiftSum(sr, len, shift: VectorMath.max(sr, len))
+                            VectorMath.scale(sr, len, by: 1 / sum)
+                            (sr + len).update(repeating: 0, count: span - len)
+                        }
+                        BLAS.gemm(transA: false, transB: false, m: n, n: hd, k: span,
+                                  a: s, lda: span, b: v, ldb: hd, c: out, ldc: qw)
+                    }
+                }
+            }
+        }
+        if chunks == 1 { body(0) } else { Parallel.forEach(chunks, body) }
     }
 }
