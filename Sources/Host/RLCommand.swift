@@ -45,7 +45,7 @@ struct RLCommand: ParsableCommand {
     @Option(help: "Dr.GRPO: samples per question, G (reference 2).") var group: Int = 2
     @Option(name: .customLong("ppo-epochs"), help: "Optimisation passes over each rollout batch, U (reference 2).") var ppoEpochs: Int = 2
     @Option(help: "Sequences per optimiser step.") var minibatch: Int = 32
-    @Option(help: "Learning rate (scaled; reference 3e-7 for 7B models).") var lr: Float = 2e-5
+    @Option(help: "Learning rate (scaled; reference 3e-7 for 7B models).") var lr: Float = 1e-5
     @Option(help: "'constant' (reference) or 'linear' decay to 0 (needs --updates).") var schedule: String = "constant"
     @Option(name: .customLong("kl-beta"), help: "KL coefficient β: per-token shaping for reft (reference 0.05); k3 penalty for drgrpo (default 0).") var klBeta: Float?
     @Option(help: "GAE discount γ (reference code 1.0; the paper's appendix prints 0.95).") var gamma: Float = 1.0
@@ -62,8 +62,8 @@ struct RLCommand: ParsableCommand {
     @Option(name: .customLong("reward-fn"), help: ArgumentHelp("Score rollouts with this C function instead of the built-in reward, e.g. ./libmine.so:score:f64(str,str); the signature rules are in the description at the top of `workbench rl --help`.", valueName: "lib.so:symbol:signature"),
             transform: { try FFIRewardSpec(parsing: $0) }) var rewardFn: FFIRewardSpec?
     @Option(name: .customLong("value-head"), help: "reft value head: carft (64-dim projection, ReLU, linear) or linear.") var valueHead: ValueHead.Kind = .carft
-    @Option(name: .customLong("value-warmup"), help: "reft: updates at the start that train only the value head (not in the reference; a fresh head on a small model otherwise feeds the policy noise).") var valueWarmup: Int = 0
-    @Option(name: .customLong("value-lr"), help: "reft: the value head's learning rate (default: --lr, as the reference).") var valueLR: Float?
+    @Option(name: .customLong("value-warmup"), help: "reft: updates at the start that train only the value head (scaled; the reference has none: a fresh head on a small model otherwise feeds the policy noise).") var valueWarmup: Int = 10
+    @Option(name: .customLong("value-lr"), help: "reft: the value head's learning rate (scaled; the reference uses --lr).") var valueLR: Float = 5e-4
     @Option(name: .customLong("eval-every"), help: "Greedy evaluation and checkpoint every N updates.") var evalEvery: Int = 20
     @Option(name: .customLong("eval-examples"), help: "Held-out questions per evaluation.") var evalExamples: Int = 256
 
@@ -104,7 +104,7 @@ struct RLCommand: ParsableCommand {
         c.partialReward = partialReward
         c.valueHead = valueHead
         c.valueWarmupUpdates = valueWarmup
-        c.valueLearningRate = valueLR
+        c.valueLearningRate = algo == .reft ? valueLR : nil
         c.evalEvery = evalEvery
         c.evalExamples = evalExamples
         c.seed = runOptions.seed

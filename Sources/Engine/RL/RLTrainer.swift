@@ -50,6 +50,8 @@ public final class RLTrainer {
     public let eval: [MathExample]
     public let outputDir: String?
     public var metrics: MetricsWriter?
+    /// The last update's scored rollouts, for tests and diagnostics.
+    public private(set) var lastRollouts: [Rollout] = []
 
     public var onUpdate: ((RLUpdateReport) -> Void)?
     public var onEval: ((RLEvalReport) -> Void)?
@@ -201,6 +203,7 @@ public final class RLTrainer {
             throw RLError("reward '\(reward.name)' returned \(scores[bad]) for rollout \(bad) (question \(rollouts[bad].example.id)); rewards must be finite numbers")
         }
         for i in rollouts.indices { rollouts[i].reward = scores[i] }
+        lastRollouts = rollouts
 
         let trainStart = clock.now
         // Old log-probs, values and entropy from the policy; reference log-probs.
@@ -253,7 +256,7 @@ public final class RLTrainer {
                 let terms = try optimise(miniBatch: mb, rollouts: rollouts, batch: batch, oldLogProbs: oldHead.logProbs,
                                          oldValues: oldValues, refLogProbs: refLogProbs, advantages: advantages,
                                          returns: returns, lr: lr,
-                                         trainPolicy: update > config.valueWarmupUpdates)
+                                         trainPolicy: update >= config.valueWarmupUpdates)
                 pgLoss += terms.policy
                 vLoss += terms.value
                 clipFrac += terms.clip
