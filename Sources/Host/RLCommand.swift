@@ -62,6 +62,8 @@ struct RLCommand: ParsableCommand {
     @Option(name: .customLong("reward-fn"), help: ArgumentHelp("Score rollouts with this C function instead of the built-in reward, e.g. ./libmine.so:score:f64(str,str); the signature rules are in the description at the top of `workbench rl --help`.", valueName: "lib.so:symbol:signature"),
             transform: { try FFIRewardSpec(parsing: $0) }) var rewardFn: FFIRewardSpec?
     @Option(name: .customLong("value-head"), help: "reft value head: carft (64-dim projection, ReLU, linear) or linear.") var valueHead: ValueHead.Kind = .carft
+    @Option(help: "Built-in reward: reft-partial (reference: 1 correct, --partial-reward for a wrong number, 0 without one) or equation-checked (full credit only when every 'a op b = c' line of the CoT also holds).")
+    var reward: BuiltinReward = .reftPartial
     @Option(name: .customLong("value-warmup"), help: "reft: updates at the start that train only the value head (scaled; the reference has none: a fresh head on a small model otherwise feeds the policy noise).") var valueWarmup: Int = 10
     @Option(name: .customLong("value-lr"), help: "reft: the value head's learning rate (scaled; the reference uses --lr).") var valueLR: Float = 5e-4
     @Option(name: .customLong("eval-every"), help: "Greedy evaluation and checkpoint every N updates.") var evalEvery: Int = 20
@@ -69,7 +71,9 @@ struct RLCommand: ParsableCommand {
 
     func run() throws {
         // Loaded first, so a wrong path or symbol fails before the checkpoint and data load.
-        let reward: any RewardFunction = try rewardFn.map { try FFIRewardFunction(spec: $0) } ?? ReFTPartialReward(partial: partialReward)
+        let builtinReward: any RewardFunction = reward == .reftPartial
+            ? ReFTPartialReward(partial: partialReward) : EquationCheckedReward(partial: partialReward)
+        let reward: any RewardFunction = try rewardFn.map { try FFIRewardFunction(spec: $0) } ?? builtinReward
         Parallel.configure(threads: runOptions.threads)
         let tokenizer = ByteTokenizer()
         let loaded = try data.load(seed: runOptions.seed)
@@ -153,12 +157,18 @@ struct RLCommand: ParsableCommand {
             var task: ArithmeticTaskConfig?
             var rl: RLConfig
             var rewardFn: String?
+            var reward: String?
             var threads: Int
         }
         let file = RunFile(initFrom: initFrom, data: dataDescription, task: data.data == "builtin" ? data.taskConfig : nil,
-                           rl: config, rewardFn: rewardFn?.description, threads: runOptions.threads)
+                           rl: config, rewardFn: rewardFn?.description, reward: rewardFn == nil ? reward.rawValue : nil, threads: runOptions.threads)
         return file
     }
+}
+
+enum BuiltinReward: String, ExpressibleByArgument, CaseIterable {
+    case reftPartial = "reft-partial"
+    case equationChecked = "equation-checked"
 }
 
 extension RLConfig.Algorithm: ExpressibleByArgument {}
