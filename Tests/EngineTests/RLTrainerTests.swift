@@ -44,17 +44,23 @@ import Testing
         #expect(last > first + 0.05, "\(algo): mean reward \(first) → \(last)")
     }
 
-    /// During the value warm-up only the value head learns: the policy's weights stay exactly
-    /// the SFT checkpoint's, and the first update after it moves them.
-    @Test func valueWarmupLeavesThePolicyAlone() throws {
+    /// A one-layer policy on single-step addition and its frozen copy as the reference.
+    static func onePolicy(randomizeScale: Float? = nil) throws -> (ByteTokenizer, ArithmeticTask, Transformer, Transformer) {
         let tok = ByteTokenizer()
         var tc = ArithmeticTaskConfig.default
         tc.steps = 1; tc.maxValue = 9; tc.operations = ["add"]
-        let task = ArithmeticTask(config: tc, seed: 3)
         let model = try Transformer(config: ModelConfig(vocabSize: tok.vocabSize, dim: 32, layers: 1, heads: 2, kvHeads: 2,
                                                         ffnDim: 64, maxSeqLen: 128), seed: 1)
+        if let scale = randomizeScale { model.randomizeMatrices(seed: 2, scale: scale) }
         let reference = try Transformer(config: model.config)
         reference.params.values.copy(from: model.params.values)
+        return (tok, ArithmeticTask(config: tc, seed: 3), model, reference)
+    }
+
+    /// During the value warm-up only the value head learns: the policy's weights stay exactly
+    /// the SFT checkpoint's, and the first update after it moves them.
+    @Test func valueWarmupLeavesThePolicyAlone() throws {
+        let (tok, task, model, reference) = try Self.onePolicy()
         let start = Array(UnsafeBufferPointer(start: model.params.values.ptr, count: model.params.count))
         var c = RLConfig()
         c.updates = 2
@@ -84,15 +90,7 @@ import Testing
     /// Σ_i A_i · log π(rollout_i), the surrogate it descends. A sign error anywhere between the
     /// group advantage and the weights (loss, head gradient, optimiser) flips this.
     @Test func oneGRPOStepRaisesTheLikelihoodOfBetterSamples() throws {
-        let tok = ByteTokenizer()
-        var tc = ArithmeticTaskConfig.default
-        tc.steps = 1; tc.maxValue = 9; tc.operations = ["add"]
-        let task = ArithmeticTask(config: tc, seed: 3)
-        let model = try Transformer(config: ModelConfig(vocabSize: tok.vocabSize, dim: 32, layers: 1, heads: 2, kvHeads: 2,
-                                                        ffnDim: 64, maxSeqLen: 128), seed: 1)
-        model.randomizeMatrices(seed: 2, scale: 0.2)
-        let reference = try Transformer(config: model.config)
-        reference.params.values.copy(from: model.params.values)
+        let (tok, task, model, reference) = try Self.onePolicy(randomizeScale: 0.2)
         var c = RLConfig()
         c.algorithm = .drgrpo
         c.updates = 1
