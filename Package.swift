@@ -55,14 +55,20 @@ let package = Package(
             ],
             path: "Sources/Host"
         ),
+        // Finite-difference gradient checking, shared by the test targets.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Engine"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine"],
+            dependencies: ["Engine", "TestSupport"],
             path: "Tests/EngineTests"
         ),
         .testTarget(
             name: "BuiltinPluginsTests",
-            dependencies: ["BuiltinPlugins", "Engine", "PluginABI"],
+            dependencies: ["BuiltinPlugins", "Engine", "PluginABI", "TestSupport"],
             path: "Tests/BuiltinPluginsTests"
         ),
         .testTarget(

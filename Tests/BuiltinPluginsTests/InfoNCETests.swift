@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Engine
+import TestSupport
 @testable import BuiltinPlugins
 
 /// Float64 reference of the masked InfoNCE, straight from the formula with explicit loops:

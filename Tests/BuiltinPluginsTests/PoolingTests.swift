@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Engine
+import TestSupport
 @testable import BuiltinPlugins
 
 /// A small pooling batch: row 0 fully masked, row 1 partly, row 2 all-zero (pools to zero).

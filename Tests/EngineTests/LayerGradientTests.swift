@@ -1,5 +1,6 @@
 import Testing
 @testable import Engine
+import TestSupport
 
 /// Finite-difference checks of every layer's backward pass, each against a loss Σ y·r.
 @Suite struct LayerGradientTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Engine
+import TestSupport
 
 /// The whole model's loss (masked next-token cross-entropy through `head`) against finite
 /// differences, for every parameter tensor, with grouped key/value heads and both head kinds.

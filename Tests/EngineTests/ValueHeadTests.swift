@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Engine
+import TestSupport
 
 /// The value head's forward against float64 arithmetic, its backward against finite differences
 /// of Σ r_t·V_t + Σ s·p_t, and its file round trip.

@@ -1,15 +1,15 @@
 import Testing
-@testable import Engine
+import Engine
 
 /// Central-difference gradient checking in float32 with the loss accumulated in float64.
 /// Two checks per tensor: a directional derivative along a random direction (catches any
 /// wrong entry, summed) and individual entries (catches a wrong entry that the sum hides).
 /// ε = 1e-2 keeps float32 rounding (~1e-7·|L|/ε) well under the tolerance; every function
 /// checked is smooth enough that the O(ε²) truncation error is smaller still.
-enum GradCheck {
-    static let eps: Float = 1e-2
+public enum GradCheck {
+    public static let eps: Float = 1e-2
 
-    static func randomBuffer(_ n: Int, _ rng: inout RNG, scale: Float = 1) -> FloatBuffer {
+    public static func randomBuffer(_ n: Int, _ rng: inout RNG, scale: Float = 1) -> FloatBuffer {
         let b = FloatBuffer(n)
         for i in 0..<n { b[i] = rng.normal() * scale }
         return b
@@ -18,7 +18,7 @@ enum GradCheck {
     /// Compares `analytic` (∂loss/∂x) with central differences of `loss` with respect to the
     /// `count` floats at `x`. Returns the worst relative error seen.
     @discardableResult
-    static func check(_ name: String, x: UnsafeMutablePointer<Float>, count: Int, analytic: UnsafePointer<Float>,
+    public static func check(_ name: String, x: UnsafeMutablePointer<Float>, count: Int, analytic: UnsafePointer<Float>,
                       entries: Int = 6, tolerance: Double = 2e-2, seed: UInt64 = 1,
                       loss: () -> Double) -> Double {
         var rng = RNG(seed: seed, stream: name)
@@ -65,7 +65,7 @@ enum GradCheck {
     }
 
     /// Σ y·r in float64: a scalar loss whose gradient with respect to y is r.
-    static func weightedSum(_ y: UnsafePointer<Float>, _ r: FloatBuffer) -> Double {
+    public static func weightedSum(_ y: UnsafePointer<Float>, _ r: FloatBuffer) -> Double {
         var s = 0.0
         for i in 0..<r.count { s += Double(y[i]) * Double(r[i]) }
         return s
