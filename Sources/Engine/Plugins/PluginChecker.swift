@@ -1,0 +1,260 @@
+import Foundation
+
+/// One line of `workbench plugin check`.
+public struct PluginCheckResult: Sendable, CustomStringConvertible {
+    public var plugin: String
+    public var check: String
+    public var passed: Bool
+    public var detail: String
+
+    public var description: String { "\(passed ? "PASS" : "FAIL")  \(plugin)  \(check)\(detail.isEmpty ? "" : ": \(detail)")" }
+}
+
+/// Runs a plugin on random inputs and checks what a training run relies on: it can be created
+/// from its defaults, its outputs are finite and shaped as the header says, and each backward is
+/// the gradient of its forward (central finite differences of a random projection of the output).
+/// Needs no dlopen, so it checks built-ins and loaded libraries alike.
+public enum PluginChecker {
+    /// Checks one plugin; never throws: every problem becomes a FAIL line.
+    public static func check(_ descriptor: PluginDescriptor, config: [String: String] = [:], seed: UInt64 = 0) -> [PluginCheckResult] {
+        var results: [PluginCheckResult] = []
+        func run(_ name: String, _ body: () throws -> String) {
+            do {
+                results.append(PluginCheckResult(plugin: descriptor.id, check: name, passed: true, detail: try body()))
+            } catch {
+                results.append(PluginCheckResult(plugin: descriptor.id, check: name, passed: false, detail: "\(error)"))
+            }
+        }
+        var instance: PluginInstance?
+        run("create") {
+            instance = try PluginInstance(descriptor, config: config)
+            return instance!.config.isEmpty ? "no config keys" : instance!.config.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        }
+        guard let instance else { return results }
+        var rng = RNG(seed: seed, stream: "plugin-check-\(descriptor.id)")
+        switch descriptor.kind {
+        case .reward: checkReward(instance, &rng, run)
+        case .pooling: checkPooling(instance, &rng, run)
+        case .contrastive: checkContrastive(instance, &rng, run)
+        }
+        return results
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// What select's mask buffers hold before the call: neither 0 nor 1, so a skipped entry shows.
+    static let maskSentinel: UInt8 = 171
+
+    /// What a NaN-filled gradient entry means in a check failure.
+    static let sentinelNote = " (the checker fills gradient buffers with NaN first, so an entry backward did not overwrite also shows as NaN)"
+
+    // MARK: reward
+
+    static func checkReward(_ instance: PluginInstance, _ rng: inout RNG, _ run: (String, () throws -> String) -> Void) {
+        guard let reward = try? PluginReward(instance) else { return }
+        let long = (1...60).map { "Step \($0): 1 + 1 = 2." }.joined(separator: "\n")
+        let cases: [(String, String, Double)] = [
+            ("Tom has 3 apples and buys 4 more. How many apples?", "3 + 4 = 7\nTherefore, the answer is: 7", 7),
+            ("What is 6 times 7?", "6 * 7 = 43\nTherefore, the answer is: 43", 42),
+            ("What is 10 minus 4?", "10 - 4 = 6", 6),
+            ("What is 2.5 plus 0.25?", "", 2.75),
+            ("What is 1 + 1?", long + "\nTherefore, the answer is: 2", 2),
+        ]
+        let plain = cases.map { RewardInput(question: $0.0, completion: $0.1, gold: $0.2) }
+        let dim = 16
+        let embedded = plain.map { item -> RewardInput in
+            var item = item
+            item.rolloutEmbedding = (0..<dim).map { _ in rng.normal() }
+            item.annotatedEmbedding = (0..<dim).map { _ in rng.normal() }
+            return item
+        }
+        func show(_ r: [Float]) -> String { r.map { "\($0)" }.joined(separator: ", ") }
+        run("score without embeddings") {
+            let r = try reward.scores(plain)
+            guard r.count == plain.count else { throw Failure("returned \(r.count) rewards for \(plain.count) rollouts") }
+            return "rewards [\(show(r))] (correct, wrong, no answer line, empty, long)"
+        }
+        run("score with \(dim)-dim embeddings") { "rewards [\(show(try reward.scores(embedded)))]" }
+        run("score is deterministic") {
+            let a = try reward.scores(embedded), b = try reward.scores(embedded)
+            guard a == b else { throw Failure("two calls on the same batch gave [\(show(a))] and [\(show(b))]") }
+            return ""
+        }
+    }
+
+    // MARK: pooling
+
+    static func checkPooling(_ instance: PluginInstance, _ rng: inout RNG, _ run: (String, () throws -> String) -> Void) {
+        guard let pooling = try? PluginPooling(instance) else { return }
+        let batch = 3, tokens = 6, dim = 5
+        let x = FloatBuffer((0..<(batch * tokens * dim)).map { _ in rng.normal() })
+        let values = FloatBuffer((0..<(batch * tokens)).map { _ in rng.normal() })
+        // Row 0 pools a few tokens with a gap, row 1 all of them, row 2 none (must give zeros).
+        let mask: [UInt8] = [0, 1, 1, 0, 1, 0] + [1, 1, 1, 1, 1, 1] + [0, 0, 0, 0, 0, 0]
+        let projection = FloatBuffer((0..<(batch * dim)).map { _ in rng.normal() })
+        func loss() throws -> Double {
+            let out = try pooling.forward(tokenEmbeddings: x, values: values, mask: mask, batch: batch, tokens: tokens, dim: dim)
+            return (0..<(batch * dim)).reduce(0.0) { $0 + Double(out[$1]) * Double(projection[$1]) }
+        }
+        run("forward") {
+            let out = try pooling.forward(tokenEmbeddings: x, values: values, mask: mask, batch: batch, tokens: tokens, dim: dim)
+            for d in 0..<dim where out[2 * dim + d] != 0 {
+                throw Failure("a row with an all-zero mask pooled to \(out[2 * dim + d]) at dim \(d); it must give a zero embedding")
+            }
+            return "finite, all-zero mask row gives zeros"
+        }
+        if !pooling.usesValues {
+            run("forward without values (the plugin does not declare WB_POOLING_USES_VALUES)") {
+                _ = try pooling.forward(tokenEmbeddings: x, values: nil, mask: mask, batch: batch, tokens: tokens, dim: dim)
+                return ""
+            }
+        }
+        var analytic: (tokens: FloatBuffer, values: FloatBuffer?)?
+        run("backward") {
+            let gt = FloatBuffer(batch * tokens * dim), gv = FloatBuffer(batch * tokens)
+            gt.ptr.update(repeating: .nan, count: gt.count)
+            gv.ptr.update(repeating: .nan, count: gv.count)
+            try mask.withUnsafeBufferPointer { m in
+                let input = PoolingInput(batch: batch, tokens: tokens, dim: dim, tokenEmbeddings: x.ptr, values: values.ptr, mask: m.baseAddress!)
+                do {
+                    try pooling.backward(input, gradOut: projection.ptr, gradTokens: gt.ptr, gradValues: gv.ptr)
+                } catch let error as PluginError where error.message.contains("NaN") {
+                    throw Failure("\(error)" + sentinelNote)
+                }
+            }
+            analytic = (gt, gv)
+            return "finite"
+        }
+        guard let analytic else { return }
+        run("backward vs finite differences (token embeddings)") {
+            try compare(analytic.tokens.array, numeric(x, loss))
+        }
+        run("backward vs finite differences (values)") {
+            try compare(analytic.values!.array, numeric(values, loss))
+        }
+        run("backward honours NULL gradients") {
+            let gt = FloatBuffer(batch * tokens * dim)
+            try mask.withUnsafeBufferPointer { m in
+                let input = PoolingInput(batch: batch, tokens: tokens, dim: dim, tokenEmbeddings: x.ptr, values: values.ptr, mask: m.baseAddress!)
+                try pooling.backward(input, gradOut: projection.ptr, gradTokens: gt.ptr, gradValues: nil)
+                try pooling.backward(input, gradOut: projection.ptr, gradTokens: nil, gradValues: nil)
+            }
+            guard gt.array == analytic.tokens.array else { throw Failure("grad_tokens differs when grad_values is NULL") }
+            return ""
+        }
+    }
+
+    // MARK: contrastive
+
+    static func checkContrastive(_ instance: PluginInstance, _ rng: inout RNG, _ run: (String, () throws -> String) -> Void) {
+        var loss: PluginContrastiveLoss?
+        run("views") {
+            loss = try PluginContrastiveLoss(instance)
+            return loss!.viewSources.map(\.description).joined(separator: ", ")
+        }
+        guard let loss else { return }
+        let batch = 6, tr = 14, ta = 12, dim = 5, prompt = 4
+        // Same prompt in both sequences, CoTs from a small vocabulary so they share subsequences.
+        var rIDs = [Int32](repeating: 0, count: batch * tr), aIDs = [Int32](repeating: 0, count: batch * ta)
+        var rPresent = [UInt8](repeating: 0, count: batch * tr), aPresent = [UInt8](repeating: 0, count: batch * ta)
+        var rCoT = rPresent, aCoT = aPresent
+        for b in 0..<batch {
+            let rLen = rng.int(in: (prompt + 2)...tr), aLen = rng.int(in: (prompt + 2)...ta)
+            for t in 0..<prompt { let id = Int32(rng.int(in: 10...20)); rIDs[b * tr + t] = id; aIDs[b * ta + t] = id }
+            for t in prompt..<rLen { rIDs[b * tr + t] = Int32(rng.int(in: 0...7)); rCoT[b * tr + t] = 1 }
+            for t in prompt..<aLen { aIDs[b * ta + t] = Int32(rng.int(in: 0...7)); aCoT[b * ta + t] = 1 }
+            for t in 0..<rLen { rPresent[b * tr + t] = 1 }
+            for t in 0..<aLen { aPresent[b * ta + t] = 1 }
+        }
+        run("select") {
+            let masks = try rIDs.withUnsafeBufferPointer { ri in try aIDs.withUnsafeBufferPointer { ai in
+                try rPresent.withUnsafeBufferPointer { rp in try aPresent.withUnsafeBufferPointer { ap in
+                    try rCoT.withUnsafeBufferPointer { rc in try aCoT.withUnsafeBufferPointer { ac in
+                        do {
+                            return try loss.select(TokenViewsInput(batch: batch, rolloutTokens: tr, annotatedTokens: ta,
+                                                                   rolloutIDs: ri.baseAddress!, rolloutPresent: rp.baseAddress!, rolloutCoT: rc.baseAddress!,
+                                                                   annotatedIDs: ai.baseAddress!, annotatedPresent: ap.baseAddress!, annotatedCoT: ac.baseAddress!),
+                                                   fill: maskSentinel)
+                        } catch let error as PluginError where error.message.contains("wrote \(maskSentinel) into") {
+                            throw Failure("\(error) (the checker fills masks with \(maskSentinel) first, so an entry select did not write shows as \(maskSentinel))")
+                        }
+                    } }
+                } }
+            } }
+            for (v, mask) in masks.enumerated() {
+                let present = loss.viewSources[v] == .rollout ? rPresent : aPresent
+                if let i = mask.indices.first(where: { mask[$0] == 1 && present[$0] == 0 }) {
+                    throw Failure("view \(v) selects padding at out_masks[\(v)][\(i)]; views may hold only real tokens")
+                }
+            }
+            return "tokens per view: " + masks.map { "\($0.reduce(0) { $0 + Int($1) })" }.joined(separator: ", ")
+        }
+        let views = (0..<loss.viewCount).map { _ in FloatBuffer((0..<(batch * dim)).map { _ in rng.normal() }) }
+        // Correct and wrong rollouts both appear (masks such as reward ≥ 1 or < 1 keep several
+        // rows), and the last row is padding, which must not affect the loss.
+        let rewards: [Float] = [1, 0.1, 1, 0, 1, 0.1]
+        let valid: [UInt8] = [1, 1, 1, 1, 1, 0]
+        let gradLoss: Float = 0.7
+        func input<R>(_ body: (ContrastiveInput) throws -> R) rethrows -> R {
+            try rewards.withUnsafeBufferPointer { r in try valid.withUnsafeBufferPointer { v in
+                try body(ContrastiveInput(batch: batch, dim: dim, views: views.map { UnsafePointer($0.ptr) }, rewards: r.baseAddress!, valid: v.baseAddress!))
+            } }
+        }
+        run("forward") { "loss \(try input { try loss.forward($0) })" }
+        var analytic: [FloatBuffer]?
+        run("backward") {
+            let grads = views.map { _ in FloatBuffer(batch * dim) }
+            for g in grads { g.ptr.update(repeating: .nan, count: g.count) }
+            do {
+                try input { try loss.backward($0, gradLoss: gradLoss, gradViews: grads.map { $0.ptr }) }
+            } catch let error as PluginError where error.message.contains("NaN") {
+                throw Failure("\(error)" + sentinelNote)
+            }
+            analytic = grads
+            return "finite"
+        }
+        guard let analytic else { return }
+        for v in 0..<loss.viewCount {
+            run("backward vs finite differences (view \(v), \(loss.viewSources[v]))") {
+                try compare(analytic[v].array, numeric(views[v]) { Double(gradLoss) * (try input { try loss.forward($0) }) })
+            }
+        }
+        run("backward honours NULL gradients") {
+            let g = FloatBuffer(batch * dim)
+            try input { try loss.backward($0, gradLoss: gradLoss, gradViews: [g.ptr] + Array(repeating: nil, count: loss.viewCount - 1)) }
+            guard g.array == analytic[0].array else { throw Failure("grad_views[0] differs when the other gradients are NULL") }
+            return ""
+        }
+    }
+
+    // MARK: finite differences
+
+    /// Central differences of `f` with respect to each entry of `x` (restored afterwards). The
+    /// step actually taken is measured after Float rounding.
+    static func numeric(_ x: FloatBuffer, h: Float = 1e-2, _ f: () throws -> Double) throws -> [Double] {
+        try (0..<x.count).map { i in
+            let orig = x[i]
+            x[i] = orig + h; let plusX = x[i]; let plus = try f()
+            x[i] = orig - h; let minusX = x[i]; let minus = try f()
+            x[i] = orig
+            return (plus - minus) / (Double(plusX) - Double(minusX))
+        }
+    }
+
+    /// Passes when every entry agrees within 1e-3 absolute plus 2% relative: loose enough for a
+    /// plugin computing in float32 with a 1e-2 step, tight enough to catch a wrong term or sign.
+    static func compare(_ analytic: [Float], _ numeric: [Double]) throws -> String {
+        var worst = 0.0, worstIndex = 0
+        for (i, (a, n)) in zip(analytic, numeric).enumerated() {
+            let err = abs(Double(a) - n)
+            if err > 1e-3 + 0.02 * max(abs(Double(a)), abs(n)) {
+                throw Failure("entry \(i): backward gave \(a), finite differences \(String(format: "%.6g", n)) (\(analytic.count) entries)")
+            }
+            if err > worst { worst = err; worstIndex = i }
+        }
+        return String(format: "max abs error %.2g (entry %d) over %d entries", worst, worstIndex, analytic.count)
+    }
+}

@@ -1,0 +1,106 @@
+import PluginABI
+
+/// The inputs of one pooling call: `batch` sequences of `tokens` (padded) token embeddings of
+/// width `dim`, the value head's outputs per token, and the mask of tokens to pool. The pointers
+/// must stay valid for the call.
+public struct PoolingInput {
+    public var batch: Int
+    public var tokens: Int
+    public var dim: Int
+    /// [batch×tokens×dim]
+    public var tokenEmbeddings: UnsafePointer<Float>
+    /// [batch×tokens], or nil when the host has no value head.
+    public var values: UnsafePointer<Float>?
+    /// [batch×tokens], 1 = pool this token.
+    public var mask: UnsafePointer<UInt8>
+
+    public init(batch: Int, tokens: Int, dim: Int, tokenEmbeddings: UnsafePointer<Float>,
+                values: UnsafePointer<Float>?, mask: UnsafePointer<UInt8>) {
+        self.batch = batch
+        self.tokens = tokens
+        self.dim = dim
+        self.tokenEmbeddings = tokenEmbeddings
+        self.values = values
+        self.mask = mask
+    }
+
+    var abi: wb_pooling_batch {
+        wb_pooling_batch(struct_size: ABIStruct.size(wb_pooling_batch.self), batch: UInt32(batch), tokens: UInt32(tokens),
+                         dim: UInt32(dim), token_embeddings: tokenEmbeddings, values: values, mask: mask)
+    }
+}
+
+/// A pooling plugin: token embeddings → one embedding per sequence, with its vector-Jacobian
+/// product so the Engine's backward pass continues through it into the model.
+public final class PluginPooling {
+    public let instance: PluginInstance
+    private let functions: wb_pooling_functions
+
+    public var name: String { instance.descriptor.id }
+    /// The plugin reads the value head's outputs (WB_POOLING_USES_VALUES), so the host must have one.
+    public var usesValues: Bool { Int(functions.flags) & WB_POOLING_USES_VALUES != 0 }
+
+    public init(_ instance: PluginInstance) throws {
+        guard let f = instance.descriptor.poolingFunctions else {
+            throw instance.descriptor.error("is a \(instance.descriptor.kind) plugin, not a pooling", remedy: "pass a pooling plugin here")
+        }
+        self.instance = instance
+        functions = f
+    }
+
+    public convenience init(_ descriptor: PluginDescriptor, config: [String: String] = [:]) throws {
+        try self.init(PluginInstance(descriptor, config: config))
+    }
+
+    /// Writes out[batch×dim].
+    public func forward(_ input: PoolingInput, out: UnsafeMutablePointer<Float>) throws {
+        var b = input.abi
+        try instance.call("forward") { functions.forward!(instance.handle, &b, out) }
+        try instance.checkFinite(out, count: input.batch * input.dim, call: "forward", output: "out")
+    }
+
+    /// Overwrites gradTokens[batch×tokens×dim] and gradValues[batch×tokens] (either may be nil)
+    /// with the gradient of the loss whose gradient with respect to the output is gradOut[batch×dim].
+    public func backward(_ input: PoolingInput, gradOut: UnsafePointer<Float>,
+                         gradTokens: UnsafeMutablePointer<Float>?, gradValues: UnsafeMutablePointer<Float>?) throws {
+        var b = input.abi
+        try instance.call("backward") { functions.backward!(instance.handle, &b, gradOut, gradTokens, gradValues) }
+        if let gradTokens {
+            try instance.checkFinite(gradTokens, count: input.batch * input.tokens * input.dim, call: "backward", output: "grad_tokens")
+        }
+        if let gradValues {
+            try instance.checkFinite(gradValues, count: input.batch * input.tokens, call: "backward", output: "grad_values")
+        }
+    }
+
+    /// forward over FloatBuffers: returns the pooled [batch×dim] embeddings.
+    public func forward(tokenEmbeddings: FloatBuffer, values: FloatBuffer?, mask: [UInt8],
+                        batch: Int, tokens: Int, dim: Int) throws -> FloatBuffer {
+        try checkSizes(tokenEmbeddings, values, mask, batch, tokens, dim)
+        let out = FloatBuffer(batch * dim)
+        try mask.withUnsafeBufferPointer { m in
+            try forward(PoolingInput(batch: batch, tokens: tokens, dim: dim, tokenEmbeddings: tokenEmbeddings.ptr,
+                                     values: values.map { UnsafePointer($0.ptr) }, mask: m.baseAddress!), out: out.ptr)
+        }
+        return out
+    }
+
+    /// backward over FloatBuffers: returns (grad_tokens, grad_values), the latter nil without values.
+    public func backward(tokenEmbeddings: FloatBuffer, values: FloatBuffer?, mask: [UInt8], gradOut: FloatBuffer,
+                         batch: Int, tokens: Int, dim: Int) throws -> (tokens: FloatBuffer, values: FloatBuffer?) {
+        try checkSizes(tokenEmbeddings, values, mask, batch, tokens, dim)
+        precondition(gradOut.count == batch * dim, "PluginPooling.backward: gradOut has \(gradOut.count) floats, expected \(batch * dim)")
+        let gt = FloatBuffer(batch * tokens * dim), gv = values.map { _ in FloatBuffer(batch * tokens) }
+        try mask.withUnsafeBufferPointer { m in
+            try backward(PoolingInput(batch: batch, tokens: tokens, dim: dim, tokenEmbeddings: tokenEmbeddings.ptr,
+                                      values: values.map { UnsafePointer($0.ptr) }, mask: m.baseAddress!),
+                         gradOut: gradOut.ptr, gradTokens: gt.ptr, gradValues: gv?.ptr)
+        }
+        return (gt, gv)
+    }
+
+    private func checkSizes(_ t: FloatBuffer, _ v: FloatBuffer?, _ m: [UInt8], _ batch: Int, _ tokens: Int, _ dim: Int) throws {
+        precondition(t.count == batch * tokens * dim && m.count == batch * tokens && (v == nil || v!.count == batch * tokens),
+                     "PluginPooling: buffer sizes do not match batch \(batch) × tokens \(tokens) × dim \(dim)")
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+/// `workbench plugin list|check` as a user runs them: the binary the test command built, as a
+/// subprocess, checking exit codes and the lines printed.
+@Suite(.enabled(if: PluginTestSupport.cc != nil && FileManager.default.isExecutableFile(atPath: PluginTestSupport.workbench),
+                "needs cc and .build/release/workbench (built by scripts/test.sh)"))
+struct PluginCLITests {
+    typealias S = PluginTestSupport
+
+    @Test func listShowsIdsKindsAndConfigKeys() throws {
+        let path = try S.cExample()
+        let r = try S.run(S.workbench, ["plugin", "list", path])
+        #expect(r.status == 0, "\(r.all)")
+        #expect(r.stdout.contains("\(path): 2 plugins (plugin ABI 1.0)"))
+        #expect(r.stdout.contains("org.example.reward.format-aware 1.0.0  [reward]"))
+        #expect(r.stdout.contains("org.example.contrastive.triplet 1.0.0  [contrastive]"))
+        #expect(r.stdout.range(of: #"margin\s+float\s+default 0.2\s+cosine margin"#, options: .regularExpression) != nil)
+    }
+
+    @Test func checkPassesOnTheCExample() throws {
+        let r = try S.run(S.workbench, ["plugin", "check", try S.cExample(), "--config", "margin=0.3,partial=0.2"])
+        #expect(r.status == 0, "\(r.all)")
+        #expect(!r.stdout.contains("FAIL"))
+        #expect(r.stdout.contains("PASS  org.example.contrastive.triplet  backward vs finite differences (view 1, rollout)"))
+        #expect(r.stdout.contains("PASS  org.example.contrastive.triplet  create: margin=0.3,min-reward=1"))
+        #expect(r.stdout.contains("checks passed"))
+    }
+
+    @Test func checkFailsWithNonZeroExitOnBrokenPlugins() throws {
+        let r = try S.run(S.workbench, ["plugin", "check", try S.fixture("nan_output")])
+        #expect(r.status != 0)
+        #expect(r.stdout.contains("FAIL  org.fixture.reward.nan  score without embeddings"))
+        #expect(r.stdout.contains("backward wrote NaN into grad_values[17]"))
+        #expect(r.stdout.contains("FAIL  org.fixture.pooling.double-grad  backward vs finite differences (token embeddings)"))
+        #expect(r.stdout.contains("checks failed"))
+    }
+
+    @Test func checkReportsALoadFailure() throws {
+        let path = try S.fixture("wrong_major")
+        let r = try S.run(S.workbench, ["plugin", "check", path])
+        #expect(r.status != 0)
+        #expect(r.stdout.contains("FAIL  \(path)  load: \(path): is built for plugin ABI 2"))
+    }
+
+    @Test func unknownConfigKeyIsAnError() throws {
+        let r = try S.run(S.workbench, ["plugin", "check", try S.cExample(), "--config", "margn=0.3"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("no plugin in the library has the config key 'margn'; the keys are: answer-prefix, length-penalty, margin, max-chars, min-reward, partial"))
+    }
+
+    @Test func builtinListAndCheck() throws {
+        let list = try S.run(S.workbench, ["plugin", "list", "builtin"])
+        #expect(list.status == 0, "\(list.all)")
+        #expect(list.stdout.hasPrefix("builtin: "))
+        let check = try S.run(S.workbench, ["plugin", "check", "builtin"])
+        #expect(check.status == 0, "\(check.all)")
+    }
+}

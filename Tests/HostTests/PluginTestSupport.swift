@@ -1,0 +1,68 @@
+import Foundation
+
+/// Paths and tools the plugin tests share: the package root, the C compilers, the fixtures
+/// compiled once per test process, and the `workbench` binary the test command built.
+enum PluginTestSupport {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let include = root + "/include"
+    static let fixtures = root + "/Tests/HostTests/Fixtures"
+    static let workbench = root + "/.build/release/workbench"
+
+    /// The first executable called `name` on PATH.
+    static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static let cc = which("cc")
+    static let cxx = which("c++")
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var all: String { stdout + stderr }
+    }
+
+    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Read before waiting, so a chatty child never blocks on a full pipe.
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    struct CompileError: Error, CustomStringConvertible { var description: String }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var built: [String: String] = [:]
+    static let buildDir: String = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("host-tests-plugins-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }()
+
+    /// Compiles a C source (relative to the package root) into a shared library, once per process.
+    static func sharedLibrary(_ source: String, flags: [String] = []) throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let path = built[source] { return path }
+        guard let cc else { throw CompileError(description: "cc not found on PATH") }
+        let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+        let out = buildDir + "/lib\(name).so"
+        let r = try run(cc, ["-shared", "-fPIC", "-std=c11", "-O1", "-I", include] + flags + ["-o", out, root + "/" + source, "-lm"])
+        guard r.status == 0 else { throw CompileError(description: "cc \(source) failed:\n\(r.all)") }
+        built[source] = out
+        return out
+    }
+
+    static func fixture(_ name: String) throws -> String { try sharedLibrary("Tests/HostTests/Fixtures/\(name).c") }
+    static func cExample() throws -> String { try sharedLibrary("plugins/c-example/example.c", flags: ["-Wall", "-Wextra", "-Wpedantic", "-Werror"]) }
+}
