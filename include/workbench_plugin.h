@@ -207,10 +207,21 @@ struct wb_plugin_descriptor {
        wb_contrastive_functions* according to `kind`. Owned by the plugin, lives forever. */
     const void* functions;
 
-    /* Optional features by versioned id (none defined in 1.0); may itself be NULL. Returns NULL
+    /* Optional features by versioned id (WB_EXT_* below); may itself be NULL. Returns NULL
        for unknown ids. Any thread. */
     const void* (*get_extension)(const wb_plugin_descriptor* descriptor, const char* extension_id);
 };
+
+/* Descriptor extensions (ids for wb_plugin_descriptor.get_extension). All are optional.
+
+   WB_EXT_GRADIENT_CHECK_CONFIG: the returned pointer is a `const char*` (NUL-terminated, alive
+   until the process exits) holding key=value pairs separated by commas, e.g.
+   "detach-denominator=false". A plugin provides it when its backward deliberately differs from
+   the gradient of its forward under some config (a stop-gradient, as CARFT's reference code
+   detaches the InfoNCE denominator): the pairs name a config under which backward IS the exact
+   gradient. `workbench plugin check` then compares backward with finite differences on an
+   instance created with these pairs applied on top of the checked config, and says so. */
+#define WB_EXT_GRADIENT_CHECK_CONFIG "org.workbench.gradient-check-config.v1"
 
 /* What the entry function returns. Owned by the plugin; lives until the process exits. */
 typedef struct wb_library wb_library;

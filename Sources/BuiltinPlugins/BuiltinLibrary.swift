@@ -4,7 +4,18 @@ extension BuiltinPlugins {
     /// The built-in plugins' descriptors, in the order `workbench plugin list builtin` shows them.
     /// Each built-in registers here; the table below is what the Engine validates, exactly as
     /// it validates a loaded library's, so built-ins get no special path.
-    static var descriptors: [UnsafePointer<wb_plugin_descriptor>] { [] }
+    static var descriptors: [UnsafePointer<wb_plugin_descriptor>] {
+        [
+            ExactReward.descriptor,
+            ReFTPartialReward.descriptor,
+            CARFTEmbeddingReward.descriptor,
+            SoftmaxValuesPoolingPlugin.descriptor,
+            MeanPoolingPlugin.descriptor,
+            LastTokenPoolingPlugin.descriptor,
+            InfoNCEPositivePlugin.descriptor,
+            LCSNegativePlugin.descriptor,
+        ]
+    }
 
     /// The built-ins' plugin table, as a loaded library's entry function would return it.
     /// Allocated once and never freed: descriptors must live as long as the process.

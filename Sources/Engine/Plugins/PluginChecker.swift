@@ -1,4 +1,5 @@
 import Foundation
+import PluginABI
 
 /// One line of `workbench plugin check`.
 public struct PluginCheckResult: Sendable, CustomStringConvertible {
@@ -31,13 +32,37 @@ public enum PluginChecker {
             return instance!.config.isEmpty ? "no config keys" : instance!.config.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         }
         guard let instance else { return results }
+        // A plugin whose backward stops gradients on purpose names a config under which it does
+        // not (WB_EXT_GRADIENT_CHECK_CONFIG); finite differences are compared on that instance.
+        var gradient = GradientInstance(instance: instance, note: "")
+        if let pairs = gradientCheckConfig(descriptor) {
+            run("create for the finite-difference checks (\(WB_EXT_GRADIENT_CHECK_CONFIG))") {
+                let extra = try PluginConfig.parse(pairs)
+                let made = try PluginInstance(descriptor, config: config.merging(extra) { _, new in new })
+                gradient = GradientInstance(instance: made, note: " [with \(pairs): the plugin's exact-gradient config]")
+                return pairs
+            }
+        }
         var rng = RNG(seed: seed, stream: "plugin-check-\(descriptor.id)")
         switch descriptor.kind {
         case .reward: checkReward(instance, &rng, run)
-        case .pooling: checkPooling(instance, &rng, run)
-        case .contrastive: checkContrastive(instance, &rng, run)
+        case .pooling: checkPooling(instance, gradient, &rng, run)
+        case .contrastive: checkContrastive(instance, gradient, &rng, run)
         }
         return results
+    }
+
+    /// The instance the finite-difference checks use, and what their lines add when it is not
+    /// the checked one.
+    struct GradientInstance {
+        var instance: PluginInstance
+        var note: String
+    }
+
+    /// The plugin's WB_EXT_GRADIENT_CHECK_CONFIG pairs, when it declares them.
+    static func gradientCheckConfig(_ descriptor: PluginDescriptor) -> String? {
+        guard let p = descriptor.getExtension(WB_EXT_GRADIENT_CHECK_CONFIG) else { return nil }
+        return String(cString: p.assumingMemoryBound(to: CChar.self))
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -87,8 +112,8 @@ public enum PluginChecker {
 
     // MARK: pooling
 
-    static func checkPooling(_ instance: PluginInstance, _ rng: inout RNG, _ run: (String, () throws -> String) -> Void) {
-        guard let pooling = try? PluginPooling(instance) else { return }
+    static func checkPooling(_ instance: PluginInstance, _ gradient: GradientInstance, _ rng: inout RNG, _ run: (String, () throws -> String) -> Void) {
+        guard let pooling = try? PluginPooling(instance), let exact = try? PluginPooling(gradient.instance) else { return }
         let batch = 3, tokens = 6, dim = 5
         let x = FloatBuffer((0..<(batch * tokens * dim)).map { _ in rng.normal() })
         let values = FloatBuffer((0..<(batch * tokens)).map { _ in rng.normal() })
@@ -96,7 +121,7 @@ public enum PluginChecker {
         let mask: [UInt8] = [0, 1, 1, 0, 1, 0] + [1, 1, 1, 1, 1, 1] + [0, 0, 0, 0, 0, 0]
         let projection = FloatBuffer((0..<(batch * dim)).map { _ in rng.normal() })
         func loss() throws -> Double {
-            let out = try pooling.forward(tokenEmbeddings: x, values: values, mask: mask, batch: batch, tokens: tokens, dim: dim)
+            let out = try exact.forward(tokenEmbeddings: x, values: values, mask: mask, batch: batch, tokens: tokens, dim: dim)
             return (0..<(batch * dim)).reduce(0.0) { $0 + Double(out[$1]) * Double(projection[$1]) }
         }
         run("forward") {
@@ -129,11 +154,23 @@ public enum PluginChecker {
             return "finite"
         }
         guard let analytic else { return }
-        run("backward vs finite differences (token embeddings)") {
-            try compare(analytic.tokens.array, numeric(x, loss))
+        var exactGrad = analytic
+        if exact !== pooling {
+            run("backward\(gradient.note)") {
+                let gt = FloatBuffer(batch * tokens * dim), gv = FloatBuffer(batch * tokens)
+                try mask.withUnsafeBufferPointer { m in
+                    let input = PoolingInput(batch: batch, tokens: tokens, dim: dim, tokenEmbeddings: x.ptr, values: values.ptr, mask: m.baseAddress!)
+                    try exact.backward(input, gradOut: projection.ptr, gradTokens: gt.ptr, gradValues: gv.ptr)
+                }
+                exactGrad = (gt, gv)
+                return "finite"
+            }
         }
-        run("backward vs finite differences (values)") {
-            try compare(analytic.values!.array, numeric(values, loss))
+        run("backward vs finite differences (token embeddings)\(gradient.note)") {
+            try compare(exactGrad.tokens.array, numeric(x, loss))
+        }
+        run("backward vs finite differences (values)\(gradient.note)") {
+            try compare(exactGrad.values!.array, numeric(values, loss))
         }
         run("backward honours NULL gradients") {
             let gt = FloatBuffer(batch * tokens * dim)
@@ -149,13 +186,17 @@ public enum PluginChecker {
 
     // MARK: contrastive
 
-    static func checkContrastive(_ instance: PluginInstance, _ rng: inout RNG, _ run: (String, () throws -> String) -> Void) {
-        var loss: PluginContrastiveLoss?
+    static func checkContrastive(_ instance: PluginInstance, _ gradient: GradientInstance, _ rng: inout RNG, _ run: (String, () throws -> String) -> Void) {
+        var loss: PluginContrastiveLoss?, exactLoss: PluginContrastiveLoss?
         run("views") {
             loss = try PluginContrastiveLoss(instance)
+            exactLoss = gradient.instance === instance ? loss : try PluginContrastiveLoss(gradient.instance)
+            guard exactLoss!.viewSources == loss!.viewSources else {
+                throw Failure("the views differ under the exact-gradient config (\(exactLoss!.viewSources) vs \(loss!.viewSources))")
+            }
             return loss!.viewSources.map(\.description).joined(separator: ", ")
         }
-        guard let loss else { return }
+        guard let loss, let exactLoss else { return }
         let batch = 6, tr = 14, ta = 12, dim = 5, prompt = 4
         // Same prompt in both sequences, CoTs from a small vocabulary so they share subsequences.
         var rIDs = [Int32](repeating: 0, count: batch * tr), aIDs = [Int32](repeating: 0, count: batch * ta)
@@ -217,9 +258,18 @@ public enum PluginChecker {
             return "finite"
         }
         guard let analytic else { return }
+        var exactGrad = analytic
+        if exactLoss !== loss {
+            run("backward\(gradient.note)") {
+                let grads = views.map { _ in FloatBuffer(batch * dim) }
+                try input { try exactLoss.backward($0, gradLoss: gradLoss, gradViews: grads.map { $0.ptr }) }
+                exactGrad = grads
+                return "finite"
+            }
+        }
         for v in 0..<loss.viewCount {
-            run("backward vs finite differences (view \(v), \(loss.viewSources[v]))") {
-                try compare(analytic[v].array, numeric(views[v]) { Double(gradLoss) * (try input { try loss.forward($0) }) })
+            run("backward vs finite differences (view \(v), \(loss.viewSources[v]))\(gradient.note)") {
+                try compare(exactGrad[v].array, numeric(views[v]) { Double(gradLoss) * (try input { try exactLoss.forward($0) }) })
             }
         }
         run("backward honours NULL gradients") {
