@@ -298,21 +298,16 @@ public final class RLTrainer {
         for (j, i) in mb.enumerated() {
             let r = sub.ranges[j], old = Array(oldLogProbs[batch.ranges[i]])
             let lp = Array(newLogProbs[r])
-            let res: PolicyLossResult
-            var loss: Double, g: [Float]
-            if config.algorithm == .reft {
-                res = PPOLoss.policy(logProbs: lp, oldLogProbs: old, advantages: advantages[i], clipEps: config.clipEps)
-                (loss, g) = (res.loss, res.gradLogProbs)
-            } else {
-                res = PPOLoss.grpoPolicy(logProbs: lp, oldLogProbs: old, advantage: advantages[i].first ?? 0,
-                                         clipEps: config.clipEps, normalizer: Float(config.maxNewTokens))
-                (loss, g) = (res.loss, res.gradLogProbs)
-                if config.klBeta > 0 {
-                    let kl = PPOLoss.klPenalty(logProbs: lp, refLogProbs: Array(refLogProbs[batch.ranges[i]]),
-                                               beta: config.klBeta, normalizer: Float(config.maxNewTokens))
-                    loss += kl.loss
-                    for t in g.indices { g[t] += kl.gradLogProbs[t] }
-                }
+            let res = config.algorithm == .reft
+                ? PPOLoss.policy(logProbs: lp, oldLogProbs: old, advantages: advantages[i], clipEps: config.clipEps)
+                : PPOLoss.grpoPolicy(logProbs: lp, oldLogProbs: old, advantage: advantages[i].first ?? 0,
+                                     clipEps: config.clipEps, normalizer: Float(config.maxNewTokens))
+            var loss = res.loss, g = res.gradLogProbs
+            if config.algorithm == .drgrpo && config.klBeta > 0 {
+                let kl = PPOLoss.klPenalty(logProbs: lp, refLogProbs: Array(refLogProbs[batch.ranges[i]]),
+                                           beta: config.klBeta, normalizer: Float(config.maxNewTokens))
+                loss += kl.loss
+                for t in g.indices { g[t] += kl.gradLogProbs[t] }
             }
             pg += loss
             clip += res.clipFraction
