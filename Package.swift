@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HostTests",
-            dependencies: ["Host", "Engine", "PluginABI"],
+            dependencies: ["Host", "Engine", "PluginABI", "TestSupport"],
             path: "Tests/HostTests",
             // Broken plugins in C, compiled by the tests with cc, not by SwiftPM.
             exclude: ["Fixtures"]

@@ -1,6 +1,7 @@
 import Foundation
 import PluginABI
 import Testing
+import TestSupport
 @testable import BuiltinPlugins
 @testable import Engine
 
@@ -227,42 +228,27 @@ import Testing
         }
     }
 
-    /// Token sequences sharing a prompt, with CoTs from a small vocabulary, padded to T.
+    /// Token sequences sharing a five-token prompt, with CoTs from a small vocabulary, padded to T;
+    /// select leaves 171 wherever it writes nothing, so an unwritten entry shows.
     struct Tokens {
-        var batch: Int, tr: Int, ta: Int
-        var rIDs: [Int32], aIDs: [Int32], rPresent: [UInt8], aPresent: [UInt8], rCoT: [UInt8], aCoT: [UInt8]
+        var base: RandomTokenViews
+        var batch: Int { base.batch }
+        var tr: Int { base.tr }
+        var ta: Int { base.ta }
+        var rPresent: [UInt8] { base.rPresent }
+        var aPresent: [UInt8] { base.aPresent }
+        var rCoT: [UInt8] { base.rCoT }
+        var aCoT: [UInt8] { base.aCoT }
 
         init(_ rng: inout RNG, batch: Int = 5, tr: Int = 24, ta: Int = 20, padded: Bool = true) {
-            (self.batch, self.tr, self.ta) = (batch, tr, ta)
-            rIDs = Array(repeating: 0, count: batch * tr); aIDs = Array(repeating: 0, count: batch * ta)
-            rPresent = Array(repeating: 0, count: batch * tr); aPresent = Array(repeating: 0, count: batch * ta)
-            rCoT = rPresent; aCoT = aPresent
-            for b in 0..<batch {
-                let prompt = 5
-                let rl = padded ? rng.int(in: (prompt + 1)...tr) : tr, al = padded ? rng.int(in: (prompt + 1)...ta) : ta
-                for t in 0..<prompt { let id = Int32(rng.int(in: 20...30)); rIDs[b * tr + t] = id; aIDs[b * ta + t] = id }
-                for t in prompt..<rl { rIDs[b * tr + t] = Int32(rng.int(in: 0...6)); rCoT[b * tr + t] = 1 }
-                for t in prompt..<al { aIDs[b * ta + t] = Int32(rng.int(in: 0...6)); aCoT[b * ta + t] = 1 }
-                for t in 0..<rl { rPresent[b * tr + t] = 1 }
-                for t in 0..<al { aPresent[b * ta + t] = 1 }
-            }
+            base = RandomTokenViews(&rng, batch: batch, tr: tr, ta: ta, padded: padded, prompt: 5, promptIDs: 20...30, cotIDs: 0...6)
         }
 
-        func select(_ loss: PluginContrastiveLoss) throws -> [[UInt8]] {
-            try rIDs.withUnsafeBufferPointer { ri in try aIDs.withUnsafeBufferPointer { ai in
-                try rPresent.withUnsafeBufferPointer { rp in try aPresent.withUnsafeBufferPointer { ap in
-                    try rCoT.withUnsafeBufferPointer { rc in try aCoT.withUnsafeBufferPointer { ac in
-                        try loss.select(TokenViewsInput(batch: batch, rolloutTokens: tr, annotatedTokens: ta,
-                                                        rolloutIDs: ri.baseAddress!, rolloutPresent: rp.baseAddress!, rolloutCoT: rc.baseAddress!,
-                                                        annotatedIDs: ai.baseAddress!, annotatedPresent: ap.baseAddress!, annotatedCoT: ac.baseAddress!), fill: 171)
-                    } }
-                } }
-            } }
-        }
+        func select(_ loss: PluginContrastiveLoss) throws -> [[UInt8]] { try base.select(loss, fill: 171) }
 
         func lcsViews(_ scope: LCSViews.Scope) -> [[UInt8]] {
             var m0 = [UInt8](repeating: 9, count: batch * tr), m1 = [UInt8](repeating: 9, count: batch * ta), m2 = m0
-            _ = LCSViews.masks(batch: batch, rolloutT: tr, annotatedT: ta, rolloutIds: rIDs, rolloutCot: rCoT, annotatedIds: aIDs,
+            _ = LCSViews.masks(batch: batch, rolloutT: tr, annotatedT: ta, rolloutIds: base.rIDs, rolloutCot: rCoT, annotatedIds: base.aIDs,
                                annotatedCot: aCoT, scope: scope, rolloutLCS: &m0, annotatedExc: &m1, rolloutExc: &m2)
             return [m0, m1, m2]
         }
@@ -387,7 +373,7 @@ import Testing
     /// positive-clamp ≥ 1 is no clamp (a cosine never exceeds 1): the same loss as the Math's nil.
     @Test func clampAtOneOrMoreIsOff() throws {
         var rng = RNG(seed: 12, stream: "builtin-clamp")
-        var v = Views(&rng, count: 2)
+        let v = Views(&rng, count: 2)
         // Nearly identical positive pairs, so a 0.9 clamp would act.
         for i in 0..<(v.batch * v.dim) { v.views[1][i] = v.views[0][i] + 0.01 * rng.normal() }
         var losses: [Double] = []

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 @testable import Host
 
 /// plugins/negsignal, the example Swift plugin, as the host uses it: built by SwiftPM into
@@ -53,29 +54,9 @@ struct NegSignalPluginTests {
         var rng = RNG(seed: 21, stream: "negsignal-vs-builtin-\(config.keys.sorted())")
         for trial in 0..<4 {
             let (batch, tr, ta, dim) = (6, 30 + trial * 9, 26 + trial * 5, 5)
-            var rIDs = [Int32](repeating: 0, count: batch * tr), aIDs = [Int32](repeating: 0, count: batch * ta)
-            var rPresent = [UInt8](repeating: 0, count: batch * tr), aPresent = [UInt8](repeating: 0, count: batch * ta)
-            var rCoT = rPresent, aCoT = aPresent
-            for b in 0..<batch {
-                let rl = rng.int(in: 6...tr), al = rng.int(in: 6...ta)
-                for t in 0..<4 { let id = Int32(rng.int(in: 40...60)); rIDs[b * tr + t] = id; aIDs[b * ta + t] = id }
-                for t in 4..<rl { rIDs[b * tr + t] = Int32(rng.int(in: 0...5)); rCoT[b * tr + t] = 1 }
-                for t in 4..<al { aIDs[b * ta + t] = Int32(rng.int(in: 0...5)); aCoT[b * ta + t] = 1 }
-                for t in 0..<rl { rPresent[b * tr + t] = 1 }
-                for t in 0..<al { aPresent[b * ta + t] = 1 }
-            }
-            func select(_ loss: PluginContrastiveLoss) throws -> [[UInt8]] {
-                try rIDs.withUnsafeBufferPointer { ri in try aIDs.withUnsafeBufferPointer { ai in
-                    try rPresent.withUnsafeBufferPointer { rp in try aPresent.withUnsafeBufferPointer { ap in
-                        try rCoT.withUnsafeBufferPointer { rc in try aCoT.withUnsafeBufferPointer { ac in
-                            try loss.select(TokenViewsInput(batch: batch, rolloutTokens: tr, annotatedTokens: ta,
-                                                            rolloutIDs: ri.baseAddress!, rolloutPresent: rp.baseAddress!, rolloutCoT: rc.baseAddress!,
-                                                            annotatedIDs: ai.baseAddress!, annotatedPresent: ap.baseAddress!, annotatedCoT: ac.baseAddress!))
-                        } }
-                    } }
-                } }
-            }
-            #expect(try select(ext) == select(ref), "trial \(trial)")
+            let tokens = RandomTokenViews(&rng, batch: batch, tr: tr, ta: ta, prompt: 4, minLength: 6,
+                                          promptIDs: 40...60, cotIDs: 0...5)
+            #expect(try tokens.select(ext) == tokens.select(ref), "trial \(trial)")
 
             let views = (0..<3).map { _ in FloatBuffer((0..<(batch * dim)).map { _ in rng.normal() }) }
             if trial == 3 { for k in 0..<dim { views[2][1 * dim + k] = 0 } } // row 1: empty "rollout not in LCS"
