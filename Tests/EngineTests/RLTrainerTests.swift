@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Engine
+import TestSupport
 
 @Suite(.serialized) struct RLTrainerTests {
     /// SFT a small model part-way on single-step addition, then PPO: the mean rollout reward

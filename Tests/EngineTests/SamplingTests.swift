@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Engine
+import TestSupport
 
 @Suite struct SamplingTests {
     /// Descending-probability order is 2, 0, 5, 3, 6, 1, 7, 4 (not id order, so the heap is

@@ -7,6 +7,11 @@ public struct RLConfig: Codable, Equatable, Sendable {
         case reft
         /// Dr.GRPO: G samples per question, advantage = reward − group mean, no value head.
         case drgrpo
+        /// CARFT: reft plus c × a contrastive loss over pooled CoT embeddings (plugins).
+        case carft
+
+        /// PPO with a value head, GAE and whitening (reft and carft).
+        public var isPPO: Bool { self != .drgrpo }
     }
 
     public var algorithm: Algorithm = .reft
@@ -48,6 +53,8 @@ public struct RLConfig: Codable, Equatable, Sendable {
     /// The value head's learning rate; nil uses the policy's (as the reference does).
     public var valueLearningRate: Float? = nil
     public var projectionDim = 64
+    /// CARFT's c, the contrastive loss weight in L = L_RL + c·L_contrastive (reference 1e-3).
+    public var contrastiveCoef: Float = 1e-3
     /// Greedy evaluation and a checkpoint every N updates.
     public var evalEvery = 20
     public var evalExamples = 256
@@ -74,6 +81,8 @@ public struct RLConfig: Codable, Equatable, Sendable {
         if maxNewTokens < 1 { p.append("max new tokens must be at least 1") }
         if valueWarmupUpdates < 0 { p.append("value warm-up updates must be ≥ 0") }
         if let v = valueLearningRate, !(v > 0) { p.append("value learning rate must be positive") }
+        if !(contrastiveCoef >= 0 && contrastiveCoef.isFinite) { p.append("the contrastive coefficient c must be ≥ 0") }
+        if algorithm == .carft && valueHead != .carft { p.append("CARFT pools the carft value head's projection p_t; use the carft value head") }
         if evalEvery < 1 { p.append("eval-every must be at least 1") }
         return p
     }

@@ -10,6 +10,8 @@ public struct RLUpdateReport: Sendable {
     public var clipFraction: Double
     public var policyLoss: Double
     public var valueLoss: Double
+    /// CARFT's contrastive loss (without c), averaged over mini-batches; nil for other algorithms.
+    public var contrastiveLoss: Double?
     public var meanResponseLength: Double
     /// Largest |log π at sampling − log π in the training forward| over the batch's tokens. The
     /// two passes run the same weights, so anything above float rounding means rollouts and
@@ -45,6 +47,9 @@ public final class RLTrainer {
     public let valueHead: ValueHead?
     public let tokenizer: any Tokenizer
     public let reward: any RewardFunction
+    /// CARFT's contrastive term (the pooling and contrastive plugins); set exactly when the
+    /// algorithm is carft.
+    public let carft: CARFTObjective?
     public let config: RLConfig
     public let train: [MathExample]
     public let eval: [MathExample]
@@ -61,9 +66,27 @@ public final class RLTrainer {
     private let valueOptimizer: AdamW?
 
     public init(policy: Transformer, reference: Transformer, tokenizer: any Tokenizer, reward: any RewardFunction,
-                config: RLConfig, train: [MathExample], eval: [MathExample], outputDir: String?) throws {
+                config: RLConfig, carft: CARFTObjective? = nil, train: [MathExample], eval: [MathExample], outputDir: String?) throws {
         if let p = config.problems.first { throw RLError("RL settings: \(p)") }
         guard !train.isEmpty else { throw RLError("no training questions") }
+        if config.algorithm == .carft {
+            guard carft != nil else { throw RLError("CARFT needs a pooling and a contrastive plugin (the built-ins by default)") }
+            guard config.valueHead == .carft else {
+                throw RLError("CARFT pools the value head's projection p_t, which only the carft value head has; use --value-head carft")
+            }
+            if let bare = train.first(where: { $0.cots.isEmpty }) {
+                throw RLError("CARFT contrasts rollouts with the annotated CoT, but training question \(bare.id) has none; use data with rationales (the built-in task, GSM8K or the ReFT JSON layout)")
+            }
+            for ex in train {
+                let n = PromptedSequence(example: ex, cot: ex.cots[0], tokenizer: tokenizer).inputLength
+                if n > policy.config.maxSeqLen {
+                    throw RLError("question \(ex.id)'s annotated CoT is \(n) tokens with its prompt, more than the model's context of \(policy.config.maxSeqLen); CARFT teacher-forces it whole, so drop long questions or use a model with a longer context")
+                }
+            }
+        } else if carft != nil {
+            throw RLError("a contrastive term was given for --algo \(config.algorithm.rawValue); pooling and contrastive plugins apply to carft only")
+        }
+        self.carft = carft
         guard policy.config == reference.config else { throw RLError("the reference model's shape differs from the policy's; both must come from the same SFT checkpoint") }
         self.policy = policy
         self.reference = reference
@@ -73,7 +96,7 @@ public final class RLTrainer {
         self.train = train
         self.eval = eval
         self.outputDir = outputDir
-        if config.algorithm == .reft {
+        if config.algorithm.isPPO {
             let head = ValueHead(kind: config.valueHead, inputDim: policy.config.dim,
                                  projectionDim: config.projectionDim, seed: config.seed)
             valueHead = head
@@ -118,7 +141,7 @@ public final class RLTrainer {
             }
             evaluations.append((update, result.accuracy))
             metrics?.write(["kind": "eval", "update": .int(update), "accuracy": .double(result.accuracy),
-                            "correct": .int(result.correct), "total": .int(result.total)])
+                            "correct": .int(result.correct), "total": .int(result.total), "elapsed": .double(elapsed)])
             onEval?(RLEvalReport(update: update, result: result, checkpoint: path))
         }
 
@@ -143,7 +166,7 @@ public final class RLTrainer {
             report.totalUpdates = config.updates
             report.seconds = secs
             report.elapsed = elapsed
-            metrics?.write([
+            var line: [String: MetricValue] = [
                 "kind": "update", "update": .int(update), "reward": .double(report.meanReward),
                 "rollout_accuracy": .double(report.accuracy), "sampling_mismatch": .double(report.samplingMismatch), "kl": .double(report.kl), "entropy": .double(report.entropy),
                 "clip_fraction": .double(report.clipFraction), "policy_loss": .double(report.policyLoss),
@@ -151,7 +174,9 @@ public final class RLTrainer {
                 "rollout_tokens_per_sec": .double(report.rolloutTokensPerSecond),
                 "train_tokens_per_sec": .double(report.trainTokensPerSecond), "lr": .float(lr),
                 "seconds": .double(secs), "elapsed": .double(elapsed),
-            ])
+            ]
+            if let c = report.contrastiveLoss { line["contrastive_loss"] = .double(c) }
+            metrics?.write(line)
             onUpdate?(report)
             if update % config.evalEvery == 0 { try evaluate(update) }
         }
@@ -168,8 +193,89 @@ public final class RLTrainer {
 
     // MARK: one update
 
+    /// One rollout batch with everything its optimisation passes read: the scored rollouts, the
+    /// padded batch, old and reference log-probs, old values, advantages and returns, and for
+    /// CARFT the views and annotated embeddings fixed for the batch.
+    struct UpdateBatch {
+        var rollouts: [Rollout]
+        var batch: TokenBatch
+        var oldHead: Transformer.HeadOutput
+        var oldValues: [Float]?
+        var refLogProbs: [Float]
+        var advantages: [[Float]]
+        var returns: [[Float]]
+        var carft: CARFTObjective.Prepared?
+        var generated: Int
+        var rolloutSeconds: Double
+        var kl: Double
+        var mismatch: Double
+    }
+
+    /// The result of one mini-batch's loss and gradients.
+    struct MiniBatchTerms {
+        var policy: Double
+        var value: Double
+        var contrastive: Double
+        var clip: Double
+        var tokens: Int
+        /// The loss whose gradient is in the parameters' grads.
+        var total: Double
+    }
+
     /// Samples, scores and learns from one batch of questions.
     func step(questions: [MathExample], update: Int, lr: Float) throws -> RLUpdateReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let ub = try collect(questions: questions, update: update)
+        lastRollouts = ub.rollouts
+        let trainStart = clock.now
+
+        // Optimisation passes.
+        var shuffleRNG = RNG(seed: config.seed &+ UInt64(update), stream: "rl-minibatch")
+        var pgLoss = 0.0, vLoss = 0.0, cLoss = 0.0, clipFrac = 0.0, lossTerms = 0
+        var trainedTokens = 0
+        for _ in 0..<config.ppoEpochs {
+            var idx = Array(ub.rollouts.indices)
+            idx.shuffle(using: &shuffleRNG)
+            var start = 0
+            while start < idx.count {
+                let mb = Array(idx[start..<min(idx.count, start + config.miniBatchSize)])
+                start += config.miniBatchSize
+                let terms = try optimise(miniBatch: mb, ub, lr: lr, trainPolicy: update >= config.valueWarmupUpdates)
+                pgLoss += terms.policy
+                vLoss += terms.value
+                cLoss += terms.contrastive
+                clipFrac += terms.clip
+                lossTerms += 1
+                trainedTokens += terms.tokens
+            }
+        }
+        policy.releaseActivations()
+        let trainSecs = (clock.now - trainStart).seconds
+        _ = started
+        let n = Double(ub.rollouts.count), scores = ub.rollouts.map(\.reward)
+        let terms = Double(max(1, lossTerms))
+        return RLUpdateReport(
+            update: update, totalUpdates: nil,
+            meanReward: scores.reduce(0.0) { $0 + Double($1) } / n,
+            accuracy: Double(scores.filter { $0 >= 1 }.count) / n,
+            kl: ub.kl / n,
+            entropy: ub.oldHead.entropies.reduce(0.0) { $0 + Double($1) } / Double(max(1, ub.oldHead.entropies.count)),
+            clipFraction: clipFrac / terms,
+            policyLoss: pgLoss / terms,
+            valueLoss: vLoss / terms,
+            contrastiveLoss: carft == nil ? nil : cLoss / terms,
+            meanResponseLength: Double(ub.generated) / n,
+            samplingMismatch: ub.mismatch,
+            rolloutTokensPerSecond: Double(ub.generated) / ub.rolloutSeconds,
+            trainTokensPerSecond: Double(trainedTokens) / trainSecs,
+            seconds: 0, elapsed: 0)
+    }
+
+    /// Rollouts for `questions`, one forward of the batch through the policy (old log-probs,
+    /// values; for CARFT also the annotated CoTs and the views), the reference's log-probs, the
+    /// scores, and the advantages.
+    func collect(questions: [MathExample], update: Int) throws -> UpdateBatch {
         let clock = ContinuousClock()
         let g = config.algorithm == .drgrpo ? config.samplesPerQuestion : 1
         // Rollouts: each question repeated G times, each row its own random stream.
@@ -192,9 +298,43 @@ public final class RLTrainer {
         let rolloutSecs = (clock.now - rolloutStart).seconds
         let generated = rollouts.reduce(0) { $0 + $1.response.count }
 
-        // Scores.
-        let scores = try reward.scores(rollouts.map {
-            RewardInput(question: $0.example.question, completion: $0.completion, gold: $0.example.answer)
+        // Old log-probs, values and entropy from the policy; reference log-probs.
+        let sequences = rollouts.map(\.sequence)
+        let batch = TokenBatch(sequences, padId: tokenizer.padId)
+        let layout = carft?.layout(sequences, batch: batch)
+        policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
+        let oldHead = policy.head(positions: batch.positions, targets: batch.targets, entropy: true, temperature: config.temperature)
+        var oldValues: [Float]? = nil, headValues: [Float] = [], projections: FloatBuffer? = nil
+        if let head = valueHead {
+            if let layout {
+                // CARFT's head reads every state: the views embed prompt and CoT tokens alike.
+                headValues = head.forward(hidden: policy.hiddenStates, positions: layout.headPositions)
+                oldValues = layout.actionIndex.map { headValues[$0] }
+                let p = FloatBuffer(headValues.count * head.projectionDim)
+                p.ptr.update(from: head.projections!, count: p.count)
+                projections = p
+            } else {
+                oldValues = head.forward(hidden: policy.hiddenStates, positions: batch.positions)
+            }
+        }
+        var refLogProbs: [Float] = []
+        if config.algorithm != .drgrpo || config.klBeta > 0 {
+            reference.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
+            refLogProbs = reference.head(positions: batch.positions, targets: batch.targets, temperature: config.temperature).logProbs
+        }
+        policy.releaseActivations()
+        reference.releaseActivations()
+        var prepared: CARFTObjective.Prepared? = nil
+        if let carft, let layout, let head = valueHead, let projections {
+            let annotated = rollouts.map { PromptedSequence(example: $0.example, cot: $0.example.cots[0], tokenizer: tokenizer) }
+            prepared = try carft.prepare(policy: policy, head: head, rollout: layout, rolloutProjections: projections,
+                                         rolloutValues: headValues, annotated: annotated, padId: tokenizer.padId)
+        }
+
+        // Scores; CARFT's reward also sees both CoT embeddings.
+        let scores = try reward.scores(rollouts.indices.map { i in
+            RewardInput(question: rollouts[i].example.question, completion: rollouts[i].completion, gold: rollouts[i].example.answer,
+                        rolloutEmbedding: prepared?.rolloutCoT[i], annotatedEmbedding: prepared?.annotatedCoT[i])
         })
         guard scores.count == rollouts.count else {
             throw RLError("reward '\(reward.name)' returned \(scores.count) scores for \(rollouts.count) rollouts")
@@ -203,21 +343,6 @@ public final class RLTrainer {
             throw RLError("reward '\(reward.name)' returned \(scores[bad]) for rollout \(bad) (question \(rollouts[bad].example.id)); rewards must be finite numbers")
         }
         for i in rollouts.indices { rollouts[i].reward = scores[i] }
-        lastRollouts = rollouts
-
-        let trainStart = clock.now
-        // Old log-probs, values and entropy from the policy; reference log-probs.
-        let batch = TokenBatch(rollouts.map(\.sequence), padId: tokenizer.padId)
-        policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
-        let oldHead = policy.head(positions: batch.positions, targets: batch.targets, entropy: true, temperature: config.temperature)
-        let oldValues = valueHead?.forward(hidden: policy.hiddenStates, positions: batch.positions)
-        var refLogProbs: [Float] = []
-        if config.algorithm == .reft || config.klBeta > 0 {
-            reference.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
-            refLogProbs = reference.head(positions: batch.positions, targets: batch.targets, temperature: config.temperature).logProbs
-        }
-        policy.releaseActivations()
-        reference.releaseActivations()
 
         // Advantages (and returns for PPO), per rollout.
         var advantages: [[Float]] = [], returns: [[Float]] = []
@@ -228,66 +353,45 @@ public final class RLTrainer {
             if !refLogProbs.isEmpty {
                 klSum += zip(old, refLogProbs[r]).reduce(0.0) { $0 + Double($1.0 - $1.1) }
             }
-            if config.algorithm == .reft {
+            if config.algorithm.isPPO {
                 let shaped = TokenRewards.shaped(score: scores[i], logProbs: old, refLogProbs: Array(refLogProbs[r]), beta: config.klBeta)
                 let gae = GAE.compute(rewards: shaped, values: Array(oldValues![r]), gamma: config.gamma, lambda: config.lambda)
                 advantages.append(gae.advantages)
                 returns.append(gae.returns)
             }
         }
-        if config.algorithm == .reft {
+        if config.algorithm.isPPO {
             advantages = whiten(advantages)
         } else {
             let groupAdv = GroupAdvantage.drGRPO(rewards: scores, groupSize: g)
             advantages = batch.ranges.enumerated().map { [Float](repeating: groupAdv[$0.offset], count: $0.element.count) }
         }
-
-        // Optimisation passes.
-        var shuffleRNG = RNG(seed: config.seed &+ UInt64(update), stream: "rl-minibatch")
-        var pgLoss = 0.0, vLoss = 0.0, clipFrac = 0.0, lossTerms = 0
-        var trainedTokens = 0
-        for _ in 0..<config.ppoEpochs {
-            var idx = Array(rollouts.indices)
-            idx.shuffle(using: &shuffleRNG)
-            var start = 0
-            while start < idx.count {
-                let mb = Array(idx[start..<min(idx.count, start + config.miniBatchSize)])
-                start += config.miniBatchSize
-                let terms = try optimise(miniBatch: mb, rollouts: rollouts, batch: batch, oldLogProbs: oldHead.logProbs,
-                                         oldValues: oldValues, refLogProbs: refLogProbs, advantages: advantages,
-                                         returns: returns, lr: lr,
-                                         trainPolicy: update >= config.valueWarmupUpdates)
-                pgLoss += terms.policy
-                vLoss += terms.value
-                clipFrac += terms.clip
-                lossTerms += 1
-                trainedTokens += terms.tokens
-            }
-        }
-        policy.releaseActivations()
-        let trainSecs = (clock.now - trainStart).seconds
-        let n = Double(rollouts.count)
-        return RLUpdateReport(
-            update: update, totalUpdates: nil,
-            meanReward: scores.reduce(0.0) { $0 + Double($1) } / n,
-            accuracy: Double(scores.filter { $0 >= 1 }.count) / n,
-            kl: klSum / n,
-            entropy: oldHead.entropies.reduce(0.0) { $0 + Double($1) } / Double(max(1, oldHead.entropies.count)),
-            clipFraction: clipFrac / Double(max(1, lossTerms)),
-            policyLoss: pgLoss / Double(max(1, lossTerms)),
-            valueLoss: vLoss / Double(max(1, lossTerms)),
-            meanResponseLength: Double(generated) / n,
-            samplingMismatch: mismatch,
-            rolloutTokensPerSecond: Double(generated) / rolloutSecs,
-            trainTokensPerSecond: Double(trainedTokens) / trainSecs,
-            seconds: 0, elapsed: 0)
+        return UpdateBatch(rollouts: rollouts, batch: batch, oldHead: oldHead, oldValues: oldValues, refLogProbs: refLogProbs,
+                           advantages: advantages, returns: returns, carft: prepared, generated: generated,
+                           rolloutSeconds: rolloutSecs, kl: klSum, mismatch: mismatch)
     }
 
     /// One optimiser step on a mini-batch of rollouts (indices into the update's batch).
-    private func optimise(miniBatch mb: [Int], rollouts: [Rollout], batch: TokenBatch, oldLogProbs: [Float],
-                          oldValues: [Float]?, refLogProbs: [Float], advantages: [[Float]], returns: [[Float]],
-                          lr: Float, trainPolicy: Bool) throws -> (policy: Double, value: Double, clip: Double, tokens: Int) {
-        let sub = TokenBatch(mb.map { rollouts[$0].sequence }, padId: tokenizer.padId)
+    private func optimise(miniBatch mb: [Int], _ ub: UpdateBatch, lr: Float, trainPolicy: Bool) throws -> MiniBatchTerms {
+        let terms = try accumulateGradients(miniBatch: mb, ub, trainPolicy: trainPolicy)
+        guard terms.total.isFinite else {
+            throw RLError("the RL loss became \(terms.total) (policy \(terms.policy), value \(terms.value), contrastive \(terms.contrastive)); lower --lr (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
+        }
+        let norm = clipJointly(maxNorm: config.gradClip)
+        guard norm.isFinite else {
+            throw RLError("the gradient norm became \(norm); lower --lr (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
+        }
+        if trainPolicy { policyOptimizer.step(lr: lr) }
+        valueOptimizer?.step(lr: config.valueLearningRate.map { lr * $0 / config.learningRate } ?? lr)
+        return terms
+    }
+
+    /// The mini-batch's loss, L_pg + α·L_v (+ c·L_contrastive for CARFT), each averaged over
+    /// its sequences, with its gradient left in the policy's and value head's grads (zeroed
+    /// first). Without `trainPolicy` only the value head's gradient is computed.
+    func accumulateGradients(miniBatch mb: [Int], _ ub: UpdateBatch, trainPolicy: Bool) throws -> MiniBatchTerms {
+        let subSequences = mb.map { ub.rollouts[$0].sequence }
+        let sub = TokenBatch(subSequences, padId: tokenizer.padId)
         policy.params.zeroGrad()
         valueHead?.params.zeroGrad()
         policy.forward(tokens: sub.tokens, batch: sub.batch, seq: sub.seq)
@@ -296,15 +400,15 @@ public final class RLTrainer {
         var grads = [Float](repeating: 0, count: sub.positions.count)
         var pg = 0.0, clip = 0.0
         for (j, i) in mb.enumerated() {
-            let r = sub.ranges[j], old = Array(oldLogProbs[batch.ranges[i]])
+            let r = sub.ranges[j], old = Array(ub.oldHead.logProbs[ub.batch.ranges[i]])
             let lp = Array(newLogProbs[r])
-            let res = config.algorithm == .reft
-                ? PPOLoss.policy(logProbs: lp, oldLogProbs: old, advantages: advantages[i], clipEps: config.clipEps)
-                : PPOLoss.grpoPolicy(logProbs: lp, oldLogProbs: old, advantage: advantages[i].first ?? 0,
+            let res = config.algorithm.isPPO
+                ? PPOLoss.policy(logProbs: lp, oldLogProbs: old, advantages: ub.advantages[i], clipEps: config.clipEps)
+                : PPOLoss.grpoPolicy(logProbs: lp, oldLogProbs: old, advantage: ub.advantages[i].first ?? 0,
                                      clipEps: config.clipEps, normalizer: Float(config.maxNewTokens))
             var loss = res.loss, g = res.gradLogProbs
             if config.algorithm == .drgrpo && config.klBeta > 0 {
-                let kl = PPOLoss.klPenalty(logProbs: lp, refLogProbs: Array(refLogProbs[batch.ranges[i]]),
+                let kl = PPOLoss.klPenalty(logProbs: lp, refLogProbs: Array(ub.refLogProbs[ub.batch.ranges[i]]),
                                            beta: config.klBeta, normalizer: Float(config.maxNewTokens))
                 loss += kl.loss
                 for t in g.indices { g[t] += kl.gradLogProbs[t] }
@@ -313,37 +417,41 @@ public final class RLTrainer {
             clip += res.clipFraction
             for (t, gr) in g.enumerated() { grads[r.lowerBound + t] = gr * scale }
         }
-        var vl = 0.0
-        if let head = valueHead, let oldValues {
-            let values = head.forward(hidden: policy.hiddenStates, positions: sub.positions)
-            var dValues = [Float](repeating: 0, count: values.count)
+        var vl = 0.0, cl = 0.0
+        if let head = valueHead, let oldValues = ub.oldValues {
+            let layout = ub.carft.map { carft!.layout(subSequences, batch: sub, minTokens: $0.rollout.tokens) }
+            let headValues = head.forward(hidden: policy.hiddenStates, positions: layout?.headPositions ?? sub.positions)
+            let values = layout.map { $0.actionIndex.map { headValues[$0] } } ?? headValues
+            var dValues = [Float](repeating: 0, count: headValues.count)
             for (j, i) in mb.enumerated() {
                 let r = sub.ranges[j]
-                let res = PPOLoss.value(values: Array(values[r]), oldValues: Array(oldValues[batch.ranges[i]]),
-                                        returns: returns[i], clipRange: config.valueClip)
+                let res = PPOLoss.value(values: Array(values[r]), oldValues: Array(oldValues[ub.batch.ranges[i]]),
+                                        returns: ub.returns[i], clipRange: config.valueClip)
                 vl += res.loss
-                for (t, gr) in res.gradValues.enumerated() { dValues[r.lowerBound + t] = gr * config.vfCoef * scale }
+                for (t, gr) in res.gradValues.enumerated() {
+                    dValues[layout?.actionIndex[r.lowerBound + t] ?? (r.lowerBound + t)] = gr * config.vfCoef * scale
+                }
+            }
+            var dProjections: FloatBuffer? = nil
+            if let carft, let prepared = ub.carft, let layout {
+                let d = FloatBuffer(headValues.count * head.projectionDim)
+                cl = try carft.lossAndGradient(prepared, rows: mb, sub: layout, projections: head.projections!, values: headValues,
+                                               rewards: mb.map { ub.rollouts[$0].reward }, dim: head.projectionDim,
+                                               dProjections: d.ptr, dValues: &dValues)
+                dProjections = d
             }
             let dHidden = FloatBuffer(sub.batch * sub.seq * policy.config.dim)
-            head.backward(dValues: dValues, dProjections: nil, dHidden: dHidden.ptr)
+            head.backward(dValues: dValues, dProjections: dProjections.map { UnsafePointer($0.ptr) }, dHidden: dHidden.ptr)
             if trainPolicy { policy.addHiddenGradient(dHidden.ptr) }
         }
-        let total = (pg + Double(config.vfCoef) * vl) / Double(mb.count)
-        guard total.isFinite else {
-            throw RLError("the RL loss became \(total) (policy \(pg), value \(vl)); lower --lr (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
-        }
-        if trainPolicy {
+        let total = (pg + Double(config.vfCoef) * vl) / Double(mb.count) + Double(carft?.coefficient ?? 0) * cl
+        if trainPolicy && total.isFinite {
             // The head's second pass carries the policy gradient into the hidden states.
             policy.head(positions: sub.positions, targets: sub.targets, temperature: config.temperature) { i, _ in grads[i] }
             policy.backward()
         }
-        let norm = clipJointly(maxNorm: config.gradClip)
-        guard norm.isFinite else {
-            throw RLError("the gradient norm became \(norm); lower --lr (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
-        }
-        if trainPolicy { policyOptimizer.step(lr: lr) }
-        valueOptimizer?.step(lr: config.valueLearningRate.map { lr * $0 / config.learningRate } ?? lr)
-        return (pg / Double(mb.count), vl / Double(mb.count), clip / Double(mb.count), sub.tokenCount)
+        return MiniBatchTerms(policy: pg / Double(mb.count), value: vl / Double(mb.count), contrastive: cl,
+                              clip: clip / Double(mb.count), tokens: sub.tokenCount, total: total)
     }
 
     /// Global-norm clipping over the policy and the value head together, as one model.

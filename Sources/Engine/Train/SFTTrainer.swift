@@ -141,7 +141,7 @@ public final class SFTTrainer {
             evaluations.append((step, result.accuracy))
             metrics?.write(["kind": "eval", "step": .int(step), "accuracy": .double(result.accuracy),
                             "correct": .int(result.correct), "total": .int(result.total),
-                            "eval_tokens_per_sec": .double(result.tokensPerSecond)])
+                            "eval_tokens_per_sec": .double(result.tokensPerSecond), "elapsed": .double(trainSeconds)])
             onEval?(SFTEvalReport(step: step, result: result, checkpoint: path))
         }
 

@@ -1,0 +1,132 @@
+/// CARFT's contrastive term inside PPO (DESIGN.md §2), computed only through plugins: the
+/// contrastive plugin chooses token views of the rollout and annotated sequences, the pooling
+/// plugin turns each view into one embedding per row from the value head's projections p_t (and
+/// values V_t), and the contrastive plugin's loss, times c, joins the PPO loss. Its gradient goes
+/// back through the plugins' backward into p_t and V_t, and from there through the value head
+/// into the policy's hidden states. Swapping any plugin needs no change here.
+public final class CARFTObjective {
+    public let pooling: PluginPooling
+    public let contrastive: PluginContrastiveLoss
+    /// c, the contrastive loss weight (reference 1e-3).
+    public let coefficient: Float
+    let marker: [Int32]
+    let eos: Int32
+
+    public init(pooling: PluginPooling, contrastive: PluginContrastiveLoss, coefficient: Float, tokenizer: any Tokenizer) {
+        self.pooling = pooling
+        self.contrastive = contrastive
+        self.coefficient = coefficient
+        marker = tokenizer.encode("\n" + ReFTFormat.answerMarker).map { Int32($0) }
+        eos = Int32(tokenizer.eosId)
+    }
+
+    /// What one rollout batch fixes for all its PPO passes.
+    struct Prepared {
+        var rollout: CoTLayout
+        var annotated: CoTLayout
+        /// Each view's token mask from `select`, [B×T_source(v)].
+        var masks: [[UInt8]]
+        /// Annotated-source views pooled once, without gradient: view index → [B×P].
+        var annotatedViews: [Int: FloatBuffer]
+        /// Whole-CoT embeddings per row (the reward plugin's z_rollout and z_annotated).
+        var rolloutCoT: [[Float]]
+        var annotatedCoT: [[Float]]
+    }
+
+    func layout(_ sequences: [PromptedSequence], batch: TokenBatch, minTokens: Int = 0) -> CoTLayout {
+        CoTLayout(sequences, batch: batch, marker: marker, eos: eos, minTokens: minTokens)
+    }
+
+    /// Teacher-forces the annotated sequences through the current policy (no gradient), runs
+    /// `select` over the whole batch, and pools the annotated views and both whole-CoT
+    /// embeddings. `rolloutProjections`/`rolloutValues` are the head's outputs over
+    /// `rollout.headPositions` from the caller's rollout forward.
+    func prepare(policy: Transformer, head: ValueHead, rollout: CoTLayout, rolloutProjections: FloatBuffer,
+                 rolloutValues: [Float], annotated sequences: [PromptedSequence], padId: Int) throws -> Prepared {
+        let P = head.projectionDim
+        let batch = TokenBatch(sequences, padId: padId)
+        let annotated = layout(sequences, batch: batch)
+        policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
+        let aValues = head.forward(hidden: policy.hiddenStates, positions: annotated.headPositions)
+        let aProjections = FloatBuffer(aValues.count * P)
+        aProjections.ptr.update(from: head.projections!, count: aValues.count * P)
+        policy.releaseActivations()
+
+        let masks: [[UInt8]] = try rollout.ids.withUnsafeBufferPointer { rIds in
+            try rollout.present.withUnsafeBufferPointer { rPresent in
+                try rollout.cot.withUnsafeBufferPointer { rCoT in
+                    try annotated.ids.withUnsafeBufferPointer { aIds in
+                        try annotated.present.withUnsafeBufferPointer { aPresent in
+                            try annotated.cot.withUnsafeBufferPointer { aCoT in
+                                try contrastive.select(TokenViewsInput(
+                                    batch: rollout.rows, rolloutTokens: rollout.tokens, annotatedTokens: annotated.tokens,
+                                    rolloutIDs: rIds.baseAddress!, rolloutPresent: rPresent.baseAddress!, rolloutCoT: rCoT.baseAddress!,
+                                    annotatedIDs: aIds.baseAddress!, annotatedPresent: aPresent.baseAddress!, annotatedCoT: aCoT.baseAddress!))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let r = rolloutValues.withUnsafeBufferPointer { rollout.gather(projections: rolloutProjections.ptr, values: $0.baseAddress!, dim: P) }
+        let a = aValues.withUnsafeBufferPointer { annotated.gather(projections: aProjections.ptr, values: $0.baseAddress!, dim: P) }
+        var annotatedViews: [Int: FloatBuffer] = [:]
+        for (v, source) in contrastive.viewSources.enumerated() where source == .annotated {
+            annotatedViews[v] = try pooling.forward(tokenEmbeddings: a.tokens, values: a.values, mask: masks[v],
+                                                    batch: annotated.rows, tokens: annotated.tokens, dim: P)
+        }
+        func rows(_ z: FloatBuffer) -> [[Float]] {
+            (0..<rollout.rows).map { Array(UnsafeBufferPointer(start: z.ptr + $0 * P, count: P)) }
+        }
+        let zr = try pooling.forward(tokenEmbeddings: r.tokens, values: r.values, mask: rollout.cot,
+                                     batch: rollout.rows, tokens: rollout.tokens, dim: P)
+        let za = try pooling.forward(tokenEmbeddings: a.tokens, values: a.values, mask: annotated.cot,
+                                     batch: annotated.rows, tokens: annotated.tokens, dim: P)
+        return Prepared(rollout: rollout, annotated: annotated, masks: masks, annotatedViews: annotatedViews,
+                        rolloutCoT: rows(zr), annotatedCoT: rows(za))
+    }
+
+    /// The contrastive loss of mini-batch rows `mb` (indices into the prepared batch) and its
+    /// gradient, c·∂L/∂p and c·∂L/∂V, ADDED into `dProjections` [n×P] and `dValues` [n] over
+    /// `sub.headPositions`. `sub` must be laid out with the prepared rollout's T. Returns L (without c).
+    func lossAndGradient(_ prepared: Prepared, rows mb: [Int], sub: CoTLayout, projections: UnsafePointer<Float>,
+                         values: [Float], rewards: [Float], dim P: Int,
+                         dProjections: UnsafeMutablePointer<Float>, dValues: inout [Float]) throws -> Double {
+        precondition(sub.tokens == prepared.rollout.tokens, "CARFTObjective: the mini-batch layout must share the update's T")
+        let n = mb.count, T = sub.tokens
+        let r = values.withUnsafeBufferPointer { sub.gather(projections: projections, values: $0.baseAddress!, dim: P) }
+        var views: [FloatBuffer] = [], rolloutMasks: [Int: [UInt8]] = [:]
+        for (v, source) in contrastive.viewSources.enumerated() {
+            if source == .rollout {
+                var mask = [UInt8](repeating: 0, count: n * T)
+                for (j, i) in mb.enumerated() {
+                    for t in 0..<T { mask[j * T + t] = prepared.masks[v][i * T + t] }
+                }
+                rolloutMasks[v] = mask
+                views.append(try pooling.forward(tokenEmbeddings: r.tokens, values: r.values, mask: mask, batch: n, tokens: T, dim: P))
+            } else {
+                let all = prepared.annotatedViews[v]!, z = FloatBuffer(n * P)
+                for (j, i) in mb.enumerated() { (z.ptr + j * P).update(from: all.ptr + i * P, count: P) }
+                views.append(z)
+            }
+        }
+        let valid = [UInt8](repeating: 1, count: n)
+        let grads = contrastive.viewSources.map { $0 == .rollout ? FloatBuffer(n * P) : nil }
+        let loss = try rewards.withUnsafeBufferPointer { rw in
+            try valid.withUnsafeBufferPointer { va in
+                let input = ContrastiveInput(batch: n, dim: P, views: views.map { UnsafePointer($0.ptr) },
+                                             rewards: rw.baseAddress!, valid: va.baseAddress!)
+                let loss = try contrastive.forward(input)
+                try contrastive.backward(input, gradLoss: coefficient, gradViews: grads.map { $0?.ptr })
+                return loss
+            }
+        }
+        for (v, g) in grads.enumerated() {
+            guard let g, let mask = rolloutMasks[v] else { continue }
+            let back = try pooling.backward(tokenEmbeddings: r.tokens, values: r.values, mask: mask,
+                                            gradOut: g, batch: n, tokens: T, dim: P)
+            sub.scatter(gradTokens: back.tokens, gradValues: back.values, dim: P, dProjections: dProjections, dValues: &dValues)
+        }
+        return loss
+    }
+}
