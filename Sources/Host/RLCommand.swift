@@ -5,7 +5,7 @@ import Foundation
 struct RLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rl",
-        abstract: "Reinforced fine-tuning from an SFT checkpoint: PPO as ReFT runs it, or Dr.GRPO.",
+        abstract: "Reinforced fine-tuning from an SFT checkpoint: PPO as ReFT runs it, CARFT, or Dr.GRPO.",
         discussion: """
         Each update samples answers to --batch questions from the current policy (temperature 1 \
         by default), scores them (1 correct, --partial-reward when a wrong number was given, 0 \
@@ -15,6 +15,13 @@ struct RLCommand: ParsableCommand {
         64-dim projection + ReLU head by default); per-token reward = −β·(log π − log π_ref) \
         plus the score at the EOS-producing token; GAE; advantages whitened over the batch; \
         clipped policy loss plus --vf-coef × clipped value loss.
+        carft: reft plus c × a contrastive loss (--contrastive-coef, reference 1e-3) between the \
+        pooled embedding of each rollout's CoT and of its question's annotated CoT, both read from \
+        the value head's projection p_t. The annotated CoT is teacher-forced through the current \
+        policy once per rollout batch (no gradient); the rollout embedding is recomputed with \
+        gradient in every pass, and the loss's gradient flows through the pooling plugin into \
+        p_t, the value head and the policy. Built-ins: softmax(V)-weighted pooling and the \
+        positive InfoNCE over correct rollouts; --plugin replaces either, or the reward.
         drgrpo: --group samples per question; advantage = reward − group mean (no std, no \
         length normalisation); clipped policy loss; optional k3 KL penalty (--kl-beta, default 0).
 
@@ -31,10 +38,18 @@ struct RLCommand: ParsableCommand {
         `f32(gold_value:f64, completion:str, prompt:str)`. gold is the gold answer as text \
         ("72", "0.5"), prompt the question text. Scores must be finite; a score ≥ 1 counts as \
         correct in the rollout accuracy. --partial-reward does not apply then.
+
+        --plugin loads plugins through the C ABI (include/workbench_plugin.h); each replaces the \
+        built-in of its kind: `--plugin ./libnegsignal.so`, `--plugin lib.so:margin=0.3` (config \
+        keys, each going to the plugin that declares it), `--plugin lib.so@org.x.reward` (one \
+        plugin of a library holding several), `--plugin builtin:carft-embedding` (a built-in: \
+        CARFT's embedding-enhanced partial reward). Pooling and contrastive plugins need \
+        --algo carft; a reward plugin works with every algorithm. `workbench plugin list <lib>` \
+        shows a library's plugins and keys.
         """
     )
 
-    @Option(help: "Algorithm: reft (PPO) or drgrpo.") var algo: RLConfig.Algorithm = .reft
+    @Option(help: "Algorithm: reft (PPO), carft (PPO + contrastive CoT loss) or drgrpo.") var algo: RLConfig.Algorithm = .reft
     @Option(name: .customLong("init"), help: ArgumentHelp("SFT checkpoint folder to start from; also the frozen reference policy.", valueName: "dir")) var initFrom: String
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
@@ -61,21 +76,33 @@ struct RLCommand: ParsableCommand {
     @Option(name: .customLong("partial-reward"), help: "Reward for a wrong but readable number (reference 0.1; 0 = exact match only).") var partialReward: Float = 0.1
     @Option(name: .customLong("reward-fn"), help: ArgumentHelp("Score rollouts with this C function instead of the built-in reward, e.g. ./libmine.so:score:f64(str,str); the signature rules are in the description at the top of `workbench rl --help`.", valueName: "lib.so:symbol:signature"),
             transform: { try FFIRewardSpec(parsing: $0) }) var rewardFn: FFIRewardSpec?
+    @Option(name: .customLong("plugin"), help: ArgumentHelp("A reward, pooling or contrastive plugin replacing the built-in of its kind; repeatable. Forms: lib.so, lib.so@<id>, lib.so:key=value,..., builtin:<name>.", valueName: "spec"),
+            transform: { try PluginSpec(parsing: $0) }) var plugins: [PluginSpec] = []
+    @Option(name: .customLong("contrastive-coef"), help: "carft: c, the contrastive loss weight (reference 1e-3).") var contrastiveCoef: Float = 1e-3
     @Option(name: .customLong("value-head"), help: "reft value head: carft (64-dim projection, ReLU, linear) or linear.") var valueHead: ValueHead.Kind = .carft
-    @Option(help: "Built-in reward: reft-partial (reference: 1 correct, --partial-reward for a wrong number, 0 without one) or equation-checked (full credit only when every 'a op b = c' line of the CoT also holds).")
-    var reward: BuiltinReward = .reftPartial
+    @Option(help: "Built-in reward: reft-partial (reference, the default: 1 correct, --partial-reward for a wrong number, 0 without one) or equation-checked (full credit only when every 'a op b = c' line of the CoT also holds).")
+    var reward: BuiltinReward?
     @Option(name: .customLong("value-warmup"), help: "reft: updates at the start that train only the value head (scaled; the reference has none: a fresh head on a small model otherwise feeds the policy noise).") var valueWarmup: Int = 10
     @Option(name: .customLong("value-lr"), help: "reft: the value head's learning rate (scaled; the reference uses --lr).") var valueLR: Float = 5e-4
     @Option(name: .customLong("eval-every"), help: "Greedy evaluation and checkpoint every N updates.") var evalEvery: Int = 20
     @Option(name: .customLong("eval-examples"), help: "Held-out questions per evaluation.") var evalExamples: Int = 256
 
     func run() throws {
-        // Loaded first, so a wrong path or symbol fails before the checkpoint and data load.
-        let builtinReward: any RewardFunction = reward == .reftPartial
+        // Loaded first, so a wrong path, symbol or config key fails before the checkpoint and data load.
+        let selection = try PluginSelection(plugins)
+        if algo != .carft, let d = selection.pooling?.descriptor ?? selection.contrastive?.descriptor {
+            throw CLIError("\(d.id) is a \(d.kind) plugin, used only by CARFT's contrastive term; add --algo carft or drop it")
+        }
+        let given = [rewardFn.map { "--reward-fn \($0)" }, reward.map { "--reward \($0.rawValue)" },
+                     selection.reward.map { "--plugin \($0.descriptor.id)" }].compactMap { $0 }
+        if given.count > 1 { throw CLIError("\(given.joined(separator: " and ")) both set the reward; keep one") }
+        let builtinReward: any RewardFunction = (reward ?? .reftPartial) == .reftPartial
             ? ReFTPartialReward(partial: partialReward) : EquationCheckedReward(partial: partialReward)
-        let reward: any RewardFunction = try rewardFn.map { try FFIRewardFunction(spec: $0) } ?? builtinReward
-        Parallel.configure(threads: runOptions.threads)
+        let reward: any RewardFunction = try rewardFn.map { try FFIRewardFunction(spec: $0) }
+            ?? selection.reward.map { try PluginReward($0.descriptor, config: $0.config) } ?? builtinReward
         let tokenizer = ByteTokenizer()
+        let carft = algo == .carft ? try selection.carftObjective(coefficient: contrastiveCoef, tokenizer: tokenizer) : nil
+        Parallel.configure(threads: runOptions.threads)
         let loaded = try data.load(seed: runOptions.seed)
         let shape = try Checkpoint.readConfig(from: initFrom)
         let policy = try Transformer(config: shape), reference = try Transformer(config: shape)
@@ -94,7 +121,7 @@ struct RLCommand: ParsableCommand {
         c.miniBatchSize = minibatch
         c.learningRate = lr
         c.schedule = schedule
-        c.klBeta = klBeta ?? (algo == .reft ? 0.05 : 0)
+        c.klBeta = klBeta ?? (algo.isPPO ? 0.05 : 0)
         c.gamma = gamma
         c.lambda = lambda
         c.clipEps = clipEps
@@ -108,22 +135,26 @@ struct RLCommand: ParsableCommand {
         c.partialReward = partialReward
         c.valueHead = valueHead
         c.valueWarmupUpdates = valueWarmup
-        c.valueLearningRate = algo == .reft ? valueLR : nil
+        c.valueLearningRate = algo.isPPO ? valueLR : nil
+        c.contrastiveCoef = contrastiveCoef
         c.evalEvery = evalEvery
         c.evalExamples = evalExamples
         c.seed = runOptions.seed
         if let p = c.problems.first { throw ValidationError(p) }
 
         let trainer = try RLTrainer(policy: policy, reference: reference, tokenizer: tokenizer,
-                                    reward: reward, config: c,
+                                    reward: reward, config: c, carft: carft,
                                     train: loaded.train, eval: loaded.eval, outputDir: runOptions.out)
-        let metrics = try RunFolder.create(runOptions.out, settings: runFile(config: c, dataDescription: loaded.description))
+        let metrics = try RunFolder.create(runOptions.out, settings: runFile(config: c, dataDescription: loaded.description, reward: reward, carft: carft))
         defer { metrics.close() }
         trainer.metrics = metrics
 
         print("workbench rl --algo \(algo.rawValue): from \(initFrom); \(loaded.description)")
         print("  \(loaded.train.count) training questions, \(loaded.eval.count) held out (\(min(evalExamples, loaded.eval.count)) per evaluation)")
-        if let f = rewardFn { print("  reward: \(f.symbol) from \(f.path), \(f.signature)") }
+        if let f = rewardFn { print("  reward: \(f.symbol) from \(f.path), \(f.signature)") } else { print("  reward: \(reward.name)") }
+        if let carft {
+            print("  CARFT: pooling \(Self.describe(carft.pooling.instance)), contrastive \(Self.describe(carft.contrastive.instance)), c \(carft.coefficient)")
+        }
         let len = c.updates.map { "\($0) updates" } ?? "\(c.minutes!) minutes"
         let per = algo == .drgrpo ? "\(batch) questions × \(group) samples" : "\(batch) questions × 1 sample"
         print("  \(len), \(per) per update, U=\(ppoEpochs), lr \(lr), β \(c.klBeta), \(runOptions.threads) threads, seed \(runOptions.seed) → \(runOptions.out)")
@@ -149,7 +180,13 @@ struct RLCommand: ParsableCommand {
         print("\n\(summary.updates) updates in \(ProgressLine.duration(summary.seconds)). Checkpoint: \(runOptions.out)/final, metrics: \(runOptions.out)/metrics.jsonl")
     }
 
-    private func runFile(config: RLConfig, dataDescription: String) -> some Encodable {
+    static func describe(_ i: PluginInstance) -> String {
+        let from = i.descriptor.library == PluginLoader.builtinName ? "built-in" : i.descriptor.library
+        let config = i.config.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        return "\(i.descriptor.id) \(i.descriptor.version) (\(from))" + (config.isEmpty ? "" : " [\(config)]")
+    }
+
+    private func runFile(config: RLConfig, dataDescription: String, reward: any RewardFunction, carft: CARFTObjective?) -> some Encodable {
         struct RunFile: Encodable {
             var command = "rl"
             var initFrom: String
@@ -158,10 +195,17 @@ struct RLCommand: ParsableCommand {
             var rl: RLConfig
             var rewardFn: String?
             var reward: String?
+            var pooling: String?
+            var contrastive: String?
+            var plugins: [String]
             var threads: Int
         }
+        let rewardText = (reward as? PluginReward).map { Self.describe($0.instance) } ?? (rewardFn == nil ? reward.name : nil)
         let file = RunFile(initFrom: initFrom, data: dataDescription, task: data.data == "builtin" ? data.taskConfig : nil,
-                           rl: config, rewardFn: rewardFn?.description, reward: rewardFn == nil ? reward.rawValue : nil, threads: runOptions.threads)
+                           rl: config, rewardFn: rewardFn?.description, reward: rewardText,
+                           pooling: carft.map { Self.describe($0.pooling.instance) },
+                           contrastive: carft.map { Self.describe($0.contrastive.instance) },
+                           plugins: plugins.map(\.text), threads: runOptions.threads)
         return file
     }
 }
