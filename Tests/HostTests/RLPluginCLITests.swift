@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// `workbench rl --plugin` as a user runs it: bad specs are refused before anything loads, and
+/// a CARFT run with a loaded plugin records it and its contrastive loss.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: PluginTestSupport.workbench),
+                "needs .build/release/workbench (built by scripts/test.sh)"))
+struct RLPluginCLITests {
+    typealias S = PluginTestSupport
+
+    /// Plugin problems are found before the checkpoint is read, so a missing one is fine here.
+    func refused(_ args: [String]) throws -> String {
+        let r = try S.run(S.workbench, ["rl", "--init", "/nonexistent-checkpoint", "--updates", "1"] + args)
+        #expect(r.status != 0, "\(args) should fail")
+        #expect(!r.all.contains("nonexistent-checkpoint"), "the plugin error must come first: \(r.all)")
+        return r.all
+    }
+
+    @Test func badPluginSpecsAreRefusedWithWhatToDo() throws {
+        #expect(try refused(["--algo", "reft", "--plugin", "builtin:mean"]).contains("used only by CARFT's contrastive term; add --algo carft"))
+        #expect(try refused(["--algo", "carft", "--plugin", "builtin:nosuch"]).contains("no built-in plugin is called 'nosuch'"))
+        #expect(try refused(["--algo", "carft", "--plugin", "builtin:infonce-positive:tua=0.1"])
+            .contains("no plugin here has the config key 'tua'; the keys are: detach-denominator, positive-clamp, reduction, similarity, tau"))
+        #expect(try refused(["--algo", "carft", "--plugin", "builtin:infonce-positive", "--plugin", "builtin:lcs-negative"])
+            .contains("two contrastive plugins"))
+        #expect(try refused(["--reward", "equation-checked", "--plugin", "builtin:carft-embedding"]).contains("both set the reward; keep one"))
+        #expect(try refused(["--algo", "carft", "--plugin", "/no/such/libx.so"]).contains("no such file"))
+        #expect(try refused(["--algo", "carft", "--plugin", "builtin:tau=0.2"]).contains("no built-in plugin is called 'tau=0.2'"))
+    }
+
+    /// A tiny SFT checkpoint, then two CARFT updates with the C example's triplet loss (config
+    /// given on the command line) and the embedding-enhanced reward: both are named in the
+    /// output and run.json, and every update logs a finite contrastive loss.
+    @Test(.enabled(if: PluginTestSupport.cc != nil, "needs cc")) func carftRunsWithLoadedPlugins() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rl-plugin-cli-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let data = ["--train-size", "64", "--test-size", "8", "--seed", "1", "--threads", "1"]
+        let sft = try S.run(S.workbench, ["sft", "--steps", "3", "--dim", "32", "--layers", "1", "--heads", "2", "--ffn", "64",
+                                          "--eval-examples", "8", "--max-new-tokens", "16", "--out", dir + "/sft"] + data)
+        #expect(sft.status == 0, "\(sft.all)")
+        let lib = try S.cExample()
+        let rl = try S.run(S.workbench, ["rl", "--algo", "carft", "--init", dir + "/sft/final", "--updates", "2", "--batch", "4",
+                                         "--minibatch", "4", "--max-new-tokens", "16", "--eval-examples", "8",
+                                         "--plugin", lib + "@org.example.contrastive.triplet:margin=0.3",
+                                         "--plugin", "builtin:carft-embedding", "--out", dir + "/rl"] + data)
+        #expect(rl.status == 0, "\(rl.all)")
+        #expect(rl.stdout.contains("contrastive org.example.contrastive.triplet 1.0.0 (\(lib)) [margin=0.3"))
+        #expect(rl.stdout.contains("reward: org.workbench.reward.carft-embedding"))
+        let run = try String(contentsOfFile: dir + "/rl/run.json", encoding: .utf8)
+        #expect(run.contains("org.example.contrastive.triplet"))
+        let updates = try String(contentsOfFile: dir + "/rl/metrics.jsonl", encoding: .utf8)
+            .split(separator: "\n").filter { $0.contains("\"kind\":\"update\"") }
+        #expect(updates.count == 2)
+        for line in updates {
+            let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let c = try #require(json["contrastive_loss"] as? Double, "\(line)")
+            #expect(c.isFinite && c >= 0)
+        }
+    }
+}
