@@ -62,6 +62,10 @@ public final class RLTrainer {
     public var onEval: ((RLEvalReport) -> Void)?
     public var shouldStop: (() -> Bool)?
 
+    /// Metrics the plugins reported during the current update, averaged into its metrics line
+    /// as "plugin/<name>".
+    private var pluginMetrics: [String: (sum: Double, count: Int)] = [:]
+
     private let policyOptimizer: AdamW
     private let valueOptimizer: AdamW?
 
@@ -106,6 +110,12 @@ public final class RLTrainer {
             valueOptimizer = nil
         }
         policyOptimizer = AdamW(store: policy.params)
+        for instance in [carft?.pooling.instance, carft?.contrastive.instance, (reward as? PluginReward)?.instance].compactMap({ $0 }) {
+            instance.onMetric = { [weak self] name, value in
+                let m = self?.pluginMetrics[name] ?? (0, 0)
+                self?.pluginMetrics[name] = (m.sum + value, m.count + 1)
+            }
+        }
         for ex in train {
             let n = tokenizer.encode(ReFTFormat.prompt(ex.question)).count
             if n + config.maxNewTokens > policy.config.maxSeqLen {
@@ -176,6 +186,8 @@ public final class RLTrainer {
                 "seconds": .double(secs), "elapsed": .double(elapsed),
             ]
             if let c = report.contrastiveLoss { line["contrastive_loss"] = .double(c) }
+            for (name, m) in pluginMetrics { line["plugin/" + name] = .double(m.sum / Double(max(1, m.count))) }
+            pluginMetrics = [:]
             metrics?.write(line)
             onUpdate?(report)
             if update % config.evalEvery == 0 { try evaluate(update) }
