@@ -219,6 +219,8 @@ public final class RLTrainer {
         var carft: CARFTObjective.Prepared?
         var generated: Int
         var rolloutSeconds: Double
+        /// The scoring forwards (policy, reference, annotated CoTs), counted as training time.
+        var forwardSeconds: Double
         var kl: Double
         var mismatch: Double
     }
@@ -237,7 +239,6 @@ public final class RLTrainer {
     /// Samples, scores and learns from one batch of questions.
     func step(questions: [MathExample], update: Int, lr: Float) throws -> RLUpdateReport {
         let clock = ContinuousClock()
-        let started = clock.now
         let ub = try collect(questions: questions, update: update)
         lastRollouts = ub.rollouts
         let trainStart = clock.now
@@ -263,8 +264,7 @@ public final class RLTrainer {
             }
         }
         policy.releaseActivations()
-        let trainSecs = (clock.now - trainStart).seconds
-        _ = started
+        let trainSecs = (clock.now - trainStart).seconds + ub.forwardSeconds
         let n = Double(ub.rollouts.count), scores = ub.rollouts.map(\.reward)
         let terms = Double(max(1, lossTerms))
         return RLUpdateReport(
@@ -311,6 +311,7 @@ public final class RLTrainer {
         let generated = rollouts.reduce(0) { $0 + $1.response.count }
 
         // Old log-probs, values and entropy from the policy; reference log-probs.
+        let forwardStart = clock.now
         let sequences = rollouts.map(\.sequence)
         let batch = TokenBatch(sequences, padId: tokenizer.padId)
         let layout = carft?.layout(sequences, batch: batch)
@@ -380,7 +381,8 @@ public final class RLTrainer {
         }
         return UpdateBatch(rollouts: rollouts, batch: batch, oldHead: oldHead, oldValues: oldValues, refLogProbs: refLogProbs,
                            advantages: advantages, returns: returns, carft: prepared, generated: generated,
-                           rolloutSeconds: rolloutSecs, kl: klSum, mismatch: mismatch)
+                           rolloutSeconds: rolloutSecs, forwardSeconds: (clock.now - forwardStart).seconds,
+                           kl: klSum, mismatch: mismatch)
     }
 
     /// One optimiser step on a mini-batch of rollouts (indices into the update's batch).
