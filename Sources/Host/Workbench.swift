@@ -12,7 +12,7 @@ struct Workbench: ParsableCommand {
         watch its test accuracy rise. Every run writes metrics (JSON lines) and safetensors \
         checkpoints into its --out folder as it goes.
         """,
-        subcommands: [SFTCommand.self, RLCommand.self, EvalCommand.self, PluginCommand.self, BenchCommand.self],
+        subcommands: [SFTCommand.self, RLCommand.self, EvalCommand.self, ReportCommand.self, PluginCommand.self, BenchCommand.self],
         defaultSubcommand: nil
     )
 

@@ -1,0 +1,95 @@
+import Foundation
+
+/// A comparison's folder read back: its name and, in experiment order, each variant's status and
+/// metrics. The variant order and algorithms come from experiment.json when there is one (so a
+/// variant that never ran still gets a row); otherwise from the subfolders holding a status.json
+/// or metrics.jsonl, by name.
+struct ExperimentFolder {
+    struct Variant {
+        var name: String
+        var algorithm: String
+        var state: RunState
+        var wallSeconds: Double?
+        var metrics: RunMetrics
+    }
+
+    var name: String
+    var directory: String
+    var variants: [Variant]
+
+    /// The experiment.json fields this report uses.
+    private struct Description: Decodable {
+        struct Variant: Decodable {
+            var name: String
+            var algorithm: String?
+        }
+        var name: String?
+        var variants: [Variant]?
+    }
+
+    static func load(_ directory: String) throws -> ExperimentFolder {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw CLIError("no experiment folder at \(directory): pass the folder a comparison wrote (one subfolder per variant)")
+        }
+        var description: Description?
+        let descriptionPath = directory + "/experiment.json"
+        if let data = fm.contents(atPath: descriptionPath) {
+            do {
+                description = try JSONDecoder().decode(Description.self, from: data)
+            } catch {
+                throw CLIError("\(descriptionPath) is not a valid experiment description (\(Self.reason(error))); fix it, or delete it to report on the variant subfolders by name")
+            }
+        }
+
+        // Listed variants first, in the listed order, then any other run folder (one added by hand).
+        let listed = description?.variants ?? []
+        var names = listed.map(\.name)
+        let folders = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted().filter { entry in
+            fm.fileExists(atPath: "\(directory)/\(entry)/status.json") || fm.fileExists(atPath: "\(directory)/\(entry)/metrics.jsonl")
+        }
+        names += folders.filter { !names.contains($0) }
+        guard !names.isEmpty else {
+            throw CLIError("\(directory) holds no variant folders (subfolders with status.json or metrics.jsonl) and no experiment.json listing variants; is it the comparison's folder?")
+        }
+
+        let variants = names.map { name in
+            let dir = directory + "/" + name
+            var status: RunState.File?
+            var state: RunState
+            if let data = fm.contents(atPath: dir + "/status.json") {
+                // The runner may be rewriting it right now; a report must still come out.
+                status = try? JSONDecoder().decode(RunState.File.self, from: data)
+                state = status.map { RunState(file: $0) } ?? .other("status.json unreadable")
+            } else {
+                state = .notRun
+            }
+            let metrics = RunMetrics.load(path: dir + "/metrics.jsonl")
+            if case .notRun = state, !metrics.training.isEmpty || !metrics.evaluations.isEmpty {
+                state = .other("no status")
+            }
+            let algorithm = listed.first { $0.name == name }?.algorithm ?? status?.algorithm ?? (metrics.hasSFTSteps ? "sft" : "?")
+            return Variant(name: name, algorithm: algorithm, state: state, wallSeconds: status?.wallSeconds, metrics: metrics)
+        }
+        let folderName = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
+        return ExperimentFolder(name: description?.name ?? folderName, directory: directory, variants: variants)
+    }
+
+    /// A decoding error as a reader can act on it: what is wrong and where.
+    private static func reason(_ error: Error) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        switch error as? DecodingError {
+        case .typeMismatch(_, let c)?, .valueNotFound(_, let c)?:
+            return "\(path(c.codingPath).isEmpty ? "the top level" : path(c.codingPath)): \(c.debugDescription)"
+        case .keyNotFound(let key, let c)?:
+            return "\(path(c.codingPath + [key])) is missing"
+        case .dataCorrupted(let c)?:
+            return "not JSON: \(c.debugDescription)"
+        default:
+            return "\(error)"
+        }
+    }
+}

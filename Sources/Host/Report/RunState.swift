@@ -1,0 +1,82 @@
+import Foundation
+
+/// Where a variant's run stands, from its status.json (written by the comparison runner).
+enum RunState: Equatable {
+    case finished
+    case running
+    /// Pending, or no folder at all: the comparison never got to it.
+    case notRun
+    case failed(exitCode: Int?, signal: Int?, error: String?)
+    /// A state word this report does not know, or a status.json it could not read.
+    case other(String)
+
+    /// The status.json fields this report uses; the runner may write more.
+    struct File: Decodable {
+        var name: String?
+        var algorithm: String?
+        var state: String?
+        var exitCode: Int?
+        var signal: Int?
+        var error: String?
+        var wallSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case name, algorithm, state, signal, error
+            case exitCode = "exit_code", wallSeconds = "wall_seconds"
+        }
+    }
+
+    init(file: File?) {
+        guard let file else { self = .notRun; return }
+        switch file.state {
+        case "finished": self = .finished
+        case "running": self = .running
+        case "pending", nil: self = .notRun
+        case "failed": self = .failed(exitCode: file.exitCode, signal: file.signal, error: file.error)
+        case let word?: self = .other(word)
+        }
+    }
+
+    var isFailed: Bool { if case .failed = self { return true } else { return false } }
+
+    /// The error's first non-empty line: what a reader needs in a table; log.txt has the rest.
+    var errorLine: String? {
+        guard case .failed(_, _, let error?) = self else { return nil }
+        return error.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { !$0.isEmpty }
+    }
+
+    /// "finished", "FAILED (signal 6)", "FAILED (exit 1)", "running", "not run": short, for the
+    /// terminal row; `failureDetail` goes on a line of its own under it.
+    var label: String {
+        switch self {
+        case .finished: return "finished"
+        case .running: return "running"
+        case .notRun: return "not run"
+        case .other(let word): return word
+        case .failed(let code, let signal, _):
+            if let signal { return "FAILED (signal \(signal))" }
+            if let code { return "FAILED (exit \(code))" }
+            return "FAILED"
+        }
+    }
+
+    /// The signal's name and the error's first line, e.g. "SIGABRT: fatal error: …".
+    var failureDetail: String? {
+        guard case .failed(_, let signal, _) = self else { return nil }
+        let parts = [signal.flatMap { Self.signalNames[$0] }, errorLine].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: ": ")
+    }
+
+    /// Everything in one cell, for Markdown and HTML: "FAILED (signal 6 SIGABRT: fatal error: …)".
+    var labelWithError: String {
+        guard case .failed(let code, let signal, _) = self else { return label }
+        let what = signal.map { "signal \($0)" + (Self.signalNames[$0].map { " " + $0 } ?? "") } ?? code.map { "exit \($0)" }
+        let inside = [what, errorLine].compactMap { $0 }.joined(separator: ": ")
+        return inside.isEmpty ? "FAILED" : "FAILED (\(inside))"
+    }
+
+    private static let signalNames = [1: "SIGHUP", 2: "SIGINT", 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS",
+                                      8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM"]
+}
