@@ -69,11 +69,21 @@ struct ExperimentFolder {
             if case .notRun = state, !metrics.training.isEmpty || !metrics.evaluations.isEmpty {
                 state = .other("no status")
             }
-            let algorithm = listed.first { $0.name == name }?.algorithm ?? status?.algorithm ?? (metrics.hasSFTSteps ? "sft" : "?")
+            let algorithm = listed.first { $0.name == name }?.algorithm ?? status?.algorithm ?? runAlgorithm(dir)
+                ?? (metrics.hasSFTSteps ? "sft" : "?")
             return Variant(name: name, algorithm: algorithm, state: state, wallSeconds: status?.wallSeconds, metrics: metrics)
         }
         let folderName = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
         return ExperimentFolder(name: description?.name ?? folderName, directory: directory, variants: variants)
+    }
+
+    /// The algorithm a run's own run.json records ("sft", or rl.algorithm), for folders the
+    /// runner did not describe: a plain `workbench rl` output folder copied into an experiment.
+    private static func runAlgorithm(_ dir: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: dir + "/run.json"),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        if json["command"] as? String == "sft" { return "sft" }
+        return (json["rl"] as? [String: Any])?["algorithm"] as? String
     }
 
     /// A decoding error as a reader can act on it: what is wrong and where.
