@@ -7,25 +7,87 @@ struct Workbench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workbench",
         abstract: "Reinforced fine-tuning of language models on math reasoning (SFT, PPO/ReFT, CARFT, Dr.GRPO).",
+        usage: """
+        workbench <subcommand>
+        workbench --plugin <lib.so[:key=value,...]> [--plugin ...] [<options>]
+        """,
         discussion: """
         Start with `workbench sft` to train a small model on the built-in arithmetic task and \
         watch its test accuracy rise. Every run writes metrics (JSON lines) and safetensors \
         checkpoints into its --out folder as it goes.
+
+        Without a subcommand, `workbench --plugin <lib.so>` tries your plugins: it trains (or \
+        reuses) an SFT warm-up on the built-in task, then runs CARFT with the built-in plugins \
+        (variant `carft`) and, for each --plugin, CARFT with that plugin in place of the \
+        built-in of its kind (variant `carft+<name>`), all from the same checkpoint, seed and \
+        data order, and prints the comparison table (an HTML report is written next to it). \
+        A plugin's config goes after a colon: --plugin ./libmine.so:tau=0.1,margin=0.3; a \
+        built-in by name: --plugin builtin:carft-embedding. For other algorithms and settings, \
+        write an experiment file for `workbench compare`.
         """,
-        subcommands: [SFTCommand.self, RLCommand.self, EvalCommand.self, ReportCommand.self, PluginCommand.self, BenchCommand.self],
+        subcommands: [SFTCommand.self, RLCommand.self, EvalCommand.self, CompareCommand.self, ReportCommand.self, PluginCommand.self, BenchCommand.self],
         defaultSubcommand: nil
     )
 
+    // The default experiment's options; they apply only when no subcommand is given.
+    @Option(name: .customLong("plugin"), help: ArgumentHelp("A plugin to try against the built-ins: a library path or builtin:<name>, then optionally :key=value,... (repeatable).", valueName: "spec"))
+    var plugins: [String] = []
+    @Option(help: "Minutes of CARFT per variant (rollouts and updates; evaluation excluded).") var minutes: Double = 5
+    @Option(name: .customLong("sft-minutes"), help: "Minutes of SFT warm-up (cached: reused while the settings stay the same).") var sftMinutes: Double = 5
+    @Option(help: ArgumentHelp("Output folder: one subfolder per variant, the report beside them.", valueName: "dir")) var out = "runs/plugins"
+    @Option(help: "Random seed for the warm-up and every variant.") var seed: UInt64 = 0
+    @Option(help: "Threads per variant.") var threads = 1
+    @Option(help: "Variants at once (default: cores / threads).") var jobs: Int?
+    @Option(help: ArgumentHelp("Where SFT warm-ups are cached.", valueName: "dir")) var cache = "runs/cache"
+    @Flag(help: "Run every variant again even if it finished before with the same settings.") var fresh = false
+    @Flag(name: .customLong("dry-run"), help: "Print each child's command line, then exit.") var dryRun = false
+
+    func validate() throws {
+        if !(minutes > 0) || !(sftMinutes > 0) { throw ValidationError("--minutes and --sft-minutes must be positive") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
+    }
+
+    /// Runs only without a subcommand: the default experiment, or the help when there is nothing to run.
+    func run() throws {
+        guard !plugins.isEmpty else {
+            if CommandLine.arguments.count > 1 {
+                throw ValidationError("give at least one --plugin <lib.so> to compare against the built-ins, or a subcommand (see `workbench --help`)")
+            }
+            print(Self.helpMessage())
+            return
+        }
+        let experiment = DefaultExperiment.make(plugins: plugins, minutes: minutes, sftMinutes: sftMinutes,
+                                                seed: seed, threads: threads, jobs: jobs)
+        try ExperimentRun(experiment: experiment, out: out, cache: cache, jobs: jobs, fresh: fresh, dryRun: dryRun).run()
+    }
+
     /// Line-buffered stdout, so evaluation lines appear as they happen even when the output
     /// goes to a file or a pipe (where the C library would otherwise hold them back).
+    ///
+    /// A command line that starts with a subcommand is parsed by WorkbenchSubcommands, which has
+    /// no options of its own: swift-argument-parser lets a parent's option take a subcommand's
+    /// option of the same name (`workbench sft --out x` would set the root's --out and leave
+    /// sft's at its default), and the root's options above share names with sft's and rl's.
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
-        var command: ParsableCommand
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let subcommandNames = Set(configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"])
+        let root: ParsableCommand.Type = arguments.first.map(subcommandNames.contains) == true ? WorkbenchSubcommands.self : Workbench.self
         do {
-            command = try parseAsRoot()
+            var command = try root.parseAsRoot(arguments)
             try command.run()
         } catch {
-            exit(withError: error)
+            root.exit(withError: error)
         }
     }
+}
+
+/// The root for command lines that start with a subcommand (see Workbench.main).
+struct WorkbenchSubcommands: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: Workbench.configuration.commandName,
+        abstract: Workbench.configuration.abstract,
+        subcommands: Workbench.configuration.subcommands
+    )
 }

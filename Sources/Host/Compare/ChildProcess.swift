@@ -1,0 +1,137 @@
+import Foundation
+
+/// One `workbench` child (the warm-up or a variant) in its own process, so a crash, a hang or a
+/// divergence costs only that run. Its stdout and stderr go to `<folder>/log.txt`; the last lines
+/// of its stderr are kept to say why it failed.
+final class ChildProcess {
+    struct Outcome {
+        /// The exit status when it exited, nil when a signal ended it.
+        var exitCode: Int32?
+        var signal: Int32?
+        var wallSeconds: Double
+        var stderrTail: [String]
+
+        var succeeded: Bool { exitCode == 0 }
+
+        /// What went wrong, for status.json and the console: our words, then the child's last stderr lines.
+        func failureMessage(log: String) -> String {
+            let what = signal.map { "crashed: killed by signal \($0) (\(ChildProcess.signalName($0)))" }
+                ?? "exited with status \(exitCode ?? -1)"
+            let tail = stderrTail.isEmpty ? "" : "\n" + stderrTail.joined(separator: "\n")
+            return "\(what); full output in \(log)\(tail)"
+        }
+    }
+
+    let name: String
+    let folder: String
+    var log: String { folder + "/log.txt" }
+    private let process = Process()
+    private let started = Date()
+    private let tail = LineTail(keep: 20)
+    private let drained = DispatchSemaphore(value: 0)
+
+    /// Starts `executable arguments --out folder`, after creating the folder.
+    init(name: String, executable: String, arguments: [String], folder: String) throws {
+        self.name = name
+        self.folder = folder
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let logPath = folder + "/log.txt"
+        // O_APPEND: the child writes stdout and we write its stderr into the same file, each at the end.
+        let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
+        guard fd >= 0 else { throw CLIError("cannot create \(logPath): \(String(cString: strerror(errno)))") }
+        let logHandle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        let stderrPipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments + ["--out", folder]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = logHandle
+        process.standardError = stderrPipe
+        // A crash report of the crashed thread only, without registers and loaded images: the
+        // last lines of stderr (the status's error) then show what crashed, not register dumps.
+        var environment = ProcessInfo.processInfo.environment
+        if environment["SWIFT_BACKTRACE"] == nil {
+            environment["SWIFT_BACKTRACE"] = "interactive=no,color=no,threads=crashed,registers=none,images=none"
+        }
+        process.environment = environment
+        try process.run()
+
+        // A plain thread with blocking reads: it ends at EOF, i.e. once the child and anything it
+        // started have closed stderr, so no line is lost between exit and the status write.
+        let reading = stderrPipe.fileHandleForReading
+        let tail = self.tail, drained = self.drained
+        Thread.detachNewThread {
+            while true {
+                let chunk = reading.availableData
+                if chunk.isEmpty { break }
+                chunk.withUnsafeBytes { raw in _ = write(fd, raw.baseAddress, raw.count) }
+                tail.append(chunk)
+            }
+            withExtendedLifetime(logHandle) {}
+            drained.signal()
+        }
+    }
+
+    var isRunning: Bool { process.isRunning }
+    var processIdentifier: Int32 { process.processIdentifier }
+    var elapsed: Double { Date().timeIntervalSince(started) }
+
+    func send(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// Waits for the exit (and for its stderr to be read to the end).
+    func wait() -> Outcome {
+        process.waitUntilExit()
+        drained.wait()
+        drained.signal()  // so a second wait() returns too
+        let bySignal = process.terminationReason == .uncaughtSignal
+        return Outcome(exitCode: bySignal ? nil : process.terminationStatus,
+                       signal: bySignal ? process.terminationStatus : nil,
+                       wallSeconds: elapsed, stderrTail: tail.lines)
+    }
+
+    static func signalName(_ s: Int32) -> String {
+        switch s {
+        case SIGABRT: return "SIGABRT: an abort, e.g. a failed precondition or a plugin calling abort()"
+        case SIGSEGV: return "SIGSEGV: a bad memory access"
+        case SIGBUS: return "SIGBUS"
+        case SIGILL: return "SIGILL: a Swift runtime trap, e.g. an overflow or a force-unwrap of nil"
+        case SIGTRAP: return "SIGTRAP: a Swift runtime trap"
+        case SIGFPE: return "SIGFPE"
+        case SIGKILL: return "SIGKILL: killed, perhaps by the out-of-memory killer"
+        case SIGTERM: return "SIGTERM"
+        case SIGINT: return "SIGINT"
+        default: return "signal \(s)"
+        }
+    }
+}
+
+/// The last lines of a byte stream, with control sequences of progress lines (\r) resolved.
+final class LineTail: @unchecked Sendable {
+    private let keep: Int
+    private let lock = NSLock()
+    private var done: [String] = []
+    private var partial = Data()
+
+    init(keep: Int) { self.keep = keep }
+
+    func append(_ data: Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        partial.append(data)
+        while let nl = partial.firstIndex(of: 0x0A) {
+            let line = String(decoding: partial[partial.startIndex..<nl], as: UTF8.self)
+            partial = Data(partial[partial.index(after: nl)...])
+            // A progress line rewritten in place: only its last version matters.
+            done.append(String(line.split(separator: "\r", omittingEmptySubsequences: false).last ?? ""))
+            if done.count > keep { done.removeFirst(done.count - keep) }
+        }
+    }
+
+    var lines: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        let last = partial.isEmpty ? [] : [String(decoding: partial, as: UTF8.self)]
+        return Array((done + last).suffix(keep)).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    }
+}

@@ -1,0 +1,465 @@
+import Foundation
+import Testing
+@testable import Host
+
+/// `workbench compare` and `workbench --plugin`: the experiment file, the child command lines
+/// built from it, the warm-up cache key, and (with the built binary) whole comparisons.
+@Suite struct CompareTests {
+    // MARK: TOML
+
+    @Test func tomlReadsTheValuesAnExperimentUses() throws {
+        let t = try TOML.parse("""
+            # a comment
+            name = "a \\"quoted\\" # not a comment"   # a comment after a value
+            path = 'C:\\raw'
+            n = 20_000
+            neg = -3
+            lr = 2e-5
+            x = 0.5
+            on = true
+            off = false
+            list = [
+                "a",   # comment inside
+                'b',
+            ]
+            empty = []
+
+            [data]
+            test-size = 8
+            "quoted key" = 1
+
+            [[variant]]
+            name = "one"
+            [[variant]]
+            name = "two"
+            """, file: "t.toml")
+        #expect(t["name"] == .string("a \"quoted\" # not a comment"))
+        #expect(t["path"] == .string("C:\\raw"))
+        #expect(t["n"] == .integer(20000, text: "20000"))
+        #expect(t["neg"] == .integer(-3, text: "-3"))
+        #expect(t["lr"] == .float(2e-5, text: "2e-5"))
+        #expect(t["x"] == .float(0.5, text: "0.5"))
+        #expect(t["on"] == .bool(true))
+        #expect(t["off"] == .bool(false))
+        #expect(t["list"] == .array([.string("a"), .string("b")]))
+        #expect(t["empty"] == .array([]))
+        guard case .table(let data)? = t["data"] else { Issue.record("no [data]"); return }
+        #expect(data["test-size"] == .integer(8, text: "8"))
+        #expect(data["quoted key"] == .integer(1, text: "1"))
+        #expect(data.line(of: "test-size") == 17)
+        guard case .tables(let variants)? = t["variant"] else { Issue.record("no [[variant]]"); return }
+        #expect(variants.map { $0["name"] } == [.string("one"), .string("two")])
+        #expect(variants.map(\.line) == [20, 22])
+    }
+
+    /// Each error names the file and the line, and says what is wrong.
+    @Test(arguments: [
+        ("a = 1\nb = \"open\n", "t.toml:2: unterminated string"),
+        ("a = 1\n\nb 2\n", "t.toml:3: expected '=' after the key 'b'"),
+        ("a = reft\n", "t.toml:1: 'reft' is not a value: strings need quotes (\"reft\")"),
+        ("a = 1\na = 2\n", "t.toml:2: 'a' is set twice (first on line 1)"),
+        ("[t]\nx = 1\n[t]\n", "t.toml:3: 't' is defined twice (first on line 1)"),
+        ("a = { b = 1 }\n", "t.toml:1: inline tables ({ ... }) are not supported"),
+        ("a.b = 1\n", "t.toml:1: dotted keys (a.b = ...) are not supported"),
+        ("a = 1 b = 2\n", "t.toml:1: unexpected 'b' after the value of 'a'"),
+        ("a = [\"x\",\n \"y\"\nb = 1\n", "t.toml:3: expected ',' or ']' in the array, found 'b'"),
+        ("[[v]]\n[v]\n", "t.toml:2: 'v' is defined twice (first on line 1)"),
+        ("a = \"\\q\"\n", "t.toml:1: unknown escape '\\q'"),
+    ])
+    func tomlErrorsGiveTheLine(text: String, expected: String) {
+        #expect(throws: TOML.ParseError.self) { try TOML.parse(text, file: "t.toml") }
+        do { _ = try TOML.parse(text, file: "t.toml") } catch { #expect("\(error)".hasPrefix(expected), "\(error)") }
+    }
+
+    // MARK: The experiment file
+
+    static let header = """
+        name = "t"
+        seed = 7
+        threads = 1
+        jobs = 2
+
+        [data]
+        train-size = 64
+        test-size = 8
+
+        """
+
+    /// A checkpoint folder, as far as the plan looks: config.json in it.
+    static func fakeCheckpoint() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("compare-ckpt-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        return dir
+    }
+
+    static func plan(_ body: String, header: String = header, cache: String = "/tmp/cache") throws -> ExperimentPlan {
+        try ExperimentPlan(ExperimentFile.parse(header + body, file: "x.toml", defaultName: "x"), cache: cache)
+    }
+
+    static func message(_ body: String, header: String = header) -> String {
+        do { _ = try plan(body, header: header); return "(no error)" } catch { return "\(error)" }
+    }
+
+    @Test func variantsGetTheirCommandSharedFlagsAndDefaults() throws {
+        let ckpt = try Self.fakeCheckpoint()
+        let p = try Self.plan("""
+            [warmup]
+            init = "\(ckpt)"
+
+            [shared]
+            minutes = 2
+            minibatch = 8
+            batch = 16
+
+            [[variant]]
+            name = "sft"
+            algorithm = "sft"
+
+            [[variant]]
+            name = "sft-fast"
+            algorithm = "sft"
+            lr = 1e-4
+            steps = 10
+
+            [[variant]]
+            name = "reft"
+            algorithm = "reft"
+            batch = 4
+            """)
+        #expect(p.warmup == nil)
+        #expect(p.checkpoint == ckpt)
+        let common = ["--seed", "7", "--threads", "1", "--test-size", "8", "--train-size", "64"]
+        // Continued SFT: --init-from, the 2e-5 constant defaults, shared flags sft has (not minibatch).
+        #expect(p.variants[0].arguments == ["sft", "--init-from", ckpt] + common
+            + ["--batch", "16", "--lr", "2e-5", "--minutes", "2", "--schedule", "constant", "--warmup", "0"])
+        // Its own settings win over shared ones and the defaults; its own length (steps)
+        // replaces the shared one (minutes) instead of clashing with it.
+        #expect(p.variants[1].arguments == ["sft", "--init-from", ckpt] + common
+            + ["--batch", "16", "--lr", "1e-4", "--schedule", "constant", "--steps", "10", "--warmup", "0"])
+        #expect(p.variants[2].arguments == ["rl", "--algo", "reft", "--init", ckpt] + common
+            + ["--batch", "4", "--minibatch", "8", "--minutes", "2"])
+        #expect(p.variants.map(\.name) == ["sft", "sft-fast", "reft"])
+    }
+
+    @Test func booleansAndListsBecomeFlags() {
+        #expect(Setting(key: "untied", value: .flag(true), origin: "").arguments == ["--untied"])
+        #expect(Setting(key: "untied", value: .flag(false), origin: "").arguments == [])
+        #expect(Setting(key: "plugin", value: .list(["a", "b"]), origin: "").arguments == ["--plugin", "a", "--plugin", "b"])
+        // Sorted by key, stable within a key: the same settings in another order give the same line.
+        let a = [Setting(key: "lr", value: .text("1"), origin: ""), Setting(key: "batch", value: .text("2"), origin: "")]
+        #expect(Setting.arguments(a) == Setting.arguments(a.reversed()))
+    }
+
+    @Test func theWarmUpIsCachedUnderItsKeyAndDefaultsToFiveMinutes() throws {
+        let p = try Self.plan("""
+            [warmup]
+            dim = 32
+            [shared]
+            minutes = 1
+            [[variant]]
+            name = "reft"
+            algorithm = "reft"
+            """, cache: "/c")
+        let w = try #require(p.warmup)
+        #expect(w.folder == "/c/sft-" + w.key)
+        #expect(p.checkpoint == w.folder + "/final")
+        #expect(p.variants[0].arguments.starts(with: ["rl", "--algo", "reft", "--init", w.folder + "/final"]))
+        #expect(w.arguments == ["sft", "--seed", "7", "--threads", String(ProcessInfo.processInfo.activeProcessorCount),
+                                "--test-size", "8", "--train-size", "64", "--dim", "32", "--minutes", "5"])
+    }
+
+    /// A typo fails before anything runs, naming the variant and the line the flag came from.
+    @Test func anUnknownFlagIsRejectedUpFrontNamingTheVariantAndLine() {
+        let m = Self.message("""
+            [shared]
+            minutes = 1
+            [[variant]]
+            name = "sft"
+            algorithm = "sft"
+            [[variant]]
+            name = "reft"
+            algorithm = "reft"
+            lrr = 1e-5
+            """)
+        #expect(m.contains("variant 'reft' (x.toml:14)"), "\(m)")
+        #expect(m.contains("Unknown option '--lrr'"), "\(m)")
+        #expect(m.contains("set at x.toml:17 ('lrr' in variant 'reft')"), "\(m)")
+    }
+
+    @Test func aBadValueIsRejectedUpFront() {
+        let m = Self.message("""
+            [shared]
+            minutes = 1
+            [[variant]]
+            name = "sft"
+            algorithm = "sft"
+            schedule = "cosine"
+            """)
+        #expect(m.contains("variant 'sft'") && m.contains("--schedule must be 'linear' or 'constant'") && m.contains("x.toml:14"), "\(m)")
+    }
+
+    @Test(arguments: [
+        ("[shared]\nout = \"x\"\n[[variant]]\nname = \"v\"\nalgorithm = \"reft\"\nupdates = 1\n", "x.toml:10 ('out' in [shared]): --out is set by compare"),
+        ("[shared]\nminutes = 1\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nseed = 3\n", "x.toml:14 ('seed' in variant 'a'): seed is set once at the top"),
+        ("[shared]\ntest-size = 3\n[[variant]]\nname = \"v\"\nalgorithm = \"reft\"\nupdates = 1\n", "x.toml:10 ('test-size' in [shared]): data flags go in [data]"),
+        ("[warmup]\ntask-steps = 3\n[[variant]]\nname = \"v\"\nalgorithm = \"reft\"\nupdates = 1\n", "x.toml:10 ('task-steps' in [warmup]): data flags go in [data]"),
+        ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\ninit = \"x\"\n", "every variant starts from the warm-up's checkpoint"),
+        ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nalgo = \"drgrpo\"\n", "use algorithm = \"reft\""),
+        ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\n", "variant 'a' (x.toml:9) has no length: set updates or minutes"),
+        ("[[variant]]\nname = \"a\"\nalgorithm = \"sft\"\nsteps = 3\nplugins = [\"builtin:x\"]\n", "variant 'a' (x.toml:9): sft takes no plugins"),
+        ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nupdates = 1\nplugins = [\"/nonexistent/libx.so:k=v\"]\n", "plugin '/nonexistent/libx.so' does not exist"),
+        ("[shared]\nminutes = 1\nvalue-lrr = 1\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\n", "x.toml:11 ('value-lrr' in [shared]): no variant's command has --value-lrr"),
+        ("[data]\n", "x.toml:9: 'data' is defined twice"),
+        ("[[variant]]\nname = \"a b\"\nalgorithm = \"reft\"\n", "x.toml:10: variant name 'a b': may hold only letters"),
+        ("[[variant]]\nname = \"a\"\nalgorithm = \"ppo\"\n", "x.toml:11: variant 'a': unknown algorithm 'ppo'; use one of sft, reft, drgrpo, carft"),
+        ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\n[[variant]]\nname = \"a\"\nalgorithm = \"sft\"\n", "x.toml:13: variant name 'a' is used twice (first on line 10)"),
+        ("[[variant]]\nalgorithm = \"reft\"\n", "x.toml:9: this [[variant]] needs name"),
+        ("[variant]\nname = \"a\"\n", "x.toml:9: variants are written [[variant]]"),
+        ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nplugins = \"x.so\"\n", "x.toml:12: variant 'a': plugins must be an array of strings"),
+        ("[warmup]\ninit = \"/nonexistent\"\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nupdates = 1\n", "'/nonexistent' is not a checkpoint folder"),
+        ("[warmup]\ninit = \"/x\"\nsteps = 3\n", "x.toml:11 ('steps' in [warmup]): [warmup] has 'init'"),
+    ])
+    func mistakesAreRejectedWithTheLineAndWhatToDo(body: String, expected: String) {
+        let m = Self.message(body)
+        #expect(m.contains(expected), "\(m)")
+    }
+
+    @Test func unknownTopLevelKeysAreRefused() {
+        do { _ = try Self.plan("[[variant]]\nname = \"v\"\nalgorithm = \"reft\"\nupdates = 1\n", header: "seeds = 1\n"); Issue.record("no error") } catch {
+            #expect("\(error)".hasPrefix("x.toml:1: unknown top-level key 'seeds'"), "\(error)")
+        }
+    }
+
+    @Test func yamlIsRefusedByName() {
+        do { _ = try ExperimentFile.load("e.yaml"); Issue.record("no error") } catch {
+            #expect("\(error)".contains("experiment files are TOML"))
+        }
+    }
+
+    // MARK: The warm-up cache key
+
+    static func warmupKey(_ body: String, header: String = header) throws -> String {
+        try #require(try plan(body + "\n[shared]\nminutes = 1\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\n", header: header).warmup).key
+    }
+
+    @Test func theCacheKeyIsStableAndCoversWhatDecidesTheWeights() throws {
+        #expect(WarmupCache.fnv1a64(Data("a".utf8)) == "af63dc4c8601ec8c")  // the published FNV-1a test vector
+        let base = try Self.warmupKey("[warmup]\nsteps = 3\nlr = 1e-3\n")
+        #expect(try Self.warmupKey("[warmup]\nsteps = 3\nlr = 1e-3\n") == base)
+        #expect(try Self.warmupKey("[warmup]\nlr = 1e-3\nsteps = 3\n") == base, "key order in the file must not matter")
+        #expect(try Self.warmupKey("[warmup]\nsteps = 4\nlr = 1e-3\n") != base)
+        #expect(try Self.warmupKey("[warmup]\nsteps = 3\nlr = 2e-3\n") != base)
+        #expect(try Self.warmupKey("[warmup]\nsteps = 3\nlr = 1e-3\nthreads = 1\n") != base)
+        #expect(try Self.warmupKey("[warmup]\nsteps = 3\nlr = 1e-3\n", header: Self.header.replacingOccurrences(of: "seed = 7", with: "seed = 8")) != base)
+        #expect(try Self.warmupKey("[warmup]\nsteps = 3\nlr = 1e-3\n", header: Self.header.replacingOccurrences(of: "test-size = 8", with: "test-size = 9")) != base)
+        // Threads per variant do not touch the warm-up.
+        #expect(try Self.warmupKey("[warmup]\nsteps = 3\nlr = 1e-3\n", header: Self.header.replacingOccurrences(of: "jobs = 2", with: "jobs = 1")) == base)
+        // The flags as written are part of the key (so a flag this key does not resolve still
+        // counts): a default written out is another warm-up, a rare and safe miss.
+        #expect(try Self.warmupKey("[warmup]\nsteps = 3\nlr = 1e-3\nmodel = \"tiny\"\n") != base)
+        #expect(try Self.warmupKey("[warmup]\nsteps = 3\nlr = 1e-3\nmodel = \"small\"\n") != Self.warmupKey("[warmup]\nsteps = 3\nlr = 1e-3\nmodel = \"tiny\"\n"))
+    }
+
+    // MARK: The default experiment
+
+    @Test func theDefaultExperimentIsBaselinePlusOneVariantPerPlugin() {
+        let e = DefaultExperiment.make(plugins: [".build/release/libnegsignal.so", "builtin:carft-embedding:scale=0.2", "/x/libnegsignal.so:tau=1"],
+                                       minutes: 3, sftMinutes: 2.5, seed: 4, threads: 1, jobs: nil)
+        #expect(e.variants.map(\.name) == ["carft", "carft+negsignal", "carft+carft-embedding", "carft+negsignal-2"])
+        #expect(e.variants.map(\.algorithm) == [.carft, .carft, .carft, .carft])
+        #expect(e.variants.map(\.plugins) == [[], [".build/release/libnegsignal.so"], ["builtin:carft-embedding:scale=0.2"], ["/x/libnegsignal.so:tau=1"]])
+        #expect(e.shared.flatMap(\.arguments) == ["--minutes", "3"])
+        guard case .train(let w) = e.warmup else { Issue.record("no warm-up"); return }
+        #expect(w.flatMap(\.arguments) == ["--minutes", "2.5"])
+        #expect(e.seed == 4)
+        #expect(ExperimentPlan.pluginPath("/a:b/libx.so:k=v,j=w") == "/a:b/libx.so")
+        #expect(ExperimentPlan.pluginPath("builtin:carft-embedding") == nil)
+    }
+
+    @Test func flagMentionsMatchWholeFlagNames() {
+        #expect(ArgumentCheck.mentions("Unknown option '--lr'", flag: "lr"))
+        #expect(!ArgumentCheck.mentions("Unknown option '--lr-x'", flag: "lr"))
+        #expect(ArgumentCheck.mentions("--steps must be at least 1", flag: "steps"))
+        #expect(ArgumentCheck.accepts(RLCommand.self, "minibatch", required: ["--init", "x"]))
+        #expect(!ArgumentCheck.accepts(SFTCommand.self, "minibatch"))
+        #expect(ArgumentCheck.accepts(SFTCommand.self, "untied"))
+    }
+}
+
+/// Whole comparisons with the built binary and tiny settings (a 3-step warm-up of a one-layer
+/// model, 2-update RL): the folders, statuses, table and report, resuming, a crashing variant.
+@Suite(.serialized, .enabled(if: PluginTestSupport.cc != nil && FileManager.default.isExecutableFile(atPath: PluginTestSupport.workbench),
+                             "needs cc and .build/release/workbench (built by scripts/test.sh)"))
+struct CompareRunTests {
+    typealias S = PluginTestSupport
+
+    static let dir: String = {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("compare-tests-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }()
+    /// Shared by the tests, so the warm-up trains once.
+    static let cache = dir + "/cache"
+
+    static let tiny = """
+        seed = 1
+        jobs = 2
+        threads = 1
+
+        [data]
+        train-size = 64
+        test-size = 8
+
+        [warmup]
+        steps = 3
+        dim = 32
+        layers = 1
+        heads = 2
+        ffn = 64
+        eval-examples = 8
+        max-new-tokens = 24
+
+        [shared]
+        eval-examples = 8
+        max-new-tokens = 24
+        batch = 4
+        minibatch = 4
+
+        [[variant]]
+        name = "sft"
+        algorithm = "sft"
+        steps = 3
+
+        """
+
+    static func experiment(_ name: String, _ variants: String) throws -> String {
+        let path = dir + "/\(name).toml"
+        try Data(("name = \"\(name)\"\n" + tiny + variants).utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static func compare(_ file: String, out: String, _ extra: [String] = []) throws -> S.Output {
+        try S.run(S.workbench, ["compare", file, "--out", out, "--cache", cache] + extra)
+    }
+
+    static func status(_ out: String, _ variant: String) throws -> ComparisonFiles.Status {
+        try JSONDecoder().decode(ComparisonFiles.Status.self, from: try Data(contentsOf: URL(fileURLWithPath: "\(out)/\(variant)/status.json")))
+    }
+
+    static func modified(_ path: String) throws -> Date {
+        try #require(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+    }
+
+    /// The table printed after the last variant's line.
+    static func table(_ stdout: String) -> String {
+        let lines = stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let last = lines.lastIndex { $0.hasPrefix("✓ ") || $0.hasPrefix("✗ ") || $0.contains("finished before with the same arguments") } ?? -1
+        return lines[(last + 1)...].joined(separator: "\n")
+    }
+
+    @Test func twoVariantsWriteTheirFoldersTheTableAndTheReportThenResume() throws {
+        let file = try Self.experiment("two", "[[variant]]\nname = \"reft\"\nalgorithm = \"reft\"\nupdates = 2\n")
+        let out = Self.dir + "/two"
+        let r = try Self.compare(file, out: out)
+        #expect(r.status == 0, "\(r.all)")
+        for v in ["sft", "reft"] {
+            let s = try Self.status(out, v)
+            #expect(s.state == .finished && s.exitCode == 0 && s.signal == nil && s.error == nil, "\(s)")
+            #expect((s.wallSeconds ?? 0) > 0)
+            for f in ["metrics.jsonl", "run.json", "log.txt", "final/model.safetensors"] {
+                #expect(FileManager.default.fileExists(atPath: "\(out)/\(v)/\(f)"), "\(v)/\(f) missing")
+            }
+            #expect(r.stdout.contains("✓ \(v) finished"))
+        }
+        let table = Self.table(r.stdout)
+        #expect(table.contains("sft") && table.contains("reft"), "no table after the runs:\n\(r.stdout)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out)
+        #expect(files.contains { $0.hasSuffix(".html") }, "no HTML report in \(files)")
+        let manifest = try #require(ComparisonFiles.readManifest(out))
+        #expect(manifest.name == "two")
+        #expect(manifest.variants.map(\.name) == ["sft", "reft"])
+        #expect(manifest.variants[1].arguments.starts(with: ["--algo", "reft", "--init"]))
+        #expect(manifest.variants[1].arguments[3].hasPrefix(Self.cache + "/sft-"))
+
+        // Again: the warm-up is reused and both variants are kept as they are.
+        let before = try ["sft", "reft"].flatMap { v in try ["status.json", "metrics.jsonl"].map { try Self.modified("\(out)/\(v)/\($0)") } }
+        let again = try Self.compare(file, out: out)
+        #expect(again.status == 0, "\(again.all)")
+        #expect(again.stdout.contains("warm-up: reusing the cached SFT checkpoint"), "\(again.stdout)")
+        #expect(again.stdout.contains("sft: finished before with the same arguments; kept"))
+        #expect(again.stdout.contains("reft: finished before with the same arguments; kept"))
+        #expect(!again.stdout.contains("✓ "))
+        let after = try ["sft", "reft"].flatMap { v in try ["status.json", "metrics.jsonl"].map { try Self.modified("\(out)/\(v)/\($0)") } }
+        #expect(before == after)
+        #expect(Self.table(again.stdout).contains("reft"))
+
+        // --fresh runs both again.
+        let fresh = try Self.compare(file, out: out, ["--fresh"])
+        #expect(fresh.status == 0, "\(fresh.all)")
+        #expect(fresh.stdout.contains("✓ sft finished") && fresh.stdout.contains("✓ reft finished"), "\(fresh.stdout)")
+    }
+
+    /// Needs `workbench rl --plugin` (the ABI plugin replaces the built-in reward).
+    @Test func aCrashingVariantIsReportedFailedWhileTheOtherFinishes() throws {
+        let plugin = try S.fixture("abort_reward")
+        let file = try Self.experiment("crash", "[[variant]]\nname = \"crash\"\nalgorithm = \"reft\"\nupdates = 2\nplugins = [\"\(plugin)\"]\n")
+        let out = Self.dir + "/crash"
+        let r = try Self.compare(file, out: out)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("1 of 2 variants failed: crash"), "\(r.all)")
+        #expect(r.stdout.contains("✗ crash failed"), "\(r.stdout)")
+        let crash = try Self.status(out, "crash")
+        #expect(crash.state == .failed && crash.signal == 6 && crash.exitCode == nil, "\(crash)")
+        #expect(crash.error?.contains("killed by signal 6 (SIGABRT") == true, "\(crash)")
+        #expect(try Self.status(out, "sft").state == .finished)
+        #expect(Self.table(r.stdout).contains("crash"), "the table is printed despite the failure:\n\(r.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).contains { $0.hasSuffix(".html") })
+
+        // Again: only the failed variant runs.
+        let again = try Self.compare(file, out: out)
+        #expect(again.status != 0)
+        #expect(again.stdout.contains("sft: finished before with the same arguments; kept"), "\(again.stdout)")
+        #expect(again.stdout.contains("✗ crash failed"))
+    }
+
+    @Test func dryRunPrintsEveryChildAndRunsNothing() throws {
+        let file = try Self.experiment("dry", "[[variant]]\nname = \"reft\"\nalgorithm = \"reft\"\nupdates = 2\n")
+        let out = Self.dir + "/dry"
+        let r = try Self.compare(file, out: out, ["--dry-run"])
+        #expect(r.status == 0, "\(r.all)")
+        #expect(r.stdout.contains(" sft --init-from \(Self.cache)/sft-"), "\(r.stdout)")
+        #expect(r.stdout.contains(" rl --algo reft --init \(Self.cache)/sft-"))
+        #expect(r.stdout.contains("--out \(out)/reft"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func aTypoStopsTheComparisonBeforeAnythingRuns() throws {
+        let file = try Self.experiment("typo", "[[variant]]\nname = \"reft\"\nalgorithm = \"reft\"\nupdates = 2\nclip-epss = 0.1\n")
+        let out = Self.dir + "/typo", cache = Self.dir + "/typo-cache"
+        let r = try S.run(S.workbench, ["compare", file, "--out", out, "--cache", cache])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("variant 'reft'") && r.stderr.contains("Unknown option '--clip-epss'") && r.stderr.contains("typo.toml:33"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: cache))
+    }
+
+    @Test func withoutArgumentsTheHelpIsPrinted() throws {
+        let r = try S.run(S.workbench, [])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("workbench --plugin <lib.so[:key=value,...]>") && r.stdout.contains("SUBCOMMANDS:"), "\(r.stdout)")
+        let bare = try S.run(S.workbench, ["--minutes", "1"])
+        #expect(bare.status != 0 && bare.stderr.contains("give at least one --plugin"), "\(bare.all)")
+    }
+
+    /// Needs `workbench rl --algo carft --plugin`.
+    @Test func thePluginDefaultExperimentRunsCARFTWithAndWithoutEachPlugin() throws {
+        let plugin = try S.fixture("abort_reward")
+        let out = Self.dir + "/plugins"
+        let r = try S.run(S.workbench, ["--plugin", plugin, "--minutes", "0.5", "--out", out, "--cache", Self.cache, "--dry-run"])
+        #expect(r.status == 0, "\(r.all)")
+        #expect(r.stdout.contains(" sft --seed 0 --threads ") && r.stdout.contains("--minutes 5 --out \(Self.cache)/sft-"), "\(r.stdout)")
+        #expect(r.stdout.contains(" rl --algo carft --init \(Self.cache)/sft-"))
+        #expect(r.stdout.contains("--minutes 0.5 --out \(out)/carft\n"))
+        #expect(r.stdout.contains("--plugin \(plugin) --out \(out)/carft+abort_reward"))
+    }
+}
