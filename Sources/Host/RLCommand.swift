@@ -87,30 +87,9 @@ struct RLCommand: ParsableCommand {
     @Option(name: .customLong("eval-every"), help: "Greedy evaluation and checkpoint every N updates.") var evalEvery: Int = 20
     @Option(name: .customLong("eval-examples"), help: "Held-out questions per evaluation.") var evalExamples: Int = 256
 
-    func run() throws {
-        // Loaded first, so a wrong path, symbol or config key fails before the checkpoint and data load.
-        let selection = try PluginSelection(plugins)
-        if algo != .carft, let d = selection.pooling?.descriptor ?? selection.contrastive?.descriptor {
-            throw CLIError("\(d.id) is a \(d.kind) plugin, used only by CARFT's contrastive term; add --algo carft or drop it")
-        }
-        let given = [rewardFn.map { "--reward-fn \($0)" }, reward.map { "--reward \($0.rawValue)" },
-                     selection.reward.map { "--plugin \($0.descriptor.id)" }].compactMap { $0 }
-        if given.count > 1 { throw CLIError("\(given.joined(separator: " and ")) both set the reward; keep one") }
-        let builtinReward: any RewardFunction = (reward ?? .reftPartial) == .reftPartial
-            ? ReFTPartialReward(partial: partialReward) : EquationCheckedReward(partial: partialReward)
-        let reward: any RewardFunction = try rewardFn.map { try FFIRewardFunction(spec: $0) }
-            ?? selection.reward.map { try PluginReward($0.descriptor, config: $0.config) } ?? builtinReward
-        let tokenizer = ByteTokenizer()
-        let carft = algo == .carft ? try selection.carftObjective(coefficient: contrastiveCoef, tokenizer: tokenizer) : nil
-        Parallel.configure(threads: runOptions.threads)
-        let loaded = try data.load(seed: runOptions.seed)
-        let shape = try Checkpoint.readConfig(from: initFrom)
-        let policy = try Transformer(config: shape), reference = try Transformer(config: shape)
-        try Checkpoint.loadWeights(from: initFrom, into: policy.params)
-        reference.params.values.copy(from: policy.params.values)
-        guard shape.vocabSize == tokenizer.vocabSize else {
-            throw CLIError("the checkpoint's vocabulary (\(shape.vocabSize)) does not match the byte tokenizer (\(tokenizer.vocabSize)); start from a `workbench sft` checkpoint")
-        }
+    /// The settings these flags ask for. Checked in validate(), so `workbench compare` (which
+    /// parses every variant's flags before launching any) refuses a bad setting up front.
+    func rlConfig() -> RLConfig {
         var c = RLConfig()
         c.algorithm = algo
         c.updates = updates
@@ -140,7 +119,38 @@ struct RLCommand: ParsableCommand {
         c.evalEvery = evalEvery
         c.evalExamples = evalExamples
         c.seed = runOptions.seed
-        if let p = c.problems.first { throw ValidationError(p) }
+        return c
+    }
+
+    func validate() throws {
+        if let p = rlConfig().problems.first { throw ValidationError(p) }
+    }
+
+    func run() throws {
+        // Loaded first, so a wrong path, symbol or config key fails before the checkpoint and data load.
+        let selection = try PluginSelection(plugins)
+        if algo != .carft, let d = selection.pooling?.descriptor ?? selection.contrastive?.descriptor {
+            throw CLIError("\(d.id) is a \(d.kind) plugin, used only by CARFT's contrastive term; add --algo carft or drop it")
+        }
+        let given = [rewardFn.map { "--reward-fn \($0)" }, reward.map { "--reward \($0.rawValue)" },
+                     selection.reward.map { "--plugin \($0.descriptor.id)" }].compactMap { $0 }
+        if given.count > 1 { throw CLIError("\(given.joined(separator: " and ")) both set the reward; keep one") }
+        let builtinReward: any RewardFunction = (reward ?? .reftPartial) == .reftPartial
+            ? ReFTPartialReward(partial: partialReward) : EquationCheckedReward(partial: partialReward)
+        let reward: any RewardFunction = try rewardFn.map { try FFIRewardFunction(spec: $0) }
+            ?? selection.reward.map { try PluginReward($0.descriptor, config: $0.config) } ?? builtinReward
+        let tokenizer = ByteTokenizer()
+        let carft = algo == .carft ? try selection.carftObjective(coefficient: contrastiveCoef, tokenizer: tokenizer) : nil
+        Parallel.configure(threads: runOptions.threads)
+        let loaded = try data.load(seed: runOptions.seed)
+        let shape = try Checkpoint.readConfig(from: initFrom)
+        let policy = try Transformer(config: shape), reference = try Transformer(config: shape)
+        try Checkpoint.loadWeights(from: initFrom, into: policy.params)
+        reference.params.values.copy(from: policy.params.values)
+        guard shape.vocabSize == tokenizer.vocabSize else {
+            throw CLIError("the checkpoint's vocabulary (\(shape.vocabSize)) does not match the byte tokenizer (\(tokenizer.vocabSize)); start from a `workbench sft` checkpoint")
+        }
+        let c = rlConfig()
 
         let trainer = try RLTrainer(policy: policy, reference: reference, tokenizer: tokenizer,
                                     reward: reward, config: c, carft: carft,

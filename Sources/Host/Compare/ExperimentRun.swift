@@ -24,7 +24,7 @@ struct ExperimentRun {
         let plan = try ExperimentPlan(experiment, cache: cache)
         let jobs = self.jobs ?? experiment.jobsOrDefault
         if dryRun {
-            print("# \(experiment.name): \(plan.variants.count) variants, \(jobs) at once, output in \(out)")
+            print("# \(experiment.name): \(plan.variants.count) variant\(plan.variants.count == 1 ? "" : "s"), \(min(jobs, plan.variants.count)) at once, output in \(out)")
             if let w = plan.warmup { print("# warm-up (\(w.isCached ? "cached, would be reused" : "would be trained")):") }
             for line in plan.commandLines(executable: executable, out: out) { print(line) }
             return
