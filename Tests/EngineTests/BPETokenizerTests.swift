@@ -432,27 +432,4 @@ func randomUTF8Text(_ rng: inout RNG, maxScalars: Int = 40) -> String {
             #expect(Array(t.decode(t.encode(c.text, allowSpecial: true), showSpecial: true).utf8) == spellable(c.text))
         }
     }
-
-    @Test func encodesAQuestionWellUnderAMillisecond() throws {
-        guard let ref = Self.reference("encodesAQuestionWellUnderAMillisecond") else { return }
-        func milliseconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 }
-        let built = DispatchTime.now().uptimeNanoseconds
-        let t = try ref.tokenizer()
-        let initTime = milliseconds(since: built)
-        let questions = ref.cases.map(\.text).filter { $0.count > 100 }
-        #expect(!questions.isEmpty)
-        let cold = DispatchTime.now().uptimeNanoseconds
-        for q in questions { _ = t.encode(q) }
-        print("BPEReferenceTests: init \(String(format: "%.0f", initTime)) ms, first pass \(String(format: "%.3f", milliseconds(since: cold) / Double(questions.count))) ms per text (cold cache)")
-        let rounds = 20
-        let start = DispatchTime.now().uptimeNanoseconds
-        var tokens = 0
-        for _ in 0..<rounds {
-            for q in questions { tokens += t.encode(q).count }
-        }
-        let perText = milliseconds(since: start) / Double(rounds * questions.count)
-        print("BPEReferenceTests: \(String(format: "%.3f", perText)) ms per text of \(tokens / (rounds * questions.count)) tokens on average (warm cache)")
-        // Loose so a loaded machine does not fail it; a quadratic split or a cache miss per call would.
-        #expect(perText < 1.0)
-    }
 }
