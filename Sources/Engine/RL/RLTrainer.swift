@@ -193,6 +193,8 @@ public final class RLTrainer {
             if update % config.evalEvery == 0 { try evaluate(update) }
         }
         if evaluations.last?.0 != update { try evaluate(update) }
+        policy.releaseActivations()
+        reference.releaseActivations()
         if let dir = outputDir { try saveCheckpoint(to: dir + "/final", update: update) }
         return Summary(updates: update, evaluations: evaluations, seconds: elapsed)
     }
@@ -263,7 +265,6 @@ public final class RLTrainer {
                 trainedTokens += terms.tokens
             }
         }
-        policy.releaseActivations()
         let trainSecs = (clock.now - trainStart).seconds + ub.forwardSeconds
         let n = Double(ub.rollouts.count), scores = ub.rollouts.map(\.reward)
         let terms = Double(max(1, lossTerms))
@@ -335,8 +336,8 @@ public final class RLTrainer {
             reference.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
             refLogProbs = reference.head(positions: batch.positions, targets: batch.targets, temperature: config.temperature).logProbs
         }
-        policy.releaseActivations()
-        reference.releaseActivations()
+        // Activations are kept between forwards (they grow to the largest batch and are reused):
+        // freeing them here made every update zero-fill hundreds of MB again.
         var prepared: CARFTObjective.Prepared? = nil
         if let carft, let layout, let head = valueHead, let projections {
             let annotated = rollouts.map { PromptedSequence(example: $0.example, cot: $0.example.cots[0], tokenizer: tokenizer) }

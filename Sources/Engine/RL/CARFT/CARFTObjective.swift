@@ -50,7 +50,6 @@ public final class CARFTObjective {
         let aValues = head.forward(hidden: policy.hiddenStates, positions: annotated.headPositions)
         let aProjections = FloatBuffer(aValues.count * P)
         aProjections.ptr.update(from: head.projections!, count: aValues.count * P)
-        policy.releaseActivations()
 
         let masks: [[UInt8]] = try rollout.ids.withUnsafeBufferPointer { rIds in
             try rollout.present.withUnsafeBufferPointer { rPresent in
