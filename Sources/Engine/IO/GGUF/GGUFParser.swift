@@ -25,6 +25,8 @@ enum GGUFParser {
     /// Counts larger than the remaining bytes allow are refused before anything is allocated.
     static let minMetadataEntryBytes = 13
     static let minTensorEntryBytes = 24
+    /// A shape whose data would exceed this (16 TiB) is a damaged directory, whatever the file size.
+    static let maxTensorBytes = 1 << 44
 
     static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Parsed {
         func fail(_ kind: GGUFError.Kind, _ problem: String) -> GGUFError {
@@ -130,9 +132,11 @@ enum GGUFParser {
             guard rowLength % type.blockSize == 0 else {
                 throw fail(.badTensorInfo, "tensor \"\(name)\" has rows of \(rowLength) elements (ne[0]), not a whole number of \(type.name) blocks of \(type.blockSize); \(GGUFFile.damaged)")
             }
+            // Against a fixed limit, not the file size: a tensor larger than a truncated file is
+            // reported below as running past its end, which is what the user needs to hear.
             let (byteCount, overflow) = (count / type.blockSize).multipliedReportingOverflow(by: type.blockBytes)
-            guard !overflow, byteCount <= bytes.count else {
-                throw fail(.badTensorInfo, "tensor \"\(name)\" has shape \(shape) of \(type.name), which needs \(overflow ? "more" : "\(byteCount)") bytes — more than the whole \(bytes.count)-byte file; \(GGUFFile.damaged)")
+            guard !overflow, byteCount <= maxTensorBytes else {
+                throw fail(.badTensorInfo, "tensor \"\(name)\" has shape \(shape) of \(type.name), which would need \(overflow ? "more" : "\(byteCount)") bytes — more than the \(maxTensorBytes >> 40) TiB any real tensor comes near; the tensor directory is damaged — download or convert the file again")
             }
             entries.append((name, shape, type, offset, count, byteCount))
         }
