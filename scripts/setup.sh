@@ -9,6 +9,8 @@ need=()
 for pkg in libopenblas-dev libffi-dev; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# The tests' references (scripts/setup-reference.sh) need a Python that can make a venv.
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need+=(python3 python3-venv); fi
 if [ ${#need[@]} -gt 0 ]; then
     echo "==> installing ${need[*]}"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

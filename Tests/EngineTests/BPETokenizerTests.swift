@@ -225,7 +225,7 @@ func randomUTF8Text(_ rng: inout RNG, maxScalars: Int = 40) -> String {
     }
 }
 
-/// The SmolLM2 vocabulary checked against Hugging Face `tokenizers` (scripts/reference/tokenize.py),
+/// The SmolLM2 vocabulary checked against Hugging Face `tokenizers` (scripts/reference/bpe_reference.py),
 /// an implementation that shares no code with ours. It needs the model file and a Python with
 /// numpy, gguf and tokenizers, so it skips with a message when either is missing.
 @Suite struct BPEReferenceTests {
@@ -345,7 +345,7 @@ func randomUTF8Text(_ rng: inout RNG, maxScalars: Int = 40) -> String {
             defer { try? FileManager.default.removeItem(at: input) }
             let p = Process()
             p.executableURL = URL(fileURLWithPath: python)
-            p.arguments = [root.path + "/scripts/reference/tokenize.py", model]
+            p.arguments = [root.path + "/scripts/reference/bpe_reference.py", model]
             p.standardInput = try FileHandle(forReadingFrom: input)
             let out = Pipe(), err = Pipe()
             p.standardOutput = out
@@ -361,8 +361,8 @@ func randomUTF8Text(_ rng: inout RNG, maxScalars: Int = 40) -> String {
                 if message.contains("ModuleNotFoundError") {
                     return .failure(SkipReason(description: "\(python) lacks a package (\(message.split(separator: "\n").last ?? "")); run scripts/setup-reference.sh"))
                 }
-                Issue.record("tokenize.py failed with status \(p.terminationStatus): \(message)")
-                return .failure(SkipReason(description: "tokenize.py failed"))
+                Issue.record("bpe_reference.py failed with status \(p.terminationStatus): \(message)")
+                return .failure(SkipReason(description: "bpe_reference.py failed"))
             }
             return .success(try JSONDecoder().decode(Reference.self, from: o))
         } catch {

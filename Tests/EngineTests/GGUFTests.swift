@@ -133,8 +133,8 @@ private enum Reference {
         let dir = try makeTempDir("gguf-run")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let outPath = dir + "/out", errPath = dir + "/err"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
@@ -415,7 +415,7 @@ func ggufSmolLM2MatchesTheGGUFPackage() throws {
                  "blk.15.ffn_down.weight", "blk.29.ffn_gate.weight", "output_norm.weight"]
     let dir = try makeTempDir("gguf-model-ref")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    try Reference.helper(["model", path, dir] + names)
+    _ = try Reference.helper(["model", path, dir] + names)
     let dump = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/directory.json"))) as! [String: Any]
 
     // The whole directory, with absolute data offsets.
@@ -657,4 +657,34 @@ func ggufTruncatedRealModelGivesTheMatchingError() throws {
         #expect(e?.kind == expected, "cut at \(cut): \(String(describing: e))")
         #expect(e?.description.contains(mention) == true, "cut at \(cut): \(String(describing: e))")
     }
+}
+
+// MARK: - The tokenizer a model file describes
+
+/// SmolLM2's tokenizer, built from its GGUF metadata alone, gives the ids recorded from
+/// Hugging Face `tokenizers` (BPETokenizerTests compares the two on 145 texts).
+@Test(.enabled(if: Reference.model != nil, "needs \(Reference.modelRelative): \(Reference.setupHint)"))
+func ggufTokenizerOfSmolLM2() throws {
+    let t = try BPETokenizer(gguf: GGUFFile(path: Reference.model!))
+    #expect(t.vocabSize == 49152)
+    #expect(t.eosId == 2)
+    #expect(t.encode("Therefore, the answer is: 72") == [17308, 28, 260, 2988, 314, 42, 216, 39, 34])
+    let text = "Question:\nJanet has 16 eggs; she eats 3.\nAnswer reasoning:\n"
+    #expect(t.decode(t.encode(text)) == text)
+}
+
+/// A file whose tokenizer is not byte-level BPE, or that lacks one, is refused by name.
+@Test func ggufTokenizerRefusesOtherKinds() throws {
+    func error(_ metadata: [(String, GGUFValue)]) -> BPETokenizerError? {
+        do {
+            _ = try BPETokenizer(gguf: GGUFFile(bytes: TestGGUF(metadata: metadata).build().bytes, source: "tok.gguf"))
+        } catch let e as BPETokenizerError { return e } catch { Issue.record("unexpected \(error)") }
+        return nil
+    }
+    let spm = error([("tokenizer.ggml.model", .string("llama"))])
+    #expect(spm?.kind == .notBPE)
+    #expect(spm?.message.contains("\"llama\"") == true)
+    let bare = error([("tokenizer.ggml.model", .string("gpt2"))])
+    #expect(bare?.kind == .missingMetadata)
+    #expect(bare?.message.contains("tokenizer.ggml.tokens") == true)
 }

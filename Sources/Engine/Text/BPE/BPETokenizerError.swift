@@ -4,7 +4,7 @@ public struct BPETokenizerError: Error, CustomStringConvertible, Equatable, Send
     /// The case, so callers and tests can tell errors apart without parsing text.
     public enum Kind: Sendable, Equatable {
         case emptyVocabulary, tokenTypeCount, specialIdOutOfRange, unknownPreTokenizer
-        case malformedMerge, mergeNotInVocabulary
+        case malformedMerge, mergeNotInVocabulary, notBPE, missingMetadata
     }
 
     public var kind: Kind

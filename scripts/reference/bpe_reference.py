@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# (Not called tokenize.py: a file of that name beside gguf_quants.py shadows the standard library module numpy imports.)
 """Reference ids for the Swift BPETokenizer, from an implementation that shares no code with it.
 
 Reads the tokenizer metadata of a GGUF file with `gguf.GGUFReader`, builds a Hugging Face
@@ -10,7 +11,7 @@ Prints one JSON object: the metadata the Swift tokenizer is built from (tokens, 
 token_types, bos/eos/unk/pad ids, pre) and "cases": [{"text", "ids", "ids_special"}], where
 "ids" treats special-token text as plain text and "ids_special" matches it as special tokens.
 
-Usage: python scripts/reference/tokenize.py MODEL.gguf < texts.json
+Usage: python scripts/reference/bpe_reference.py MODEL.gguf < texts.json
 Needs numpy, gguf and tokenizers (scripts/setup-reference.sh creates .venv-ref with them).
 """
 import json
@@ -24,7 +25,7 @@ CONTROL, USER_DEFINED = 3, 4
 
 
 def fail(message):
-    print(f"tokenize.py: {message}", file=sys.stderr)
+    print(f"bpe_reference.py: {message}", file=sys.stderr)
     sys.exit(2)
 
 
@@ -47,7 +48,7 @@ def pre_tokenizer(name):
 
 def main():
     if len(sys.argv) != 2:
-        fail("usage: tokenize.py MODEL.gguf < texts.json")
+        fail("usage: bpe_reference.py MODEL.gguf < texts.json")
     reader = gguf.GGUFReader(sys.argv[1])
     model = field(reader, "tokenizer.ggml.model")
     if model != "gpt2":
