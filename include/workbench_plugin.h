@@ -270,7 +270,11 @@ struct wb_reward_functions {
 
 /* ---- POOLING: turns token embeddings into one embedding per sequence -------------------------- */
 
-/* Owned by the host; valid only during the call. */
+/* Owned by the host; valid only during the call.
+ * In training, token t of a row is the t-th token of the whole sequence (prompt, then the
+ * continuation); its embedding is the value head's projection p and its value V at the state
+ * that chose it (after token t−1; the first token, which no state chose, takes the state after
+ * it), so a continuation token's V is the value PPO uses for that action. */
 typedef struct wb_pooling_batch wb_pooling_batch;
 struct wb_pooling_batch {
     uint32_t struct_size;
