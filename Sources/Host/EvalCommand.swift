@@ -15,8 +15,10 @@ struct EvalCommand: ParsableCommand {
         """
     )
 
-    @Option(name: .customLong("checkpoint"), help: ArgumentHelp("Checkpoint folder (model.safetensors + config.json).", valueName: "dir"))
+    @Option(name: .customLong("checkpoint"), help: ArgumentHelp("Checkpoint folder (model.safetensors + config.json) or a llama .gguf file.", valueName: "dir|file.gguf"))
     var checkpoint: String
+    @Option(help: "Context length for a .gguf model (a checkpoint's config.json sets its own).") var context: Int?
+    @Option(help: "Prompt: 'plain' (the ReFT text) or 'chat' (that text as the user turn of the model's chat template).") var prompt: PromptStyle = .plain
     @OptionGroup(title: "Data") var data: DataOptions
     @Option(help: "Seed of the built-in task (as in the run that made the checkpoint).") var seed: UInt64 = 0
     @Option(help: "Threads for the Engine's loops and matrix products.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -26,19 +28,20 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write one JSON line per question (question, completion, predicted, gold, correct).", valueName: "file.jsonl"))
     var dump: String?
 
+    func validate() throws {
+        if let context, context < 2 { throw ValidationError("--context must be at least 2") }
+        if context != nil && !ModelSource.isGGUF(checkpoint) { throw ValidationError("--context applies to .gguf models; a checkpoint's config.json sets its context") }
+    }
+
     func run() throws {
         Parallel.configure(threads: threads)
-        let tokenizer = ByteTokenizer()
         let loaded = try data.load(seed: seed)
-        let shape = try Checkpoint.readConfig(from: checkpoint)
-        guard shape.vocabSize == tokenizer.vocabSize else {
-            throw CLIError("the checkpoint's vocabulary (\(shape.vocabSize)) does not match the byte tokenizer (\(tokenizer.vocabSize))")
-        }
-        let model = try Transformer(config: shape)
-        try Checkpoint.loadWeights(from: checkpoint, into: model.params)
+        let source = try ModelSource.open(checkpoint, context: context)
+        let model = source.model, tokenizer = source.tokenizer
+        let format = try source.promptFormat(prompt)
         let questions = examples > 0 ? Array(loaded.eval.prefix(examples)) : loaded.eval
         let sampling = temperature > 0 ? SamplingOptions(temperature: temperature, maxNewTokens: maxNewTokens, stopToken: tokenizer.eosId, seed: seed) : nil
-        let result = Evaluator(tokenizer: tokenizer, maxNewTokens: maxNewTokens).evaluate(model: model, examples: questions, sampling: sampling)
+        let result = Evaluator(tokenizer: tokenizer, maxNewTokens: maxNewTokens, prompt: format).evaluate(model: model, examples: questions, sampling: sampling)
         print(String(format: "%@: %@ accuracy %.1f%% (%d/%d) on %@", checkpoint, temperature > 0 ? "sampled (T=\(temperature))" : "greedy", result.accuracy * 100, result.correct, result.total, loaded.description))
         if let dump {
             let out = try MetricsWriter(path: dump, append: false)

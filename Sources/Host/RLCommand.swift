@@ -50,7 +50,9 @@ struct RLCommand: ParsableCommand {
     )
 
     @Option(help: "Algorithm: reft (PPO), carft (PPO + contrastive CoT loss) or drgrpo.") var algo: RLConfig.Algorithm = .reft
-    @Option(name: .customLong("init"), help: ArgumentHelp("SFT checkpoint folder to start from; also the frozen reference policy.", valueName: "dir")) var initFrom: String
+    @Option(name: .customLong("init"), help: ArgumentHelp("SFT checkpoint folder or llama .gguf file to start from; also the frozen reference policy.", valueName: "dir|file.gguf")) var initFrom: String
+    @Option(help: "Context length for a .gguf model (a checkpoint's config.json sets its own).") var context: Int?
+    @Option(help: "Prompt: 'plain' (the ReFT text) or 'chat' (that text as the user turn of the model's chat template).") var prompt: PromptStyle = .plain
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
 
@@ -124,6 +126,8 @@ struct RLCommand: ParsableCommand {
 
     func validate() throws {
         if let p = rlConfig().problems.first { throw ValidationError(p) }
+        if let context, context < 2 { throw ValidationError("--context must be at least 2") }
+        if context != nil && !ModelSource.isGGUF(initFrom) { throw ValidationError("--context applies to .gguf models; a checkpoint's config.json sets its context") }
     }
 
     func run() throws {
@@ -139,22 +143,21 @@ struct RLCommand: ParsableCommand {
             ? ReFTPartialReward(partial: partialReward) : EquationCheckedReward(partial: partialReward)
         let reward: any RewardFunction = try rewardFn.map { try FFIRewardFunction(spec: $0) }
             ?? selection.reward.map { try PluginReward($0.descriptor, config: $0.config) } ?? builtinReward
-        let tokenizer = ByteTokenizer()
-        let carft = algo == .carft ? try selection.carftObjective(coefficient: contrastiveCoef, tokenizer: tokenizer) : nil
         Parallel.configure(threads: runOptions.threads)
         let loaded = try data.load(seed: runOptions.seed)
-        let shape = try Checkpoint.readConfig(from: initFrom)
-        let policy = try Transformer(config: shape), reference = try Transformer(config: shape)
-        try Checkpoint.loadWeights(from: initFrom, into: policy.params)
+        // The frozen reference is a copy of the starting weights, loaded the same way.
+        let source = try ModelSource.open(initFrom, context: context)
+        let policy = source.model, tokenizer = source.tokenizer
+        let reference = try Transformer(config: policy.config)
         reference.params.values.copy(from: policy.params.values)
-        guard shape.vocabSize == tokenizer.vocabSize else {
-            throw CLIError("the checkpoint's vocabulary (\(shape.vocabSize)) does not match the byte tokenizer (\(tokenizer.vocabSize)); start from a `workbench sft` checkpoint")
-        }
+        let format = try source.promptFormat(prompt)
+        let carft = algo == .carft ? try selection.carftObjective(coefficient: contrastiveCoef, tokenizer: tokenizer) : nil
         let c = rlConfig()
 
         let trainer = try RLTrainer(policy: policy, reference: reference, tokenizer: tokenizer,
                                     reward: reward, config: c, carft: carft,
-                                    train: loaded.train, eval: loaded.eval, outputDir: runOptions.out)
+                                    train: loaded.train, eval: loaded.eval, outputDir: runOptions.out, prompt: format)
+        trainer.tokenizerSpec = source.tokenizerSpec
         let metrics = try RunFolder.create(runOptions.out, settings: runFile(config: c, dataDescription: loaded.description, reward: reward, carft: carft))
         defer { metrics.close() }
         trainer.metrics = metrics

@@ -35,7 +35,8 @@ struct SFTCommand: ParsableCommand {
     @Option(name: .customLong("eval-examples"), help: "Held-out questions per evaluation.") var evalExamples: Int = 256
     @Option(name: .customLong("max-new-tokens"), help: "Longest completion generated at evaluation.") var maxNewTokens: Int = 160
     @Option(help: "Which CoT to train on when a question has several: 'random' (one per visit) or 'first' (the annotated one).") var cot: String = "random"
-    @Option(help: ArgumentHelp("Start from this checkpoint folder instead of a fresh model (its config.json sets the shape, so model flags are refused with it).", valueName: "dir")) var initFrom: String?
+    @Option(help: ArgumentHelp("Start from this checkpoint folder or llama .gguf file instead of a fresh model (it sets the shape and tokenizer, so model flags other than --context for a .gguf are refused with it).", valueName: "dir|file.gguf")) var initFrom: String?
+    @Option(help: "Prompt: 'plain' (the ReFT text) or 'chat' (that text as the user turn of the model's chat template; needs a .gguf model or a checkpoint trained from one).") var prompt: PromptStyle = .plain
 
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
@@ -44,7 +45,11 @@ struct SFTCommand: ParsableCommand {
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if !(lr > 0) { throw ValidationError("--lr must be positive") }
         if evalEvery < 1 { throw ValidationError("--eval-every must be at least 1") }
-        if initFrom != nil && modelOptions.anyGiven {
+        if let initFrom, ModelSource.isGGUF(initFrom) {
+            var others = modelOptions
+            others.context = nil
+            if others.anyGiven { throw ValidationError("--init-from takes the model's shape from the GGUF file; of the model flags only --context applies") }
+        } else if initFrom != nil && modelOptions.anyGiven {
             throw ValidationError("--init-from takes the model's shape from the checkpoint; drop the model flags (--layers, --dim, ...)")
         }
         if !["linear", "constant"].contains(schedule) { throw ValidationError("--schedule must be 'linear' or 'constant' (got '\(schedule)')") }
@@ -53,19 +58,17 @@ struct SFTCommand: ParsableCommand {
 
     func run() throws {
         Parallel.configure(threads: runOptions.threads)
-        let tokenizer = ByteTokenizer()
         let loaded = try data.load(seed: runOptions.seed)
-        let model: Transformer
+        let source: ModelSource
         if let initFrom {
-            let c = try Checkpoint.readConfig(from: initFrom)
-            model = try Transformer(config: c)
-            try Checkpoint.loadWeights(from: initFrom, into: model.params)
+            source = try ModelSource.open(initFrom, context: modelOptions.context)
         } else {
-            model = try Transformer(config: modelOptions.config(vocabSize: tokenizer.vocabSize), seed: runOptions.seed)
+            let tokenizer = ByteTokenizer()
+            let model = try Transformer(config: modelOptions.config(vocabSize: tokenizer.vocabSize), seed: runOptions.seed)
+            source = ModelSource(model: model, tokenizer: tokenizer, description: "fresh model, byte tokenizer", tokenizerSpec: "byte")
         }
-        guard model.config.vocabSize == tokenizer.vocabSize else {
-            throw CLIError("the model's vocabulary (\(model.config.vocabSize)) does not match the byte tokenizer (\(tokenizer.vocabSize)); this checkpoint was not trained by `workbench sft`")
-        }
+        let model = source.model, tokenizer = source.tokenizer
+        let format = try source.promptFormat(prompt)
         var config = SFTConfig()
         config.steps = steps
         config.minutes = steps == nil ? (minutes ?? 5) : nil
@@ -83,13 +86,15 @@ struct SFTCommand: ParsableCommand {
         config.seed = runOptions.seed
 
         let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
-                                     eval: loaded.eval, outputDir: runOptions.out, metrics: nil)
+                                     eval: loaded.eval, outputDir: runOptions.out, metrics: nil, prompt: format)
+        trainer.tokenizerSpec = source.tokenizerSpec
         let metrics = try RunFolder.create(runOptions.out, settings: runFile(config: config, model: model.config, dataDescription: loaded.description))
         defer { metrics.close() }
         trainer.metrics = metrics
 
         let c = model.config
         print("workbench sft: \(loaded.description)")
+        print("  from \(source.description)\(prompt == .chat ? ", chat prompts" : "")")
         print("  \(loaded.train.count) training questions, \(loaded.eval.count) held out (\(min(evalExamples, loaded.eval.count)) per evaluation)")
         print("  model: \(c.layers) layers × width \(c.dim), \(c.heads) heads (\(c.kvHeads) kv), ffn \(c.ffnDim), context \(c.maxSeqLen), \(ProgressLine.count(Double(model.params.count))) parameters")
         print("  \(steps.map { "\($0) steps" } ?? "\(config.minutes!) minutes"), batch \(batch), lr \(lr), \(runOptions.threads) threads, seed \(runOptions.seed) → \(runOptions.out)")

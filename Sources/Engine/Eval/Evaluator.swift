@@ -4,9 +4,11 @@ public struct Evaluator {
     public let tokenizer: any Tokenizer
     public var maxNewTokens: Int
     public var batchSize: Int
+    public var prompt: PromptFormat
 
-    public init(tokenizer: any Tokenizer, maxNewTokens: Int, batchSize: Int = 64) {
+    public init(tokenizer: any Tokenizer, maxNewTokens: Int, batchSize: Int = 64, prompt: PromptFormat = .plain) {
         self.tokenizer = tokenizer
+        self.prompt = prompt
         self.maxNewTokens = maxNewTokens
         self.batchSize = batchSize
     }
@@ -38,7 +40,7 @@ public struct Evaluator {
         var i = 0
         while i < examples.count {
             let chunk = Array(examples[i..<min(examples.count, i + batchSize)])
-            let prompts = chunk.map { ex in tokenizer.encode(ReFTFormat.prompt(ex.question)).map { Int32($0) } }
+            let prompts = chunk.map { ex in prompt.encode(question: ex.question, tokenizer: tokenizer).map { Int32($0) } }
             let outs: [[Int32]]
             if var options = sampling {
                 options.maxNewTokens = maxNewTokens

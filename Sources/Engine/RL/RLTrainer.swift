@@ -46,6 +46,10 @@ public final class RLTrainer {
     public let reference: Transformer
     public let valueHead: ValueHead?
     public let tokenizer: any Tokenizer
+    /// Written as the checkpoints' "tokenizer" metadata: "byte", or "gguf:<path>".
+    public var tokenizerSpec = "byte"
+    /// How questions become prompts (the ReFT text, or that text as a chat turn).
+    public let prompt: PromptFormat
     public let reward: any RewardFunction
     /// CARFT's contrastive term (the pooling and contrastive plugins); set exactly when the
     /// algorithm is carft.
@@ -70,7 +74,9 @@ public final class RLTrainer {
     private let valueOptimizer: AdamW?
 
     public init(policy: Transformer, reference: Transformer, tokenizer: any Tokenizer, reward: any RewardFunction,
-                config: RLConfig, carft: CARFTObjective? = nil, train: [MathExample], eval: [MathExample], outputDir: String?) throws {
+                config: RLConfig, carft: CARFTObjective? = nil, train: [MathExample], eval: [MathExample], outputDir: String?,
+                prompt: PromptFormat = .plain) throws {
+        self.prompt = prompt
         if let p = config.problems.first { throw RLError("RL settings: \(p)") }
         guard !train.isEmpty else { throw RLError("no training questions") }
         if config.algorithm == .carft {
@@ -82,7 +88,7 @@ public final class RLTrainer {
                 throw RLError("CARFT contrasts rollouts with the annotated CoT, but training question \(bare.id) has none; use data with rationales (the built-in task, GSM8K or the ReFT JSON layout)")
             }
             for ex in train {
-                let n = PromptedSequence(example: ex, cot: ex.cots[0], tokenizer: tokenizer).inputLength
+                let n = PromptedSequence(example: ex, cot: ex.cots[0], tokenizer: tokenizer, prompt: prompt).inputLength
                 if n > policy.config.maxSeqLen {
                     throw RLError("question \(ex.id)'s annotated CoT is \(n) tokens with its prompt, more than the model's context of \(policy.config.maxSeqLen); CARFT teacher-forces it whole, so drop long questions or use a model with a longer context")
                 }
@@ -117,7 +123,7 @@ public final class RLTrainer {
             }
         }
         for ex in train {
-            let n = tokenizer.encode(ReFTFormat.prompt(ex.question)).count
+            let n = prompt.encode(question: ex.question, tokenizer: tokenizer).count
             if n + config.maxNewTokens > policy.config.maxSeqLen {
                 throw RLError("question \(ex.id) has a \(n)-token prompt; with --max-new-tokens \(config.maxNewTokens) it exceeds the model's context of \(policy.config.maxSeqLen). Lower --max-new-tokens or drop long questions")
             }
@@ -139,7 +145,7 @@ public final class RLTrainer {
         let clock = ContinuousClock()
         var elapsed = 0.0
         var update = 0
-        let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens)
+        let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens, prompt: prompt)
 
         func evaluate(_ update: Int) throws {
             guard !eval.isEmpty else { return }
@@ -201,7 +207,7 @@ public final class RLTrainer {
 
     func saveCheckpoint(to dir: String, update: Int) throws {
         try Checkpoint.save(policy.params, config: policy.config, to: dir,
-                            metadata: ["update": "\(update)", "algorithm": config.algorithm.rawValue, "tokenizer": "byte"])
+                            metadata: ["update": "\(update)", "algorithm": config.algorithm.rawValue, "tokenizer": tokenizerSpec])
         try valueHead?.save(to: dir)
     }
 
@@ -294,7 +300,7 @@ public final class RLTrainer {
         // Rollouts: each question repeated G times, each row its own random stream.
         let rolloutStart = clock.now
         let prompts = questions.flatMap { q in
-            Array(repeating: tokenizer.encode(ReFTFormat.prompt(q.question)).map { Int32($0) }, count: g)
+            Array(repeating: prompt.encode(question: q.question, tokenizer: tokenizer).map { Int32($0) }, count: g)
         }
         var options = SamplingOptions(maxNewTokens: config.maxNewTokens, stopToken: tokenizer.eosId,
                                       seed: config.seed &+ UInt64(update) &* 0x9E37_79B9)
@@ -340,7 +346,7 @@ public final class RLTrainer {
         // freeing them here made every update zero-fill hundreds of MB again.
         var prepared: CARFTObjective.Prepared? = nil
         if let carft, let layout, let head = valueHead, let projections {
-            let annotated = rollouts.map { PromptedSequence(example: $0.example, cot: $0.example.cots[0], tokenizer: tokenizer) }
+            let annotated = rollouts.map { PromptedSequence(example: $0.example, cot: $0.example.cots[0], tokenizer: tokenizer, prompt: prompt) }
             prepared = try carft.prepare(policy: policy, head: head, rollout: layout, rolloutProjections: projections,
                                          rolloutValues: headValues, annotated: annotated, padId: tokenizer.padId)
         }

@@ -64,6 +64,11 @@ public final class SFTTrainer {
     /// Where metrics go; may be set after construction (the constructor validates the data,
     /// so a caller can refuse bad input before creating any output).
     public var metrics: MetricsWriter?
+    /// Written as the checkpoints' "tokenizer" metadata: "byte", or "gguf:<path>" for a model
+    /// whose BPE tokenizer lives in that GGUF file.
+    public var tokenizerSpec = "byte"
+    /// How questions become prompts (the ReFT text, or that text as a chat turn).
+    public let prompt: PromptFormat
 
     public var onStep: ((SFTStepReport) -> Void)?
     public var onEval: ((SFTEvalReport) -> Void)?
@@ -71,7 +76,8 @@ public final class SFTTrainer {
     public var shouldStop: (() -> Bool)?
 
     public init(model: Transformer, tokenizer: any Tokenizer, config: SFTConfig,
-                train: [MathExample], eval: [MathExample], outputDir: String?, metrics: MetricsWriter?) throws {
+                train: [MathExample], eval: [MathExample], outputDir: String?, metrics: MetricsWriter?,
+                prompt: PromptFormat = .plain) throws {
         guard config.steps != nil || config.minutes != nil else {
             throw SFTError(description: "SFT needs a length: give --steps or --minutes")
         }
@@ -93,10 +99,11 @@ public final class SFTTrainer {
         self.eval = eval
         self.outputDir = outputDir
         self.metrics = metrics
+        self.prompt = prompt
         // Fail before training, not at step 900, when a question cannot fit the context.
         for ex in train {
             for cot in ex.cots {
-                let s = PromptedSequence(example: ex, cot: cot, tokenizer: tokenizer)
+                let s = PromptedSequence(example: ex, cot: cot, tokenizer: tokenizer, prompt: prompt)
                 if s.ids.count > model.config.maxSeqLen {
                     throw SFTError(description: "example \(ex.id) needs \(s.ids.count) tokens but the model's context is \(model.config.maxSeqLen); raise --context or drop long examples")
                 }
@@ -128,7 +135,7 @@ public final class SFTTrainer {
         var evaluations: [(Int, Double)] = []
         var lastLoss: Float = .nan
         var step = 0
-        let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens)
+        let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens, prompt: prompt)
 
         func evaluate(at step: Int) throws {
             guard !eval.isEmpty else { return }
@@ -136,7 +143,7 @@ public final class SFTTrainer {
             var path: String? = nil
             if let dir = outputDir {
                 path = dir + "/checkpoints/step-\(String(format: "%06d", step))"
-                try Checkpoint.save(model.params, config: model.config, to: path!, metadata: ["step": "\(step)", "tokenizer": "byte"])
+                try Checkpoint.save(model.params, config: model.config, to: path!, metadata: ["step": "\(step)", "tokenizer": tokenizerSpec])
             }
             evaluations.append((step, result.accuracy))
             metrics?.write(["kind": "eval", "step": .int(step), "accuracy": .double(result.accuracy),
@@ -160,7 +167,7 @@ public final class SFTTrainer {
                 let ex = train[order[cursor]]
                 cursor += 1
                 let cot = config.cotChoice == "first" ? ex.cots[0] : ex.cots[dataRNG.int(in: 0...(ex.cots.count - 1))]
-                rows.append(PromptedSequence(example: ex, cot: cot, tokenizer: tokenizer))
+                rows.append(PromptedSequence(example: ex, cot: cot, tokenizer: tokenizer, prompt: prompt))
             }
             let batch = TokenBatch(rows, padId: tokenizer.padId)
             model.params.zeroGrad()
@@ -197,7 +204,7 @@ public final class SFTTrainer {
         }
         try evaluate(at: step)
         if let dir = outputDir {
-            try Checkpoint.save(model.params, config: model.config, to: dir + "/final", metadata: ["step": "\(step)", "tokenizer": "byte"])
+            try Checkpoint.save(model.params, config: model.config, to: dir + "/final", metadata: ["step": "\(step)", "tokenizer": tokenizerSpec])
         }
         return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds)
     }

@@ -12,8 +12,8 @@ public struct PromptedSequence: Sendable {
     }
 
     /// The SFT target: prompt, CoT, answer line, EOS.
-    public init(example: MathExample, cot: String, tokenizer: any Tokenizer) {
-        let prompt = tokenizer.encode(ReFTFormat.prompt(example.question))
+    public init(example: MathExample, cot: String, tokenizer: any Tokenizer, prompt format: PromptFormat = .plain) {
+        let prompt = format.encode(question: example.question, tokenizer: tokenizer)
         let target = tokenizer.encode(ReFTFormat.target(cot: cot, answer: example.answer))
         ids = (prompt + target + [tokenizer.eosId]).map { Int32($0) }
         promptLength = prompt.count

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// Where a command's model comes from: a checkpoint folder (weights + config.json, with the
+/// tokenizer its metadata names) or a llama `.gguf` file (weights, BPE tokenizer and chat
+/// template in one file).
+struct ModelSource {
+    var model: Transformer
+    var tokenizer: any Tokenizer
+    /// One line for the console: what was opened and with which tokenizer.
+    var description: String
+    /// The "tokenizer" metadata for checkpoints trained from this model: "byte", or
+    /// "gguf:<absolute path>" for the GGUF file whose tokenizer it uses.
+    var tokenizerSpec: String
+    /// The GGUF file's chat template, when the source is (or was trained from) one with ChatML.
+    var chatTemplate: ChatTemplate?
+
+    /// The context a GGUF model gets when --context is not given: SmolLM2's 8192 would make the
+    /// attention buffers of a training step huge.
+    static let defaultGGUFContext = 1024
+
+    static func isGGUF(_ path: String) -> Bool { path.lowercased().hasSuffix(".gguf") }
+
+    /// Opens `path`. `context` caps a GGUF model's context; a checkpoint's config.json sets its own.
+    static func open(_ path: String, context: Int? = nil) throws -> ModelSource {
+        if isGGUF(path) {
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            let g = try GGUFModel.load(path: absolute, maxSeqLen: context ?? defaultGGUFContext)
+            let name = g.file.string("general.name").map { "\($0), " } ?? ""
+            return ModelSource(model: g.model, tokenizer: g.tokenizer,
+                               description: "\(path) (\(name)GGUF, BPE tokenizer of \(g.tokenizer.vocabSize) tokens)",
+                               tokenizerSpec: "gguf:" + absolute, chatTemplate: g.chatTemplate)
+        }
+        let shape = try Checkpoint.readConfig(from: path)
+        let spec = try Checkpoint.readMetadata(from: path)["tokenizer"] ?? "byte"
+        let tokenizer: any Tokenizer
+        var template: ChatTemplate? = nil
+        var tokenizerText = "byte tokenizer"
+        if spec == "byte" {
+            tokenizer = ByteTokenizer()
+        } else if spec.hasPrefix("gguf:") {
+            let gguf = String(spec.dropFirst("gguf:".count))
+            guard FileManager.default.fileExists(atPath: gguf) else {
+                throw CLIError("checkpoint \(path) was trained from \(gguf) and takes its tokenizer from that file, which is missing; put the GGUF file back at that path (or edit the \"tokenizer\" metadata of \(path)/\(Checkpoint.weightsFileName))")
+            }
+            let file = try GGUFFile(path: gguf)
+            let bpe = try BPETokenizer(gguf: file)
+            tokenizer = bpe
+            template = ChatTemplate(gguf: file)
+            tokenizerText = "BPE tokenizer of \(gguf)"
+        } else {
+            throw CLIError("checkpoint \(path) names the tokenizer \"\(spec)\"; known: \"byte\" and \"gguf:<path>\"")
+        }
+        guard shape.vocabSize == tokenizer.vocabSize else {
+            throw CLIError("the checkpoint \(path) has a vocabulary of \(shape.vocabSize) but its \(tokenizerText) has \(tokenizer.vocabSize) tokens; this checkpoint was not trained by workbench with that tokenizer")
+        }
+        let model = try Transformer(config: shape)
+        try Checkpoint.loadWeights(from: path, into: model.params)
+        return ModelSource(model: model, tokenizer: tokenizer, description: "\(path) (checkpoint, \(tokenizerText))",
+                           tokenizerSpec: spec, chatTemplate: template)
+    }
+
+    /// The prompt format `--prompt` asks for; chat needs the source's chat template.
+    func promptFormat(_ style: PromptStyle) throws -> PromptFormat {
+        switch style {
+        case .plain: return .plain
+        case .chat:
+            guard let chatTemplate else {
+                throw CLIError("--prompt chat needs a model with a ChatML chat template (a .gguf file, or a checkpoint trained from one); this model has none")
+            }
+            return .chat(chatTemplate)
+        }
+    }
+}
+
+/// `--prompt`: the ReFT text as is, or wrapped as the user's turn of the model's chat template.
+enum PromptStyle: String, ExpressibleByArgument, CaseIterable {
+    case plain, chat
+}
