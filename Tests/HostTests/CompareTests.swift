@@ -275,6 +275,9 @@ import Testing
         #expect(e.seed == 4)
         #expect(ExperimentPlan.pluginPath("/a:b/libx.so:k=v,j=w") == "/a:b/libx.so")
         #expect(ExperimentPlan.pluginPath("builtin:carft-embedding") == nil)
+        // The one-plugin-of-several form `workbench rl --plugin` takes names the same file.
+        #expect(ExperimentPlan.pluginPath("/x/libex.so@org.example.reward.a:k=v") == "/x/libex.so")
+        #expect(DefaultExperiment.stem("/x/libex.so@org.example.reward.a:k=v") == "ex")
     }
 
     @Test func flagMentionsMatchWholeFlagNames() {

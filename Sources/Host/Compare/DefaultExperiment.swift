@@ -27,11 +27,11 @@ enum DefaultExperiment {
     /// "builtin:carft-embedding": short enough for a table row, safe for a folder name.
     static func stem(_ spec: String) -> String {
         var base: String
-        if spec.hasPrefix("builtin:") {
-            base = String(spec.dropFirst("builtin:".count).split(separator: ":").first ?? "builtin")
+        let parsed = try? PluginSpec(parsing: spec)
+        if let parsed, parsed.path == nil {
+            base = parsed.id ?? PluginLoader.builtinName
         } else {
-            let path = ExperimentPlan.pluginPath(spec) ?? spec
-            base = URL(fileURLWithPath: path).lastPathComponent
+            base = URL(fileURLWithPath: parsed?.library ?? spec).lastPathComponent
             for suffix in [".so", ".dylib"] where base.hasSuffix(suffix) { base.removeLast(suffix.count) }
             if base.hasPrefix("lib") && base.count > 3 { base.removeFirst(3) }
         }

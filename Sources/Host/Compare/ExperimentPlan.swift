@@ -92,12 +92,10 @@ struct ExperimentPlan {
         }
     }
 
-    /// The library path of a `--plugin` spec, or nil for a built-in.
+    /// The library path of a `--plugin` spec, or nil for a built-in, read as `workbench rl`
+    /// reads it; a spec rl would refuse is left to the up-front parse of the variant's flags.
     static func pluginPath(_ spec: String) -> String? {
-        if spec.hasPrefix("builtin:") || spec == "builtin" { return nil }
-        // The config follows the first ':' after the file name (paths may contain ':' in folder names).
-        let slash = spec.lastIndex(of: "/").map { spec.index(after: $0) } ?? spec.startIndex
-        return spec[slash...].firstIndex(of: ":").map { String(spec[..<$0]) } ?? spec
+        (try? PluginSpec(parsing: spec))?.path
     }
 
     /// Flags the runner sets itself, or that would break the comparison's sameness, with what to do instead.

@@ -6,6 +6,7 @@ import Foundation
 ///     path/to/libx.so                   every plugin in the library
 ///     path/to/libx.so@org.x.reward      one plugin of a library that holds several
 ///     path/to/libx.so:margin=0.3,k=v    config, each key going to the plugin that declares it
+///                                       (a ':' in a folder name is part of the path)
 ///     builtin:carft-embedding           a built-in, by id or by the id's last part
 struct PluginSpec: CustomStringConvertible, Equatable {
     var library: String
@@ -14,6 +15,9 @@ struct PluginSpec: CustomStringConvertible, Equatable {
     let text: String
 
     var description: String { text }
+
+    /// The library file, or nil for a built-in.
+    var path: String? { library == PluginLoader.builtinName ? nil : library }
 
     static let builtinPrefix = PluginLoader.builtinName + ":"
 
@@ -30,9 +34,12 @@ struct PluginSpec: CustomStringConvertible, Equatable {
             id = String(name)
             rest = rest.dropFirst(name.count)
         } else {
-            // A path may contain ':' only in the config part; a library path with a colon of its own is not supported.
-            let head = rest.prefix { $0 != ":" }
-            rest = rest.dropFirst(head.count)
+            // The config starts at the first ':' after the file name, so folder names may hold
+            // ':' (config values, after their '=', may hold '/').
+            let beforeValues = rest[..<(rest.firstIndex(of: "=") ?? rest.endIndex)]
+            let nameStart = beforeValues.lastIndex(of: "/").map { rest.index(after: $0) } ?? rest.startIndex
+            let head = rest[..<(rest[nameStart...].firstIndex(of: ":") ?? rest.endIndex)]
+            rest = rest[head.endIndex...]
             if let at = head.lastIndex(of: "@"), head[head.index(after: at)...].contains(".") {
                 library = String(head[..<at])
                 id = String(head[head.index(after: at)...])
