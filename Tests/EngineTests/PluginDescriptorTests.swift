@@ -108,9 +108,10 @@ import Testing
         #expect(throws: PluginError.self) { _ = try PluginReward(d) }
     }
 
+    /// Reward plugins get the gold answer as a dataset writes it (ReFTFormat.formatAnswer).
     @Test func goldText() {
-        #expect(PluginReward.goldText(42) == "42")
-        #expect(PluginReward.goldText(-3) == "-3")
-        #expect(PluginReward.goldText(2.75) == "2.75")
+        #expect(ReFTFormat.formatAnswer(42) == "42")
+        #expect(ReFTFormat.formatAnswer(-3) == "-3")
+        #expect(ReFTFormat.formatAnswer(2.75) == "2.75")
     }
 }

@@ -25,12 +25,6 @@ public final class PluginReward: RewardFunction {
         try self.init(PluginInstance(descriptor, config: config))
     }
 
-    /// The gold answer as text, the way a dataset writes it: "42", not "42.0".
-    static func goldText(_ gold: Double) -> String {
-        if gold.rounded() == gold, abs(gold) < 1e15 { return String(Int64(gold)) }
-        return String(gold)
-    }
-
     public func scores(_ batch: [RewardInput]) throws -> [Float] {
         let n = batch.count
         guard n > 0 else { return [] }
@@ -45,7 +39,7 @@ public final class PluginReward: RewardFunction {
                                             remedy: "give every rollout both embeddings of one width, or none (this is a host bug)")
         }
         let prompts = batch.map { strdup($0.question) }, completions = batch.map { strdup($0.completion) }
-        let golds = batch.map { strdup(Self.goldText($0.gold)) }
+        let golds = batch.map { strdup(ReFTFormat.formatAnswer($0.gold)) }
         defer { (prompts + completions + golds).forEach { free($0) } }
         let goldValues = batch.map(\.gold)
         let rollout = dim > 0 ? batch.flatMap { $0.rolloutEmbedding! } : []
