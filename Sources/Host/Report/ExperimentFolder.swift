@@ -34,7 +34,7 @@ struct ExperimentFolder {
             throw CLIError("no experiment folder at \(directory): pass the folder a comparison wrote (one subfolder per variant)")
         }
         var description: Description?
-        let descriptionPath = directory + "/experiment.json"
+        let descriptionPath = ComparisonFiles.manifestPath(directory)
         if let data = fm.contents(atPath: descriptionPath) {
             do {
                 description = try JSONDecoder().decode(Description.self, from: data)
@@ -47,7 +47,7 @@ struct ExperimentFolder {
         let listed = description?.variants ?? []
         var names = listed.map(\.name)
         let folders = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted().filter { entry in
-            fm.fileExists(atPath: "\(directory)/\(entry)/status.json") || fm.fileExists(atPath: "\(directory)/\(entry)/metrics.jsonl")
+            fm.fileExists(atPath: ComparisonFiles.statusPath(directory, entry)) || fm.fileExists(atPath: "\(directory)/\(entry)/metrics.jsonl")
         }
         names += folders.filter { !names.contains($0) }
         guard !names.isEmpty else {
@@ -58,7 +58,7 @@ struct ExperimentFolder {
             let dir = directory + "/" + name
             var status: RunState.File?
             var state: RunState
-            if let data = fm.contents(atPath: dir + "/status.json") {
+            if let data = fm.contents(atPath: ComparisonFiles.statusPath(directory, name)) {
                 // The runner may be rewriting it right now; a report must still come out.
                 status = try? JSONDecoder().decode(RunState.File.self, from: data)
                 state = status.map { RunState(file: $0) } ?? .other("status.json unreadable")
