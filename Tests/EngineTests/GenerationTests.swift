@@ -135,4 +135,31 @@ import Foundation
         let greedyGrouped = grouped.greedy(prompts: prompts, options: .init(maxNewTokens: 12, stopToken: 2))
         #expect(greedyOne == greedyGrouped)
     }
+
+    /// When the weights do not fit in the last-level cache, groups grow until the weights' share
+    /// of each token's memory traffic is at most the token's reads of its own cache (half a
+    /// row's capacity), and decoding in such groups still draws what one cache does.
+    @Test func groupsGrowWhenTheWeightsStreamFromMemory() throws {
+        let m = try Self.model()
+        var g = Generator(model: m)
+        g.groupCacheBytes = 1
+        g.lastLevelCacheBytes = 1
+        // capacity 8 × 2 layers × (k, v) × kvDim 16 × 4 bytes = 2 KiB per row; half of it per token.
+        let weightBytes = m.params.count * 4
+        #expect(g.groupRows(capacity: 8) == weightBytes / 1024)
+        #expect(g.groupRows(capacity: 8) > 8)
+        g.lastLevelCacheBytes = weightBytes  // the weights fit: back to the cache rule
+        #expect(g.groupRows(capacity: 8) == 8)
+
+        var prompts: [[Int32]] = []
+        for r in 0..<40 { prompts.append((0..<(2 + r % 4)).map { Int32(($0 * 7 + r) % 21) }) }
+        g.lastLevelCacheBytes = 1
+        g.groupCacheBytes = 1
+        let options = Generator.Options(maxNewTokens: 40, stopToken: 2)
+        let small = g.groupRows(capacity: 5 + 40)
+        var single = Generator(model: m)
+        single.groupCacheBytes = .max
+        #expect(small < prompts.count)
+        #expect(single.greedy(prompts: prompts, options: options) == g.greedy(prompts: prompts, options: options))
+    }
 }

@@ -58,15 +58,26 @@ public struct Generator {
         return decode(prompts[...], options: options, choose: choose)
     }
 
-    /// Rows per independently decoded group: as many as keep the group's KV cache near
-    /// `groupCacheBytes` (16 rows of the tiny preset at 160 positions; two groups in flight
-    /// then stay within a 32 MiB L3), at least 8 so the projections stay matrix products. The size depends
-    /// only on the model and the lengths, never on the thread count.
+    /// Rows per independently decoded group. Two costs set it, both of the model and the lengths
+    /// only, never of the thread count:
+    /// - a small model's weights stay in the last-level cache and the group's KV cache is the
+    ///   traffic, so a group holds as many rows as keep that cache near `groupCacheBytes`
+    ///   (16 rows of the tiny preset at 160 positions; two groups in flight then stay within a
+    ///   32 MiB L3);
+    /// - a model whose weights do not fit in that cache (SmolLM2-135M: 540 MB in float32) streams
+    ///   them from memory once per step of each group, so a group needs enough rows that the
+    ///   weights' share of a token's traffic is no more than the token's own reads of its cache
+    ///   (on average half its capacity): weights / (half a row's cache) rows.
+    /// At least 8 rows, so the projections stay matrix products.
     var groupCacheBytes = 12 << 20
+    var lastLevelCacheBytes = 32 << 20
     func groupRows(capacity: Int) -> Int {
         let c = model.config
         let perRow = capacity * c.layers * 2 * c.kvDim * MemoryLayout<Float>.size
-        return max(8, groupCacheBytes / max(1, perRow))
+        let cacheBound = groupCacheBytes / max(1, perRow)
+        let weightBytes = model.params.count * MemoryLayout<Float>.size
+        let weightBound = weightBytes > lastLevelCacheBytes ? weightBytes / max(1, perRow / 2) : 0
+        return max(8, cacheBound, weightBound)
     }
 
     /// Decodes fixed groups of consecutive rows independently, each with its own KV cache and
