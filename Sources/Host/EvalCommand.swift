@@ -10,8 +10,11 @@ struct EvalCommand: ParsableCommand {
         abstract: "Greedy test accuracy of a checkpoint, optionally writing every completion to a JSONL file.",
         discussion: """
         Scores as training evaluations do: the number after the last "Therefore, the answer is:" \
-        within 1e-2 of the gold answer. Use the same --task-* flags as the run that made the \
-        checkpoint (the built-in task's test split depends on them and on --seed).
+        within 1e-2 of the gold answer. A model that was never taught that line (an untouched \
+        instruct model) scores zero under it; --answer last-number also accepts the last number \
+        of the completion, as lm-evaluation-harness's "flexible extract" does. Use the same \
+        --task-* flags as the run that made the checkpoint (the built-in task's test split \
+        depends on them and on --seed).
         """
     )
 
@@ -24,6 +27,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Threads for the Engine's loops and matrix products.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Held-out questions to evaluate (0 = all).") var examples: Int = 0
     @Option(name: .customLong("max-new-tokens"), help: "Longest completion.") var maxNewTokens: Int = 160
+    @Option(help: ArgumentHelp("How the answer is read: 'reft' (only the \"Therefore, the answer is:\" line, as training scores) or 'last-number' (that line, else the completion's last number).", valueName: "rule"))
+    var answer: AnswerRule = .reft
     @Option(help: "Sample at this temperature instead of decoding greedily (0 = greedy).") var temperature: Float = 0
     @Option(help: ArgumentHelp("Write one JSON line per question (question, completion, predicted, gold, correct).", valueName: "file.jsonl"))
     var dump: String?
@@ -41,8 +46,9 @@ struct EvalCommand: ParsableCommand {
         let format = try source.promptFormat(prompt)
         let questions = examples > 0 ? Array(loaded.eval.prefix(examples)) : loaded.eval
         let sampling = temperature > 0 ? SamplingOptions(temperature: temperature, maxNewTokens: maxNewTokens, stopToken: tokenizer.eosId, seed: seed) : nil
-        let result = Evaluator(tokenizer: tokenizer, maxNewTokens: maxNewTokens, prompt: format).evaluate(model: model, examples: questions, sampling: sampling)
-        print(String(format: "%@: %@ accuracy %.1f%% (%d/%d) on %@", checkpoint, temperature > 0 ? "sampled (T=\(temperature))" : "greedy", result.accuracy * 100, result.correct, result.total, loaded.description))
+        let result = Evaluator(tokenizer: tokenizer, maxNewTokens: maxNewTokens, prompt: format, answerRule: answer).evaluate(model: model, examples: questions, sampling: sampling)
+        let mode = (temperature > 0 ? "sampled (T=\(temperature))" : "greedy") + (answer == .reft ? "" : ", answer rule \(answer.rawValue),")
+        print(String(format: "%@: %@ accuracy %.1f%% (%d/%d) on %@", checkpoint, mode, result.accuracy * 100, result.correct, result.total, loaded.description))
         if let dump {
             let out = try MetricsWriter(path: dump, append: false)
             defer { out.close() }
@@ -56,3 +62,5 @@ struct EvalCommand: ParsableCommand {
         }
     }
 }
+
+extension AnswerRule: ExpressibleByArgument {}

@@ -1,16 +1,20 @@
 /// Greedy-decoding accuracy on held-out questions, scored as the ReFT/CARFT code scores it:
-/// the number after the last "Therefore, the answer is:" within 1e-2 of the gold answer.
+/// the number after the last "Therefore, the answer is:" within 1e-2 of the gold answer
+/// (or as `answerRule` says).
 public struct Evaluator {
     public let tokenizer: any Tokenizer
     public var maxNewTokens: Int
     public var batchSize: Int
     public var prompt: PromptFormat
+    public var answerRule: AnswerRule
 
-    public init(tokenizer: any Tokenizer, maxNewTokens: Int, batchSize: Int = 64, prompt: PromptFormat = .plain) {
+    public init(tokenizer: any Tokenizer, maxNewTokens: Int, batchSize: Int = 64, prompt: PromptFormat = .plain,
+                answerRule: AnswerRule = .reft) {
         self.tokenizer = tokenizer
         self.prompt = prompt
         self.maxNewTokens = maxNewTokens
         self.batchSize = batchSize
+        self.answerRule = answerRule
     }
 
     public struct Sample: Sendable {
@@ -53,7 +57,7 @@ public struct Evaluator {
             for (ex, out) in zip(chunk, outs) {
                 generated += out.count
                 let text = tokenizer.decode(out.map { Int($0) })
-                let pred = ReFTFormat.extractAnswer(text)
+                let pred = answerRule.extract(text)
                 let ok = ReFTFormat.isCorrect(predicted: pred, gold: ex.answer)
                 if ok { correct += 1 }
                 samples.append(Sample(question: ex.question, completion: text, predicted: pred, gold: ex.answer, correct: ok))
