@@ -20,8 +20,7 @@ struct EvalCommand: ParsableCommand {
 
     @Option(name: .customLong("checkpoint"), help: ArgumentHelp("Checkpoint folder (model.safetensors + config.json) or a llama .gguf file.", valueName: "dir|file.gguf"))
     var checkpoint: String
-    @Option(help: "Context length for a .gguf model (a checkpoint's config.json sets its own).") var context: Int?
-    @Option(help: "Prompt: 'plain' (the ReFT text) or 'chat' (that text as the user turn of the model's chat template).") var prompt: PromptStyle = .plain
+    @OptionGroup var modelOptions: OpenModelOptions
     @OptionGroup(title: "Data") var data: DataOptions
     @Option(help: "Seed of the built-in task (as in the run that made the checkpoint).") var seed: UInt64 = 0
     @Option(help: "Threads for the Engine's loops and matrix products.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -34,16 +33,14 @@ struct EvalCommand: ParsableCommand {
     var dump: String?
 
     func validate() throws {
-        if let context, context < 2 { throw ValidationError("--context must be at least 2") }
-        if context != nil && !ModelSource.isGGUF(checkpoint) { throw ValidationError("--context applies to .gguf models; a checkpoint's config.json sets its context") }
+        try modelOptions.check(modelPath: checkpoint)
     }
 
     func run() throws {
         Parallel.configure(threads: threads)
         let loaded = try data.load(seed: seed)
-        let source = try ModelSource.open(checkpoint, context: context)
+        let (source, format) = try modelOptions.open(checkpoint)
         let model = source.model, tokenizer = source.tokenizer
-        let format = try source.promptFormat(prompt)
         let questions = examples > 0 ? Array(loaded.eval.prefix(examples)) : loaded.eval
         let sampling = temperature > 0 ? SamplingOptions(temperature: temperature, maxNewTokens: maxNewTokens, stopToken: tokenizer.eosId, seed: seed) : nil
         let result = Evaluator(tokenizer: tokenizer, maxNewTokens: maxNewTokens, prompt: format, answerRule: answer).evaluate(model: model, examples: questions, sampling: sampling)

@@ -51,8 +51,7 @@ struct RLCommand: ParsableCommand {
 
     @Option(help: "Algorithm: reft (PPO), carft (PPO + contrastive CoT loss) or drgrpo.") var algo: RLConfig.Algorithm = .reft
     @Option(name: .customLong("init"), help: ArgumentHelp("SFT checkpoint folder or llama .gguf file to start from; also the frozen reference policy.", valueName: "dir|file.gguf")) var initFrom: String
-    @Option(help: "Context length for a .gguf model (a checkpoint's config.json sets its own).") var context: Int?
-    @Option(help: "Prompt: 'plain' (the ReFT text) or 'chat' (that text as the user turn of the model's chat template).") var prompt: PromptStyle = .plain
+    @OptionGroup var modelOptions: OpenModelOptions
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
 
@@ -126,8 +125,7 @@ struct RLCommand: ParsableCommand {
 
     func validate() throws {
         if let p = rlConfig().problems.first { throw ValidationError(p) }
-        if let context, context < 2 { throw ValidationError("--context must be at least 2") }
-        if context != nil && !ModelSource.isGGUF(initFrom) { throw ValidationError("--context applies to .gguf models; a checkpoint's config.json sets its context") }
+        try modelOptions.check(modelPath: initFrom)
     }
 
     func run() throws {
@@ -146,11 +144,10 @@ struct RLCommand: ParsableCommand {
         Parallel.configure(threads: runOptions.threads)
         let loaded = try data.load(seed: runOptions.seed)
         // The frozen reference is a copy of the starting weights, loaded the same way.
-        let source = try ModelSource.open(initFrom, context: context)
+        let (source, format) = try modelOptions.open(initFrom)
         let policy = source.model, tokenizer = source.tokenizer
         let reference = try Transformer(config: policy.config)
         reference.params.values.copy(from: policy.params.values)
-        let format = try source.promptFormat(prompt)
         let carft = algo == .carft ? try selection.carftObjective(coefficient: contrastiveCoef, tokenizer: tokenizer) : nil
         let c = rlConfig()
 
