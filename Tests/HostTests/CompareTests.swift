@@ -219,10 +219,35 @@ import Testing
         ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nplugins = \"x.so\"\n", "x.toml:12: variant 'a': plugins must be an array of strings"),
         ("[warmup]\ninit = \"/nonexistent\"\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nupdates = 1\n", "'/nonexistent' is not a checkpoint folder"),
         ("[warmup]\ninit = \"/x\"\nsteps = 3\n", "x.toml:11 ('steps' in [warmup]): [warmup] has 'init'"),
+        ("[warmup]\ninit = \"/nonexistent/m.gguf\"\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nupdates = 1\n", "'/nonexistent/m.gguf' does not exist; give the path of a llama .gguf file"),
     ])
     func mistakesAreRejectedWithTheLineAndWhatToDo(body: String, expected: String) {
         let m = Self.message(body)
         #expect(m.contains(expected), "\(m)")
+    }
+
+    /// A GGUF model starts an experiment as it starts `rl --init` and `sft --init-from`, and the
+    /// variants may ask for its chat prompt.
+    @Test func warmupInitTakesAGGUFFile() throws {
+        let gguf = FileManager.default.temporaryDirectory.appendingPathComponent("compare-\(UUID().uuidString).gguf").path
+        FileManager.default.createFile(atPath: gguf, contents: Data("GGUF".utf8))
+        defer { try? FileManager.default.removeItem(atPath: gguf) }
+        let p = try Self.plan("""
+            [warmup]
+            init = "\(gguf)"
+
+            [shared]
+            prompt = "chat"
+
+            [[variant]]
+            name = "reft"
+            algorithm = "reft"
+            updates = 2
+            """)
+        #expect(p.warmup == nil && p.checkpoint == gguf)
+        let a = p.variants[0].arguments
+        #expect(Array(a.prefix(5)) == ["rl", "--algo", "reft", "--init", gguf], "\(a)")
+        #expect(a.contains("--prompt") && a.contains("chat"), "\(a)")
     }
 
     @Test func unknownTopLevelKeysAreRefused() {

@@ -62,7 +62,7 @@ enum ExperimentFile {
         experiment.data = try settings(of: try table("data"), section: "[data]", file: file)
         let warmup = try settings(of: try table("warmup"), section: "[warmup]", file: file)
         if let initSetting = warmup["init"] {
-            guard case .text(let path) = initSetting.value else { throw Error(description: "\(initSetting.origin): 'init' must be a string: the checkpoint folder to start from") }
+            guard case .text(let path) = initSetting.value else { throw Error(description: "\(initSetting.origin): 'init' must be a string: the checkpoint folder or .gguf file to start from") }
             if let other = warmup.first(where: { $0.key != "init" }) {
                 throw Error(description: "\(other.origin): [warmup] has 'init' (start from an existing checkpoint) and '\(other.key)' (train one); keep one or the other")
             }

@@ -33,9 +33,16 @@ struct ExperimentPlan {
 
         switch experiment.warmup {
         case .checkpoint(let path, let origin):
+            // Whatever `sft --init-from` and `rl --init` open: a checkpoint folder or a .gguf file.
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path + "/config.json", isDirectory: &isDirectory), !isDirectory.boolValue else {
-                throw ExperimentFile.Error(description: "\(origin): '\(path)' is not a checkpoint folder (no config.json in it); give a `final/` or `checkpoints/step-N/` folder of a `workbench sft` run")
+            if ModelSource.isGGUF(path) {
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                    throw ExperimentFile.Error(description: "\(origin): '\(path)' does not exist; give the path of a llama .gguf file (or a checkpoint folder)")
+                }
+            } else {
+                guard FileManager.default.fileExists(atPath: path + "/config.json", isDirectory: &isDirectory), !isDirectory.boolValue else {
+                    throw ExperimentFile.Error(description: "\(origin): '\(path)' is not a checkpoint folder (no config.json in it); give a `final/` or `checkpoints/step-N/` folder of a `workbench sft` run, or a .gguf file")
+                }
             }
             warmup = nil
             checkpoint = path
