@@ -118,31 +118,19 @@ final class FFIRewardFunction: RewardFunction {
         }
     }
 
-    /// Opens the library and finds the symbol, with errors a researcher can act on.
-    ///
-    /// The library is never closed (no dlclose): the function pointer is used for the rest of
-    /// the run, C and C++ libraries may register atexit handlers or thread-local destructors
-    /// that crash when their code is unmapped, and dlopen reference-counts, so opening the same
-    /// path again costs nothing. RTLD_NOW surfaces missing dependencies here rather than at the
-    /// first rollout; RTLD_LOCAL keeps the library's symbols from resolving anyone else's.
+    /// Opens the library (`SharedLibrary`: never closed, so the function pointer stays valid for
+    /// the run) and finds the symbol, with errors a researcher can act on.
     static func lookUp(path: String, symbol: String) throws -> UnsafeMutableRawPointer {
-        // dlopen searches the system library folders for a name without '/': a path is always
-        // a file here, relative to the current folder.
-        let filePath = path.contains("/") ? path : "./" + path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: filePath, isDirectory: &isDirectory) else {
-            let whereFrom = path.hasPrefix("/") ? "" : " (relative to \(FileManager.default.currentDirectoryPath))"
-            throw FFIRewardError("reward library '\(path)' does not exist\(whereFrom)")
-        }
-        guard !isDirectory.boolValue else {
+        let handle: UnsafeMutableRawPointer
+        switch SharedLibrary.open(path) {
+        case .success(let h): handle = h
+        case .failure(.missing(let relativeTo)):
+            throw FFIRewardError("reward library '\(path)' does not exist\(relativeTo.map { " (relative to \($0))" } ?? "")")
+        case .failure(.folder):
             throw FFIRewardError("reward library '\(path)' is a folder, not a shared library")
-        }
-        _ = dlerror()
-        guard let handle = dlopen(filePath, RTLD_NOW | RTLD_LOCAL) else {
-            let why = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
+        case .failure(.notLoadable(let why)):
             throw FFIRewardError("'\(path)' could not be loaded as a shared library: \(why)")
         }
-        _ = dlerror()
         guard let address = dlsym(handle, symbol) else {
             throw FFIRewardError("""
                 symbol '\(symbol)' not found in '\(path)'; `nm -D --defined-only \(path)` lists the functions \

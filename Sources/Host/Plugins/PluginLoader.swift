@@ -6,9 +6,9 @@ import PluginABI
 /// Opens plugin libraries and hands their validated tables to the Engine, which never opens
 /// anything itself. Every failure names the file and says what to do.
 ///
-/// Libraries are never dlclosed: a Swift plugin's type metadata stays registered with the
-/// runtime after dlclose, and a later dynamic cast that walks the conformance tables crashes
-/// (seen on Swift 6.3.1). Plugins are few and loaded once, so keeping them costs nothing.
+/// Libraries are never dlclosed (`SharedLibrary`): a Swift plugin's type metadata stays
+/// registered with the runtime after dlclose, and a later dynamic cast that walks the
+/// conformance tables crashes (seen on Swift 6.3.1).
 enum PluginLoader {
     /// What `workbench plugin list builtin` and friends name instead of a path.
     static let builtinName = "builtin"
@@ -33,15 +33,12 @@ enum PluginLoader {
         if let library = loaded[path] { return library }
         func fail(_ message: String, _ remedy: String) -> PluginError { PluginError(library: path, message: message, remedy: remedy) }
         let build = "build it with `cc -shared -fPIC -std=c11 -I include -o lib<name>.so <name>.c` (C) or `swift build -c release` (a Swift plugin's .dynamic product)"
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw fail("no such file", "check the path, or build the plugin first (see its README)")
-        }
-        guard !isDirectory.boolValue else { throw fail("is a folder, not a shared library", "give the path of the plugin's .so file") }
-        // dlopen searches the library path for a name without a slash; the user meant this file.
-        let target = path.contains("/") ? path : "./" + path
-        guard let handle = dlopen(target, RTLD_NOW | RTLD_LOCAL) else {
-            let reason = dlerror().map { String(cString: $0) } ?? "unknown reason"
+        let handle: UnsafeMutableRawPointer
+        switch SharedLibrary.open(path) {
+        case .success(let h): handle = h
+        case .failure(.missing): throw fail("no such file", "check the path, or build the plugin first (see its README)")
+        case .failure(.folder): throw fail("is a folder, not a shared library", "give the path of the plugin's .so file")
+        case .failure(.notLoadable(let reason)):
             if reason.contains("undefined symbol") {
                 throw fail("cannot be loaded: \(reason)", "link the plugin with the libraries it uses, or define the missing symbol")
             }
