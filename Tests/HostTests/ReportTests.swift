@@ -308,6 +308,11 @@ import Testing
         #expect(Escaping.terminal("red\u{1B}[31m\ttab") == "red [31m tab")
         #expect(RunState.failed(exitCode: 1, signal: nil, error: "\n  boom  \nmore").labelWithError == "FAILED (exit 1: boom)")
         #expect(RunState.failed(exitCode: nil, signal: nil, error: nil).labelWithError == "FAILED")
+        // The runner's crash words already name the signal; it is not said twice.
+        let crash = RunState.failed(exitCode: nil, signal: 6, error: "crashed: killed by signal 6 (SIGABRT: an abort); full output in log.txt")
+        #expect(crash.labelWithError == "FAILED (crashed: killed by signal 6 (SIGABRT: an abort); full output in log.txt)")
+        #expect(crash.failureDetail == "crashed: killed by signal 6 (SIGABRT: an abort); full output in log.txt")
+        #expect(RunState.failed(exitCode: nil, signal: 11, error: nil).failureDetail == "SIGSEGV")
         #expect(RunState(file: nil) == .notRun)
         #expect(ReportFormat.metric(0.3) == "0.300" && ReportFormat.metric(0.01) == "0.0100" && ReportFormat.metric(2.1) == "2.10")
         #expect(ReportFormat.points(-0.04, signed: true) == "+0.0" && ReportFormat.points(3.26, signed: true) == "+3.3")

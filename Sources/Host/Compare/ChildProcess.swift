@@ -15,7 +15,7 @@ final class ChildProcess {
 
         /// What went wrong, for status.json and the console: our words, then the child's last stderr lines.
         func failureMessage(log: String) -> String {
-            let what = signal.map { "crashed: killed by signal \($0) (\(ChildProcess.signalName($0)))" }
+            let what = signal.map { "crashed: killed by signal \($0) (\(SignalName.explained($0)))" }
                 ?? "exited with status \(exitCode ?? -1)"
             let tail = stderrTail.isEmpty ? "" : "\n" + stderrTail.joined(separator: "\n")
             return "\(what); full output in \(log)\(tail)"
@@ -88,21 +88,6 @@ final class ChildProcess {
         return Outcome(exitCode: bySignal ? nil : process.terminationStatus,
                        signal: bySignal ? process.terminationStatus : nil,
                        wallSeconds: elapsed, stderrTail: tail.lines)
-    }
-
-    static func signalName(_ s: Int32) -> String {
-        switch s {
-        case SIGABRT: return "SIGABRT: an abort, e.g. a failed precondition or a plugin calling abort()"
-        case SIGSEGV: return "SIGSEGV: a bad memory access"
-        case SIGBUS: return "SIGBUS"
-        case SIGILL: return "SIGILL: a Swift runtime trap, e.g. an overflow or a force-unwrap of nil"
-        case SIGTRAP: return "SIGTRAP: a Swift runtime trap"
-        case SIGFPE: return "SIGFPE"
-        case SIGKILL: return "SIGKILL: killed, perhaps by the out-of-memory killer"
-        case SIGTERM: return "SIGTERM"
-        case SIGINT: return "SIGINT"
-        default: return "signal \(s)"
-        }
     }
 }
 

@@ -62,21 +62,22 @@ enum RunState: Equatable {
         }
     }
 
-    /// The signal's name and the error's first line, e.g. "SIGABRT: fatal error: …".
+    /// The signal's name and the error's first line, e.g. "SIGABRT: fatal error: …". The runner's
+    /// own words for a crash ("crashed: killed by signal 6 (SIGABRT: …)") already name it.
     var failureDetail: String? {
         guard case .failed(_, let signal, _) = self else { return nil }
-        let parts = [signal.flatMap { Self.signalNames[$0] }, errorLine].compactMap { $0 }
+        let name = signal.flatMap { SignalName.short(Int32($0)) }
+        if let line = errorLine, let name, line.contains(name) { return line }
+        let parts = [name, errorLine].compactMap { $0 }
         return parts.isEmpty ? nil : parts.joined(separator: ": ")
     }
 
     /// Everything in one cell, for Markdown and HTML: "FAILED (signal 6 SIGABRT: fatal error: …)".
     var labelWithError: String {
         guard case .failed(let code, let signal, _) = self else { return label }
-        let what = signal.map { "signal \($0)" + (Self.signalNames[$0].map { " " + $0 } ?? "") } ?? code.map { "exit \($0)" }
+        if let line = errorLine, let signal, line.contains("signal \(signal)") { return "FAILED (\(line))" }
+        let what = signal.map { "signal \($0)" + (SignalName.short(Int32($0)).map { " " + $0 } ?? "") } ?? code.map { "exit \($0)" }
         let inside = [what, errorLine].compactMap { $0 }.joined(separator: ": ")
         return inside.isEmpty ? "FAILED" : "FAILED (\(inside))"
     }
-
-    private static let signalNames = [1: "SIGHUP", 2: "SIGINT", 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS",
-                                      8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM"]
 }
