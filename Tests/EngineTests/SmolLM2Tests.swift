@@ -172,6 +172,8 @@ func smolLM2ConfigAndChatTemplateFromTheFile() throws {
     let start = try #require(tok.id(of: "<|im_start|>")), end = try #require(template.endToken(in: tok))
     #expect(ids.first == start && ids.filter { $0 == start }.count == 3 && ids.filter { $0 == end }.count == 2)
     #expect(tok.decode(ids, showSpecial: true) == template.render([.user("What is 2 + 3?")]))
+    let question = [ChatTemplate.Message.user("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May.")]
+    #expect(template.encode(question, with: tok) == tok.encode(template.render(question), allowSpecial: true))
     #expect(end == tok.eosId)
 }
 

@@ -13,15 +13,14 @@ public enum PromptFormat: Sendable, Equatable {
         }
     }
 
-    /// The prompt's ids. A chat template's markers are encoded as the BPE tokenizer's special
-    /// tokens (a question's own text never is).
+    /// The prompt's ids. A chat template's markers are encoded as the tokenizer's special
+    /// tokens; a question's own text never is.
     public func encode(question: String, tokenizer: any Tokenizer) -> [Int] {
         switch self {
         case .plain:
             return tokenizer.encode(ReFTFormat.prompt(question))
-        case .chat:
-            if let bpe = tokenizer as? BPETokenizer { return bpe.encode(text(question: question), allowSpecial: true) }
-            return tokenizer.encode(text(question: question))
+        case .chat(let template):
+            return template.encode([.user(ReFTFormat.prompt(question))], with: tokenizer)
         }
     }
 }

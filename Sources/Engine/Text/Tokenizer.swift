@@ -8,4 +8,11 @@ public protocol Tokenizer: Sendable {
     var padId: Int { get }
     func encode(_ text: String) -> [Int]
     func decode(_ ids: [Int]) -> String
+    /// The id of a special token ("<|im_start|>") by its spelling, for chat templates; nil when
+    /// the tokenizer has no such special token, and the template then writes it as text.
+    func specialTokenId(_ spelling: String) -> Int?
+}
+
+extension Tokenizer {
+    public func specialTokenId(_ spelling: String) -> Int? { nil }
 }

@@ -47,20 +47,50 @@ public struct ChatTemplate: Sendable, Equatable {
         }
     }
 
-    /// The conversation as text, ending with the assistant's header when `addGenerationPrompt`.
-    public func render(_ messages: [Message], addGenerationPrompt: Bool = true) -> String {
-        var out = ""
-        if messages.first?.role != "system", let s = defaultSystem {
-            out += Self.start + "system\n" + s + Self.end + "\n"
+    /// A rendered conversation is the template's markers and the text between them; only the
+    /// markers may become special tokens.
+    public enum Piece: Sendable, Equatable {
+        case marker(String)
+        case text(String)
+    }
+
+    /// The conversation as markers and text, ending with the assistant's header when
+    /// `addGenerationPrompt`. The text between two markers is one piece, because a tokenizer
+    /// that splits special tokens out of a rendered string (HF, llama.cpp) encodes exactly those
+    /// stretches.
+    public func pieces(_ messages: [Message], addGenerationPrompt: Bool = true) -> [Piece] {
+        var out: [Piece] = []
+        func turn(_ role: String, _ content: String) {
+            out += [.marker(Self.start), .text(role + "\n" + content), .marker(Self.end), .text("\n")]
         }
-        for m in messages { out += Self.start + m.role + "\n" + m.content + Self.end + "\n" }
-        if addGenerationPrompt { out += Self.start + "assistant\n" }
+        if messages.first?.role != "system", let s = defaultSystem { turn("system", s) }
+        for m in messages { turn(m.role, m.content) }
+        if addGenerationPrompt { out += [.marker(Self.start), .text("assistant\n")] }
         return out
     }
 
-    /// The rendered conversation as token ids, its markers as the tokenizer's special tokens.
-    public func encode(_ messages: [Message], with tokenizer: BPETokenizer, addGenerationPrompt: Bool = true) -> [Int] {
-        tokenizer.encode(render(messages, addGenerationPrompt: addGenerationPrompt), allowSpecial: true)
+    /// The conversation as text, ending with the assistant's header when `addGenerationPrompt`.
+    public func render(_ messages: [Message], addGenerationPrompt: Bool = true) -> String {
+        pieces(messages, addGenerationPrompt: addGenerationPrompt).map { piece in
+            switch piece {
+            case .marker(let m): return m
+            case .text(let t): return t
+            }
+        }.joined()
+    }
+
+    /// The conversation as token ids: the markers as the tokenizer's special tokens, the
+    /// messages as plain text, so a message that spells out "<|im_end|>" cannot end its turn.
+    /// A tokenizer without the markers as special tokens gets them as text.
+    public func encode(_ messages: [Message], with tokenizer: any Tokenizer, addGenerationPrompt: Bool = true) -> [Int] {
+        var ids: [Int] = []
+        for piece in pieces(messages, addGenerationPrompt: addGenerationPrompt) {
+            switch piece {
+            case .marker(let m): if let id = tokenizer.specialTokenId(m) { ids.append(id) } else { ids += tokenizer.encode(m) }
+            case .text(let t): ids += tokenizer.encode(t)
+            }
+        }
+        return ids
     }
 
     /// The token that ends an assistant turn, to stop generation at.

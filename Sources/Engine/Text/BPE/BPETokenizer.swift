@@ -163,6 +163,12 @@ public struct BPETokenizer: Tokenizer {
     /// templates and stop tokens.
     public func id(of token: String) -> Int? { ids[token] }
 
+    /// A control or user-defined token's id by its spelling; ordinary tokens are not special.
+    public func specialTokenId(_ spelling: String) -> Int? {
+        guard let id = ids[spelling], types[id] == .control || types[id] == .userDefined else { return nil }
+        return id
+    }
+
     /// The vocabulary spelling of an id, or nil outside the vocabulary.
     public func token(of id: Int) -> String? { id >= 0 && id < vocabSize ? tokens[id] : nil }
 
