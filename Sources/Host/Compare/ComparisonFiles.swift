@@ -8,6 +8,11 @@ import Foundation
 ///     <out>/<variant>/log.txt      the child's stdout and stderr
 ///
 /// (metrics.jsonl, run.json and checkpoints/ in each variant folder are the child's own.)
+///
+/// The runner writes these files and the report reads them back, both through the types here.
+/// Decoding is tolerant of what a hand-made or older folder may lack (a missing list is empty, a
+/// missing name or algorithm is ""), and a state word this version does not know is kept as it
+/// is, so the report can still show it; a value of the wrong type is still an error.
 enum ComparisonFiles {
     struct Manifest: Codable, Equatable {
         var name: String
@@ -19,6 +24,21 @@ enum ComparisonFiles {
             var plugins: [String]
             /// The child's flags after its subcommand, without --out.
             var arguments: [String]
+
+            init(name: String, algorithm: String, plugins: [String], arguments: [String]) {
+                self.name = name
+                self.algorithm = algorithm
+                self.plugins = plugins
+                self.arguments = arguments
+            }
+
+            init(from decoder: Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                name = try c.decode(String.self, forKey: .name)
+                algorithm = try c.decodeIfPresent(String.self, forKey: .algorithm) ?? ""
+                plugins = try c.decodeIfPresent([String].self, forKey: .plugins) ?? []
+                arguments = try c.decodeIfPresent([String].self, forKey: .arguments) ?? []
+            }
         }
 
         /// Where every variant started: the checkpoint, and the `workbench sft` flags that trained
@@ -29,10 +49,29 @@ enum ComparisonFiles {
             var checkpoint: String
             var arguments: [String]?
         }
+
+        init(name: String, variants: [Entry], warmup: Warmup?) {
+            self.name = name
+            self.variants = variants
+            self.warmup = warmup
+        }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+            variants = try c.decodeIfPresent([Entry].self, forKey: .variants) ?? []
+            warmup = try c.decodeIfPresent(Warmup.self, forKey: .warmup)
+        }
     }
 
     struct Status: Codable, Equatable {
-        enum State: String, Codable { case pending, running, finished, failed }
+        /// The runner writes the four words below; another word read back is kept as it is.
+        struct State: RawRepresentable, Codable, Equatable, Sendable {
+            var rawValue: String
+            init(rawValue: String) { self.rawValue = rawValue }
+            static let pending = State(rawValue: "pending"), running = State(rawValue: "running")
+            static let finished = State(rawValue: "finished"), failed = State(rawValue: "failed")
+        }
 
         var name: String
         var algorithm: String
@@ -45,6 +84,24 @@ enum ComparisonFiles {
 
         enum CodingKeys: String, CodingKey {
             case name, algorithm, state, exitCode = "exit_code", signal, error, wallSeconds = "wall_seconds"
+        }
+
+        init(name: String, algorithm: String, state: State) {
+            self.name = name
+            self.algorithm = algorithm
+            self.state = state
+        }
+
+        /// A status without a state reads as pending: the runner had not got to it.
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+            algorithm = try c.decodeIfPresent(String.self, forKey: .algorithm) ?? ""
+            state = try c.decodeIfPresent(State.self, forKey: .state) ?? .pending
+            exitCode = try c.decodeIfPresent(Int.self, forKey: .exitCode)
+            signal = try c.decodeIfPresent(Int.self, forKey: .signal)
+            error = try c.decodeIfPresent(String.self, forKey: .error)
+            wallSeconds = try c.decodeIfPresent(Double.self, forKey: .wallSeconds)
         }
 
         // Written out in full (nulls included): readers should not have to guess whether a

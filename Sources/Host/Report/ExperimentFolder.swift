@@ -17,27 +17,17 @@ struct ExperimentFolder {
     var directory: String
     var variants: [Variant]
 
-    /// The experiment.json fields this report uses.
-    private struct Description: Decodable {
-        struct Variant: Decodable {
-            var name: String
-            var algorithm: String?
-        }
-        var name: String?
-        var variants: [Variant]?
-    }
-
     static func load(_ directory: String) throws -> ExperimentFolder {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw CLIError("no experiment folder at \(directory): pass the folder a comparison wrote (one subfolder per variant)")
         }
-        var description: Description?
+        var description: ComparisonFiles.Manifest?
         let descriptionPath = ComparisonFiles.manifestPath(directory)
         if let data = fm.contents(atPath: descriptionPath) {
             do {
-                description = try JSONDecoder().decode(Description.self, from: data)
+                description = try JSONDecoder().decode(ComparisonFiles.Manifest.self, from: data)
             } catch {
                 throw CLIError("\(descriptionPath) is not a valid experiment description (\(Self.reason(error))); fix it, or delete it to report on the variant subfolders by name")
             }
@@ -45,6 +35,7 @@ struct ExperimentFolder {
 
         // Listed variants first, in the listed order, then any other run folder (one added by hand).
         let listed = description?.variants ?? []
+        func known(_ s: String?) -> String? { s?.isEmpty == false ? s : nil }
         var names = listed.map(\.name)
         let folders = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted().filter { entry in
             fm.fileExists(atPath: ComparisonFiles.statusPath(directory, entry)) || fm.fileExists(atPath: "\(directory)/\(entry)/metrics.jsonl")
@@ -56,11 +47,11 @@ struct ExperimentFolder {
 
         let variants = names.map { name in
             let dir = directory + "/" + name
-            var status: RunState.File?
+            var status: ComparisonFiles.Status?
             var state: RunState
             if let data = fm.contents(atPath: ComparisonFiles.statusPath(directory, name)) {
                 // The runner may be rewriting it right now; a report must still come out.
-                status = try? JSONDecoder().decode(RunState.File.self, from: data)
+                status = try? JSONDecoder().decode(ComparisonFiles.Status.self, from: data)
                 state = status.map { RunState(file: $0) } ?? .other("status.json unreadable")
             } else {
                 state = .notRun
@@ -69,12 +60,12 @@ struct ExperimentFolder {
             if case .notRun = state, !metrics.training.isEmpty || !metrics.evaluations.isEmpty {
                 state = .other("no status")
             }
-            let algorithm = listed.first { $0.name == name }?.algorithm ?? status?.algorithm ?? runAlgorithm(dir)
+            let algorithm = known(listed.first { $0.name == name }?.algorithm) ?? known(status?.algorithm) ?? runAlgorithm(dir)
                 ?? (metrics.hasSFTSteps ? "sft" : "?")
             return Variant(name: name, algorithm: algorithm, state: state, wallSeconds: status?.wallSeconds, metrics: metrics)
         }
         let folderName = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
-        return ExperimentFolder(name: description?.name ?? folderName, directory: directory, variants: variants)
+        return ExperimentFolder(name: known(description?.name) ?? folderName, directory: directory, variants: variants)
     }
 
     /// The algorithm a run's own run.json records ("sft", or rl.algorithm), for folders the

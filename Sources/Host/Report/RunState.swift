@@ -10,30 +10,14 @@ enum RunState: Equatable {
     /// A state word this report does not know, or a status.json it could not read.
     case other(String)
 
-    /// The status.json fields this report uses; the runner may write more.
-    struct File: Decodable {
-        var name: String?
-        var algorithm: String?
-        var state: String?
-        var exitCode: Int?
-        var signal: Int?
-        var error: String?
-        var wallSeconds: Double?
-
-        enum CodingKeys: String, CodingKey {
-            case name, algorithm, state, signal, error
-            case exitCode = "exit_code", wallSeconds = "wall_seconds"
-        }
-    }
-
-    init(file: File?) {
+    init(file: ComparisonFiles.Status?) {
         guard let file else { self = .notRun; return }
         switch file.state {
-        case "finished": self = .finished
-        case "running": self = .running
-        case "pending", nil: self = .notRun
-        case "failed": self = .failed(exitCode: file.exitCode, signal: file.signal, error: file.error)
-        case let word?: self = .other(word)
+        case .finished: self = .finished
+        case .running: self = .running
+        case .pending: self = .notRun
+        case .failed: self = .failed(exitCode: file.exitCode, signal: file.signal, error: file.error)
+        default: self = .other(file.state.rawValue)
         }
     }
 
