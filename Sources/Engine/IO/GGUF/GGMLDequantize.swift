@@ -4,9 +4,9 @@
 /// check). All multi-byte fields are little-endian; "f16" is an IEEE half.
 enum GGMLDequantize {
     /// Converts `count` elements (a whole number of blocks of `type`) from `src` into `dst`.
-    /// The caller has checked that `src` holds `count / blockSize * blockBytes` bytes.
-    /// Returns false, touching nothing, for a type this reader cannot dequantise.
-    static func run(_ type: GGMLType, _ src: UnsafeRawPointer, count: Int, into dst: UnsafeMutablePointer<Float>) -> Bool {
+    /// The caller has checked that `src` holds `count / blockSize * blockBytes` bytes and that
+    /// the type `canDequantize` (so a file's unsupported type is an error before any work).
+    static func run(_ type: GGMLType, _ src: UnsafeRawPointer, count: Int, into dst: UnsafeMutablePointer<Float>) {
         precondition(count % type.blockSize == 0, "GGMLDequantize: \(count) elements are not whole \(type.name) blocks")
         let blocks = count / type.blockSize
         switch type {
@@ -19,9 +19,8 @@ enum GGMLDequantize {
         case .q4_K: for b in 0..<blocks { q4_K(src + b * 144, dst + b * 256) }
         case .q5_K: for b in 0..<blocks { q5_K(src + b * 176, dst + b * 256) }
         case .q6_K: for b in 0..<blocks { q6_K(src + b * 210, dst + b * 256) }
-        default: return false
+        default: preconditionFailure("GGMLDequantize: \(type.name) has no dequantiser; check canDequantize first")
         }
-        return true
     }
 
     @inline(__always)

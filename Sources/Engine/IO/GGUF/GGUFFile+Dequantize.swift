@@ -7,7 +7,7 @@ extension GGUFFile {
         let info = try requireTensor(name)
         try checkSupported(info)
         return [Float](unsafeUninitializedCapacity: info.elementCount) { buffer, initialized in
-            if let base = buffer.baseAddress { _ = convert(info, into: base) }
+            if let base = buffer.baseAddress { convert(info, into: base) }
             initialized = info.elementCount
         }
     }
@@ -21,7 +21,7 @@ extension GGUFFile {
             throw GGUFError(kind: .badDestination, path: path,
                             problem: "tensor \"\(name)\" has \(info.elementCount) elements (shape \(info.shape)) but the destination holds \(destination.count); pass a buffer of the tensor's size")
         }
-        if let base = destination.baseAddress { _ = convert(info, into: base) }
+        if let base = destination.baseAddress { convert(info, into: base) }
     }
 
     /// The stored bytes of a tensor, exactly as in the file (for tests and for formats we copy
@@ -37,10 +37,10 @@ extension GGUFFile {
         }
     }
 
-    private func convert(_ info: GGUFTensorInfo, into dst: UnsafeMutablePointer<Float>) -> Bool {
+    private func convert(_ info: GGUFTensorInfo, into dst: UnsafeMutablePointer<Float>) {
         // The range was checked against the file when it was opened; this guards the invariant.
         precondition(info.fileRange.upperBound <= bytes.raw.count, "GGUF: tensor range outside the file")
-        guard info.elementCount > 0, let base = bytes.raw.baseAddress else { return true }
-        return GGMLDequantize.run(info.type, base + info.fileOffset, count: info.elementCount, into: dst)
+        guard info.elementCount > 0, let base = bytes.raw.baseAddress else { return }
+        GGMLDequantize.run(info.type, base + info.fileOffset, count: info.elementCount, into: dst)
     }
 }

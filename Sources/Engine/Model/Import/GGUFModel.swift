@@ -26,10 +26,9 @@ public struct GGUFModel {
     public static func load(path: String, maxSeqLen: Int = defaultMaxSeqLen) throws -> GGUFModel {
         let file = try GGUFFile(path: path)
         let model = try loadTransformer(file, maxSeqLen: maxSeqLen)
+        // No vocabulary check here: `config` takes the vocabulary size from the same token list
+        // the tokenizer is built from, and the embeddings' shape is checked against it.
         let tokenizer = try BPETokenizer(gguf: file)
-        guard tokenizer.vocabSize == model.config.vocabSize else {
-            throw GGUFModelError(.badConfig, file.path, "the tokenizer has \(tokenizer.vocabSize) tokens but the model \(model.config.vocabSize) embeddings")
-        }
         return GGUFModel(model: model, tokenizer: tokenizer, chatTemplate: ChatTemplate(gguf: file), file: file)
     }
 
