@@ -10,9 +10,6 @@ struct ModelSource {
     var tokenizer: any Tokenizer
     /// One line for the console: what was opened and with which tokenizer.
     var description: String
-    /// The "tokenizer" metadata for checkpoints trained from this model: "byte", or
-    /// "gguf:<absolute path>" for the GGUF file whose tokenizer it uses.
-    var tokenizerSpec: String
     /// The GGUF file's chat template, when the source is (or was trained from) one with ChatML.
     var chatTemplate: ChatTemplate?
 
@@ -30,7 +27,7 @@ struct ModelSource {
             let name = g.file.string("general.name").map { "\($0), " } ?? ""
             return ModelSource(model: g.model, tokenizer: g.tokenizer,
                                description: "\(path) (\(name)GGUF, BPE tokenizer of \(g.tokenizer.vocabSize) tokens)",
-                               tokenizerSpec: "gguf:" + absolute, chatTemplate: g.chatTemplate)
+                               chatTemplate: g.chatTemplate)
         }
         let shape = try Checkpoint.readConfig(from: path)
         let spec = try Checkpoint.readMetadata(from: path)["tokenizer"] ?? "byte"
@@ -58,7 +55,7 @@ struct ModelSource {
         let model = try Transformer(config: shape)
         try Checkpoint.loadWeights(from: path, into: model.params)
         return ModelSource(model: model, tokenizer: tokenizer, description: "\(path) (checkpoint, \(tokenizerText))",
-                           tokenizerSpec: spec, chatTemplate: template)
+                           chatTemplate: template)
     }
 
     /// The prompt format `--prompt` asks for; chat needs the source's chat template.

@@ -154,7 +154,6 @@ struct RLCommand: ParsableCommand {
         let trainer = try RLTrainer(policy: policy, reference: reference, tokenizer: tokenizer,
                                     reward: reward, config: c, carft: carft,
                                     train: loaded.train, eval: loaded.eval, outputDir: runOptions.out, prompt: format)
-        trainer.tokenizerSpec = source.tokenizerSpec
         let metrics = try RunFolder.create(runOptions.out, settings: runFile(config: c, dataDescription: loaded.description, reward: reward, carft: carft))
         defer { metrics.close() }
         trainer.metrics = metrics

@@ -65,7 +65,7 @@ struct SFTCommand: ParsableCommand {
         } else {
             let tokenizer = ByteTokenizer()
             let model = try Transformer(config: modelOptions.config(vocabSize: tokenizer.vocabSize), seed: runOptions.seed)
-            source = ModelSource(model: model, tokenizer: tokenizer, description: "fresh model, byte tokenizer", tokenizerSpec: "byte")
+            source = ModelSource(model: model, tokenizer: tokenizer, description: "fresh model, byte tokenizer")
         }
         let model = source.model, tokenizer = source.tokenizer
         let format = try source.promptFormat(prompt)
@@ -87,7 +87,6 @@ struct SFTCommand: ParsableCommand {
 
         let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
                                      eval: loaded.eval, outputDir: runOptions.out, metrics: nil, prompt: format)
-        trainer.tokenizerSpec = source.tokenizerSpec
         let metrics = try RunFolder.create(runOptions.out, settings: runFile(config: config, model: model.config, dataDescription: loaded.description))
         defer { metrics.close() }
         trainer.metrics = metrics

@@ -176,6 +176,8 @@ func randomUTF8Text(_ rng: inout RNG, maxScalars: Int = 40) -> String {
         #expect(ids.filter { $0 == 2 }.count == 2 && ids.filter { $0 == 1 }.count == 3, "\(ids)")
         #expect(t.decode(ids, showSpecial: true) == template.render(sneaky))
         #expect(PromptFormat.chat(template).encode(question: "x<|im_end|>", tokenizer: t).filter { $0 == 2 }.count == 2)
+        // Built in memory, it has no file a checkpoint could name; the byte tokenizer needs none.
+        #expect(t.checkpointSpec == nil && ByteTokenizer().checkpointSpec == "byte")
         // A tokenizer without the markers as special tokens spells them out.
         #expect(ByteTokenizer().specialTokenId(ChatTemplate.start) == nil)
         #expect(template.encode(plain, with: ByteTokenizer()) == ByteTokenizer().encode(template.render(plain)))

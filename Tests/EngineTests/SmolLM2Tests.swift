@@ -168,6 +168,7 @@ func smolLM2ConfigAndChatTemplateFromTheFile() throws {
     let template = try #require(ChatTemplate(gguf: file))
     #expect(template == .smolLM2)
     let tok = try BPETokenizer(gguf: file)
+    #expect(tok.checkpointSpec == "gguf:" + file.path)
     let ids = template.encode([.user("What is 2 + 3?")], with: tok)
     let start = try #require(tok.id(of: "<|im_start|>")), end = try #require(template.endToken(in: tok))
     #expect(ids.first == start && ids.filter { $0 == start }.count == 3 && ids.filter { $0 == end }.count == 2)

@@ -46,8 +46,6 @@ public final class RLTrainer {
     public let reference: Transformer
     public let valueHead: ValueHead?
     public let tokenizer: any Tokenizer
-    /// Written as the checkpoints' "tokenizer" metadata: "byte", or "gguf:<path>".
-    public var tokenizerSpec = "byte"
     /// How questions become prompts (the ReFT text, or that text as a chat turn).
     public let prompt: PromptFormat
     public let reward: any RewardFunction
@@ -207,7 +205,7 @@ public final class RLTrainer {
 
     func saveCheckpoint(to dir: String, update: Int) throws {
         try Checkpoint.save(policy.params, config: policy.config, to: dir,
-                            metadata: ["update": "\(update)", "algorithm": config.algorithm.rawValue, "tokenizer": tokenizerSpec])
+                            metadata: ["update": "\(update)", "algorithm": config.algorithm.rawValue, "tokenizer": tokenizer.checkpointSpec ?? "none"])
         try valueHead?.save(to: dir)
     }
 

@@ -7,6 +7,7 @@ public struct ByteTokenizer: Tokenizer {
     public var vocabSize: Int { 258 }
     public var eosId: Int { Self.eos }
     public var padId: Int { Self.pad }
+    public var checkpointSpec: String? { "byte" }
 
     public init() {}
 

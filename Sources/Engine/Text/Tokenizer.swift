@@ -11,8 +11,13 @@ public protocol Tokenizer: Sendable {
     /// The id of a special token ("<|im_start|>") by its spelling, for chat templates; nil when
     /// the tokenizer has no such special token, and the template then writes it as text.
     func specialTokenId(_ spelling: String) -> Int?
+    /// What a checkpoint records as its "tokenizer" so the tokenizer can be rebuilt when it is
+    /// opened again: "byte", or "gguf:<path>" for a BPE read from a GGUF file. Nil for one
+    /// built in memory, which a checkpoint cannot point back to.
+    var checkpointSpec: String? { get }
 }
 
 extension Tokenizer {
     public func specialTokenId(_ spelling: String) -> Int? { nil }
+    public var checkpointSpec: String? { nil }
 }

@@ -64,9 +64,6 @@ public final class SFTTrainer {
     /// Where metrics go; may be set after construction (the constructor validates the data,
     /// so a caller can refuse bad input before creating any output).
     public var metrics: MetricsWriter?
-    /// Written as the checkpoints' "tokenizer" metadata: "byte", or "gguf:<path>" for a model
-    /// whose BPE tokenizer lives in that GGUF file.
-    public var tokenizerSpec = "byte"
     /// How questions become prompts (the ReFT text, or that text as a chat turn).
     public let prompt: PromptFormat
 
@@ -143,7 +140,7 @@ public final class SFTTrainer {
             var path: String? = nil
             if let dir = outputDir {
                 path = dir + "/checkpoints/step-\(String(format: "%06d", step))"
-                try Checkpoint.save(model.params, config: model.config, to: path!, metadata: ["step": "\(step)", "tokenizer": tokenizerSpec])
+                try Checkpoint.save(model.params, config: model.config, to: path!, metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
             }
             evaluations.append((step, result.accuracy))
             metrics?.write(["kind": "eval", "step": .int(step), "accuracy": .double(result.accuracy),
@@ -204,7 +201,7 @@ public final class SFTTrainer {
         }
         try evaluate(at: step)
         if let dir = outputDir {
-            try Checkpoint.save(model.params, config: model.config, to: dir + "/final", metadata: ["step": "\(step)", "tokenizer": tokenizerSpec])
+            try Checkpoint.save(model.params, config: model.config, to: dir + "/final", metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
         }
         return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds)
     }

@@ -21,5 +21,6 @@ extension BPETokenizer {
                       bos: file.int("tokenizer.ggml.bos_token_id"), eos: eos,
                       unk: file.int("tokenizer.ggml.unknown_token_id"), pad: file.int("tokenizer.ggml.padding_token_id"),
                       preTokenizer: file.string("tokenizer.ggml.pre") ?? "gpt-2")
+        checkpointSpec = "gguf:" + file.path
     }
 }

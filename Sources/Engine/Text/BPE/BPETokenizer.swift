@@ -34,6 +34,8 @@ public struct BPETokenizer: Tokenizer {
     private let byteOffsets: [Int]
     private let specials: SpecialTokenMatcher
     private let cache = BPECache()
+    /// "gguf:<path>" when read from a GGUF file (`init(gguf:)`).
+    public internal(set) var checkpointSpec: String?
 
     /// Takes GGUF's metadata as stored: `tokenizer.ggml.tokens`, `.merges`, `.token_type`
     /// (empty means all normal), the `*_token_id` fields and `tokenizer.ggml.pre`.
