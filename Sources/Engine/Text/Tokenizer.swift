@@ -6,6 +6,13 @@ public protocol Tokenizer: Sendable {
     var eosId: Int { get }
     /// Fills the tail of short rows in a batch; never a training target.
     var padId: Int { get }
+    /// The beginning-of-sequence token the vocabulary names, if any. Recorded in exported
+    /// configs only: nothing in the engine prepends it.
+    var bosId: Int? { get }
     func encode(_ text: String) -> [Int]
     func decode(_ ids: [Int]) -> String
+}
+
+extension Tokenizer {
+    public var bosId: Int? { nil }
 }
