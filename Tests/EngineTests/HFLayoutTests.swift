@@ -3,8 +3,8 @@ import Testing
 @testable import Engine
 import TestSupport
 
-// SmolLM2 loaded from its GGUF and saved by the engine must be a folder transformers'
-// LlamaForCausalLM computes the same model from. The check is an independent numpy forward
+// SmolLM2 loaded from its GGUF and exported by the engine (HFExport, as `workbench export`
+// writes it) must be a folder transformers' LlamaForCausalLM computes the same model from. The check is an independent numpy forward
 // written from transformers' Llama (scripts/reference/hf_llama_reference.py): it reads only
 // the saved config.json and model.safetensors, refuses any tensor name or shape
 // LlamaForCausalLM would not load, and rotates q/k the Hugging Face way.
@@ -23,14 +23,14 @@ private func readFloats(_ path: String) throws -> [Float] {
 }
 
 @Test(.enabled(if: HFRef.ready, "needs \(ReferenceEnvironment.modelRelative) and a Python with numpy: \(ReferenceEnvironment.setupHint)"))
-func smolLM2SavedByTheEngineRunsTheSameUnderAHuggingFaceLlamaForward() throws {
+func smolLM2ExportedByTheEngineRunsTheSameUnderAHuggingFaceLlamaForward() throws {
     let loaded = try GGUFModel.load(path: ReferenceEnvironment.model!, maxSeqLen: 512)
     let tok = loaded.tokenizer, template = try #require(loaded.chatTemplate)
     let stop = try #require(template.endToken(in: tok))
     let dir = try makeTempDir("hf-layout")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let folder = dir + "/model"
-    try Checkpoint.save(loaded.model.params, config: loaded.model.config, tokens: SpecialTokenIds(tok), to: folder)
+    try HFExport.write(model: loaded.model, tokens: SpecialTokenIds(tok), to: folder)
 
     let prompts: [[Int]] = [
         tok.encode("The capital of France is"),
@@ -72,7 +72,7 @@ func smolLM2SavedByTheEngineRunsTheSameUnderAHuggingFaceLlamaForward() throws {
 /// The parts SmolLM2 does not exercise: an untied lm_head, another rotary base and epsilon,
 /// two query heads per key/value head, norm weights other than one.
 @Test(.enabled(if: ReferenceEnvironment.python != nil, "needs a Python with numpy: \(ReferenceEnvironment.setupHint)"))
-func untiedModelSavedByTheEngineRunsTheSameUnderAHuggingFaceLlamaForward() throws {
+func untiedModelExportedByTheEngineRunsTheSameUnderAHuggingFaceLlamaForward() throws {
     let config = ModelConfig(vocabSize: 64, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffnDim: 48, maxSeqLen: 64,
                              ropeTheta: 500_000, normEps: 1e-6, tiedEmbeddings: false)
     let model = try Transformer(config: config, seed: 3)
@@ -83,7 +83,7 @@ func untiedModelSavedByTheEngineRunsTheSameUnderAHuggingFaceLlamaForward() throw
     }
     let dir = try makeTempDir("hf-layout-untied")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    try Checkpoint.save(model.params, config: config, tokens: SpecialTokenIds(bos: 0, eos: 1, pad: 1), to: dir + "/model")
+    try HFExport.write(model: model, tokens: SpecialTokenIds(bos: 0, eos: 1, pad: 1), to: dir + "/model")
 
     let prompts: [[Int]] = [[5, 9, 17, 33, 2], Array(10..<40)]
     let request: [String: Any] = ["model_dir": dir + "/model", "prompts": prompts, "new_tokens": 8, "stop": NSNull(), "logits_dir": dir]
