@@ -11,12 +11,16 @@ struct ExportCommand: ParsableCommand {
         discussion: """
         Writes into --out: model.safetensors (float32, Hugging Face Llama tensor names), \
         config.json (every LlamaConfig key that matters, with the model's own bos/eos/pad ids) \
-        and generation_config.json, so that in Python
+        and generation_config.json. For a model whose tokenizer comes from a GGUF file \
+        (a .gguf, or a checkpoint trained from one: its "tokenizer" metadata is gguf:<path>, \
+        and that file must still be there) it also writes tokenizer.json and \
+        tokenizer_config.json, with the special tokens and the chat template, so that in Python
 
             AutoModelForCausalLM.from_pretrained(out)
+            AutoTokenizer.from_pretrained(out)
 
-        gives the engine's logits. No tokenizer files are written yet (for the built-in byte \
-        tokenizer, token ids are UTF-8 bytes, 256 is EOS, 257 padding).
+        give the engine's logits and token ids. A checkpoint of the built-in byte tokenizer \
+        gets no tokenizer files (token ids are UTF-8 bytes, 256 is EOS, 257 padding).
 
         config.json's max_position_embeddings is the context the checkpoint was trained with \
         (--context for GGUF-started runs), not the base model's. --out must not exist yet or \
@@ -39,7 +43,13 @@ struct ExportCommand: ParsableCommand {
         var metadata = ModelSource.isGGUF(checkpoint) ? [:] : try Checkpoint.readMetadata(from: checkpoint)
         metadata["tokenizer"] = source.tokenizerSpec
         metadata["format"] = "pt"
-        try HFExport.write(model: source.model, tokens: tokens, metadata: metadata, to: out)
+        var files: [String: Data] = [:]
+        if source.tokenizerSpec.hasPrefix("gguf:") {
+            // ModelSource has checked the file is there and its tokenizer loads.
+            let gguf = try GGUFFile(path: String(source.tokenizerSpec.dropFirst("gguf:".count)))
+            files = try HFTokenizerFiles.make(gguf: gguf, modelMaxLength: source.model.config.maxSeqLen)
+        }
+        try HFExport.write(model: source.model, tokens: tokens, files: files, metadata: metadata, to: out)
 
         let c = source.model.config
         let size = (try? FileManager.default.attributesOfItem(atPath: out + "/" + Checkpoint.weightsFileName)[.size] as? Int) ?? 0
@@ -48,7 +58,12 @@ struct ExportCommand: ParsableCommand {
         print(String(format: "  %@ (%.1f MB float32: %d layers × %d, %@ embeddings)", Checkpoint.weightsFileName, Double(size) / 1e6,
                      c.layers, c.dim, c.tiedEmbeddings ? "tied" : "untied"))
         print("  \(Checkpoint.configFileName), \(HFExport.generationConfigFileName) (eos \(tokens.eos), pad \(tokens.pad), bos \(tokens.bos.map(String.init) ?? "none"); context \(c.maxSeqLen))")
-        print("  no tokenizer files (\(source.tokenizerSpec == "byte" ? "the byte tokenizer's ids are UTF-8 bytes, \(ByteTokenizer.eos) is EOS and \(ByteTokenizer.pad) padding" : "tokenizer: \(source.tokenizerSpec)"))")
+        if files.isEmpty {
+            print("  no tokenizer files: the byte tokenizer's ids are UTF-8 bytes, \(ByteTokenizer.eos) is EOS and \(ByteTokenizer.pad) padding")
+        } else {
+            let chat = source.chatTemplate != nil ? ", chat template" : ""
+            print("  \(HFTokenizerFiles.tokenizerFileName), \(HFTokenizerFiles.configFileName) (BPE of \(source.tokenizer.vocabSize) tokens from \(source.tokenizerSpec.dropFirst("gguf:".count))\(chat))")
+        }
     }
 
     /// What is wrong with the source path, said in terms of what export needs.

@@ -100,11 +100,32 @@ struct ExportCLITests {
         #expect(FileManager.default.fileExists(atPath: dir + "/empty/model.safetensors"))
     }
 
+    @Test(.enabled(if: RealModelCLITests.model != nil, "no SmolLM2 GGUF under models/: run scripts/setup-reference.sh"))
+    func exportsAGGUFModelWithItsTokenizerFiles() throws {
+        let dir = try Self.tempDir("export-gguf")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try S.run(S.workbench, ["export", RealModelCLITests.model!, "--out", dir + "/smol"])
+        #expect(r.status == 0, "\(r.all)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/smol").sorted()
+                == ["config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"])
+        #expect(r.stdout.contains("tokenizer.json, tokenizer_config.json (BPE of 49152 tokens") && r.stdout.contains("chat template"), "\(r.stdout)")
+        let config = try Self.json(dir + "/smol/config.json")
+        // A GGUF keeps its own context (llama.context_length), not eval's default of 1024.
+        #expect(config["max_position_embeddings"] as? Int == 8192)
+        #expect(config["bos_token_id"] as? Int == 1 && config["eos_token_id"] as? Int == 2 && config["pad_token_id"] as? Int == 2)
+        #expect(try Self.json(dir + "/smol/tokenizer_config.json")["model_max_length"] as? Int == 8192)
+        let absolute = URL(fileURLWithPath: RealModelCLITests.model!).standardizedFileURL.path
+        #expect(try Checkpoint.readMetadata(from: dir + "/smol")["tokenizer"] == "gguf:" + absolute)
+    }
+
     @Test func helpExplainsWhatIsWritten() throws {
         let r = try S.run(S.workbench, ["export", "--help"])
         #expect(r.status == 0)
-        for phrase in ["model.safetensors", "config.json", "generation_config.json", "AutoModelForCausalLM", "--out", "must not exist yet or be empty"] {
-            #expect(r.stdout.contains(phrase), "help lacks \(phrase): \(r.stdout)")
+        // The help is wrapped to the terminal; phrases may break across lines.
+        let help = r.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for phrase in ["model.safetensors", "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+                       "chat template", "AutoModelForCausalLM", "AutoTokenizer", "--out", "must not exist yet or be empty"] {
+            #expect(help.contains(phrase), "help lacks \(phrase): \(r.stdout)")
         }
         let missingOut = try S.run(S.workbench, ["export", "somewhere"])
         #expect(missingOut.status != 0 && missingOut.stderr.contains("--out"), "\(missingOut.all)")
