@@ -25,7 +25,7 @@ struct Workbench: ParsableCommand {
         built-in by name: --plugin builtin:carft-embedding. For other algorithms and settings, \
         write an experiment file for `workbench compare`.
         """,
-        subcommands: [SFTCommand.self, RLCommand.self, EvalCommand.self, CompareCommand.self, ReportCommand.self, PluginCommand.self, BenchCommand.self],
+        subcommands: [SFTCommand.self, RLCommand.self, EvalCommand.self, ExportCommand.self, CompareCommand.self, ReportCommand.self, PluginCommand.self, BenchCommand.self, LogitsCommand.self],
         defaultSubcommand: nil
     )
 

@@ -98,7 +98,7 @@ struct RealModelCLITests {
     static func tinyCheckpoint(in dir: String, tokenizer: String?) throws -> String {
         let path = dir + "/ck"
         let model = try Transformer(config: ModelConfig(vocabSize: ByteTokenizer().vocabSize, dim: 16, layers: 1, heads: 2, kvHeads: 2, ffnDim: 32, maxSeqLen: 256), seed: 1)
-        try Checkpoint.save(model.params, config: model.config, to: path, metadata: tokenizer.map { ["tokenizer": $0] } ?? [:])
+        try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(ByteTokenizer()), to: path, metadata: tokenizer.map { ["tokenizer": $0] } ?? [:])
         return path
     }
 

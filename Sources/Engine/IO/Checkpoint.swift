@@ -12,17 +12,23 @@ public enum Checkpoint {
     public static let weightsFileName = "model.safetensors"
     public static let configFileName = "config.json"
 
-    /// Writes every store entry under its name, and the config with the keys `transformers`
-    /// needs to pick the Llama class. Both files are fully written and synced before either
-    /// replaces an older one, so an interrupted save leaves the previous checkpoint readable.
+    /// Writes every store entry under its name, and the config transformers' LlamaForCausalLM
+    /// loads (`HFConfig`), with `tokens` as its bos/eos/pad ids. Both files are fully written
+    /// and synced before either replaces an older one, so an interrupted save leaves the
+    /// previous checkpoint readable.
     /// (The two renames are not one atomic step; a crash between them pairs the new config with
     /// the old weights, which `loadWeights` still rejects if their shapes disagree.)
-    public static func save(_ store: ParameterStore, config: ModelConfig, to dir: String,
+    public static func save(_ store: ParameterStore, config: ModelConfig, tokens: SpecialTokenIds, to dir: String,
                             metadata: [String: String] = [:]) throws {
         do {
             try config.validate()
         } catch {
             throw CheckpointError(path: dir, problem: "refusing to save: \(error); fix the config first")
+        }
+        for (name, id) in [("bos", tokens.bos), ("eos", tokens.eos), ("pad", tokens.pad)] {
+            if let id, !(0..<config.vocabSize).contains(id) {
+                throw CheckpointError(path: dir, problem: "refusing to save: the \(name) token id \(id) is outside the vocabulary of \(config.vocabSize); the tokenizer does not belong to this model")
+            }
         }
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -42,7 +48,7 @@ public enum Checkpoint {
             try weights.write(UnsafeRawBufferPointer(start: store.values.ptr + e.offset, count: e.count * 4))
         }
         let configFile = try StagedFile(path: configPath)
-        try configJSON(config).withUnsafeBytes { try configFile.write($0) }
+        try HFConfig.modelJSON(config, tokens: tokens).withUnsafeBytes { try configFile.write($0) }
 
         try weights.finish()
         try configFile.finish()
@@ -75,6 +81,9 @@ public enum Checkpoint {
         }
         do {
             try config.validate()
+            if let json = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] {
+                try HFConfig.checkSupported(json, headDim: config.headDim)
+            }
         } catch {
             throw CheckpointError(path: path, problem: "\(error)")
         }
@@ -133,24 +142,5 @@ public enum Checkpoint {
             throw CheckpointError(path: path, problem: "has an unreadable safetensors header; re-save the checkpoint")
         }
         return (header["__metadata__"] as? [String: String]) ?? [:]
-    }
-
-    /// The config as `transformers` expects it: our keys plus the class and model type, sorted
-    /// and indented so checkpoints diff cleanly.
-    static func configJSON(_ config: ModelConfig) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(HFConfig(config: config))
-    }
-
-    private struct HFConfig: Encodable {
-        let config: ModelConfig
-        enum Keys: String, CodingKey { case architectures, model_type }
-        func encode(to encoder: Encoder) throws {
-            try config.encode(to: encoder)
-            var c = encoder.container(keyedBy: Keys.self)
-            try c.encode(["LlamaForCausalLM"], forKey: .architectures)
-            try c.encode("llama", forKey: .model_type)
-        }
     }
 }

@@ -41,6 +41,46 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case ropeTheta = "rope_theta"
         case normEps = "rms_norm_eps"
         case tiedEmbeddings = "tie_word_embeddings"
+        case ropeParameters = "rope_parameters"
+    }
+
+    private struct RopeParameters: Decodable {
+        var rope_theta: Float?
+    }
+
+    /// Reads configs written by this engine and by transformers of either major version: 4.x
+    /// writes `rope_theta` at the top, 5.x only inside `rope_parameters`, and transformers uses
+    /// 10000 when neither is given, so the engine does too.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vocabSize = try c.decode(Int.self, forKey: .vocabSize)
+        dim = try c.decode(Int.self, forKey: .dim)
+        layers = try c.decode(Int.self, forKey: .layers)
+        heads = try c.decode(Int.self, forKey: .heads)
+        kvHeads = try c.decode(Int.self, forKey: .kvHeads)
+        ffnDim = try c.decode(Int.self, forKey: .ffnDim)
+        maxSeqLen = try c.decode(Int.self, forKey: .maxSeqLen)
+        normEps = try c.decode(Float.self, forKey: .normEps)
+        tiedEmbeddings = try c.decode(Bool.self, forKey: .tiedEmbeddings)
+        ropeTheta = try c.decodeIfPresent(Float.self, forKey: .ropeTheta)
+            ?? c.decodeIfPresent(RopeParameters.self, forKey: .ropeParameters)?.rope_theta
+            ?? 10000
+    }
+
+    /// The engine's own keys; `rope_parameters` and the rest of a Hugging Face config are added
+    /// by `HFConfig`, which knows what transformers expects beside them.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(vocabSize, forKey: .vocabSize)
+        try c.encode(dim, forKey: .dim)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(heads, forKey: .heads)
+        try c.encode(kvHeads, forKey: .kvHeads)
+        try c.encode(ffnDim, forKey: .ffnDim)
+        try c.encode(maxSeqLen, forKey: .maxSeqLen)
+        try c.encode(ropeTheta, forKey: .ropeTheta)
+        try c.encode(normEps, forKey: .normEps)
+        try c.encode(tiedEmbeddings, forKey: .tiedEmbeddings)
     }
 
     /// Throws a message naming the offending field when the sizes cannot form a model.

@@ -204,7 +204,7 @@ public final class RLTrainer {
     }
 
     func saveCheckpoint(to dir: String, update: Int) throws {
-        try Checkpoint.save(policy.params, config: policy.config, to: dir,
+        try Checkpoint.save(policy.params, config: policy.config, tokens: SpecialTokenIds(tokenizer), to: dir,
                             metadata: ["update": "\(update)", "algorithm": config.algorithm.rawValue, "tokenizer": tokenizer.checkpointSpec ?? "none"])
         try valueHead?.save(to: dir)
     }

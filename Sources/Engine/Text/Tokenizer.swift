@@ -6,6 +6,9 @@ public protocol Tokenizer: Sendable {
     var eosId: Int { get }
     /// Fills the tail of short rows in a batch; never a training target.
     var padId: Int { get }
+    /// The beginning-of-sequence token the vocabulary names, if any. Recorded in exported
+    /// configs only: nothing in the engine prepends it.
+    var bosId: Int? { get }
     func encode(_ text: String) -> [Int]
     func decode(_ ids: [Int]) -> String
     /// The id of a special token ("<|im_start|>") by its spelling, for chat templates; nil when
@@ -20,4 +23,8 @@ public protocol Tokenizer: Sendable {
 extension Tokenizer {
     public func specialTokenId(_ spelling: String) -> Int? { nil }
     public var checkpointSpec: String? { nil }
+}
+
+extension Tokenizer {
+    public var bosId: Int? { nil }
 }

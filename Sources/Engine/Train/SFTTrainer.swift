@@ -140,7 +140,7 @@ public final class SFTTrainer {
             var path: String? = nil
             if let dir = outputDir {
                 path = dir + "/checkpoints/step-\(String(format: "%06d", step))"
-                try Checkpoint.save(model.params, config: model.config, to: path!, metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
+                try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(tokenizer), to: path!, metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
             }
             evaluations.append((step, result.accuracy))
             metrics?.write(["kind": "eval", "step": .int(step), "accuracy": .double(result.accuracy),
@@ -201,7 +201,7 @@ public final class SFTTrainer {
         }
         try evaluate(at: step)
         if let dir = outputDir {
-            try Checkpoint.save(model.params, config: model.config, to: dir + "/final", metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
+            try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(tokenizer), to: dir + "/final", metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
         }
         return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds)
     }
