@@ -5,8 +5,8 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Micro-benchmarks driven by the scripts in bench/ (which compare against PyTorch).",
-        subcommands: [TrainStep.self, Rollout.self]
+        abstract: "Micro-benchmarks driven by the scripts in bench/ (which compare against PyTorch and llama.cpp).",
+        subcommands: [TrainStep.self, Rollout.self, Generate.self]
     )
 
     struct TrainStep: ParsableCommand {
