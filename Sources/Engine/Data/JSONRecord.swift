@@ -1,3 +1,5 @@
+import Foundation
+
 /// One decoded JSON object from a dataset file, with field access that reports problems as
 /// DataErrors pointing at this record. Shared so that both file layouts word errors alike.
 struct JSONRecord {
@@ -30,6 +32,27 @@ struct JSONRecord {
         return text
     }
 
+    /// A required number, written as a JSON number or a numeric string: ReFT stores answers as
+    /// strings ("203.0") but hand-made files and SVAMP use bare numbers, and both mean the same
+    /// thing. A boolean is a mistake, not the number 0 or 1.
+    func number(_ name: String) throws -> Double {
+        let remedy = "give '\(name)' as a number or a numeric string, e.g. \"72\" or 72"
+        guard let value = fields[name], !(value is NSNull) else {
+            throw error(name, "missing", remedy)
+        }
+        if let text = value as? String {
+            guard let number = ReFTFormat.parseNumber(text) else {
+                throw error(name, "'\(text)' is not a number", remedy)
+            }
+            return number
+        }
+        // JSONSerialization returns booleans as NSNumbers of type char ("c"), nothing else does.
+        if let number = value as? NSNumber, String(cString: number.objCType) != "c" {
+            return number.doubleValue
+        }
+        throw error(name, "is neither a number nor a string", remedy)
+    }
+
     /// A string that may be absent or null; present but of another type is still an error.
     func optionalString(_ name: String) throws -> String? {
         guard let value = fields[name] else { return nil }
@@ -47,5 +70,3 @@ struct JSONRecord {
         return text
     }
 }
-
-import Foundation

@@ -37,24 +37,8 @@ public enum ReFTJSONLoader {
                            cots: cots, answer: answer)
     }
 
-    /// ReFT stores answers as strings ("203.0") but hand-made files often use bare numbers;
-    /// both mean the same thing. A boolean is a mistake, not the number 0 or 1.
     static func answerValue(_ fields: JSONRecord) throws -> Double {
-        let remedy = "give 'answer_value' as a number or a numeric string, e.g. \"72\" or 72"
-        guard let value = fields.fields["answer_value"], !(value is NSNull) else {
-            throw fields.error("answer_value", "missing", remedy)
-        }
-        if let text = value as? String {
-            guard let number = ReFTFormat.parseNumber(text) else {
-                throw fields.error("answer_value", "'\(text)' is not a number", remedy)
-            }
-            return number
-        }
-        // JSONSerialization returns booleans as NSNumbers of type char ("c"), nothing else does.
-        if let number = value as? NSNumber, String(cString: number.objCType) != "c" {
-            return number.doubleValue
-        }
-        throw fields.error("answer_value", "is neither a number nor a string", remedy)
+        try fields.number("answer_value")
     }
 
     static func itemID(_ fields: JSONRecord) throws -> String? {
