@@ -27,6 +27,25 @@ enum DataFile {
         return data
     }
 
+    /// A JSONL file's records: each non-blank line parsed as JSON, with its line number, which is
+    /// its record number (so an id like "gsm8k-12" and an error about record 12 both point at
+    /// line 12). Blank lines are tolerated because editors and `cat` often leave them, but they
+    /// still count as lines. `remedy` is what to say about a line that is not JSON.
+    static func jsonLines(of path: String, remedy: String) throws -> [(object: Any, record: Int)] {
+        var records: [(object: Any, record: Int)] = []
+        var lineNumber = 0
+        for line in try contents(of: path).split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNumber += 1
+            guard line.contains(where: { !isWhitespace($0) }) else { continue }
+            do {
+                records.append((try JSONSerialization.jsonObject(with: Data(line)), lineNumber))
+            } catch {
+                throw DataError(file: path, record: lineNumber, message: "line is not valid JSON", remedy: remedy)
+            }
+        }
+        return records
+    }
+
     private static func isWhitespace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }

@@ -3,29 +3,12 @@ import Foundation
 /// Reads the GSM8K JSONL release: one object per line with `question` and `answer`, where the
 /// answer is the rationale followed by a final `#### N` line.
 public enum GSM8KLoader {
-    /// Record numbers are line numbers, so an id like "gsm8k-12" and an error about record 12
-    /// both point at line 12 of the file. Blank lines are tolerated because editors and `cat`
-    /// often leave them, but they still count as lines.
     public static func load(path: String) throws -> [MathExample] {
-        let data = try DataFile.contents(of: path)
-        var examples: [MathExample] = []
-        var lineNumber = 0
-        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
-            examples.append(try parseRecord(Data(line), file: path, record: lineNumber))
-        }
-        return examples
+        try DataFile.jsonLines(of: path, remedy: "each line must be one complete JSON object; check for a line break inside a string or a truncated line")
+            .map { try parseRecord($0.object, file: path, record: $0.record) }
     }
 
-    static func parseRecord(_ line: Data, file: String, record: Int) throws -> MathExample {
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: line)
-        } catch {
-            throw DataError(file: file, record: record, message: "line is not valid JSON",
-                            remedy: "each line must be one complete JSON object; check for a line break inside a string or a truncated line")
-        }
+    static func parseRecord(_ object: Any, file: String, record: Int) throws -> MathExample {
         let fields = try JSONRecord(object, file: file, record: record,
                                     example: "{\"question\": \"...\", \"answer\": \"...\\n#### 72\"}")
         let question = try fields.string("question")

@@ -11,25 +11,11 @@ import Foundation
 /// answer); SFT and CARFT need the ReFT JSON layout, which carries CoTs.
 public enum SVAMPLoader {
     public static func load(path: String) throws -> [MathExample] {
-        let data = try DataFile.contents(of: path)
-        var examples: [MathExample] = []
-        var lineNumber = 0
-        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
-            examples.append(try parseRecord(Data(line), file: path, record: lineNumber))
-        }
-        return examples
+        try DataFile.jsonLines(of: path, remedy: "each line must be one complete JSON object; a ReFT-layout SVAMP file is a .json array (use svamp:<file.json>)")
+            .map { try parseRecord($0.object, file: path, record: $0.record) }
     }
 
-    static func parseRecord(_ line: Data, file: String, record: Int) throws -> MathExample {
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: line)
-        } catch {
-            throw DataError(file: file, record: record, message: "line is not valid JSON",
-                            remedy: "each line must be one complete JSON object; a ReFT-layout SVAMP file is a .json array (use svamp:<file.json>)")
-        }
+    static func parseRecord(_ object: Any, file: String, record: Int) throws -> MathExample {
         let fields = try JSONRecord(object, file: file, record: record,
                                     example: "{\"Body\": \"...\", \"Question\": \"...\", \"Answer\": 145.0}")
         let body = try fields.optionalString("Body")
