@@ -43,9 +43,17 @@ struct EvalCommand: ParsableCommand {
         let model = source.model, tokenizer = source.tokenizer
         let questions = examples > 0 ? Array(loaded.eval.prefix(examples)) : loaded.eval
         let sampling = temperature > 0 ? SamplingOptions(temperature: temperature, maxNewTokens: maxNewTokens, stopToken: tokenizer.eosId, seed: seed) : nil
-        let result = Evaluator(tokenizer: tokenizer, maxNewTokens: maxNewTokens, prompt: format, answerRule: answer).evaluate(model: model, examples: questions, sampling: sampling)
+        let line = ProgressLine()
+        let clock = ContinuousClock(), start = clock.now
+        let result = Evaluator(tokenizer: tokenizer, maxNewTokens: maxNewTokens, prompt: format, answerRule: answer).evaluate(model: model, examples: questions, sampling: sampling) { done, total, tokens in
+            let secs = (clock.now - start).seconds
+            line.update(String(format: "  evaluated %d/%d questions, %.0f tokens/s, %@", done, total, Double(tokens) / max(secs, 1e-9), ProgressLine.duration(secs)))
+        }
+        line.finishLine()
+        // The questions scored are --eval-data's when given, not the training set's description.
+        let evaluated = data.evalData ?? loaded.description
         let mode = (temperature > 0 ? "sampled (T=\(temperature))" : "greedy") + (answer == .reft ? "" : ", answer rule \(answer.rawValue),")
-        print(String(format: "%@: %@ accuracy %.1f%% (%d/%d) on %@", checkpoint, mode, result.accuracy * 100, result.correct, result.total, loaded.description))
+        print(String(format: "%@: %@ accuracy %.1f%% (%d/%d) on %@", checkpoint, mode, result.accuracy * 100, result.correct, result.total, evaluated))
         if let dump {
             let out = try MetricsWriter(path: dump, append: false)
             defer { out.close() }

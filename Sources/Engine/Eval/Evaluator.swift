@@ -36,7 +36,9 @@ public struct Evaluator {
 
     /// Greedy by default; with `sampling` the completions are drawn as rollouts are, which shows
     /// how far the sampled policy RL trains on sits from the greedy one it is judged by.
-    public func evaluate(model: Transformer, examples: [MathExample], sampling: SamplingOptions? = nil) -> Result {
+    /// `progress(done, total, tokens)` runs on the calling thread after each batch of questions.
+    public func evaluate(model: Transformer, examples: [MathExample], sampling: SamplingOptions? = nil,
+                         progress: ((Int, Int, Int) -> Void)? = nil) -> Result {
         let generator = Generator(model: model)
         var samples: [Sample] = []
         var correct = 0, generated = 0
@@ -63,6 +65,7 @@ public struct Evaluator {
                 samples.append(Sample(question: ex.question, completion: text, predicted: pred, gold: ex.answer, correct: ok))
             }
             i += batchSize
+            progress?(min(i, examples.count), examples.count, generated)
         }
         let secs = (clock.now - start).seconds
         return Result(correct: correct, total: examples.count,
