@@ -34,6 +34,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np
 
+from greedy_driver import serve
+
 
 def fail(message):
     print(f"hf_llama_reference.py: {message}", file=sys.stderr)
@@ -171,30 +173,10 @@ class HFLlama:
         cache["len"] = start + T
         return self.lm_head @ self.rmsnorm(x[-1], self.w["model.norm.weight"])
 
-    def greedy(self, prompt, n, stop):
-        cache = {"len": 0, "k": [None] * self.n_layer, "v": [None] * self.n_layer}
-        logits = self.step(np.array(prompt), cache)
-        first = logits.copy()
-        out = []
-        while True:
-            t = int(np.argmax(logits))
-            out.append(t)
-            if len(out) >= n or t == stop:
-                break
-            logits = self.step(np.array([t]), cache)
-        return out, first
-
 
 def main():
     req = json.load(sys.stdin)
-    m = HFLlama(req["model_dir"])
-    tokens = []
-    for i, prompt in enumerate(req["prompts"]):
-        out, first = m.greedy(prompt, int(req["new_tokens"]), req.get("stop"))
-        tokens.append(out)
-        if req.get("logits_dir"):
-            first.astype("<f4").tofile(os.path.join(req["logits_dir"], f"{i}.f32"))
-    json.dump({"tokens": tokens}, sys.stdout)
+    serve(HFLlama(req["model_dir"]), req)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np
+
+from greedy_driver import serve
 from gguf import GGUFReader
 import gguf.quants as quants
 
@@ -111,30 +113,10 @@ class Llama:
         last = self.rmsnorm(x[-1], self.w["output_norm.weight"])
         return self.out @ last
 
-    def greedy(self, prompt, n, stop):
-        cache = {"len": 0, "k": [None] * self.n_layer, "v": [None] * self.n_layer}
-        logits = self.step(np.array(prompt), cache)
-        first = logits.copy()
-        out = []
-        while True:
-            t = int(np.argmax(logits))
-            out.append(t)
-            if len(out) >= n or t == stop:
-                break
-            logits = self.step(np.array([t]), cache)
-        return out, first
-
 
 def main():
     req = json.load(sys.stdin)
-    m = Llama(req["model"])
-    tokens = []
-    for i, prompt in enumerate(req["prompts"]):
-        out, first = m.greedy(prompt, int(req["new_tokens"]), req.get("stop"))
-        tokens.append(out)
-        if req.get("logits_dir"):
-            first.astype("<f4").tofile(os.path.join(req["logits_dir"], f"{i}.f32"))
-    json.dump({"tokens": tokens}, sys.stdout)
+    serve(Llama(req["model"]), req)
 
 
 if __name__ == "__main__":
