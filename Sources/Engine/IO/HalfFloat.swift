@@ -1,4 +1,4 @@
-/// Bit-level widening of the 16-bit float formats safetensors files use. Done by hand because
+/// Bit-level widening of the 16-bit float formats safetensors and GGUF files use. Done by hand because
 /// Swift's `Float16` is unavailable on some targets (macOS on Intel); both conversions are exact.
 enum HalfFloat {
     /// IEEE binary16: 1 sign, 5 exponent (bias 15), 10 mantissa bits.
@@ -22,4 +22,14 @@ enum HalfFloat {
     /// bfloat16 is the top half of a float32, so widening is a shift.
     @inline(__always)
     static func bf16ToFloat(_ h: UInt16) -> Float { Float(bitPattern: UInt32(h) << 16) }
+
+    /// Widens `count` little-endian f16 values at `src` (any alignment) into `dst`.
+    static func widenF16(_ src: UnsafeRawPointer, count: Int, into dst: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { dst[i] = f16ToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+    }
+
+    /// Widens `count` little-endian bf16 values at `src` (any alignment) into `dst`.
+    static func widenBF16(_ src: UnsafeRawPointer, count: Int, into dst: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { dst[i] = bf16ToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+    }
 }

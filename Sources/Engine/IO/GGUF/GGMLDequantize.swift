@@ -11,8 +11,8 @@ enum GGMLDequantize {
         let blocks = count / type.blockSize
         switch type {
         case .f32: UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: count * 4)
-        case .f16: for i in 0..<count { dst[i] = f16(src, 2 * i) }
-        case .bf16: for i in 0..<count { dst[i] = HalfFloat.bf16ToFloat(u16(src, 2 * i)) }
+        case .f16: HalfFloat.widenF16(src, count: count, into: dst)
+        case .bf16: HalfFloat.widenBF16(src, count: count, into: dst)
         case .q8_0: for b in 0..<blocks { q8_0(src + b * 34, dst + b * 32) }
         case .q4_0: for b in 0..<blocks { q4_0(src + b * 18, dst + b * 32) }
         case .q4_1: for b in 0..<blocks { q4_1(src + b * 20, dst + b * 32) }
