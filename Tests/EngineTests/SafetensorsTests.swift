@@ -163,3 +163,24 @@ private func kind(of body: () throws -> Void) -> SafetensorsError.Kind? {
     #expect(kind { _ = try Safetensors.encode(["x": TensorData(shape: [2, 2], values: [1, 2, 3])]) } == .invalidTensor)
     #expect(kind { _ = try Safetensors.encode(["__metadata__": TensorData(shape: [1], values: [1])]) } == .invalidTensor)
 }
+
+@Test func safetensorsMetadataIsReadFromTheHeaderAlone() throws {
+    let dir = try makeTempDir("st-meta")
+    let path = dir + "/m.safetensors"
+    try Safetensors.write(sampleTensors(), metadata: ["tokenizer": "byte", "step": "40"], to: path)
+    #expect(try Safetensors.readMetadata(from: path) == ["tokenizer": "byte", "step": "40"])
+    // The data region is not read: a file cut right after its header still yields its metadata.
+    let bytes = try Safetensors.encode(sampleTensors(), metadata: ["step": "7"])
+    let headerEnd = 8 + Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+    let cut = dir + "/cut.safetensors"
+    #expect(FileManager.default.createFile(atPath: cut, contents: Data(bytes[0..<headerEnd])))
+    #expect(try Safetensors.readMetadata(from: cut) == ["step": "7"])
+    // A header cut short, a 5-byte file, a non-JSON header and a missing file are errors naming the file.
+    #expect(FileManager.default.createFile(atPath: cut, contents: Data(bytes[0..<(headerEnd - 3)])))
+    #expect(kind { _ = try Safetensors.readMetadata(from: cut) } == .headerTooLarge)
+    #expect(FileManager.default.createFile(atPath: cut, contents: Data(bytes[0..<5])))
+    #expect(kind { _ = try Safetensors.readMetadata(from: cut) } == .tooShort)
+    #expect(FileManager.default.createFile(atPath: cut, contents: Data(handBuilt("not json", []))))
+    #expect(kind { _ = try Safetensors.readMetadata(from: cut) } == .headerNotJSON)
+    #expect(kind { _ = try Safetensors.readMetadata(from: dir + "/missing.safetensors") } == .unreadable)
+}

@@ -130,17 +130,9 @@ public enum Checkpoint {
     /// the safetensors header alone so a large checkpoint is not loaded twice.
     public static func readMetadata(from dir: String) throws -> [String: String] {
         let path = dir + "/" + weightsFileName
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        guard FileManager.default.isReadableFile(atPath: path) else {
             throw CheckpointError(path: path, problem: "cannot be opened — is \(dir) a checkpoint folder?")
         }
-        defer { try? handle.close() }
-        let lengthBytes = try handle.read(upToCount: 8) ?? Data()
-        guard lengthBytes.count == 8 else { throw CheckpointError(path: path, problem: "is too short to be a safetensors file") }
-        let length = lengthBytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard length <= UInt64(Safetensors.maxHeaderBytes), let json = try handle.read(upToCount: Int(length)), json.count == Int(length),
-              let header = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
-            throw CheckpointError(path: path, problem: "has an unreadable safetensors header; re-save the checkpoint")
-        }
-        return (header["__metadata__"] as? [String: String]) ?? [:]
+        return try Safetensors.readMetadata(from: path)
     }
 }

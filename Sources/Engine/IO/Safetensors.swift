@@ -106,14 +106,8 @@ public enum Safetensors {
         switch info.dtype {
         case .f32:
             UnsafeMutableRawPointer(dst).copyMemory(from: base, byteCount: info.count * 4)
-        case .f16:
-            for i in 0..<info.count {
-                dst[i] = HalfFloat.f16ToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-            }
-        case .bf16:
-            for i in 0..<info.count {
-                dst[i] = HalfFloat.bf16ToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-            }
+        case .f16: HalfFloat.widenF16(base, count: info.count, into: dst)
+        case .bf16: HalfFloat.widenBF16(base, count: info.count, into: dst)
         }
     }
 
@@ -132,18 +126,7 @@ public enum Safetensors {
             throw fail(.headerTooLarge, "header length \(declared) exceeds the \(maxHeaderBytes)-byte limit; \(corrupt)")
         }
         let headerEnd = 8 + Int(declared)
-        let json = Data(UnsafeRawBufferPointer(rebasing: bytes[8..<headerEnd]))
-        // Parsed twice because JSONDecoder's errors do not reliably tell broken JSON from
-        // well-formed JSON of the wrong shape; the header is small, so this costs nothing.
-        guard (try? JSONSerialization.jsonObject(with: json)) != nil else {
-            throw fail(.headerNotJSON, "the \(declared)-byte header is not valid JSON; \(corrupt)")
-        }
-        let raw: RawHeader
-        do {
-            raw = try JSONDecoder().decode(RawHeader.self, from: json)
-        } catch let e as DecodingError {
-            throw fail(.badHeader, "header \(describe(e)); \(corrupt)")
-        }
+        let raw = try decodeHeaderJSON(Data(UnsafeRawBufferPointer(rebasing: bytes[8..<headerEnd])), source: source)
 
         let dataLength = bytes.count - headerEnd
         var tensors: [String: TensorInfo] = [:]
@@ -201,6 +184,42 @@ public enum Safetensors {
             throw fail(.uncoveredData, "data bytes \(covered)..<\(dataLength) at the end belong to no tensor; \(corrupt)")
         }
         return Header(tensors: tensors, metadata: raw.metadata)
+    }
+
+    private static func decodeHeaderJSON(_ json: Data, source: String) throws -> RawHeader {
+        // Parsed twice because JSONDecoder's errors do not reliably tell broken JSON from
+        // well-formed JSON of the wrong shape; the header is small, so this costs nothing.
+        guard (try? JSONSerialization.jsonObject(with: json)) != nil else {
+            throw SafetensorsError(kind: .headerNotJSON, path: source, problem: "the \(json.count)-byte header is not valid JSON; \(corrupt)")
+        }
+        do {
+            return try JSONDecoder().decode(RawHeader.self, from: json)
+        } catch let e as DecodingError {
+            throw SafetensorsError(kind: .badHeader, path: source, problem: "header \(describe(e)); \(corrupt)")
+        }
+    }
+
+    /// The `__metadata__` strings of a file, read from its header alone so a large file is not
+    /// loaded to learn its tokenizer or step. Tensor entries are decoded but not checked against
+    /// the data; `read` does that.
+    public static func readMetadata(from path: String) throws -> [String: String] {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw SafetensorsError(kind: .unreadable, path: path, problem: "cannot be opened")
+        }
+        defer { try? handle.close() }
+        let lengthField = (try? handle.read(upToCount: 8)) ?? Data()
+        guard lengthField.count == 8 else {
+            throw SafetensorsError(kind: .tooShort, path: path, problem: "only \(lengthField.count) bytes, fewer than the 8-byte header length field; \(corrupt)")
+        }
+        let declared = lengthField.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard declared <= UInt64(maxHeaderBytes) else {
+            throw SafetensorsError(kind: .headerTooLarge, path: path, problem: "header length \(declared) exceeds the \(maxHeaderBytes)-byte limit; \(corrupt)")
+        }
+        let json = (try? handle.read(upToCount: Int(declared))) ?? Data()
+        guard json.count == Int(declared) else {
+            throw SafetensorsError(kind: .headerTooLarge, path: path, problem: "header length field says \(declared) bytes but only \(json.count) follow it; \(corrupt)")
+        }
+        return try decodeHeaderJSON(json, source: path).metadata
     }
 
     private static func describe(_ e: DecodingError) -> String {
