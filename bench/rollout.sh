@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
 # Rollout throughput: tokens/s of sampling (temperature 1) for a batch of 64 prompts and for a
-# single prompt, tiny model, 2 threads, fastest of 3 runs each (the machine is shared with other
-# work, so the fastest run is the least disturbed one). Run by hand, never in CI. Prints a Markdown table.
-#   bench/rollout.sh [--init <checkpoint dir>] [--no-build]
+# single prompt, workbench against Hugging Face transformers' `generate` (what TRL's trainers
+# call for their rollouts) on the same model shape, 2 threads each, fastest of 3 runs.
+# Run by hand on an idle machine, never in CI. Prints a Markdown table.
+#   bench/rollout.sh [--init <checkpoint dir>] [--no-build] [--no-peer]
+#   --init DIR   sample from this checkpoint (workbench only; the peer uses fresh weights,
+#                which costs the same per token)
+#   --no-peer    skip transformers (it needs the venv bench/setup_torch.sh makes)
+# Environment: WORKBENCH_BENCH_VENV (default $HOME/.cache/workbench/bench-venv).
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-args=() build=1
+VENV="${WORKBENCH_BENCH_VENV:-$HOME/.cache/workbench/bench-venv}"
+args=() build=1 peer=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --init) args+=(--init-from "${2:?--init needs a folder}"); shift ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,5p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-peer) peer=0 ;;
+    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "rollout.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+if [ "$peer" = 1 ] && ! "$VENV/bin/python" -c 'import torch, transformers' 2>/dev/null; then
+  echo "rollout.sh: no venv with torch and transformers at $VENV; create it with bench/setup_torch.sh, or pass --no-peer" >&2
+  exit 2
+fi
 [ "$build" = 1 ] && (cd "$repo_root" && swift build -c release --product workbench >&2)
-"$repo_root/.build/release/workbench" bench rollout --threads 2 --repeats 3 "${args[@]}" | python3 "$repo_root/bench/rollout_table.py"
+{
+  "$repo_root/.build/release/workbench" bench rollout --threads 2 --repeats 3 "${args[@]}"
+  if [ "$peer" = 1 ]; then "$VENV/bin/python" "$repo_root/bench/hf_generate_rollout.py" --threads 2 --repeats 3; fi
+} | python3 "$repo_root/bench/rollout_table.py"
