@@ -30,6 +30,12 @@ struct RLCommand: ParsableCommand {
         evaluation), run.json and checkpoints (policy safetensors + value_head.safetensors) to --out.
         Use the same --task-* flags as the SFT run that made the checkpoint.
 
+        What gains on the built-in task (measured, README "What RL does here"): with the \
+        reference reward at temperature 1, greedy accuracy stays flat; `--reward \
+        equation-checked --temperature 0.4` raised it from a 5-minute SFT checkpoint by 3.6 to \
+        5.0 points (three seeds) in 20 minutes of reft, and by 9.6 in 20 minutes of drgrpo \
+        (2 threads).
+
         --reward-fn replaces the default reward with one exported C function, called once per \
         rollout through libffi: `--reward-fn ./libmine.so:score:f64(str,str)` calls \
         `double score(const char* completion, const char* gold)`. Signature: a return type \
@@ -56,7 +62,7 @@ struct RLCommand: ParsableCommand {
     @OptionGroup(title: "Run") var runOptions: RunOptions
 
     @Option(help: "Updates to run.") var updates: Int?
-    @Option(help: "Wall-clock budget in minutes for rollouts and updates (evaluation excluded). Default when --updates is not given: 20.") var minutes: Double?
+    @Option(help: "Wall-clock budget in minutes for rollouts and updates (evaluation excluded); the run stops before an update that, at the last one's pace, would overrun it. Default when --updates is not given: 20.") var minutes: Double?
     @Option(help: "Questions per update (reference 64).") var batch: Int = 64
     @Option(help: "Dr.GRPO: samples per question, G (reference 2).") var group: Int = 2
     @Option(name: .customLong("ppo-epochs"), help: "Optimisation passes over each rollout batch, U (reference 2).") var ppoEpochs: Int = 2

@@ -143,4 +143,14 @@ import TestSupport
         c = RLConfig()
         #expect(c.problems.contains { $0.contains("--updates") })
     }
+
+    /// A --minutes budget is never overrun by a whole update: the next update starts only when,
+    /// at the last update's pace, it ends within the budget (the first always runs).
+    @Test func minutesBudgetStopsBeforeAnUpdateThatWouldOverrunIt() {
+        #expect(RLTrainer.nextUpdateFits(elapsed: 0, lastUpdate: 0, budget: 1200))
+        #expect(RLTrainer.nextUpdateFits(elapsed: 1198, lastUpdate: 1.7, budget: 1200))
+        #expect(!RLTrainer.nextUpdateFits(elapsed: 1198.5, lastUpdate: 1.7, budget: 1200))
+        #expect(!RLTrainer.nextUpdateFits(elapsed: 1200, lastUpdate: 0.1, budget: 1200))
+        #expect(RLTrainer.nextUpdateFits(elapsed: 1199.5, lastUpdate: 0.5, budget: 1200))
+    }
 }

@@ -136,12 +136,19 @@ public final class RLTrainer {
 
     // MARK: run
 
+    /// Whether another update fits a `--minutes` budget when it takes as long as the last one:
+    /// a budget is a limit users compare runs by, so a run stops short of it rather than
+    /// overrunning it by most of an update.
+    static func nextUpdateFits(elapsed: Double, lastUpdate: Double, budget: Double) -> Bool {
+        elapsed + lastUpdate <= budget
+    }
+
     public func run() throws -> Summary {
         var dataRNG = RNG(seed: config.seed, stream: "rl-data")
         var order: [Int] = [], cursor = 0
         var evaluations: [(Int, Double)] = []
         let clock = ContinuousClock()
-        var elapsed = 0.0
+        var elapsed = 0.0, lastUpdateSeconds = 0.0
         var update = 0
         let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens, prompt: prompt)
 
@@ -162,7 +169,7 @@ public final class RLTrainer {
         try evaluate(0)
         while config.updates.map({ update < $0 }) ?? true {
             if shouldStop?() == true { break }
-            if let m = config.minutes, elapsed >= m * 60 { break }
+            if let m = config.minutes, !Self.nextUpdateFits(elapsed: elapsed, lastUpdate: lastUpdateSeconds, budget: m * 60) { break }
             let started = clock.now
             var questions: [MathExample] = []
             for _ in 0..<config.questionsPerUpdate {
@@ -176,6 +183,7 @@ public final class RLTrainer {
             update += 1
             let secs = (clock.now - started).seconds
             elapsed += secs
+            lastUpdateSeconds = secs
             report.update = update
             report.totalUpdates = config.updates
             report.seconds = secs
