@@ -115,17 +115,7 @@ public enum Safetensors {
         func fail(_ kind: SafetensorsError.Kind, _ problem: String) -> SafetensorsError {
             SafetensorsError(kind: kind, path: source, problem: problem)
         }
-        guard bytes.count >= 8 else {
-            throw fail(.tooShort, "only \(bytes.count) bytes, fewer than the 8-byte header length field; \(corrupt)")
-        }
-        let declared = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
-        guard declared <= UInt64(bytes.count - 8) else {
-            throw fail(.headerTooLarge, "header length field says \(declared) bytes but only \(bytes.count - 8) bytes follow it; \(corrupt)")
-        }
-        guard declared <= UInt64(maxHeaderBytes) else {
-            throw fail(.headerTooLarge, "header length \(declared) exceeds the \(maxHeaderBytes)-byte limit; \(corrupt)")
-        }
-        let headerEnd = 8 + Int(declared)
+        let headerEnd = 8 + (try headerLength(lengthField: bytes, fileSize: bytes.count, source: source))
         let raw = try decodeHeaderJSON(Data(UnsafeRawBufferPointer(rebasing: bytes[8..<headerEnd])), source: source)
 
         let dataLength = bytes.count - headerEnd
@@ -199,6 +189,22 @@ public enum Safetensors {
         }
     }
 
+    /// The header length declared by a file's first bytes (`lengthField`, at least its first 8
+    /// when the file has them), checked against the `fileSize` bytes the file holds and the limit.
+    private static func headerLength(lengthField: UnsafeRawBufferPointer, fileSize: Int, source: String) throws -> Int {
+        guard fileSize >= 8, lengthField.count >= 8 else {
+            throw SafetensorsError(kind: .tooShort, path: source, problem: "only \(fileSize) bytes, fewer than the 8-byte header length field; \(corrupt)")
+        }
+        let declared = UInt64(littleEndian: lengthField.loadUnaligned(as: UInt64.self))
+        guard declared <= UInt64(fileSize - 8) else {
+            throw SafetensorsError(kind: .headerTooLarge, path: source, problem: "header length field says \(declared) bytes but only \(fileSize - 8) bytes follow it; \(corrupt)")
+        }
+        guard declared <= UInt64(maxHeaderBytes) else {
+            throw SafetensorsError(kind: .headerTooLarge, path: source, problem: "header length \(declared) exceeds the \(maxHeaderBytes)-byte limit; \(corrupt)")
+        }
+        return Int(declared)
+    }
+
     /// The `__metadata__` strings of a file, read from its header alone so a large file is not
     /// loaded to learn its tokenizer or step. Tensor entries are decoded but not checked against
     /// the data; `read` does that.
@@ -207,19 +213,21 @@ public enum Safetensors {
             throw SafetensorsError(kind: .unreadable, path: path, problem: "cannot be opened")
         }
         defer { try? handle.close() }
-        let lengthField = (try? handle.read(upToCount: 8)) ?? Data()
-        guard lengthField.count == 8 else {
-            throw SafetensorsError(kind: .tooShort, path: path, problem: "only \(lengthField.count) bytes, fewer than the 8-byte header length field; \(corrupt)")
+        do {
+            let fileSize = Int(try handle.seekToEnd())
+            try handle.seek(toOffset: 0)
+            let lengthField = try handle.read(upToCount: 8) ?? Data()
+            let length = try lengthField.withUnsafeBytes { try headerLength(lengthField: $0, fileSize: fileSize, source: path) }
+            let json = try handle.read(upToCount: length) ?? Data()
+            guard json.count == length else {
+                throw SafetensorsError(kind: .unreadable, path: path, problem: "changed while being read (\(json.count) of \(length) header bytes)")
+            }
+            return try decodeHeaderJSON(json, source: path).metadata
+        } catch let e as SafetensorsError {
+            throw e
+        } catch {
+            throw SafetensorsError(kind: .unreadable, path: path, problem: "cannot be read: \(error.localizedDescription)")
         }
-        let declared = lengthField.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard declared <= UInt64(maxHeaderBytes) else {
-            throw SafetensorsError(kind: .headerTooLarge, path: path, problem: "header length \(declared) exceeds the \(maxHeaderBytes)-byte limit; \(corrupt)")
-        }
-        let json = (try? handle.read(upToCount: Int(declared))) ?? Data()
-        guard json.count == Int(declared) else {
-            throw SafetensorsError(kind: .headerTooLarge, path: path, problem: "header length field says \(declared) bytes but only \(json.count) follow it; \(corrupt)")
-        }
-        return try decodeHeaderJSON(json, source: path).metadata
     }
 
     private static func describe(_ e: DecodingError) -> String {
