@@ -55,17 +55,9 @@ fi
 model="$(realpath "$model")"
 
 # --- llama.cpp venv ----------------------------------------------------------
+. "$bench_dir/venv.sh"
+venv_require generate.sh "$VENV" WORKBENCH_LLAMACPP_VENV llama_cpp setup_llamacpp.sh "$setup" "it compiles llama.cpp, several minutes"
 py="$VENV/bin/python"
-if ! { [ -x "$py" ] && "$py" -c 'import llama_cpp' 2>/dev/null; }; then
-  if [ "$setup" = 1 ]; then
-    "$bench_dir/setup_llamacpp.sh" >&2 || { echo "generate.sh: venv setup failed" >&2; exit 2; }
-  else
-    echo "generate.sh: no venv with llama_cpp at $VENV." >&2
-    echo "  Create it with:  bench/setup_llamacpp.sh   (or rerun this with --setup; it compiles llama.cpp, several minutes)" >&2
-    echo "  (set WORKBENCH_LLAMACPP_VENV to use another location, outside the repo)" >&2
-    exit 2
-  fi
-fi
 
 out="$(mktemp -d "${TMPDIR:-/tmp}/workbench-generate.XXXXXX")"
 trap 'rm -rf "$out"' EXIT

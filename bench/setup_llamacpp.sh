@@ -15,28 +15,10 @@
 set -euo pipefail
 
 VENV="${WORKBENCH_LLAMACPP_VENV:-$HOME/.cache/workbench/llamacpp-venv}"
-PYTHON="${PYTHON:-python3}"
 SPEC="${WORKBENCH_LLAMACPP_SPEC:-llama-cpp-python==0.3.36}"
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-venv_abs="$(realpath -m "$VENV")"
-case "$venv_abs/" in
-  "$repo_root"/*)
-    echo "setup_llamacpp.sh: refusing to create the venv inside the repo ($venv_abs);" \
-         "set WORKBENCH_LLAMACPP_VENV to a path outside $repo_root" >&2
-    exit 2 ;;
-esac
-
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import llama_cpp' 2>/dev/null; then
-  echo "setup_llamacpp.sh: llama-cpp-python $("$VENV/bin/python" -c 'import llama_cpp; print(llama_cpp.__version__)') already in $VENV; nothing to do"
-  exit 0
-fi
-
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "setup_llamacpp.sh: creating venv $VENV"
-  mkdir -p "$(dirname "$VENV")"
-  "$PYTHON" -m venv "$VENV"
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
+venv_prepare setup_llamacpp.sh "$VENV" WORKBENCH_LLAMACPP_VENV llama_cpp
 
 echo "setup_llamacpp.sh: building '$SPEC' from source into $VENV (several minutes)"
 # --no-binary: always compile here, even if some index offers a wheel built for another CPU.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Create the PyTorch venv used by bench/train_step.sh, OUTSIDE the repo.
+# Create the PyTorch venv used by bench/train_step.sh and bench/rollout.sh, OUTSIDE the repo.
 #
 #   bench/setup_torch.sh            # venv at ${WORKBENCH_BENCH_VENV:-$HOME/.cache/workbench/bench-venv}
 #
-# Idempotent: if torch already imports in that venv, nothing is installed.
+# Idempotent: if torch and transformers already import in that venv, nothing is installed.
 #
 # Only the default PyPI index is reachable here. PyPI's Linux x86_64 torch
 # wheel is the CUDA build and pulls ~4-5 GB of nvidia-* wheels; its CPU
@@ -15,32 +15,14 @@
 set -euo pipefail
 
 VENV="${WORKBENCH_BENCH_VENV:-$HOME/.cache/workbench/bench-venv}"
-PYTHON="${PYTHON:-python3}"
 TORCH_SPEC="${WORKBENCH_TORCH_SPEC:-torch}"
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-venv_abs="$(realpath -m "$VENV")"
-case "$venv_abs/" in
-  "$repo_root"/*)
-    echo "setup_torch.sh: refusing to create the venv inside the repo ($venv_abs);" \
-         "set WORKBENCH_BENCH_VENV to a path outside $repo_root" >&2
-    exit 2 ;;
-esac
-
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
-  echo "setup_torch.sh: torch $("$VENV/bin/python" -c 'import torch; print(torch.__version__)') already in $VENV; nothing to do"
-  exit 0
-fi
-
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "setup_torch.sh: creating venv $VENV"
-  mkdir -p "$(dirname "$VENV")"
-  "$PYTHON" -m venv "$VENV"
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
+venv_prepare setup_torch.sh "$VENV" WORKBENCH_BENCH_VENV "torch, transformers"
 
 echo "setup_torch.sh: installing '$TORCH_SPEC' into $VENV (large download, be patient)"
 # --no-cache-dir: do not keep a second multi-GB copy of the wheels in pip's cache.
-# numpy only keeps torch from warning at import.
-"$VENV/bin/python" -m pip install --no-cache-dir "$TORCH_SPEC" numpy
+# numpy only keeps torch from warning at import; transformers is bench/rollout.sh's peer.
+"$VENV/bin/python" -m pip install --no-cache-dir "$TORCH_SPEC" numpy transformers
 
 "$VENV/bin/python" -c 'import torch; print("setup_torch.sh: torch", torch.__version__, "ready in", __import__("sys").prefix)'

@@ -45,17 +45,9 @@ CONFIGS=(
 )
 
 # --- PyTorch venv ----------------------------------------------------------
+. "$bench_dir/venv.sh"
+venv_require train_step.sh "$VENV" WORKBENCH_BENCH_VENV torch setup_torch.sh "$setup"
 py="$VENV/bin/python"
-if ! { [ -x "$py" ] && "$py" -c 'import torch' 2>/dev/null; }; then
-  if [ "$setup" = 1 ]; then
-    "$bench_dir/setup_torch.sh" >&2 || { echo "train_step.sh: venv setup failed" >&2; exit 2; }
-  else
-    echo "train_step.sh: no PyTorch venv with torch at $VENV." >&2
-    echo "  Create it with:  bench/setup_torch.sh   (or rerun this with --setup)" >&2
-    echo "  (set WORKBENCH_BENCH_VENV to use another location, outside the repo)" >&2
-    exit 2
-  fi
-fi
 
 out="$(mktemp -d "${TMPDIR:-/tmp}/workbench-bench.XXXXXX")"
 trap 'rm -rf "$out"' EXIT
