@@ -87,6 +87,38 @@ import TestSupport
         #expect(Array(UnsafeBufferPointer(start: model.params.values.ptr, count: model.params.count)) != start)
     }
 
+    /// `grad_norm` is the joint norm of the policy's and value head's gradient *before* clipping:
+    /// one update of one optimiser step, run twice from the same weights (so on the same
+    /// rollouts), once with a clip far above the norm and once far below. Both report the same
+    /// norm; the gradient left in the parameters is that norm unclipped and the clip value clipped.
+    @Test func gradNormIsReportedBeforeClipping() throws {
+        func oneStep(clip: Float) throws -> (reported: Double, left: Double) {
+            let (tok, task, model, reference) = try Self.onePolicy(randomizeScale: 0.2)
+            var c = RLConfig()
+            c.updates = 1
+            c.ppoEpochs = 1
+            c.valueWarmupUpdates = 0
+            c.questionsPerUpdate = 8
+            c.miniBatchSize = 8
+            c.maxNewTokens = 16
+            c.evalEvery = 10_000
+            c.gradClip = clip
+            let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: ReFTPartialReward(), config: c,
+                                  train: task.train(count: 50), eval: [], outputDir: nil)
+            var reported = Double.nan
+            t.onUpdate = { reported = $0.gradNorm }
+            _ = try t.run()
+            let head = try #require(t.valueHead)
+            let a = Double(globalGradNorm(model.params)), b = Double(globalGradNorm(head.params))
+            return (reported, (a * a + b * b).squareRoot())
+        }
+        let loose = try oneStep(clip: 1e9), tight = try oneStep(clip: 1e-4)
+        #expect(loose.reported > 1e-3, "a randomized policy should have a gradient well above the tight clip")
+        #expect(abs(loose.left - loose.reported) <= 1e-4 * loose.reported, "unclipped: \(loose)")
+        #expect(abs(tight.reported - loose.reported) <= 1e-6 * loose.reported, "same rollouts, same norm: \(tight) vs \(loose)")
+        #expect(abs(tight.left - 1e-4) <= 1e-8, "clipped to the limit: \(tight)")
+    }
+
     /// One Dr.GRPO update as a single optimiser step: to first order it must raise
     /// Σ_i A_i · log π(rollout_i), the surrogate it descends. A sign error anywhere between the
     /// group advantage and the weights (loss, head gradient, optimiser) flips this.

@@ -10,6 +10,10 @@ public struct RLUpdateReport: Sendable {
     public var clipFraction: Double
     public var policyLoss: Double
     public var valueLoss: Double
+    /// The global gradient norm (policy and value head together) before clipping to
+    /// --grad-clip, averaged over the update's optimiser steps: above the clip, every step was
+    /// shrunk by clip / norm, and the learning rate in effect was that much smaller.
+    public var gradNorm: Double
     /// CARFT's contrastive loss (without c), averaged over mini-batches; nil for other algorithms.
     public var contrastiveLoss: Double?
     public var meanResponseLength: Double
@@ -192,7 +196,7 @@ public final class RLTrainer {
                 "kind": "update", "update": .int(update), "reward": .double(report.meanReward),
                 "rollout_accuracy": .double(report.accuracy), "sampling_mismatch": .double(report.samplingMismatch), "kl": .double(report.kl), "entropy": .double(report.entropy),
                 "clip_fraction": .double(report.clipFraction), "policy_loss": .double(report.policyLoss),
-                "value_loss": .double(report.valueLoss), "response_length": .double(report.meanResponseLength),
+                "value_loss": .double(report.valueLoss), "grad_norm": .double(report.gradNorm), "response_length": .double(report.meanResponseLength),
                 "rollout_tokens_per_sec": .double(report.rolloutTokensPerSecond),
                 "train_tokens_per_sec": .double(report.trainTokensPerSecond), "lr": .float(lr),
                 "seconds": .double(secs), "elapsed": .double(elapsed),
@@ -246,6 +250,8 @@ public final class RLTrainer {
         var contrastive: Double
         var clip: Double
         var tokens: Int
+        /// Before clipping; set by `optimise`.
+        var gradNorm = 0.0
         /// The loss whose gradient is in the parameters' grads.
         var total: Double
     }
@@ -259,7 +265,7 @@ public final class RLTrainer {
 
         // Optimisation passes.
         var shuffleRNG = RNG(seed: config.seed &+ UInt64(update), stream: "rl-minibatch")
-        var pgLoss = 0.0, vLoss = 0.0, cLoss = 0.0, clipFrac = 0.0, lossTerms = 0
+        var pgLoss = 0.0, vLoss = 0.0, cLoss = 0.0, clipFrac = 0.0, gradNorm = 0.0, lossTerms = 0
         var trainedTokens = 0
         for _ in 0..<config.ppoEpochs {
             var idx = Array(ub.rollouts.indices)
@@ -273,6 +279,7 @@ public final class RLTrainer {
                 vLoss += terms.value
                 cLoss += terms.contrastive
                 clipFrac += terms.clip
+                gradNorm += terms.gradNorm
                 lossTerms += 1
                 trainedTokens += terms.tokens
             }
@@ -289,6 +296,7 @@ public final class RLTrainer {
             clipFraction: clipFrac / terms,
             policyLoss: pgLoss / terms,
             valueLoss: vLoss / terms,
+            gradNorm: gradNorm / terms,
             contrastiveLoss: carft == nil ? nil : cLoss / terms,
             meanResponseLength: Double(ub.generated) / n,
             samplingMismatch: ub.mismatch,
@@ -400,7 +408,7 @@ public final class RLTrainer {
 
     /// One optimiser step on a mini-batch of rollouts (indices into the update's batch).
     private func optimise(miniBatch mb: [Int], _ ub: UpdateBatch, lr: Float, trainPolicy: Bool) throws -> MiniBatchTerms {
-        let terms = try accumulateGradients(miniBatch: mb, ub, trainPolicy: trainPolicy)
+        var terms = try accumulateGradients(miniBatch: mb, ub, trainPolicy: trainPolicy)
         guard terms.total.isFinite else {
             throw RLError("the RL loss became \(terms.total) (policy \(terms.policy), value \(terms.value), contrastive \(terms.contrastive)); lower --lr (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
         }
@@ -408,6 +416,7 @@ public final class RLTrainer {
         guard norm.isFinite else {
             throw RLError("the gradient norm became \(norm); lower --lr (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
         }
+        terms.gradNorm = norm
         if trainPolicy { policyOptimizer.step(lr: lr) }
         valueOptimizer?.step(lr: config.valueLearningRate.map { lr * $0 / config.learningRate } ?? lr)
         return terms
