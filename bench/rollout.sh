@@ -30,6 +30,6 @@ if [ "$peer" = 1 ]; then
 fi
 [ "$build" = 1 ] && (cd "$repo_root" && swift build -c release --product workbench >&2)
 {
-  "$repo_root/.build/release/workbench" bench rollout --threads 2 --repeats 3 "${args[@]}"
-  if [ "$peer" = 1 ]; then "$VENV/bin/python" "$repo_root/bench/hf_generate_rollout.py" --threads 2 --repeats 3; fi
+  "$repo_root/.build/release/workbench" bench rollout --threads 2 --repeats 10 "${args[@]}"
+  if [ "$peer" = 1 ]; then "$VENV/bin/python" "$repo_root/bench/hf_generate_rollout.py" --threads 2 --repeats 10; fi
 } | python3 "$repo_root/bench/rollout_table.py"
