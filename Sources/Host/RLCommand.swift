@@ -34,7 +34,7 @@ struct RLCommand: ParsableCommand {
         reference reward at temperature 1, greedy accuracy stays flat. From a 5-minute SFT \
         checkpoint, 20 minutes on 2 threads with `--reward equation-checked --temperature 0.4` \
         raised it, on 5000 held-out questions, by 6.6 to 8.2 points (four seeds) with reft \
-        and `--lambda 1`, 4.2 to 5.3 with reft at the reference λ 0.95, and 11.1 with drgrpo.
+        and `--lambda 1`, 4.2 to 5.3 with reft at the reference λ 0.95, and 11.0 to 11.1 (two seeds) with drgrpo.
 
         --reward-fn replaces the default reward with one exported C function, called once per \
         rollout through libffi: `--reward-fn ./libmine.so:score:f64(str,str)` calls \
@@ -71,7 +71,7 @@ struct RLCommand: ParsableCommand {
     @Option(help: "'constant' (reference) or 'linear' decay to 0 (needs --updates).") var schedule: String = "constant"
     @Option(name: .customLong("kl-beta"), help: "KL coefficient β: per-token shaping for reft (reference 0.05); k3 penalty for drgrpo (default 0).") var klBeta: Float?
     @Option(help: "GAE discount γ (reference code 1.0; the paper's appendix prints 0.95).") var gamma: Float = 1.0
-    @Option(help: "GAE λ (reference code 0.95; the paper's appendix prints 1.0). With a terminal-only score, λ < 1 gives a token ~λ^(tokens to the end) of it and the rest through the value head's differences; λ 1 (A_t = return − V_t) gained faster here.") var lambda: Float = 0.95
+    @Option(help: "GAE λ (reference code 0.95; the paper's appendix prints 1.0). With a terminal-only score, λ < 1 gives a token ~λ^(tokens to the end) of it and the rest through the value head's differences; λ 1 (A_t = return − V_t) gained more on the built-in task (README).") var lambda: Float = 0.95
     @Option(name: .customLong("clip-eps"), help: "PPO ratio clip ε (reference 0.2).") var clipEps: Float = 0.2
     @Option(name: .customLong("value-clip"), help: "Value clip range around the old values (reference 0.2).") var valueClip: Float = 0.2
     @Option(name: .customLong("vf-coef"), help: "Value-loss weight α (reference 5).") var vfCoef: Float = 5

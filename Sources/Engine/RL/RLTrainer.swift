@@ -11,8 +11,9 @@ public struct RLUpdateReport: Sendable {
     public var policyLoss: Double
     public var valueLoss: Double
     /// The global gradient norm (policy and value head together) before clipping to
-    /// --grad-clip, averaged over the update's optimiser steps: above the clip, every step was
-    /// shrunk by clip / norm, and the learning rate in effect was that much smaller.
+    /// --grad-clip, averaged over the update's optimiser steps: above the clip, the optimiser saw
+    /// the gradient scaled by clip / norm (AdamW's step size hardly changes with a steady
+    /// scale; a norm that jumps between steps is what the clip tames).
     public var gradNorm: Double
     /// CARFT's contrastive loss (without c), averaged over mini-batches; nil for other algorithms.
     public var contrastiveLoss: Double?
