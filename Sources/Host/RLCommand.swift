@@ -34,7 +34,8 @@ struct RLCommand: ParsableCommand {
         reference reward at temperature 1, greedy accuracy stays flat. From a 5-minute SFT \
         checkpoint, 20 minutes on 2 threads with `--reward equation-checked --temperature 0.4` \
         raised it, on 5000 held-out questions, by 6.6 to 8.2 points (four seeds) with reft \
-        and `--lambda 1`, 4.2 to 5.3 with reft at the reference λ 0.95, and 11.0 to 11.1 (two seeds) with drgrpo.
+        and `--lambda 1`, 4.2 to 5.3 with reft at the reference λ 0.95, and 11.0 to 11.1 (two \
+        seeds) with drgrpo.
 
         --reward-fn replaces the default reward with one exported C function, called once per \
         rollout through libffi: `--reward-fn ./libmine.so:score:f64(str,str)` calls \
