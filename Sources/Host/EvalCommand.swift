@@ -29,7 +29,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How the answer is read: 'reft' (only the \"Therefore, the answer is:\" line, as training scores) or 'last-number' (that line, else the completion's last number).", valueName: "rule"))
     var answer: AnswerRule = .reft
     @Option(help: "Sample at this temperature instead of decoding greedily (0 = greedy).") var temperature: Float = 0
-    @Option(help: ArgumentHelp("Write one JSON line per question (question, completion, predicted, gold, correct).", valueName: "file.jsonl"))
+    @Option(help: ArgumentHelp("Write one JSON line per question (id, question, completion, answer, gold, correct), the layout of a run's eval-final.jsonl.", valueName: "file.jsonl"))
     var dump: String?
 
     func validate() throws {
@@ -55,14 +55,7 @@ struct EvalCommand: ParsableCommand {
         let mode = (temperature > 0 ? "sampled (T=\(temperature))" : "greedy") + (answer == .reft ? "" : ", answer rule \(answer.rawValue),")
         print(String(format: "%@: %@ accuracy %.1f%% (%d/%d) on %@", checkpoint, mode, result.accuracy * 100, result.correct, result.total, evaluated))
         if let dump {
-            let out = try MetricsWriter(path: dump, append: false)
-            defer { out.close() }
-            for s in result.samples {
-                var row: [String: MetricValue] = ["question": .string(s.question), "completion": .string(s.completion),
-                                                  "gold": .double(s.gold), "correct": .bool(s.correct)]
-                if let p = s.predicted { row["predicted"] = .double(p) }
-                out.write(row)
-            }
+            try EvalRecords.write(result.samples.map(EvalRecord.init), to: dump)
             print("completions: \(dump)")
         }
     }

@@ -33,6 +33,7 @@ struct SFTCommand: ParsableCommand {
     @Option(name: .customLong("grad-clip"), help: "Clip the global gradient norm to this value.") var gradClip: Float = 1
     @Option(name: .customLong("eval-every"), help: "Evaluate (greedy accuracy) and checkpoint every N steps.") var evalEvery: Int = 100
     @Option(name: .customLong("eval-examples"), help: "Held-out questions per evaluation.") var evalExamples: Int = 256
+    @Option(name: .customLong("final-eval"), help: "Held-out questions the final checkpoint is scored on, each answer kept in eval-final.jsonl (default: all of them; 0: none).") var finalEval: Int?
     @Option(name: .customLong("max-new-tokens"), help: "Longest completion generated at evaluation.") var maxNewTokens: Int = 160
     @Option(help: "Which CoT to train on when a question has several: 'random' (one per visit) or 'first' (the annotated one).") var cot: String = "random"
     @Option(help: ArgumentHelp("Start from this checkpoint folder or llama .gguf file instead of a fresh model (it sets the shape and tokenizer, so model flags other than --context for a .gguf are refused with it).", valueName: "dir|file.gguf")) var initFrom: String?
@@ -45,6 +46,7 @@ struct SFTCommand: ParsableCommand {
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if !(lr > 0) { throw ValidationError("--lr must be positive") }
         if evalEvery < 1 { throw ValidationError("--eval-every must be at least 1") }
+        if let finalEval, finalEval < 0 { throw ValidationError("--final-eval must be ≥ 0 (0 skips the final evaluation)") }
         if let initFrom, ModelSource.isGGUF(initFrom) {
             var others = modelOptions
             others.context = nil
@@ -81,6 +83,7 @@ struct SFTCommand: ParsableCommand {
         config.gradClip = gradClip
         config.evalEvery = evalEvery
         config.evalExamples = evalExamples
+        config.finalEvalExamples = finalEval
         config.maxNewTokens = maxNewTokens
         config.cotChoice = cot
         config.seed = runOptions.seed
@@ -122,6 +125,7 @@ struct SFTCommand: ParsableCommand {
         print(AccuracyCurve.render(summary.evaluations))
         print(String(format: "\n%d steps in %@ of training; final loss %.4f. Checkpoint: %@/final, metrics: %@/metrics.jsonl",
                      summary.steps, ProgressLine.duration(summary.trainSeconds), summary.finalLoss, runOptions.out, runOptions.out))
+        if let line = AccuracyCurve.finalEvaluation(summary.finalEvaluation, folder: runOptions.out) { print(line) }
     }
 
     private func runFile(config: SFTConfig, model: ModelConfig, dataDescription: String) -> some Encodable {

@@ -98,6 +98,48 @@ import Testing
         #expect(lines.filter { $0.contains("\"kind\":\"train\"") }.count == 20)
         #expect(lines.filter { $0.contains("\"kind\":\"eval\"") }.count == 2)
         #expect(FileManager.default.fileExists(atPath: dir + "/checkpoints/step-000020/model.safetensors"))
+        // The final checkpoint on every held-out question, answer by answer, as it evaluates.
+        let records = try EvalRecords.read(dir + "/" + EvalRecords.finalFileName)
+        #expect(records.map(\.id) == task.test(count: 16).map(\.id))
+        #expect(records.map(\.completion) == a.samples.map(\.completion) && records.map(\.correct) == a.samples.map(\.correct))
+        #expect(records.map(\.answer) == a.samples.map(\.predicted) && records.map(\.gold) == a.samples.map(\.gold))
+        let final = try #require(lines.last { $0.contains("\"kind\":\"final_eval\"") })
+        #expect(final.contains("\"total\":16") && final.contains("\"correct\":\(a.correct)") && final.contains("\"step\":20"))
+    }
+
+    @Test func finalEvaluationReusesAMatchingEvaluationAndCountsAsAsked() throws {
+        let task = Self.easyTask()
+        let model = try Self.smallModel(seed: 2)
+        let examples = task.test(count: 6)
+        let ev = Evaluator(tokenizer: Self.tok, maxNewTokens: 12)
+        let dir = Self.tempDir()
+        // A previous result over exactly these questions is written as it is (its completions are
+        // made up here, so reuse is visible); over other questions it is not reused.
+        var previous = ev.evaluate(model: model, examples: examples)
+        previous.samples[0].completion = "reused"
+        let reused = try FinalEvaluation.run(evaluator: ev, model: model, examples: examples, count: 6, reusing: previous,
+                                             outputDir: dir, metrics: nil, position: ("step", 1))
+        #expect(reused?.samples[0].completion == "reused")
+        #expect(try EvalRecords.read(dir + "/eval-final.jsonl")[0].completion == "reused")
+        let fresh = try FinalEvaluation.run(evaluator: ev, model: model, examples: examples, count: 4, reusing: previous,
+                                            outputDir: dir, metrics: nil, position: ("step", 1))
+        #expect(fresh?.total == 4 && fresh?.samples[0].completion != "reused")
+        #expect(try EvalRecords.read(dir + "/eval-final.jsonl").count == 4)
+        #expect(try FinalEvaluation.run(evaluator: ev, model: model, examples: examples, count: 0, reusing: nil,
+                                        outputDir: dir, metrics: nil, position: ("step", 1)) == nil)
+        #expect(FinalEvaluation.count(nil, of: 9) == 9 && FinalEvaluation.count(3, of: 9) == 3 && FinalEvaluation.count(30, of: 9) == 9)
+    }
+
+    @Test func evalRecordsRoundTripAndNameABadLine() throws {
+        let dir = Self.tempDir()
+        let records = [EvalRecord(id: "a-1", gold: 7, answer: nil, correct: false, question: "q \"quoted\"", completion: "line\nnext"),
+                       EvalRecord(id: "a-2", gold: 0.5, answer: 0.5, correct: true, question: "é", completion: "")]
+        try EvalRecords.write(records, to: dir + "/r.jsonl")
+        #expect(try EvalRecords.read(dir + "/r.jsonl") == records)
+        try "{\"id\": \"x\"}\n".write(toFile: dir + "/bad.jsonl", atomically: true, encoding: .utf8)
+        #expect(throws: EvalRecords.ReadError.self) { try EvalRecords.read(dir + "/bad.jsonl") }
+        do { _ = try EvalRecords.read(dir + "/bad.jsonl") } catch { #expect("\(error)".contains("bad.jsonl:1: not an evaluation record")) }
+        #expect(throws: EvalRecords.ReadError.self) { try EvalRecords.read(dir + "/none.jsonl") }
     }
 
     @Test(arguments: [1, 2]) func sameSeedAndThreadsGiveSameNumbers(threads: Int) throws {

@@ -18,6 +18,8 @@ public struct Evaluator {
     }
 
     public struct Sample: Sendable {
+        /// The example's id, so two evaluations of one set can be paired question by question.
+        public var id: String
         public var question: String
         public var completion: String
         public var predicted: Double?
@@ -62,7 +64,7 @@ public struct Evaluator {
                 let pred = answerRule.extract(text)
                 let ok = ReFTFormat.isCorrect(predicted: pred, gold: ex.answer)
                 if ok { correct += 1 }
-                samples.append(Sample(question: ex.question, completion: text, predicted: pred, gold: ex.answer, correct: ok))
+                samples.append(Sample(id: ex.id, question: ex.question, completion: text, predicted: pred, gold: ex.answer, correct: ok))
             }
             i += batchSize
             progress?(min(i, examples.count), examples.count, generated)

@@ -44,7 +44,6 @@ public struct RLConfig: Codable, Equatable, Sendable {
     public var topK = 0
     public var topP: Float = 1
     public var maxNewTokens = 160
-    public var partialReward: Float = 0.1
     public var valueHead: ValueHead.Kind = .carft
     /// PPO: updates at the start that train only the value head, leaving the policy as it is.
     /// Not in the reference, whose 7B value head learns within a few steps; a fresh head on a
@@ -58,6 +57,8 @@ public struct RLConfig: Codable, Equatable, Sendable {
     /// Greedy evaluation and a checkpoint every N updates.
     public var evalEvery = 20
     public var evalExamples = 256
+    /// Held-out questions the final policy is scored on into eval-final.jsonl; nil: all of them.
+    public var finalEvalExamples: Int? = nil
     public var seed: UInt64 = 0
 
     public init() {}
@@ -84,6 +85,8 @@ public struct RLConfig: Codable, Equatable, Sendable {
         if !(contrastiveCoef >= 0 && contrastiveCoef.isFinite) { p.append("the contrastive coefficient c must be ≥ 0") }
         if algorithm == .carft && valueHead != .carft { p.append("CARFT pools the carft value head's projection p_t; use the carft value head") }
         if evalEvery < 1 { p.append("eval-every must be at least 1") }
+        if evalExamples < 0 { p.append("eval-examples must be ≥ 0") }
+        if let f = finalEvalExamples, f < 0 { p.append("final-eval must be ≥ 0 (0 skips the final evaluation)") }
         return p
     }
 }

@@ -137,6 +137,8 @@ public final class RLTrainer {
         public var updates: Int
         public var evaluations: [(update: Int, accuracy: Double)]
         public var seconds: Double
+        /// The final policy on `finalEvalExamples` questions; nil when none were asked for.
+        public var finalEvaluation: Evaluator.Result?
     }
 
     // MARK: run
@@ -152,6 +154,7 @@ public final class RLTrainer {
         var dataRNG = RNG(seed: config.seed, stream: "rl-data")
         var order: [Int] = [], cursor = 0
         var evaluations: [(Int, Double)] = []
+        var lastEvaluation: Evaluator.Result?
         let clock = ContinuousClock()
         var elapsed = 0.0, lastUpdateSeconds = 0.0
         var update = 0
@@ -166,6 +169,7 @@ public final class RLTrainer {
                 try saveCheckpoint(to: path!, update: update)
             }
             evaluations.append((update, result.accuracy))
+            lastEvaluation = result
             metrics?.write(["kind": "eval", "update": .int(update), "accuracy": .double(result.accuracy),
                             "correct": .int(result.correct), "total": .int(result.total), "elapsed": .double(elapsed)])
             onEval?(RLEvalReport(update: update, result: result, checkpoint: path))
@@ -213,7 +217,10 @@ public final class RLTrainer {
         policy.releaseActivations()
         reference.releaseActivations()
         if let dir = outputDir { try saveCheckpoint(to: dir + "/final", update: update) }
-        return Summary(updates: update, evaluations: evaluations, seconds: elapsed)
+        let final = try FinalEvaluation.run(evaluator: evaluator, model: policy, examples: eval,
+                                            count: FinalEvaluation.count(config.finalEvalExamples, of: eval.count),
+                                            reusing: lastEvaluation, outputDir: outputDir, metrics: metrics, position: ("update", update))
+        return Summary(updates: update, evaluations: evaluations, seconds: elapsed, finalEvaluation: final)
     }
 
     func saveCheckpoint(to dir: String, update: Int) throws {

@@ -20,6 +20,8 @@ public struct SFTConfig: Codable, Equatable, Sendable {
     public var gradClip: Float = 1
     public var evalEvery = 100
     public var evalExamples = 256
+    /// Held-out questions the final model is scored on into eval-final.jsonl; nil: all of them.
+    public var finalEvalExamples: Int? = nil
     public var maxNewTokens = 160
     /// "random": each visit of a question trains on one of its CoTs, drawn at random;
     /// "first": always the annotated (first) CoT.
@@ -113,6 +115,8 @@ public final class SFTTrainer {
         public var finalLoss: Float
         public var evaluations: [(step: Int, accuracy: Double)]
         public var trainSeconds: Double
+        /// The final model on `finalEvalExamples` questions; nil when none were asked for.
+        public var finalEvaluation: Evaluator.Result?
     }
 
     public func run() throws -> Summary {
@@ -130,6 +134,7 @@ public final class SFTTrainer {
         let clock = ContinuousClock()
         var trainSeconds = 0.0, probeSeconds = 0.0
         var evaluations: [(Int, Double)] = []
+        var lastEvaluation: Evaluator.Result?
         var lastLoss: Float = .nan
         var step = 0
         let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens, prompt: prompt)
@@ -143,6 +148,7 @@ public final class SFTTrainer {
                 try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(tokenizer), to: path!, metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
             }
             evaluations.append((step, result.accuracy))
+            lastEvaluation = result
             metrics?.write(["kind": "eval", "step": .int(step), "accuracy": .double(result.accuracy),
                             "correct": .int(result.correct), "total": .int(result.total),
                             "eval_tokens_per_sec": .double(result.tokensPerSecond), "elapsed": .double(trainSeconds)])
@@ -203,6 +209,9 @@ public final class SFTTrainer {
         if let dir = outputDir {
             try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(tokenizer), to: dir + "/final", metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
         }
-        return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds)
+        let final = try FinalEvaluation.run(evaluator: evaluator, model: model, examples: eval,
+                                            count: FinalEvaluation.count(config.finalEvalExamples, of: eval.count),
+                                            reusing: lastEvaluation, outputDir: outputDir, metrics: metrics, position: ("step", step))
+        return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds, finalEvaluation: final)
     }
 }
