@@ -8,6 +8,7 @@ extension BuiltinPlugins {
         [
             ExactReward.descriptor,
             ReFTPartialReward.descriptor,
+            EquationCheckedRewardPlugin.descriptor,
             CARFTEmbeddingReward.descriptor,
             SoftmaxValuesPoolingPlugin.descriptor,
             MeanPoolingPlugin.descriptor,

@@ -35,6 +35,9 @@ struct DataOptions: ParsableArguments {
     @Option(name: .customLong("task-cots"), help: "Built-in task: distinct valid CoTs written for each question.")
     var taskCots: Int = ArithmeticTaskConfig.default.cotsPerQuestion
 
+    @Option(name: .customLong("task-seed"), help: "Built-in task: the seed its questions are generated from (default: --seed). A comparison fixes it, so every seed trains on and is scored on the same questions.")
+    var taskSeed: UInt64?
+
     var taskConfig: ArithmeticTaskConfig {
         var c = ArithmeticTaskConfig.default
         c.steps = taskSteps
@@ -59,7 +62,7 @@ struct DataOptions: ParsableArguments {
     /// Loads (train, eval) examples, turning every data problem into an error that names the file.
     func load(seed: UInt64) throws -> (train: [MathExample], eval: [MathExample], description: String) {
         if data == "builtin" {
-            let task = ArithmeticTask(config: taskConfig, seed: seed)
+            let task = ArithmeticTask(config: taskConfig, seed: taskSeed ?? seed)
             let eval = try evalData.map { try DatasetLoader.load(spec: $0) } ?? task.test(count: testSize)
             return (task.train(count: trainSize), eval, "built-in arithmetic task (\(taskSteps) steps, numbers 1...\(taskMaxValue), ops \(taskOps))")
         }

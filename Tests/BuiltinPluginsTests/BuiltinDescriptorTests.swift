@@ -10,7 +10,8 @@ import TestSupport
 @Suite struct BuiltinDescriptorTests {
     static let library = try! PluginLibrary(table: BuiltinPlugins.library, name: "builtin")
     static let ids = [
-        "org.workbench.reward.exact", "org.workbench.reward.reft-partial", "org.workbench.reward.carft-embedding",
+        "org.workbench.reward.exact", "org.workbench.reward.reft-partial", "org.workbench.reward.equation-checked",
+        "org.workbench.reward.carft-embedding",
         "org.workbench.pooling.softmax-values", "org.workbench.pooling.mean", "org.workbench.pooling.last",
         "org.workbench.contrastive.infonce-positive", "org.workbench.contrastive.lcs-negative",
     ]
@@ -21,14 +22,15 @@ import TestSupport
         do { try body(); return "(no error)" } catch { return "\(error)" }
     }
 
-    @Test func libraryHoldsTheEightBuiltins() throws {
+    @Test func libraryHoldsTheNineBuiltins() throws {
         let lib = Self.library
         #expect(lib.plugins.map(\.id) == Self.ids)
         #expect(lib.plugins.allSatisfy { $0.version == "1.0.0" && !$0.summary.isEmpty })
-        #expect(lib.plugins.map(\.kind) == [.reward, .reward, .reward, .pooling, .pooling, .pooling, .contrastive, .contrastive])
+        #expect(lib.plugins.map(\.kind) == [.reward, .reward, .reward, .reward, .pooling, .pooling, .pooling, .contrastive, .contrastive])
         #expect(Self.plugin("org.workbench.reward.reft-partial").configKeys.map { "\($0.name)=\($0.defaultValue)" } == ["partial=0.1"])
         #expect(Self.plugin("org.workbench.reward.carft-embedding").configKeys.map { "\($0.name)=\($0.defaultValue)" }
-                == ["base=0.2", "scale=0.1", "fallback=0.1"])
+                == ["base=0.2", "scale=0.1", "fallback=0.1", "check-equations=true"])
+        #expect(Self.plugin("org.workbench.reward.equation-checked").configKeys.map { "\($0.name)=\($0.defaultValue)" } == ["partial=0.1"])
         let lcs = Self.plugin("org.workbench.contrastive.lcs-negative").configKeys
         #expect(lcs.map { "\($0.name)=\($0.defaultValue)" }
                 == ["similarity=cosine", "tau=0.2", "positive-clamp=0.9", "detach-denominator=true", "reduction=mean", "lcs-scope=cot"])
@@ -104,6 +106,16 @@ import TestSupport
         let custom = try PluginReward(Self.plugin("org.workbench.reward.carft-embedding"), config: ["base": "0.5", "scale": "-0.2", "fallback": "0"])
         #expect(try custom.scores(plain) == [1, 0, 0])
         #expect(abs(try custom.scores(embedded)[1] - Float(0.5 - 0.2 / 2.0.squareRoot())) < 1e-6)
+
+        // A right answer reached through a false equation: full credit only without the check.
+        let falseLine = RewardInput(question: "What is 6 times 7?", completion: "6 * 7 = 43.\nTherefore, the answer is: 42", gold: 42)
+        let checked = try PluginReward(Self.plugin("org.workbench.reward.equation-checked"))
+        #expect(try checked.scores(plain + [falseLine]) == [1, 0.1, 0, 0.1])
+        #expect(try PluginReward(Self.plugin("org.workbench.reward.equation-checked"), config: ["partial": "0"]).scores([falseLine]) == [0])
+        #expect(try carft.scores([falseLine]) == [0.1], "the embedding reward checks equations by default")
+        let paper = try PluginReward(Self.plugin("org.workbench.reward.carft-embedding"), config: ["check-equations": "false"])
+        #expect(try paper.scores([falseLine]) == [1], "the paper's answer-only rule")
+        #expect(try reft.scores([falseLine]) == [1])
     }
 
     // MARK: pooling

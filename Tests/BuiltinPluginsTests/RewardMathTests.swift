@@ -23,6 +23,20 @@ import Testing
         #expect(RewardMath.reftPartial(completion: noNumber, gold: 72) == 0)
     }
 
+    @Test func equationChecked() {
+        let falseLine = "Tom has 3 + 69 = 71 apples.\nTherefore, the answer is: 72"
+        let trueLine = "Tom has 3 + 69 = 72 apples.\nTherefore, the answer is: 72"
+        #expect(RewardMath.equationChecked(completion: trueLine, gold: 72) == 1)
+        #expect(RewardMath.equationChecked(completion: falseLine, gold: 72) == Float(0.1))
+        #expect(RewardMath.equationChecked(completion: falseLine, gold: 72, partial: 0) == 0)
+        #expect(RewardMath.equationChecked(completion: wrong, gold: 72) == Float(0.1))
+        #expect(RewardMath.equationChecked(completion: noMarker, gold: 72) == 0)
+        #expect(RewardMath.equationChecked(completion: right, gold: 72) == 1, "no equation: the answer alone decides")
+        let a: [Float] = [1, 0]
+        #expect(RewardMath.carftEmbedding(completion: falseLine, gold: 72, rollout: a, annotated: a, dim: 2, checkEquations: true) == Float(0.3))
+        #expect(RewardMath.carftEmbedding(completion: falseLine, gold: 72, rollout: a, annotated: a, dim: 2) == 1)
+    }
+
     @Test func carftEmbeddingPartial() {
         let a: [Float] = [1, 2, 0, -1]
         let same: [Float] = [2, 4, 0, -2]         // cos 1  → 0.3

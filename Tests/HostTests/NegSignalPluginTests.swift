@@ -91,8 +91,9 @@ struct NegSignalPluginTests {
         #expect(check.stdout.hasSuffix("12 checks passed\n"), "\(check.stdout)")
         let list = try S.run(S.workbench, ["plugin", "list", "builtin"])
         #expect(list.status == 0, "\(list.all)")
-        #expect(list.stdout.hasPrefix("builtin: 8 plugins (plugin ABI 1.0)"))
-        for id in ["org.workbench.reward.exact", "org.workbench.reward.reft-partial", "org.workbench.reward.carft-embedding",
+        #expect(list.stdout.hasPrefix("builtin: 9 plugins (plugin ABI 1.0)"))
+        for id in ["org.workbench.reward.exact", "org.workbench.reward.reft-partial", "org.workbench.reward.equation-checked",
+                   "org.workbench.reward.carft-embedding",
                    "org.workbench.pooling.softmax-values", "org.workbench.pooling.mean", "org.workbench.pooling.last",
                    "org.workbench.contrastive.infonce-positive", "org.workbench.contrastive.lcs-negative"] {
             #expect(list.stdout.contains("\(id) 1.0.0  ["), "\(id) missing from:\n\(list.stdout)")

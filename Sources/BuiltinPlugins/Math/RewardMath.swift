@@ -18,9 +18,19 @@ public enum RewardMath {
         return ReFTFormat.isCorrect(predicted: pred, gold: gold) ? 1 : partial
     }
 
+    /// ReFT's reward with full credit only when every `a op b = c` line of the completion holds
+    /// (`EquationCheckedReward.equationsHold`); a right answer reached through a false equation
+    /// gets `partial`, as a wrong one does.
+    public static func equationChecked(completion: String, gold: Double, partial: Float = reftPartialValue) -> Float {
+        let score = reftPartial(completion: completion, gold: gold, partial: partial)
+        return score >= 1 && !EquationCheckedReward.equationsHold(completion) ? partial : score
+    }
+
     /// CARFT's embedding-enhanced partial reward: 1 correct; 0 when no number was extracted;
     /// for a wrong but extractable number (the rows ReFT gives 0.1),
-    /// `base + scale · cos(z_annotated, z_rollout)` = 0.2 + 0.1·cos ∈ [0.1, 0.3].
+    /// `base + scale · cos(z_annotated, z_rollout)` = 0.2 + 0.1·cos ∈ [0.1, 0.3]. With
+    /// `checkEquations`, a right answer reached through a false `a op b = c` line counts as
+    /// wrong (as in `equationChecked`).
     ///
     /// When either embedding is absent (nil: the host has none, as in plain PPO or Dr.GRPO),
     /// the partial row falls back to ReFT's plain `fallback` value (0.1), so the reward stays
@@ -30,9 +40,9 @@ public enum RewardMath {
     public static func carftEmbedding(completion: String, gold: Double,
                                       rollout: UnsafePointer<Float>?, annotated: UnsafePointer<Float>?, dim: Int,
                                       base: Float = 0.2, scale: Float = 0.1,
-                                      fallback: Float = reftPartialValue) -> Float {
+                                      fallback: Float = reftPartialValue, checkEquations: Bool = false) -> Float {
         guard let pred = ReFTFormat.extractAnswer(completion) else { return 0 }
-        if ReFTFormat.isCorrect(predicted: pred, gold: gold) { return 1 }
+        if ReFTFormat.isCorrect(predicted: pred, gold: gold) && (!checkEquations || EquationCheckedReward.equationsHold(completion)) { return 1 }
         guard let r = rollout, let a = annotated else { return fallback }
         return base + scale * Float(cosine(r, a, dim))
     }

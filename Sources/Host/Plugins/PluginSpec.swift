@@ -115,12 +115,12 @@ struct PluginSelection {
     static let defaultPooling = "org.workbench.pooling.softmax-values"
     static let defaultContrastive = "org.workbench.contrastive.infonce-positive"
 
-    /// CARFT's pooling and contrastive loss: the selected plugins, else the built-in defaults.
-    func carftObjective(coefficient: Float, tokenizer: any Tokenizer) throws -> CARFTObjective {
+    /// CARFT's pooling and contrastive loss, created: the selected plugins, else the built-in defaults.
+    func carftPlugins() throws -> (pooling: PluginPooling, contrastive: PluginContrastiveLoss) {
         let builtin = try PluginLoader.library(PluginLoader.builtinName)
         let pooling = try PluginPooling(self.pooling?.descriptor ?? builtin.plugin(Self.defaultPooling), config: self.pooling?.config ?? [:])
         let contrastive = try PluginContrastiveLoss(self.contrastive?.descriptor ?? builtin.plugin(Self.defaultContrastive),
                                                     config: self.contrastive?.config ?? [:])
-        return CARFTObjective(pooling: pooling, contrastive: contrastive, coefficient: coefficient, tokenizer: tokenizer)
+        return (pooling, contrastive)
     }
 }
