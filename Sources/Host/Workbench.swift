@@ -18,12 +18,15 @@ struct Workbench: ParsableCommand {
 
         Without a subcommand, `workbench --plugin <lib.so>` tries your plugins: it trains (or \
         reuses) an SFT warm-up on the built-in task, then runs CARFT with the built-in plugins \
-        (variant `carft`) and, for each --plugin, CARFT with that plugin in place of the \
-        built-in of its kind (variant `carft+<name>`), all from the same checkpoint, seed and \
-        data order, and prints the comparison table (an HTML report is written next to it). \
-        A plugin's config goes after a colon: --plugin ./libmine.so:tau=0.1,margin=0.3; a \
-        built-in by name: --plugin builtin:carft-embedding. For other algorithms and settings, \
-        write an experiment file for `workbench compare`.
+        (variant `carft`, the baseline) and, for each --plugin, CARFT with that plugin in place \
+        of the built-in of its kind (variant `carft+<name>`), each once per seed from the same \
+        checkpoint. Every run's final checkpoint is scored on the same 2,000 held-out questions, \
+        and the table gives each variant's accuracy with a 95% interval, its difference from \
+        the baseline paired by seed and question, a p-value and a verdict: better, worse, or no \
+        detectable difference (with the smallest difference the comparison could have seen). \
+        An HTML report is written next to it. A plugin's config goes after a colon: --plugin \
+        ./libmine.so:tau=0.1,margin=0.3; a built-in by name: --plugin builtin:carft-embedding. \
+        For other algorithms and settings, write an experiment file for `workbench compare`.
         """,
         subcommands: [SFTCommand.self, RLCommand.self, EvalCommand.self, ExportCommand.self, CompareCommand.self, ReportCommand.self, PluginCommand.self, BenchCommand.self, LogitsCommand.self],
         defaultSubcommand: nil
@@ -32,10 +35,12 @@ struct Workbench: ParsableCommand {
     // The default experiment's options; they apply only when no subcommand is given.
     @Option(name: .customLong("plugin"), help: ArgumentHelp("A plugin to try against the built-ins: a library path or builtin:<name>, then optionally :key=value,... (repeatable).", valueName: "spec"))
     var plugins: [String] = []
-    @Option(help: "Minutes of CARFT per variant (rollouts and updates; evaluation excluded).") var minutes: Double = 5
-    @Option(name: .customLong("sft-minutes"), help: "Minutes of SFT warm-up (cached: reused while the settings stay the same).") var sftMinutes: Double = 5
+    @Option(help: "Runs per variant, seeds 0…N−1; more seeds narrow the intervals.") var seeds: Int = DefaultExperiment.defaultSeeds
+    @Option(help: "CARFT updates per run (default \(DefaultExperiment.defaultUpdates)): a count, so any machine does the same work.") var updates: Int?
+    @Option(help: "Minutes of CARFT per run instead of --updates (rollouts and updates; evaluation excluded); how far a run gets then depends on the machine.") var minutes: Double?
+    @Option(name: .customLong("sft-steps"), help: "Steps of SFT warm-up (default \(ExperimentPlan.defaultWarmupSteps); cached: reused while the settings stay the same).") var sftSteps: Int?
+    @Option(name: .customLong("sft-minutes"), help: "Minutes of SFT warm-up instead of --sft-steps.") var sftMinutes: Double?
     @Option(help: ArgumentHelp("Output folder: one subfolder per variant, the report beside them.", valueName: "dir")) var out = "runs/plugins"
-    @Option(help: "Random seed for the warm-up and every variant.") var seed: UInt64 = 0
     @Option(help: "Threads per variant.") var threads = 1
     @Option(help: "Variants at once (default: cores / threads).") var jobs: Int?
     @Option(help: ArgumentHelp("Where SFT warm-ups are cached.", valueName: "dir")) var cache = "runs/cache"
@@ -43,7 +48,13 @@ struct Workbench: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print each child's command line, then exit.") var dryRun = false
 
     func validate() throws {
-        if !(minutes > 0) || !(sftMinutes > 0) { throw ValidationError("--minutes and --sft-minutes must be positive") }
+        if updates != nil && minutes != nil { throw ValidationError("give --updates or --minutes, not both") }
+        if sftSteps != nil && sftMinutes != nil { throw ValidationError("give --sft-steps or --sft-minutes, not both") }
+        if let updates, updates < 1 { throw ValidationError("--updates must be at least 1 (got \(updates))") }
+        if let sftSteps, sftSteps < 1 { throw ValidationError("--sft-steps must be at least 1 (got \(sftSteps))") }
+        if let m = minutes, !(m > 0 && m.isFinite) { throw ValidationError("--minutes must be positive") }
+        if let m = sftMinutes, !(m > 0 && m.isFinite) { throw ValidationError("--sft-minutes must be positive") }
+        if seeds < 1 || seeds > ExperimentFile.maxSeeds { throw ValidationError("--seeds must be between 1 and \(ExperimentFile.maxSeeds) (got \(seeds))") }
         if threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
     }
@@ -57,8 +68,9 @@ struct Workbench: ParsableCommand {
             print(Self.helpMessage())
             return
         }
-        let experiment = DefaultExperiment.make(plugins: plugins, minutes: minutes, sftMinutes: sftMinutes,
-                                                seed: seed, threads: threads, jobs: jobs)
+        let length: DefaultExperiment.Length = minutes.map { .minutes($0) } ?? .updates(updates ?? DefaultExperiment.defaultUpdates)
+        let warmup: DefaultExperiment.Length? = sftMinutes.map { .minutes($0) } ?? sftSteps.map { .updates($0) }
+        let experiment = DefaultExperiment.make(plugins: plugins, length: length, warmup: warmup, seeds: seeds, threads: threads, jobs: jobs)
         try ExperimentRun(experiment: experiment, out: out, cache: cache, jobs: jobs, fresh: fresh, dryRun: dryRun).run()
     }
 

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Testing
 @testable import Host
@@ -129,7 +130,8 @@ import Testing
             """)
         #expect(p.warmup == nil)
         #expect(p.checkpoint == ckpt)
-        let common = ["--seed", "7", "--threads", "1", "--test-size", "8", "--train-size", "64"]
+        // The built-in task's questions are fixed by the first seed, for every seed.
+        let common = ["--threads", "1", "--task-seed", "7", "--test-size", "8", "--train-size", "64"]
         // Continued SFT: --init-from, the 2e-5 constant defaults, shared flags sft has (not minibatch).
         #expect(p.variants[0].arguments == ["sft", "--init-from", ckpt] + common
             + ["--batch", "16", "--lr", "2e-5", "--minutes", "2", "--schedule", "constant", "--warmup", "0"])
@@ -140,6 +142,39 @@ import Testing
         #expect(p.variants[2].arguments == ["rl", "--algo", "reft", "--init", ckpt] + common
             + ["--batch", "4", "--minibatch", "8", "--minutes", "2"])
         #expect(p.variants.map(\.name) == ["sft", "sft-fast", "reft"])
+        // One run per variant and seed, the seed right after the subcommand.
+        #expect(p.runs.map(\.label) == ["sft/seed-7", "sft-fast/seed-7", "reft/seed-7"])
+        #expect(p.runs[2].arguments == ["rl", "--seed", "7"] + p.variants[2].arguments.dropFirst())
+        // The start is scored with the same data, threads and scoring flags as the runs.
+        #expect(p.startArguments == ["eval", "--checkpoint", ckpt, "--seed", "7", "--threads", "1", "--task-seed", "7", "--test-size", "8", "--train-size", "64"])
+    }
+
+    @Test func seedsAreAListOrACountAndRunSeedMajor() throws {
+        let body = "[shared]\nupdates = 1\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\n[[variant]]\nname = \"b\"\nalgorithm = \"carft\"\n"
+        let header = Self.header.replacingOccurrences(of: "seed = 7", with: "seeds = 3")
+        let p = try Self.plan(body, header: header)
+        #expect(p.seeds == [0, 1, 2] && p.baseline == "a")
+        #expect(p.runs.map(\.label) == ["a/seed-0", "b/seed-0", "a/seed-1", "b/seed-1", "a/seed-2", "b/seed-2"])
+        #expect(p.runs.map(\.folder)[3] == "b/seed-1" && p.runs[3].arguments.prefix(3) == ["rl", "--seed", "1"])
+        #expect(p.variants[1].arguments.contains("--task-seed") && p.startArguments.contains("0"))
+        let listed = try Self.plan(body + "\n", header: Self.header.replacingOccurrences(of: "seed = 7", with: "seeds = [4, 2]\nbaseline = \"b\""))
+        #expect(listed.seeds == [4, 2] && listed.baseline == "b" && listed.runs.first?.arguments.prefix(3) == ["rl", "--seed", "4"])
+        // Without test-size, the evaluation set is 2,000 questions.
+        let sized = try Self.plan(body, header: "seeds = 2\n")
+        #expect(sized.startArguments.joined(separator: " ").contains("--test-size 2000"))
+    }
+
+    /// Everything a variant's plugins need is loaded and created before anything runs: a config
+    /// typo or a bad value names the variant, the spec and the key.
+    @Test func pluginsAreCreatedUpFront() {
+        let typo = Self.message("[[variant]]\nname = \"c\"\nalgorithm = \"carft\"\nupdates = 1\nplugins = [\"builtin:infonce-positive:magrin=0.3\"]\n")
+        #expect(typo.contains("variant 'c' (x.toml:9)") && typo.contains("builtin:infonce-positive:magrin=0.3") && typo.contains("'magrin'"), "\(typo)")
+        let value = Self.message("[[variant]]\nname = \"c\"\nalgorithm = \"carft\"\nupdates = 1\nplugins = [\"builtin:infonce-positive:tau=-1\"]\n")
+        #expect(value.contains("variant 'c' (x.toml:9)") && value.contains("tau"), "\(value)")
+        let kind = Self.message("[[variant]]\nname = \"r\"\nalgorithm = \"reft\"\nupdates = 1\nplugins = [\"builtin:mean\"]\n")
+        #expect(kind.contains("variant 'r'") && kind.contains("add --algo carft"), "\(kind)")
+        let missing = Self.message("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nupdates = 1\nplugins = [\"/nonexistent/libx.so:k=v\"]\n")
+        #expect(missing.contains("variant 'a' (x.toml:9)") && missing.contains("/nonexistent/libx.so: no such file"), "\(missing)")
     }
 
     @Test func booleansAndListsBecomeFlags() {
@@ -151,7 +186,7 @@ import Testing
         #expect(Setting.arguments(a) == Setting.arguments(a.reversed()))
     }
 
-    @Test func theWarmUpIsCachedUnderItsKeyAndDefaultsToFiveMinutes() throws {
+    @Test func theWarmUpIsCachedUnderItsKeyAndDefaultsToAStepCount() throws {
         let p = try Self.plan("""
             [warmup]
             dim = 32
@@ -166,7 +201,8 @@ import Testing
         #expect(p.checkpoint == w.folder + "/final")
         #expect(p.variants[0].arguments.starts(with: ["rl", "--algo", "reft", "--init", w.folder + "/final"]))
         #expect(w.arguments == ["sft", "--seed", "7", "--threads", String(ProcessInfo.processInfo.activeProcessorCount),
-                                "--test-size", "8", "--train-size", "64", "--dim", "32", "--minutes", "5"])
+                                "--task-seed", "7", "--test-size", "8", "--train-size", "64", "--dim", "32", "--final-eval", "0",
+                                "--steps", ExperimentPlan.defaultWarmupSteps])
     }
 
     /// A typo fails before anything runs, naming the variant and the line the flag came from.
@@ -201,14 +237,15 @@ import Testing
 
     @Test(arguments: [
         ("[shared]\nout = \"x\"\n[[variant]]\nname = \"v\"\nalgorithm = \"reft\"\nupdates = 1\n", "x.toml:10 ('out' in [shared]): --out is set by compare"),
-        ("[shared]\nminutes = 1\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nseed = 3\n", "x.toml:14 ('seed' in variant 'a'): seed is set once at the top"),
+        ("[shared]\nminutes = 1\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nseed = 3\n", "x.toml:14 ('seed' in variant 'a'): seeds are set once at the top"),
+        ("[shared]\nfinal-eval = 5\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nupdates = 1\n", "x.toml:10 ('final-eval' in [shared]): every run's final checkpoint is scored on the whole evaluation set"),
+        ("[shared]\nupdates = 1\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nmax-new-tokens = 90\n[[variant]]\nname = \"b\"\nalgorithm = \"reft\"\n", "variant 'b' (x.toml:15) has max-new-tokens (default) but 'a' has 90"),
         ("[shared]\ntest-size = 3\n[[variant]]\nname = \"v\"\nalgorithm = \"reft\"\nupdates = 1\n", "x.toml:10 ('test-size' in [shared]): data flags go in [data]"),
         ("[warmup]\ntask-steps = 3\n[[variant]]\nname = \"v\"\nalgorithm = \"reft\"\nupdates = 1\n", "x.toml:10 ('task-steps' in [warmup]): data flags go in [data]"),
         ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\ninit = \"x\"\n", "every variant starts from the warm-up's checkpoint"),
         ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nalgo = \"drgrpo\"\n", "use algorithm = \"reft\""),
         ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\n", "variant 'a' (x.toml:9) has no length: set updates or minutes"),
         ("[[variant]]\nname = \"a\"\nalgorithm = \"sft\"\nsteps = 3\nplugins = [\"builtin:x\"]\n", "variant 'a' (x.toml:9): sft takes no plugins"),
-        ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nupdates = 1\nplugins = [\"/nonexistent/libx.so:k=v\"]\n", "plugin '/nonexistent/libx.so' does not exist"),
         ("[shared]\nminutes = 1\nvalue-lrr = 1\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\n", "x.toml:11 ('value-lrr' in [shared]): no variant's command has --value-lrr"),
         ("[data]\n", "x.toml:9: 'data' is defined twice"),
         ("[[variant]]\nname = \"a b\"\nalgorithm = \"reft\"\n", "x.toml:10: variant name 'a b': may hold only letters"),
@@ -251,9 +288,24 @@ import Testing
     }
 
     @Test func unknownTopLevelKeysAreRefused() {
-        do { _ = try Self.plan("[[variant]]\nname = \"v\"\nalgorithm = \"reft\"\nupdates = 1\n", header: "seeds = 1\n"); Issue.record("no error") } catch {
-            #expect("\(error)".hasPrefix("x.toml:1: unknown top-level key 'seeds'"), "\(error)")
+        do { _ = try Self.plan("[[variant]]\nname = \"v\"\nalgorithm = \"reft\"\nupdates = 1\n", header: "sead = 1\n"); Issue.record("no error") } catch {
+            #expect("\(error)".hasPrefix("x.toml:1: unknown top-level key 'sead'"), "\(error)")
         }
+    }
+
+    @Test(arguments: [
+        ("seeds = 0\n", "x.toml:1: 'seeds' must be between 1 and 100 (got 0)"),
+        ("seeds = [1, 1]\n", "x.toml:1: seed 1 is listed twice"),
+        ("seeds = []\n", "x.toml:1: 'seeds' must list 1 to 100 seeds"),
+        ("seeds = [-1]\n", "x.toml:1: 'seeds' must hold non-negative integers"),
+        ("seeds = \"3\"\n", "x.toml:1: 'seeds' must be a list of seeds or a count"),
+        ("seeds = 2\nseed = 1\n", "x.toml:2: give 'seeds' or 'seed', not both"),
+        ("baseline = \"nope\"\n", "x.toml:1: baseline 'nope' is not a variant; the variants are 'v'"),
+        ("baseline = 3\n", "x.toml:1: 'baseline' must be the name of a variant"),
+    ])
+    func badSeedsAndBaselinesAreRefused(header: String, expected: String) {
+        let m = Self.message("[[variant]]\nname = \"v\"\nalgorithm = \"reft\"\nupdates = 1\n", header: header)
+        #expect(m.hasPrefix(expected), "\(m)")
     }
 
     @Test func yamlIsRefusedByName() {
@@ -290,14 +342,19 @@ import Testing
 
     @Test func theDefaultExperimentIsBaselinePlusOneVariantPerPlugin() {
         let e = DefaultExperiment.make(plugins: [".build/release/libnegsignal.so", "builtin:carft-embedding:scale=0.2", "/x/libnegsignal.so:tau=1"],
-                                       minutes: 3, sftMinutes: 2.5, seed: 4, threads: 1, jobs: nil)
+                                       length: .minutes(3), warmup: .minutes(2.5), seeds: 4, threads: 1, jobs: nil)
         #expect(e.variants.map(\.name) == ["carft", "carft+negsignal", "carft+carft-embedding", "carft+negsignal-2"])
         #expect(e.variants.map(\.algorithm) == [.carft, .carft, .carft, .carft])
         #expect(e.variants.map(\.plugins) == [[], [".build/release/libnegsignal.so"], ["builtin:carft-embedding:scale=0.2"], ["/x/libnegsignal.so:tau=1"]])
         #expect(e.shared.flatMap(\.arguments) == ["--minutes", "3"])
         guard case .train(let w) = e.warmup else { Issue.record("no warm-up"); return }
         #expect(w.flatMap(\.arguments) == ["--minutes", "2.5"])
-        #expect(e.seed == 4)
+        #expect(e.seeds == [0, 1, 2, 3] && e.baselineName == "carft")
+        // By default: counts, not minutes, so every machine does the same work.
+        let counted = DefaultExperiment.make(plugins: ["builtin:mean"], length: .updates(DefaultExperiment.defaultUpdates), warmup: nil,
+                                             seeds: DefaultExperiment.defaultSeeds, threads: 1, jobs: nil)
+        #expect(counted.shared.flatMap(\.arguments) == ["--updates", String(DefaultExperiment.defaultUpdates)] && counted.seeds == [0, 1, 2])
+        guard case .train(let none) = counted.warmup, none.isEmpty else { Issue.record("the default warm-up is the plan's"); return }
         #expect(ExperimentPlan.pluginPath("/a:b/libx.so:k=v,j=w") == "/a:b/libx.so")
         #expect(ExperimentPlan.pluginPath("builtin:carft-embedding") == nil)
         // The one-plugin-of-several form `workbench rl --plugin` takes names the same file.
@@ -331,7 +388,7 @@ struct CompareRunTests {
     static let cache = dir + "/cache"
 
     static let tiny = """
-        seed = 1
+        seeds = [1, 2]
         jobs = 2
         threads = 1
 
@@ -361,9 +418,10 @@ struct CompareRunTests {
 
         """
 
-    static func experiment(_ name: String, _ variants: String) throws -> String {
+    static func experiment(_ name: String, _ variants: String, seeds: String = "[1, 2]") throws -> String {
         let path = dir + "/\(name).toml"
-        try Data(("name = \"\(name)\"\n" + tiny + variants).utf8).write(to: URL(fileURLWithPath: path))
+        let text = "name = \"\(name)\"\n" + tiny.replacingOccurrences(of: "seeds = [1, 2]", with: "seeds = \(seeds)") + variants
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         return path
     }
 
@@ -371,9 +429,12 @@ struct CompareRunTests {
         try S.run(S.workbench, ["compare", file, "--out", out, "--cache", cache] + extra)
     }
 
-    static func status(_ out: String, _ variant: String) throws -> ComparisonFiles.Status {
-        try JSONDecoder().decode(ComparisonFiles.Status.self, from: try Data(contentsOf: URL(fileURLWithPath: "\(out)/\(variant)/status.json")))
+    /// `run`: "reft/seed-1", or "start".
+    static func status(_ out: String, _ run: String) throws -> ComparisonFiles.Status {
+        try JSONDecoder().decode(ComparisonFiles.Status.self, from: try Data(contentsOf: URL(fileURLWithPath: "\(out)/\(run)/status.json")))
     }
+
+    static let runs = ["sft/seed-1", "reft/seed-1", "sft/seed-2", "reft/seed-2"]
 
     static func modified(_ path: String) throws -> Date {
         try #require(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
@@ -382,73 +443,97 @@ struct CompareRunTests {
     /// The table printed after the last variant's line.
     static func table(_ stdout: String) -> String {
         let lines = stdout.split(separator: "\n", omittingEmptySubsequences: false)
-        let last = lines.lastIndex { $0.hasPrefix("✓ ") || $0.hasPrefix("✗ ") || $0.contains("finished before with the same arguments") } ?? -1
+        let last = lines.lastIndex { $0.hasPrefix("✓ ") || $0.hasPrefix("✗ ") || $0.contains("finished before with the same arguments") || $0.contains("scored before") } ?? -1
         return lines[(last + 1)...].joined(separator: "\n")
     }
 
-    @Test func twoVariantsWriteTheirFoldersTheTableAndTheReportThenResume() throws {
+    @Test func twoVariantsTwoSeedsWriteTheirFoldersTheTableAndTheReportThenResume() throws {
         let file = try Self.experiment("two", "[[variant]]\nname = \"reft\"\nalgorithm = \"reft\"\nupdates = 2\n")
         let out = Self.dir + "/two"
         let r = try Self.compare(file, out: out)
         #expect(r.status == 0, "\(r.all)")
-        for v in ["sft", "reft"] {
-            let s = try Self.status(out, v)
+        for run in Self.runs {
+            let s = try Self.status(out, run)
             #expect(s.state == .finished && s.exitCode == 0 && s.signal == nil && s.error == nil, "\(s)")
-            #expect((s.wallSeconds ?? 0) > 0)
-            for f in ["metrics.jsonl", "run.json", "log.txt", "final/model.safetensors"] {
-                #expect(FileManager.default.fileExists(atPath: "\(out)/\(v)/\(f)"), "\(v)/\(f) missing")
+            #expect(s.seed == UInt64(run.suffix(1)) && (s.wallSeconds ?? 0) > 0)
+            for f in ["metrics.jsonl", "run.json", "log.txt", "final/model.safetensors", "eval-final.jsonl"] {
+                #expect(FileManager.default.fileExists(atPath: "\(out)/\(run)/\(f)"), "\(run)/\(f) missing")
             }
-            #expect(r.stdout.contains("✓ \(v) finished"))
+            #expect(r.stdout.contains("✓ \(run) finished"))
         }
+        // Every run is scored on the same 8 questions, and so is the start.
+        let ids = try EvalRecords.read("\(out)/start/eval-final.jsonl").map(\.id)
+        #expect(ids.count == 8 && ids.first == "arith-test-1")
+        for run in Self.runs { #expect(try EvalRecords.read("\(out)/\(run)/eval-final.jsonl").map(\.id) == ids) }
+        #expect(try Self.status(out, "start").state == .finished)
         let table = Self.table(r.stdout)
-        #expect(table.contains("sft") && table.contains("reft"), "no table after the runs:\n\(r.stdout)")
+        #expect(table.contains("sft") && table.contains("reft") && table.contains("2 seeds per variant (1, 2)"), "no table after the runs:\n\(r.stdout)")
+        #expect(table.contains("Δ vs sft"), "the first variant is the baseline:\n\(table)")
         let files = try FileManager.default.contentsOfDirectory(atPath: out)
-        #expect(files.contains { $0.hasSuffix(".html") }, "no HTML report in \(files)")
+        #expect(files.contains("report.html") && files.contains("report.md") && files.contains("differences.svg"), "\(files)")
         let manifest = try #require(ComparisonFiles.readManifest(out))
-        #expect(manifest.name == "two")
+        #expect(manifest.name == "two" && manifest.seeds == [1, 2] && manifest.baseline == "sft")
         #expect(manifest.variants.map(\.name) == ["sft", "reft"])
-        #expect(manifest.variants[1].arguments.starts(with: ["--algo", "reft", "--init"]))
+        #expect(manifest.variants[1].arguments.starts(with: ["--algo", "reft", "--init"]) && !manifest.variants[1].arguments.contains("--seed"))
         #expect(manifest.variants[1].arguments[3].hasPrefix(Self.cache + "/sft-"))
 
-        // Again: the warm-up is reused and both variants are kept as they are.
-        let before = try ["sft", "reft"].flatMap { v in try ["status.json", "metrics.jsonl"].map { try Self.modified("\(out)/\(v)/\($0)") } }
+        // Again: the warm-up, the start and every run are reused.
+        let watched = Self.runs.flatMap { run in ["status.json", "metrics.jsonl"].map { "\(out)/\(run)/\($0)" } } + ["\(out)/start/eval-final.jsonl"]
+        let before = try watched.map(Self.modified)
         let again = try Self.compare(file, out: out)
         #expect(again.status == 0, "\(again.all)")
         #expect(again.stdout.contains("warm-up: reusing the cached SFT checkpoint"), "\(again.stdout)")
-        #expect(again.stdout.contains("sft: finished before with the same arguments; kept"))
-        #expect(again.stdout.contains("reft: finished before with the same arguments; kept"))
+        #expect(again.stdout.contains("start: scored before on the same questions; kept"))
+        #expect(again.stdout.contains("sft: seeds 1, 2 finished before with the same arguments; kept"))
+        #expect(again.stdout.contains("reft: seeds 1, 2 finished before with the same arguments; kept"))
         #expect(!again.stdout.contains("✓ "))
-        let after = try ["sft", "reft"].flatMap { v in try ["status.json", "metrics.jsonl"].map { try Self.modified("\(out)/\(v)/\($0)") } }
-        #expect(before == after)
+        #expect(try watched.map(Self.modified) == before)
         #expect(Self.table(again.stdout).contains("reft"))
 
-        // --fresh runs both again.
-        let fresh = try Self.compare(file, out: out, ["--fresh"])
+        // A third seed runs only the new runs; --fresh runs everything again.
+        let three = try Self.experiment("two", "[[variant]]\nname = \"reft\"\nalgorithm = \"reft\"\nupdates = 2\n", seeds: "[1, 2, 3]")
+        let more = try Self.compare(three, out: out)
+        #expect(more.status == 0, "\(more.all)")
+        #expect(more.stdout.contains("✓ reft/seed-3 finished") && more.stdout.contains("✓ sft/seed-3 finished") && !more.stdout.contains("✓ reft/seed-1"), "\(more.stdout)")
+        let fresh = try Self.compare(three, out: out, ["--fresh"])
         #expect(fresh.status == 0, "\(fresh.all)")
-        #expect(fresh.stdout.contains("✓ sft finished") && fresh.stdout.contains("✓ reft finished"), "\(fresh.stdout)")
+        #expect(fresh.stdout.contains("✓ start finished") && fresh.stdout.contains("✓ sft/seed-1 finished") && fresh.stdout.contains("✓ reft/seed-3 finished"), "\(fresh.stdout)")
     }
 
     /// Needs `workbench rl --plugin` (the ABI plugin replaces the built-in reward).
     @Test func aCrashingVariantIsReportedFailedWhileTheOtherFinishes() throws {
         let plugin = try S.fixture("abort_reward")
-        let file = try Self.experiment("crash", "[[variant]]\nname = \"crash\"\nalgorithm = \"reft\"\nupdates = 2\nplugins = [\"\(plugin)\"]\n")
+        let file = try Self.experiment("crash", "[[variant]]\nname = \"crash\"\nalgorithm = \"reft\"\nupdates = 2\nplugins = [\"\(plugin)\"]\n", seeds: "[1]")
         let out = Self.dir + "/crash"
         let r = try Self.compare(file, out: out)
         #expect(r.status != 0)
-        #expect(r.stderr.contains("1 of 2 variants failed: crash"), "\(r.all)")
-        #expect(r.stdout.contains("✗ crash failed"), "\(r.stdout)")
-        let crash = try Self.status(out, "crash")
+        #expect(r.stderr.contains("1 of 3 runs failed: crash/seed-1"), "\(r.all)")
+        #expect(r.stdout.contains("✗ crash/seed-1 failed"), "\(r.stdout)")
+        let crash = try Self.status(out, "crash/seed-1")
         #expect(crash.state == .failed && crash.signal == 6 && crash.exitCode == nil, "\(crash)")
         #expect(crash.error?.contains("killed by signal 6 (SIGABRT") == true, "\(crash)")
-        #expect(try Self.status(out, "sft").state == .finished)
+        #expect(try Self.status(out, "sft/seed-1").state == .finished)
         #expect(Self.table(r.stdout).contains("crash"), "the table is printed despite the failure:\n\(r.stdout)")
+        #expect(Self.table(r.stdout).contains("crash: seed 1 failed"), "the report says why a seed is missing:\n\(r.stdout)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).contains { $0.hasSuffix(".html") })
 
-        // Again: only the failed variant runs.
+        // Again: only the failed run runs.
         let again = try Self.compare(file, out: out)
         #expect(again.status != 0)
-        #expect(again.stdout.contains("sft: finished before with the same arguments; kept"), "\(again.stdout)")
-        #expect(again.stdout.contains("✗ crash failed"))
+        #expect(again.stdout.contains("sft: seed 1 finished before with the same arguments; kept"), "\(again.stdout)")
+        #expect(again.stdout.contains("✗ crash/seed-1 failed"))
+    }
+
+    /// A run that exits with an error shows the error itself on the console, not only its status.
+    @Test func aFailingRunShowsItsErrorLine() throws {
+        let plugin = try S.fixture("nan_output")
+        let file = try Self.experiment("fail", "[[variant]]\nname = \"nan\"\nalgorithm = \"reft\"\nupdates = 1\nplugins = [\"\(plugin)@org.fixture.reward.nan\"]\n", seeds: "[1]")
+        let r = try Self.compare(file, out: Self.dir + "/fail")
+        #expect(r.status != 0)
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("✗ nan/seed-1 failed") }, "\(r.all)")
+        #expect(line.contains("exited with status 1: Error: ") && line.contains("org.fixture.reward.nan"), "\(line)")
+        let error = try #require(try Self.status(Self.dir + "/fail", "nan/seed-1").error)
+        #expect(line.hasSuffix(String(error.split(separator: "\n")[0])), "the console shows the status's first line: \(error)")
     }
 
     @Test func dryRunPrintsEveryChildAndRunsNothing() throws {
@@ -456,9 +541,11 @@ struct CompareRunTests {
         let out = Self.dir + "/dry"
         let r = try Self.compare(file, out: out, ["--dry-run"])
         #expect(r.status == 0, "\(r.all)")
-        #expect(r.stdout.contains(" sft --init-from \(Self.cache)/sft-"), "\(r.stdout)")
-        #expect(r.stdout.contains(" rl --algo reft --init \(Self.cache)/sft-"))
-        #expect(r.stdout.contains("--out \(out)/reft"))
+        #expect(r.stdout.contains(" sft --seed 1 --init-from \(Self.cache)/sft-"), "\(r.stdout)")
+        #expect(r.stdout.contains(" rl --seed 2 --algo reft --init \(Self.cache)/sft-"))
+        #expect(r.stdout.contains("--out \(out)/reft/seed-2"))
+        #expect(r.stdout.contains(" eval --checkpoint \(Self.cache)/sft-") && r.stdout.contains("--dump \(out)/start/eval-final.jsonl"))
+        #expect(r.stdout.contains("2 variants × 2 seeds (1, 2) = 4 runs"))
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
@@ -483,11 +570,15 @@ struct CompareRunTests {
     @Test func thePluginDefaultExperimentRunsCARFTWithAndWithoutEachPlugin() throws {
         let plugin = try S.fixture("abort_reward")
         let out = Self.dir + "/plugins"
-        let r = try S.run(S.workbench, ["--plugin", plugin, "--minutes", "0.5", "--out", out, "--cache", Self.cache, "--dry-run"])
+        let r = try S.run(S.workbench, ["--plugin", plugin, "--out", out, "--cache", Self.cache, "--dry-run"])
         #expect(r.status == 0, "\(r.all)")
-        #expect(r.stdout.contains(" sft --seed 0 --threads ") && r.stdout.contains("--minutes 5 --out \(Self.cache)/sft-"), "\(r.stdout)")
-        #expect(r.stdout.contains(" rl --algo carft --init \(Self.cache)/sft-"))
-        #expect(r.stdout.contains("--minutes 0.5 --out \(out)/carft\n"))
-        #expect(r.stdout.contains("--plugin \(plugin) --out \(out)/carft+abort_reward"))
+        #expect(r.stdout.contains(" sft --seed 0 --threads ") && r.stdout.contains("--steps \(ExperimentPlan.defaultWarmupSteps) --out \(Self.cache)/sft-"), "\(r.stdout)")
+        #expect(r.stdout.contains(" rl --seed 2 --algo carft --init \(Self.cache)/sft-"))
+        #expect(r.stdout.contains("--updates \(DefaultExperiment.defaultUpdates) --out \(out)/carft/seed-0\n"))
+        #expect(r.stdout.contains("--plugin \(plugin) --out \(out)/carft+abort_reward/seed-2"))
+        #expect(r.stdout.contains("2 variants × 3 seeds (0, 1, 2) = 6 runs"))
+        // A config typo in a plugin is refused before anything runs.
+        let typo = try S.run(S.workbench, ["--plugin", "builtin:infonce-positive:magrin=0.3", "--out", out, "--cache", Self.cache])
+        #expect(typo.status != 0 && typo.stderr.contains("magrin") && !FileManager.default.fileExists(atPath: out), "\(typo.all)")
     }
 }

@@ -13,12 +13,22 @@ final class ChildProcess {
 
         var succeeded: Bool { exitCode == 0 }
 
-        /// What went wrong, for status.json and the console: our words, then the child's last stderr lines.
+        /// What went wrong, for status.json and the console: our words and the child's own error
+        /// line on the first line (the one a table or the console shows), then where the log is
+        /// and the child's last stderr lines.
         func failureMessage(log: String) -> String {
             let what = signal.map { "crashed: killed by signal \($0) (\(SignalName.explained($0)))" }
                 ?? "exited with status \(exitCode ?? -1)"
+            let head = errorLine.map { "\(what): \($0)" } ?? what
             let tail = stderrTail.isEmpty ? "" : "\n" + stderrTail.joined(separator: "\n")
-            return "\(what); full output in \(log)\(tail)"
+            return "\(head)\nfull output in \(log)\(tail)"
+        }
+
+        /// The child's own words for what went wrong: its last "Error: …" line (how workbench
+        /// reports a refused input or a failed run), else a Swift runtime "Fatal error" line.
+        var errorLine: String? {
+            stderrTail.last { $0.hasPrefix("Error: ") }
+                ?? stderrTail.last { $0.localizedCaseInsensitiveContains("fatal error") }
         }
     }
 
@@ -30,7 +40,8 @@ final class ChildProcess {
     private let tail = LineTail(keep: 20)
     private let drained = DispatchSemaphore(value: 0)
 
-    /// Starts `executable arguments --out folder`, after creating the folder.
+    /// Starts `executable arguments` (which name `folder` as the child's output), after creating
+    /// the folder for its log.
     init(name: String, executable: String, arguments: [String], folder: String) throws {
         self.name = name
         self.folder = folder
@@ -42,7 +53,7 @@ final class ChildProcess {
         let logHandle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         let stderrPipe = Pipe()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments + ["--out", folder]
+        process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = logHandle
         process.standardError = stderrPipe

@@ -3,11 +3,14 @@ import Foundation
 /// The files a comparison's output folder holds besides the runs themselves, read by the report
 /// and by the next call (to resume):
 ///
-///     <out>/experiment.json        what was asked: the variants and their arguments
-///     <out>/<variant>/status.json  how each one went
-///     <out>/<variant>/log.txt      the child's stdout and stderr
+///     <out>/experiment.json                  what was asked: seeds, baseline, variants, arguments
+///     <out>/start/status.json, eval-final.jsonl, log.txt
+///                                            the starting checkpoint scored on the evaluation set
+///     <out>/<variant>/seed-<k>/status.json   how each run went
+///     <out>/<variant>/seed-<k>/log.txt       the child's stdout and stderr
 ///
-/// (metrics.jsonl, run.json and checkpoints/ in each variant folder are the child's own.)
+/// (metrics.jsonl, run.json, eval-final.jsonl and checkpoints/ in each run folder are the
+/// child's own.)
 ///
 /// The runner writes these files and the report reads them back, both through the types here.
 /// Decoding is tolerant of what a hand-made or older folder may lack (a missing list is empty, a
@@ -16,13 +19,16 @@ import Foundation
 enum ComparisonFiles {
     struct Manifest: Codable, Equatable {
         var name: String
+        var seeds: [UInt64]
+        /// The variant the others are judged against.
+        var baseline: String
         var variants: [Entry]
 
         struct Entry: Codable, Equatable {
             var name: String
             var algorithm: String
             var plugins: [String]
-            /// The child's flags after its subcommand, without --out.
+            /// The child's flags after its subcommand, without --seed and --out.
             var arguments: [String]
 
             init(name: String, algorithm: String, plugins: [String], arguments: [String]) {
@@ -50,20 +56,30 @@ enum ComparisonFiles {
             var arguments: [String]?
         }
 
-        init(name: String, variants: [Entry], warmup: Warmup?) {
+        /// The `eval` flags that scored the start (after the subcommand, without --dump).
+        var start: [String]?
+
+        init(name: String, seeds: [UInt64], baseline: String, variants: [Entry], warmup: Warmup?, start: [String]?) {
             self.name = name
+            self.seeds = seeds
+            self.baseline = baseline
             self.variants = variants
             self.warmup = warmup
+            self.start = start
         }
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+            seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? []
             variants = try c.decodeIfPresent([Entry].self, forKey: .variants) ?? []
+            baseline = try c.decodeIfPresent(String.self, forKey: .baseline) ?? variants.first?.name ?? ""
             warmup = try c.decodeIfPresent(Warmup.self, forKey: .warmup)
+            start = try c.decodeIfPresent([String].self, forKey: .start)
         }
     }
 
+    /// One run's state: a (variant, seed), or the start's evaluation (variant "start", no seed).
     struct Status: Codable, Equatable {
         /// The runner writes the four words below; another word read back is kept as it is.
         struct State: RawRepresentable, Codable, Equatable, Sendable {
@@ -74,6 +90,7 @@ enum ComparisonFiles {
         }
 
         var name: String
+        var seed: UInt64?
         var algorithm: String
         var state: State
         var exitCode: Int?
@@ -83,11 +100,12 @@ enum ComparisonFiles {
         var wallSeconds: Double?
 
         enum CodingKeys: String, CodingKey {
-            case name, algorithm, state, exitCode = "exit_code", signal, error, wallSeconds = "wall_seconds"
+            case name, seed, algorithm, state, exitCode = "exit_code", signal, error, wallSeconds = "wall_seconds"
         }
 
-        init(name: String, algorithm: String, state: State) {
+        init(name: String, seed: UInt64?, algorithm: String, state: State) {
             self.name = name
+            self.seed = seed
             self.algorithm = algorithm
             self.state = state
         }
@@ -96,6 +114,7 @@ enum ComparisonFiles {
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+            seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
             algorithm = try c.decodeIfPresent(String.self, forKey: .algorithm) ?? ""
             state = try c.decodeIfPresent(State.self, forKey: .state) ?? .pending
             exitCode = try c.decodeIfPresent(Int.self, forKey: .exitCode)
@@ -109,6 +128,7 @@ enum ComparisonFiles {
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(name, forKey: .name)
+            try c.encode(seed, forKey: .seed)
             try c.encode(algorithm, forKey: .algorithm)
             try c.encode(state, forKey: .state)
             try c.encode(exitCode, forKey: .exitCode)
@@ -119,14 +139,15 @@ enum ComparisonFiles {
     }
 
     static func manifestPath(_ out: String) -> String { out + "/experiment.json" }
-    static func statusPath(_ out: String, _ variant: String) -> String { out + "/" + variant + "/status.json" }
+    /// `folder`: a run's folder inside `out` ("carft/seed-0", "start").
+    static func statusPath(_ out: String, _ folder: String) -> String { out + "/" + folder + "/status.json" }
 
     static func readManifest(_ out: String) -> Manifest? {
         FileManager.default.contents(atPath: manifestPath(out)).flatMap { try? JSONDecoder().decode(Manifest.self, from: $0) }
     }
 
-    static func readStatus(_ out: String, _ variant: String) -> Status? {
-        FileManager.default.contents(atPath: statusPath(out, variant)).flatMap { try? JSONDecoder().decode(Status.self, from: $0) }
+    static func readStatus(_ out: String, _ folder: String) -> Status? {
+        FileManager.default.contents(atPath: statusPath(out, folder)).flatMap { try? JSONDecoder().decode(Status.self, from: $0) }
     }
 
     static func write(_ manifest: Manifest, to out: String) throws {
@@ -134,9 +155,9 @@ enum ComparisonFiles {
         try encode(manifest, to: manifestPath(out))
     }
 
-    static func write(_ status: Status, to out: String) throws {
-        try FileManager.default.createDirectory(atPath: out + "/" + status.name, withIntermediateDirectories: true)
-        try encode(status, to: statusPath(out, status.name))
+    static func write(_ status: Status, to out: String, folder: String) throws {
+        try FileManager.default.createDirectory(atPath: out + "/" + folder, withIntermediateDirectories: true)
+        try encode(status, to: statusPath(out, folder))
     }
 
     /// Written to a temporary file and renamed, so a reader (or a crash) never sees half a file.

@@ -1,16 +1,32 @@
 import Foundation
 
 /// What `workbench --plugin <lib.so> [--plugin ...]` runs: an SFT warm-up on the built-in task,
-/// then CARFT with the built-in plugins (`carft`) and, per plugin given, CARFT with that plugin
-/// in place of the built-in of its kind (`carft+<name>`), all from the same checkpoint, seed and
-/// data order, each for the same minutes.
+/// then CARFT with the built-in plugins (`carft`, the baseline) and, per plugin given, CARFT with
+/// that plugin in place of the built-in of its kind (`carft+<name>`), all from the same
+/// checkpoint, once per seed, each for the same number of updates.
 enum DefaultExperiment {
     static let name = "plugins"
+    /// The default budget: measured to take about 30 minutes for two variants × three seeds on
+    /// a 2-core machine, warm-up included, and enough for CARFT to gain over its start.
+    static let defaultSeeds = 3
+    static let defaultUpdates = 200
 
-    static func make(plugins: [String], minutes: Double, sftMinutes: Double, seed: UInt64, threads: Int, jobs: Int?) -> Experiment {
-        var experiment = Experiment(name: name, seed: seed, threads: threads, jobs: jobs)
-        experiment.warmup = .train([Setting(key: "minutes", value: .text(number(sftMinutes)), origin: "--sft-minutes")])
-        experiment.shared = [Setting(key: "minutes", value: .text(number(minutes)), origin: "--minutes")]
+    enum Length {
+        case updates(Int)
+        case minutes(Double)
+    }
+
+    static func make(plugins: [String], length: Length, warmup: Length?, seeds: Int, threads: Int, jobs: Int?) -> Experiment {
+        var experiment = Experiment(name: name, seeds: (0..<UInt64(seeds)).map { $0 }, threads: threads, jobs: jobs)
+        switch warmup {
+        case .updates(let steps)?: experiment.warmup = .train([Setting(key: "steps", value: .text(String(steps)), origin: "--sft-steps")])
+        case .minutes(let m)?: experiment.warmup = .train([Setting(key: "minutes", value: .text(number(m)), origin: "--sft-minutes")])
+        case nil: experiment.warmup = .train([])
+        }
+        switch length {
+        case .updates(let n): experiment.shared = [Setting(key: "updates", value: .text(String(n)), origin: "--updates")]
+        case .minutes(let m): experiment.shared = [Setting(key: "minutes", value: .text(number(m)), origin: "--minutes")]
+        }
         experiment.variants = [Variant(name: "carft", algorithm: .carft, origin: "the built-in baseline")]
         var used: Set<String> = ["carft"]
         for spec in plugins {

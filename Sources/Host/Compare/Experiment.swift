@@ -1,11 +1,15 @@
 import Foundation
 
 /// A comparison as the runner sees it, whether it came from an experiment file or from
-/// `workbench --plugin ...`: one SFT warm-up, then variants that all start from its checkpoint
-/// with the same seed, threads and data.
+/// `workbench --plugin ...`: one SFT warm-up, then every variant once per seed, all from its
+/// checkpoint with the same threads and data, and a verdict per variant against the baseline.
 struct Experiment {
     var name: String
-    var seed: UInt64 = 0
+    /// Every variant runs once per seed (its --seed: data order, sampling, initialisation of
+    /// what it adds). The first also seeds the warm-up and the built-in task's questions.
+    var seeds: [UInt64] = [0]
+    /// The variant the others are judged against; nil: the first.
+    var baseline: String?
     /// Threads per variant (numerics depend on it, so every variant gets the same).
     var threads = 1
     /// Variants run at once; nil: this machine's cores / threads.
@@ -25,6 +29,8 @@ struct Experiment {
     }
 
     var jobsOrDefault: Int { jobs ?? max(1, ProcessInfo.processInfo.activeProcessorCount / threads) }
+
+    var baselineName: String { baseline ?? variants.first?.name ?? "" }
 }
 
 struct Variant {

@@ -4,7 +4,7 @@ import Foundation
 /// (known sections, types, names); whether each flag exists and takes its value is checked by
 /// ExperimentPlan, which parses every child's command line before anything runs.
 enum ExperimentFile {
-    static let topLevelKeys = ["name", "seed", "jobs", "threads", "data", "warmup", "shared", "variant"]
+    static let topLevelKeys = ["name", "seeds", "seed", "baseline", "jobs", "threads", "data", "warmup", "shared", "variant"]
 
     struct Error: Swift.Error, CustomStringConvertible {
         var description: String
@@ -52,9 +52,10 @@ enum ExperimentFile {
         }
         if let problem = Names.problem(name) { throw fail(root.line(of: "name"), "experiment name '\(name)': \(problem) (it names the output folder runs/<name>)") }
         var experiment = Experiment(name: name)
-        if let v = root["seed"] {
-            guard case .integer(let n, _) = v, n >= 0 else { throw fail(root.line(of: "seed"), "'seed' must be a non-negative integer") }
-            experiment.seed = UInt64(n)
+        experiment.seeds = try seeds(root, fail: fail)
+        if let v = root["baseline"] {
+            guard case .string(let b) = v else { throw fail(root.line(of: "baseline"), "'baseline' must be the name of a variant, e.g. baseline = \"reft\"") }
+            experiment.baseline = b
         }
         experiment.threads = try positive("threads") ?? 1
         experiment.jobs = try positive("jobs")
@@ -103,7 +104,43 @@ enum ExperimentFile {
                                                settings: try settings(of: rest, section: "variant '\(vname)'", file: file),
                                                origin: at(t.line)))
         }
+        if let b = experiment.baseline, !experiment.variants.contains(where: { $0.name == b }) {
+            throw fail(root.line(of: "baseline"), "baseline '\(b)' is not a variant; the variants are \(experiment.variants.map { "'\($0.name)'" }.joined(separator: ", "))")
+        }
         return experiment
+    }
+
+    /// The most seeds a file may ask for: each is a full run of every variant.
+    static let maxSeeds = 100
+
+    /// `seeds = [0, 1, 2]` (those seeds) or `seeds = 5` (0…4); `seed = 3` is one seed. Default: [0].
+    static func seeds(_ root: TOML.Table, fail: (Int, String) -> Error) throws -> [UInt64] {
+        let example = "seeds = [0, 1, 2] or seeds = 3 (meaning 0, 1, 2)"
+        if root["seeds"] != nil && root["seed"] != nil {
+            throw fail(root.line(of: "seed"), "give 'seeds' or 'seed', not both (\(example))")
+        }
+        if let v = root["seed"] {
+            guard case .integer(let n, _) = v, n >= 0 else { throw fail(root.line(of: "seed"), "'seed' must be a non-negative integer; for several, \(example)") }
+            return [UInt64(n)]
+        }
+        guard let v = root["seeds"] else { return [0] }
+        let line = root.line(of: "seeds")
+        switch v {
+        case .integer(let n, _):
+            guard n >= 1 && n <= maxSeeds else { throw fail(line, "'seeds' must be between 1 and \(maxSeeds) (got \(n)); \(example)") }
+            return (0..<UInt64(n)).map { $0 }
+        case .array(let items):
+            var out: [UInt64] = []
+            for item in items {
+                guard case .integer(let n, _) = item, n >= 0 else { throw fail(line, "'seeds' must hold non-negative integers; \(example)") }
+                guard !out.contains(UInt64(n)) else { throw fail(line, "seed \(n) is listed twice in 'seeds'") }
+                out.append(UInt64(n))
+            }
+            guard !out.isEmpty && out.count <= maxSeeds else { throw fail(line, "'seeds' must list 1 to \(maxSeeds) seeds; \(example)") }
+            return out
+        default:
+            throw fail(line, "'seeds' must be a list of seeds or a count; \(example)")
+        }
     }
 
     /// A table's keys as flags. Values stay as written; tables inside are refused.

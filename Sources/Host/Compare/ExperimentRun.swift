@@ -1,9 +1,10 @@
 import ArgumentParser
+import Engine
 import Foundation
 
 /// One call of `workbench compare` (or of `workbench --plugin ...`): plan and check every child
-/// command, train or reuse the warm-up, run the variants that are not already done, write the
-/// report, and exit non-zero naming the variants that failed.
+/// command, train or reuse the warm-up, score the start, run every (variant, seed) not already
+/// done, write the report, and exit non-zero naming the runs that failed.
 struct ExperimentRun {
     var experiment: Experiment
     var out: String
@@ -20,12 +21,23 @@ struct ExperimentRun {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
+    /// A child of this comparison: the start's evaluation or one (variant, seed).
+    private struct Child {
+        var label: String
+        /// Inside `out`.
+        var folder: String
+        var status: ComparisonFiles.Status
+        var arguments: [String]
+    }
+
     func run() throws {
         let plan = try ExperimentPlan(experiment, cache: cache)
         let jobs = self.jobs ?? experiment.jobsOrDefault
+        let runCount = plan.runs.count
+        let shape = "\(plan.variants.count) variant\(plan.variants.count == 1 ? "" : "s") × \(plan.seeds.count) seed\(plan.seeds.count == 1 ? "" : "s") (\(plan.seeds.map(String.init).joined(separator: ", "))) = \(runCount) run\(runCount == 1 ? "" : "s")"
         if dryRun {
-            print("# \(experiment.name): \(plan.variants.count) variant\(plan.variants.count == 1 ? "" : "s"), \(min(jobs, plan.variants.count)) at once, output in \(out)")
-            if let w = plan.warmup { print("# warm-up (\(w.isCached ? "cached, would be reused" : "would be trained")):") }
+            print("# \(experiment.name): \(shape), \(min(jobs, runCount)) at once, baseline '\(plan.baseline)', output in \(out)")
+            if let w = plan.warmup { print("# warm-up (\(w.isCached ? "cached, would be reused" : "would be trained")), then the start's evaluation, then the runs:") }
             for line in plan.commandLines(executable: executable, out: out) { print(line) }
             return
         }
@@ -33,46 +45,82 @@ struct ExperimentRun {
         let checkpoint = try warmUp(plan)
         let previous = ComparisonFiles.readManifest(out)
         let manifest = ComparisonFiles.Manifest(
-            name: experiment.name,
+            name: experiment.name, seeds: plan.seeds, baseline: plan.baseline,
             variants: plan.variants.map { .init(name: $0.name, algorithm: $0.algorithm.rawValue, plugins: $0.plugins, arguments: Array($0.arguments.dropFirst())) },
-            warmup: .init(checkpoint: checkpoint, arguments: plan.warmup.map { Array($0.arguments.dropFirst()) }))
-        var toRun: [ExperimentPlan.Child] = []
-        for (child, entry) in zip(plan.variants, manifest.variants) {
-            let before = previous?.variants.first { $0.name == child.name }
-            if !fresh, before == entry, ComparisonFiles.readStatus(out, child.name)?.state == .finished {
-                print("\(child.name): finished before with the same arguments; kept (--fresh runs it again)")
+            warmup: .init(checkpoint: checkpoint, arguments: plan.warmup.map { Array($0.arguments.dropFirst()) }),
+            start: Array(plan.startArguments.dropFirst()))
+
+        var children: [Child] = []
+        let startFolder = ExperimentPlan.startFolder
+        children.append(Child(label: "start", folder: startFolder,
+                              status: .init(name: startFolder, seed: nil, algorithm: "eval", state: .pending),
+                              arguments: plan.startArguments + ["--dump", out + "/" + startFolder + "/" + EvalRecords.finalFileName]))
+        let algorithms = Dictionary(uniqueKeysWithValues: plan.variants.map { ($0.name, $0.algorithm.rawValue) })
+        for r in plan.runs {
+            children.append(Child(label: r.label, folder: r.folder,
+                                  status: .init(name: r.variant, seed: r.seed, algorithm: algorithms[r.variant]!, state: .pending),
+                                  arguments: r.arguments + ["--out", out + "/" + r.folder]))
+        }
+
+        // Kept: finished before with the same arguments (and, for the start, its answers on disk).
+        func finished(_ c: Child) -> Bool {
+            ComparisonFiles.readStatus(out, c.folder)?.state == .finished
+                && FileManager.default.fileExists(atPath: out + "/" + c.folder + "/" + EvalRecords.finalFileName)
+        }
+        var kept: [String: [UInt64]] = [:]
+        var toRun: [Child] = []
+        for c in children {
+            let same = c.status.seed == nil
+                ? previous?.start == manifest.start
+                : previous?.variants.first { $0.name == c.status.name } == manifest.variants.first { $0.name == c.status.name }
+            if !fresh && same && finished(c) {
+                kept[c.status.name, default: []].append(c.status.seed ?? 0)
             } else {
-                toRun.append(child)
+                toRun.append(c)
+            }
+        }
+        if kept[startFolder] != nil { print("start: scored before on the same questions; kept") }
+        for v in plan.variants {
+            if let seeds = kept[v.name] {
+                print("\(v.name): seed\(seeds.count == 1 ? "" : "s") \(seeds.map(String.init).joined(separator: ", ")) finished before with the same arguments; kept (--fresh runs them again)")
             }
         }
         for gone in previous?.variants ?? [] where !manifest.variants.contains(where: { $0.name == gone.name }) {
             print("\(gone.name): no longer in the experiment; its folder \(out)/\(gone.name) is left as it is")
         }
+        for seed in previous?.seeds ?? [] where !manifest.seeds.contains(seed) {
+            print("seed \(seed): no longer in the experiment; its runs' folders are left as they are and not reported")
+        }
         try ComparisonFiles.write(manifest, to: out)
-        for child in toRun {
-            let folder = out + "/" + child.name
+        for c in toRun {
+            let folder = out + "/" + c.folder
             if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
-            try ComparisonFiles.write(status(child, .pending), to: out)
+            try ComparisonFiles.write(c.status, to: out, folder: c.folder)
         }
 
+        let runsToRun = toRun.filter { $0.status.seed != nil }.count
         if !toRun.isEmpty {
-            print("compare: \(toRun.count) variant\(toRun.count == 1 ? "" : "s") to run (\(toRun.map(\.name).joined(separator: ", "))), \(min(jobs, toRun.count)) at once, \(experiment.threads) thread\(experiment.threads == 1 ? "" : "s") each → \(out)")
+            print("compare: \(shape); \(runsToRun) to run, \(min(jobs, toRun.count)) at once, \(experiment.threads) thread\(experiment.threads == 1 ? "" : "s") each → \(out)")
         }
-        let byName = Dictionary(uniqueKeysWithValues: plan.variants.map { ($0.name, $0) })
+        let byFolder = Dictionary(uniqueKeysWithValues: toRun.map { ($0.folder, $0) })
         let runner = VariantRunner(executable: executable, jobs: jobs)
         var writeErrors: [String] = []
-        func record(_ s: ComparisonFiles.Status) {
-            do { try ComparisonFiles.write(s, to: out) } catch { writeErrors.append("\(s.name): \(error)") }
+        func record(_ s: ComparisonFiles.Status, _ folder: String) {
+            do { try ComparisonFiles.write(s, to: out, folder: folder) } catch { writeErrors.append("\(folder): \(error)") }
         }
         runner.onStart = { job in
-            record(status(byName[job.name]!, .running))
+            let c = byFolder[String(job.folder.dropFirst(out.count + 1))]!
+            var s = c.status
+            s.state = .running
+            record(s, c.folder)
         }
         runner.onFinish = { job, outcome, interrupted, startError in
-            var s = status(byName[job.name]!, .failed)
+            let c = byFolder[String(job.folder.dropFirst(out.count + 1))]!
+            var s = c.status
+            s.state = .failed
             s.exitCode = outcome?.exitCode.map(Int.init)
             s.signal = outcome?.signal.map(Int.init)
             s.wallSeconds = outcome?.wallSeconds
-            let log = job.folder + "/log.txt"
             if let startError {
                 s.error = startError
             } else if interrupted {
@@ -80,13 +128,13 @@ struct ExperimentRun {
             } else if let outcome, outcome.succeeded {
                 s.state = .finished
             } else if let outcome {
-                s.error = outcome.failureMessage(log: log)
+                s.error = outcome.failureMessage(log: job.folder + "/log.txt")
             }
-            record(s)
+            record(s, c.folder)
             let time = outcome.map { " in " + ProgressLine.duration($0.wallSeconds) } ?? ""
-            print(s.state == .finished ? "✓ \(job.name) finished\(time)" : "✗ \(job.name) failed\(time): \(s.error!.split(separator: "\n").first ?? "")")
+            print(s.state == .finished ? "✓ \(c.label) finished\(time)" : "✗ \(c.label) failed\(time): \(s.error!.split(separator: "\n").first ?? "")")
         }
-        let completed = runner.run(toRun.map { .init(name: $0.name, arguments: $0.arguments, folder: out + "/" + $0.name) })
+        let completed = runner.run(toRun.map { .init(name: $0.label, arguments: $0.arguments, folder: out + "/" + $0.folder) })
 
         var reportError: String?
         do {
@@ -97,21 +145,17 @@ struct ExperimentRun {
             reportError = "the report could not be written: \(error)"
         }
 
-        let failed = plan.variants.filter { ComparisonFiles.readStatus(out, $0.name)?.state != .finished }.map(\.name)
+        let failed = children.filter { ComparisonFiles.readStatus(out, $0.folder)?.state != .finished }.map(\.label)
         var problems = writeErrors.map { "status not written for \($0)" }
         if let reportError { problems.append(reportError) }
         if !completed {
-            printErr("compare: interrupted; \(plan.variants.count - failed.count) of \(plan.variants.count) variants are finished and kept. Run the same command again to run the rest.")
+            printErr("compare: interrupted; \(children.count - failed.count) of \(children.count) runs are finished and kept. Run the same command again to run the rest.")
             throw ExitCode(130)
         }
         if !failed.isEmpty {
-            problems.insert("\(failed.count) of \(plan.variants.count) variants failed: \(failed.joined(separator: ", ")) (see status.json and log.txt in \(out)/<variant>; rerunning the same command reruns only these)", at: 0)
+            problems.insert("\(failed.count) of \(children.count) runs failed: \(failed.joined(separator: ", ")) (see status.json and log.txt in \(out)/<variant>/seed-<k>; rerunning the same command reruns only these)", at: 0)
         }
         if !problems.isEmpty { throw CLIError(problems.joined(separator: "\n")) }
-    }
-
-    private func status(_ child: ExperimentPlan.Child, _ state: ComparisonFiles.Status.State) -> ComparisonFiles.Status {
-        ComparisonFiles.Status(name: child.name, algorithm: child.algorithm.rawValue, state: state)
     }
 
     /// The checkpoint the variants start from: the cached warm-up, a fresh one, or the given folder.
@@ -134,7 +178,7 @@ struct ExperimentRun {
             outcome = o
             failure = startError ?? o.flatMap { $0.succeeded ? nil : $0.failureMessage(log: job.folder + "/log.txt") }
         }
-        let completed = runner.run([.init(name: "warm-up", arguments: w.arguments, folder: w.folder)])
+        let completed = runner.run([.init(name: "warm-up", arguments: w.arguments + ["--out", w.folder], folder: w.folder)])
         guard completed else {
             printErr("compare: interrupted during the warm-up; nothing was kept. Run the same command again to start over.")
             throw ExitCode(130)

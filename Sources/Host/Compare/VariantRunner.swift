@@ -10,9 +10,10 @@ import Foundation
 final class VariantRunner {
     struct Job {
         var name: String
-        /// After the binary's path, without --out.
+        /// After the binary's path, complete (--out included).
         var arguments: [String]
-        /// The child's --out; the caller clears it (a variant's holds its pending status.json).
+        /// Where the child writes (its log.txt goes here); the caller clears it (a run's holds its
+        /// pending status.json).
         var folder: String
     }
 
