@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -6,11 +7,26 @@ import Testing
 @testable import Host
 
 /// The comparison report on a hand-written experiment folder whose numbers were worked out by
-/// hand: an SFT run, a ReFT run that drops and recovers, a CARFT run (named so it needs
-/// escaping) that died of SIGABRT leaving a truncated last line, and a listed variant that
-/// never ran.
+/// hand: 40 held-out questions; a start that answers the first 16 (40%); reft, the baseline, the
+/// first 20 in both seeds; carft the first 30 in both seeds (+25 points over reft on ten
+/// questions, every seed agreeing: better); an SFT variant no better than the start; a CARFT
+/// variant (named so it needs escaping) whose seed 0 died of SIGABRT leaving a truncated line
+/// and whose seed 1 answered the first 18; and a listed variant that never ran.
 @Suite struct ReportTests {
     static let failedName = "a<b&c"
+    static let questions = 40
+
+    /// eval-final.jsonl answering the first `right` questions correctly.
+    static func answers(right: Int) -> String {
+        (0..<questions).map { q in
+            #"{"answer":\#(q < right ? 7 : 8),"completion":"…","correct":\#(q < right),"gold":7,"id":"arith-test-\#(q + 1)","question":"q\#(q)"}"#
+        }.joined(separator: "\n") + "\n"
+    }
+
+    static func status(_ name: String, _ seed: Int?, _ algorithm: String, _ state: String, wall: Int, signal: Int? = nil, error: String? = nil) -> String {
+        let e = error.map { "\"" + $0.replacingOccurrences(of: "\n", with: "\\n") + "\"" } ?? "null"
+        return #"{"name":"\#(name)","seed":\#(seed.map(String.init) ?? "null"),"algorithm":"\#(algorithm)","state":"\#(state)","exit_code":\#(state == "finished" ? "0" : "null"),"signal":\#(signal.map(String.init) ?? "null"),"error":\#(e),"wall_seconds":\#(wall)}"#
+    }
 
     /// Writes the experiment into a fresh temp folder and returns its path.
     static func makeExperiment() throws -> String {
@@ -21,37 +37,53 @@ import Testing
             try text.write(toFile: full, atomically: true, encoding: .utf8)
         }
         try write("experiment.json", """
-        {"name": "demo & co", "variants": [
-          {"name": "sft", "algorithm": "sft", "plugins": [], "arguments": ["--minutes", "1"]},
+        {"name": "demo & co", "seeds": [0, 1], "baseline": "reft", "variants": [
           {"name": "reft", "algorithm": "reft", "plugins": [], "arguments": []},
+          {"name": "carft", "algorithm": "carft", "plugins": [], "arguments": []},
+          {"name": "sft", "algorithm": "sft", "plugins": [], "arguments": ["--steps", "30"]},
           {"name": "\(failedName)", "algorithm": "carft", "plugins": ["builtin"], "arguments": []},
           {"name": "drgrpo", "algorithm": "drgrpo", "plugins": [], "arguments": []}]}
         """)
+        try write("start/status.json", status("start", nil, "eval", "finished", wall: 5))
+        try write("start/eval-final.jsonl", answers(right: 16))
 
-        try write("sft/status.json", #"{"name":"sft","algorithm":"sft","state":"finished","exit_code":0,"signal":null,"error":null,"wall_seconds":300}"#)
-        try write("sft/metrics.jsonl", """
-        {"kind":"eval","step":0,"accuracy":0.40,"correct":200,"total":500,"elapsed":0}
-        {"kind":"train","step":10,"loss":1.0,"lr":0.001,"grad_norm":0.5,"tokens_per_sec":20000,"train_seconds":10}
-        {"kind":"train","step":20,"loss":0.9,"lr":0.001,"grad_norm":0.5,"tokens_per_sec":22000,"train_seconds":20}
-        {"kind":"eval","step":20,"accuracy":0.42,"correct":210,"total":500,"elapsed":20}
-        {"kind":"train","step":30,"loss":0.8,"lr":0.001,"grad_norm":0.5,"tokens_per_sec":21000,"train_seconds":30}
-        {"kind":"eval","step":30,"accuracy":0.44,"correct":220,"total":500}
-
-        """)
-
-        // 20 updates, reward 0.2 then 0.4 (mean 0.3), KL 0.01, rollout speed 18k after a slow first update.
-        var reft = ""
-        for u in 1...20 {
-            reft += #"{"kind":"update","update":\#(u),"reward":\#(u <= 10 ? 0.2 : 0.4),"rollout_accuracy":0.2,"kl":0.01,"policy_loss":-0.01,"value_loss":0.3,"rollout_tokens_per_sec":\#(u == 1 ? 5000 : 18000),"train_tokens_per_sec":8000,"elapsed":\#(3 * u)}"# + "\n"
-            if u % 5 == 0 {
-                let acc = [5: 0.50, 10: 0.35, 15: 0.48, 20: 0.46][u]!
-                reft += #"{"kind":"eval","update":\#(u),"accuracy":\#(acc),"correct":0,"total":500,"elapsed":\#(3 * u)}"# + "\n"
+        for seed in 0...1 {
+            // 20 updates, reward 0.2 then 0.4 (mean 0.3), KL 0.01, rollout speed 18k after a slow first update.
+            var reft = #"{"kind":"eval","update":0,"accuracy":0.40,"correct":200,"total":500,"elapsed":0}"# + "\n"
+            for u in 1...20 {
+                reft += #"{"kind":"update","update":\#(u),"reward":\#(u <= 10 ? 0.2 : 0.4),"rollout_accuracy":0.2,"kl":0.01,"policy_loss":-0.01,"value_loss":0.3,"rollout_tokens_per_sec":\#(u == 1 ? 5000 : 18000),"train_tokens_per_sec":8000,"plugin/cosine":\#(0.1 * Double(seed + 1)),"elapsed":\#(3 * u)}"# + "\n"
+                if u % 5 == 0 {
+                    let acc = [5: 0.50, 10: 0.35, 15: 0.48, 20: 0.46][u]! + 0.02 * Double(seed)
+                    reft += #"{"kind":"eval","update":\#(u),"accuracy":\#(acc),"correct":0,"total":500,"elapsed":\#(3 * u)}"# + "\n"
+                }
             }
-        }
-        try write("reft/status.json", #"{"name":"reft","algorithm":"reft","state":"finished","exit_code":0,"signal":null,"error":null,"wall_seconds":600}"#)
-        try write("reft/metrics.jsonl", #"{"kind":"eval","update":0,"accuracy":0.40,"correct":200,"total":500,"elapsed":0}"# + "\n" + reft)
+            reft += #"{"kind":"final_eval","update":20,"accuracy":0.5,"correct":20,"total":40}"# + "\n"
+            try write("reft/seed-\(seed)/status.json", status("reft", seed, "reft", "finished", wall: 600))
+            try write("reft/seed-\(seed)/metrics.jsonl", reft)
+            try write("reft/seed-\(seed)/run.json", #"{"command":"rl","rl":{"updates":20,"seed":\#(seed)}}"#)
+            try write("reft/seed-\(seed)/eval-final.jsonl", answers(right: 20))
 
-        // Six updates (one with a NaN KL written as null), accuracy falling to a quarter, then a cut-off line.
+            try write("carft/seed-\(seed)/status.json", status("carft", seed, "carft", "finished", wall: 700))
+            try write("carft/seed-\(seed)/metrics.jsonl", #"{"kind":"eval","update":0,"accuracy":0.40,"correct":200,"total":500,"elapsed":0}"# + "\n"
+                      + #"{"kind":"update","update":1,"reward":0.5,"kl":0.02,"contrastive_loss":1.5,"rollout_tokens_per_sec":16000,"train_tokens_per_sec":6000,"elapsed":3}"# + "\n"
+                      + #"{"kind":"eval","update":20,"accuracy":0.70,"correct":350,"total":500,"elapsed":60}"# + "\n")
+            try write("carft/seed-\(seed)/run.json", #"{"command":"rl","rl":{"updates":20,"seed":\#(seed)}}"#)
+            try write("carft/seed-\(seed)/eval-final.jsonl", answers(right: 30))
+
+            try write("sft/seed-\(seed)/status.json", status("sft", seed, "sft", "finished", wall: 300))
+            try write("sft/seed-\(seed)/metrics.jsonl", """
+            {"kind":"eval","step":0,"accuracy":0.40,"correct":200,"total":500,"elapsed":0}
+            {"kind":"train","step":10,"loss":1.0,"lr":0.001,"grad_norm":0.5,"tokens_per_sec":20000,"train_seconds":10}
+            {"kind":"train","step":30,"loss":0.8,"lr":0.001,"grad_norm":0.5,"tokens_per_sec":22000,"train_seconds":30}
+            {"kind":"eval","step":30,"accuracy":0.44,"correct":220,"total":500}
+
+            """)
+            try write("sft/seed-\(seed)/run.json", #"{"command":"sft","sft":{"steps":30,"seed":\#(seed)}}"#)
+            try write("sft/seed-\(seed)/eval-final.jsonl", answers(right: 16))
+        }
+
+        // Seed 0: six updates (one with a NaN KL written as null), accuracy falling to a quarter,
+        // then a cut-off line and SIGABRT. Seed 1 finished.
         var carft = #"{"kind":"eval","update":0,"accuracy":0.40,"correct":200,"total":500,"elapsed":0}"# + "\n"
         for u in 1...6 {
             let kl = u == 6 ? "null" : "0.02"
@@ -59,106 +91,116 @@ import Testing
             if u == 5 { carft += #"{"kind":"eval","update":5,"accuracy":0.10,"correct":50,"total":500,"elapsed":15}"# + "\n" }
         }
         carft += #"{"kind":"update","update":7,"rew"#
-        try write("\(failedName)/status.json", #"{"name":"a<b&c","algorithm":"carft","state":"failed","exit_code":null,"signal":6,"error":"fatal error: non-finite loss at update 7\nCurrent stack trace:","wall_seconds":40}"#)
-        try write("\(failedName)/metrics.jsonl", carft)
+        try write("\(failedName)/seed-0/status.json", status(failedName, 0, "carft", "failed", wall: 40, signal: 6, error: "crashed: killed by signal 6 (SIGABRT: an abort): fatal error: non-finite loss at update 7\nCurrent stack trace:"))
+        try write("\(failedName)/seed-0/metrics.jsonl", carft)
+        try write("\(failedName)/seed-1/status.json", status(failedName, 1, "carft", "finished", wall: 400))
+        try write("\(failedName)/seed-1/metrics.jsonl", #"{"kind":"eval","update":0,"accuracy":0.40,"correct":200,"total":500,"elapsed":0}"# + "\n")
+        try write("\(failedName)/seed-1/eval-final.jsonl", answers(right: 18))
+        try write("drgrpo/seed-0/status.json", status("drgrpo", 0, "drgrpo", "pending", wall: 0))
         return dir
     }
 
     static func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
 
-    @Test func summaryNumbers() throws {
+    @Test func analysisNumbers() throws {
         let dir = try Self.makeExperiment()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let experiment = try ExperimentFolder.load(dir)
-        #expect(experiment.name == "demo & co")
-        #expect(experiment.variants.map(\.name) == ["sft", "reft", Self.failedName, "drgrpo"])
-        let s = experiment.variants.map(VariantSummary.init)
+        let folder = try ExperimentFolder.load(dir)
+        #expect(folder.name == "demo & co" && folder.seeds == [0, 1] && folder.baseline == "reft")
+        #expect(folder.variants.map(\.name) == ["reft", "carft", "sft", Self.failedName, "drgrpo"])
+        #expect(folder.variants.map { $0.runs.map(\.seed) } == [[0, 1], [0, 1], [0, 1], [0, 1], [0, 1]])
+        #expect(folder.variants[3].runs[0].metrics.skippedLines == 1)
+        let a = ComparisonAnalysis(folder)
+        #expect(a.questions == 40)
+        // The start: 16 of 40, the question variance alone: 0.4 ± t(39)·√(0.24·40/39/40).
+        let start = try #require(a.start)
+        #expect(start.mean == 0.4 && abs(start.interval.lowerBound - 0.2413) < 1e-3 && abs(start.interval.upperBound - 0.5587) < 1e-3)
 
-        let sft = s[0]
-        #expect(sft.algorithm == "sft" && sft.state == .finished)
-        #expect(sft.startAccuracy == 0.40 && sft.finalAccuracy == 0.44 && sft.bestAccuracy == 0.44 && sft.bestAt == 30)
-        #expect(abs(sft.deltaPoints! - 4.0) < 1e-9)
-        #expect(sft.largestDropPoints == 0 && sft.collapsed == false)
-        #expect(sft.meanReward == nil && sft.meanKL == nil && sft.meanContrastiveLoss == nil && sft.rolloutTokensPerSecond == nil)
-        #expect(sft.trainTokensPerSecond == 21000 && sft.wallSeconds == 300)
-        // The last eval line has no elapsed: it takes the latest train line's train_seconds.
-        #expect(sft.evaluations.map(\.elapsed) == [0, 20, 30])
-
-        let reft = s[1]
-        #expect(reft.finalAccuracy == 0.46 && reft.bestAccuracy == 0.50 && reft.bestAt == 5)
-        #expect(abs(reft.deltaPoints! - 6.0) < 1e-9)
-        #expect(abs(reft.largestDropPoints! - 15.0) < 1e-9)
-        #expect(abs(reft.meanReward! - 0.3) < 1e-12 && abs(reft.meanKL! - 0.01) < 1e-12)
-        #expect(reft.rolloutTokensPerSecond == 18000 && reft.trainTokensPerSecond == 8000)
-        #expect(reft.collapsed == false && reft.meanContrastiveLoss == nil)
-
-        let carft = s[2]
-        #expect(carft.state == .failed(exitCode: nil, signal: 6, error: "fatal error: non-finite loss at update 7\nCurrent stack trace:"))
-        #expect(experiment.variants[2].metrics.skippedLines == 1)
-        #expect(carft.finalAccuracy == 0.10 && abs(carft.largestDropPoints! - 30.0) < 1e-9 && abs(carft.deltaPoints! + 30.0) < 1e-9)
-        #expect(abs(carft.meanReward! - 0.3) < 1e-12)
-        #expect(abs(carft.meanKL! - 0.02) < 1e-12, "the null KL is skipped, not counted as 0")
-        #expect(abs(carft.meanContrastiveLoss! - 1.5) < 1e-12)
-        #expect(carft.collapsed == true)
-        #expect(carft.collapseReasons?.count == 2)
-
-        let drgrpo = s[3]
-        #expect(drgrpo.state == .notRun && drgrpo.algorithm == "drgrpo")
-        #expect(drgrpo.finalAccuracy == nil && drgrpo.collapsed == nil && drgrpo.meanReward == nil)
+        let reft = a.variants[0], carft = a.variants[1], sft = a.variants[2], failed = a.variants[3], drgrpo = a.variants[4]
+        #expect(reft.isBaseline && reft.vsBaseline == nil && reft.accuracy?.mean == 0.5)
+        // carft: +10 questions in both seeds over reft. Δ 0.25; the rows agree, so the variance is
+        // the question term alone: SS_q = 2·(10·0.75² + 30·0.25²) = 15, SE = √(15/39/80).
+        let d = try #require(carft.vsBaseline)
+        #expect(d.comparison.difference == 0.25 && abs(d.comparison.standardError - (15.0 / 39 / 80).squareRoot()) < 1e-12)
+        #expect(abs(d.comparison.interval.lowerBound - 0.1097) < 1e-3 && abs(d.comparison.interval.upperBound - 0.3903) < 1e-3)
+        // Ten questions, all one way, in a family of three: 2/2¹⁰ · 3.
+        #expect(abs(d.comparison.pValue - 2.0 / 1024) < 1e-15 && abs(d.adjustedP - 6.0 / 1024) < 1e-15)
+        #expect(d.verdict == .better)
+        #expect(carft.vsStart?.verdict == .better && abs((carft.vsStart?.comparison.difference ?? 0) - 0.35) < 1e-12)
+        // sft: 4 questions fewer than reft in both seeds, p = 2/2⁴ → 0.25 after Holm; nothing detected,
+        // although the interval alone (the t approximation on 40 questions) would exclude 0.
+        #expect(abs((sft.vsBaseline?.comparison.difference ?? 0) + 0.1) < 1e-12 && sft.vsBaseline?.adjustedP == 0.25)
+        #expect(sft.vsStart?.comparison.difference == 0 && sft.vsStart?.comparison.pValue == 1)
+        if case .noDetectableDifference(let mde)? = sft.vsBaseline?.verdict {
+            // 40 questions at alpha/3: at least 7 must all go one way, 17.5 points.
+            #expect(abs(mde - 7.0 / 40) < 1e-12)
+        } else {
+            Issue.record("sft: \(String(describing: sft.vsBaseline?.verdict))")
+        }
+        // The failed seed is left out, the other one counts; the collapse is counted per seed.
+        #expect(failed.scoredSeeds == [1] && failed.accuracy?.mean == 0.45 && failed.vsBaseline?.comparison.seeds == [1])
+        #expect(failed.collapses == (1, 2))
+        #expect(failed.notes.contains { $0.contains("seed 0 failed") && $0.contains("non-finite loss") })
+        #expect(drgrpo.scoredSeeds.isEmpty && drgrpo.accuracy == nil && drgrpo.vsBaseline == nil && drgrpo.collapses.judged == 0)
+        #expect(drgrpo.notes == ["seed 0 not run", "seed 1 not run"])
+        #expect(reft.budget == "20 updates" && sft.budget == "30 steps" && drgrpo.budget == nil)
+        #expect(reft.meanWallSeconds == 600 && reft.rolloutTokensPerSecond == 18000 && sft.trainTokensPerSecond == 21000)
+        let run = try #require(reft.runs.first)
+        #expect(run.finalAccuracy == 0.5 && run.finalQuestions == 40 && run.steps == 20 && abs(run.meanReward! - 0.3) < 1e-12)
+        #expect(abs(run.largestDropPoints! - 15.0) < 1e-9 && run.collapsed == false)
     }
 
     @Test func writesTablesAndPages() throws {
         let dir = try Self.makeExperiment()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let table = try ComparisonReport.write(experimentDirectory: dir)
-        let lines = table.components(separatedBy: "\n")
-        func row(_ name: String) throws -> String { try #require(lines.first { $0.hasPrefix(name + " ") }, "no row for \(name) in\n\(table)") }
+        let text = try ComparisonReport.write(experimentDirectory: dir)
+        let lines = text.components(separatedBy: "\n")
+        func row(_ name: String) throws -> String { try #require(lines.first { $0.hasPrefix(name + " ") }, "no row for \(name) in\n\(text)") }
 
-        let reft = try row("reft")
-        #expect(table.contains("start accuracy (first evaluation), the same for every variant: 40.0%"))
-        for cell in ["reft", "46.0%*", "50.0% @5", "+6.0", "0.300", "0.0100", "10m00s", "18.0k", "8.0k", "15.0", "no", "finished"] {
-            #expect(reft.contains(cell), "reft row lacks \(cell): \(reft)")
+        #expect(text.contains("Start (the shared checkpoint): 40.0% [24.1, 55.9]."), "\(text)")
+        let carft = try row("carft ★")
+        for cell in ["2/2", "75.0% [61.0, 89.0]", "+25.0 [+11.0, +39.0]", "0.0059", "better", "0/2"] {
+            #expect(carft.contains(cell), "carft row lacks \(cell): \(carft)")
         }
-        let sft = try row("sft")
-        #expect(sft.contains("44.0% @30") && sft.contains("+4.0") && sft.contains("21.0k") && !sft.contains("*"), "\(sft)")
-        #expect(!sft.contains("40.0%"), "the shared start is a line above the table, not a column")
+        #expect(lines.filter { $0.contains("★") && !$0.hasPrefix("verdict:") && !$0.hasPrefix("  ") }.count == 1, "only a verdict of better is marked:\n\(text)")
+        #expect(try row("sft").contains("not detected (±17.5)"))
+        #expect(try row("reft").contains("baseline"))
         let failed = try row(Self.failedName)
-        #expect(failed.contains("FAILED (signal 6)") && failed.contains("-30.0") && failed.contains("yes") && failed.contains("1.50"), "\(failed)")
-        let note = lines[lines.firstIndex(of: failed)! + 1]
-        #expect(note.contains("↳ SIGABRT: fatal error: non-finite loss at update 7") && !note.contains("stack trace"))
-        #expect(try row("drgrpo").contains("not run"))
-        #expect(table.contains(CollapseRule.definition.prefix(40)))
-        #expect(table.contains("Accuracy at each evaluation"))
+        #expect(failed.contains("1/2") && failed.contains("45.0%"), "\(failed)")
+        #expect(try row("drgrpo").contains("0/2"))
+        #expect(text.contains("\(Self.failedName): seed 0 failed"))
+        #expect(text.contains("↳ crashed: killed by signal 6 (SIGABRT: an abort): fatal error: non-finite loss at update 7"), "\(text)")
+        #expect(text.contains(CollapseRule.definition.prefix(40)))
         for line in lines { #expect(line.count <= 120, "wider than 120 columns: \(line)") }
 
         let md = try Self.read(dir + "/report.md")
-        #expect(md.contains("![accuracy](accuracy.svg)"))
-        #expect(md.contains("**46.0%**") && !md.contains("**44.0%**"))
-        #expect(md.contains("FAILED (signal 6 SIGABRT: fatal error: non-finite loss at update 7)"))
+        #expect(md.contains("![accuracy](accuracy.svg)") && md.contains("![differences](differences.svg)"))
+        #expect(md.contains("| **carft** | carft | 2/2 | 75.0% \\[61.0, 89.0\\] |"), "\(md)")
+        #expect(md.contains("no detectable difference (would detect ±17.5 pts)"))
         #expect(md.contains("a&lt;b&amp;c") && !md.contains("a<b&c"))
-        // Accuracy at each evaluation: SFT steps and RL updates share the columns, gaps are "—".
-        #expect(md.contains("| variant | 0 | 5 | 10 | 15 | 20 | 30 |"))
-        #expect(md.contains("| reft | 40.0% | 50.0% | 35.0% | 48.0% | 46.0% | — |"))
+        // Accuracy at each evaluation: the mean over seeds with the lowest and highest.
+        #expect(md.contains("| reft | 40.0 (40.0–40.0) | 51.0 (50.0–52.0) |"), "\(md)")
         #expect(md.contains(CollapseRule.definition.prefix(40)))
 
         let html = try Self.read(dir + "/report.html")
-        #expect(html.contains("<svg"))
+        #expect(html.contains("<svg") && html.contains("<strong>carft</strong>"))
         #expect(html.contains("a&lt;b&amp;c") && !html.contains("a<b&c") && html.contains("demo &amp; co"))
-        #expect(html.contains("<strong>46.0%</strong>"))
-        let firstChart = try #require(html.range(of: "<svg").flatMap { start in html.range(of: "</svg>", range: start.upperBound..<html.endIndex).map { html[start.lowerBound..<$0.upperBound] } })
-        #expect(firstChart.components(separatedBy: "<polyline").count - 1 == 3, "one curve per variant with evaluations")
         let offline = html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "")
         #expect(!offline.contains("http://") && !offline.contains("https://") && !offline.contains("<script"))
-        #expect(html.contains("moving average") || html.contains("unsmoothed"))
-        #expect(html.contains("Contrastive loss (CARFT)"))
+        #expect(html.contains("Contrastive loss (CARFT)") && html.contains("Plugin metric cosine"))
+        #expect(html.contains("continued SFT"), "SFT variants get a chart of their own, by step")
 
-        let svgData = try #require(FileManager.default.contents(atPath: dir + "/accuracy.svg"))
-        let doc = try XMLDocument(data: svgData)
-        #expect(doc.rootElement()?.name == "svg")
-        #expect(doc.rootElement()?.uri == "http://www.w3.org/2000/svg")
-        let svg = try Self.read(dir + "/accuracy.svg")
-        #expect(svg.components(separatedBy: "<polyline").count - 1 == 3)
-        #expect(svg.contains("drgrpo (no data)"))
+        for file in ["accuracy.svg", "differences.svg"] {
+            let data = try #require(FileManager.default.contents(atPath: dir + "/" + file))
+            let doc = try XMLDocument(data: data)
+            #expect(doc.rootElement()?.name == "svg" && doc.rootElement()?.uri == "http://www.w3.org/2000/svg")
+        }
+        let accuracy = try Self.read(dir + "/accuracy.svg")
+        // RL variants only (sft has its own chart): reft, carft and a<b&c have evaluations, each a line and a band.
+        #expect(accuracy.components(separatedBy: "<polyline").count - 1 == 3)
+        #expect(accuracy.components(separatedBy: "<polygon").count - 1 == 1, "a band only where seeds differ (reft)")
+        let differences = try Self.read(dir + "/differences.svg")
+        #expect(differences.contains("#9a9a9a") && differences.contains(LineChart.color(1)), "grey for no difference, colour for better")
 
         // Rebuilding gives the same files: the report holds no timestamps.
         _ = try ComparisonReport.write(experimentDirectory: dir)
@@ -170,9 +212,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.removeItem(atPath: dir + "/experiment.json")
         try FileManager.default.createDirectory(atPath: dir + "/not-a-run", withIntermediateDirectories: true)
+        // A run folder copied in by hand: metrics and run.json in the variant folder itself.
+        try FileManager.default.copyItem(atPath: dir + "/reft/seed-1", toPath: dir + "/copied")
         let e = try ExperimentFolder.load(dir)
-        #expect(e.variants.map(\.name) == [Self.failedName, "reft", "sft"])
-        #expect(e.variants.map(\.algorithm) == ["carft", "reft", "sft"])
+        #expect(e.variants.map(\.name) == [Self.failedName, "carft", "copied", "drgrpo", "reft", "sft"])
+        #expect(e.variants.map(\.algorithm) == ["carft", "carft", "reft", "drgrpo", "reft", "sft"])
+        #expect(e.variants[2].runs.map(\.seed) == [1] && e.variants[2].runs[0].answers?.count == 40)
+        #expect(e.variants[3].runs.map(\.seed) == [0])
     }
 
     @Test func clearErrors() throws {
@@ -193,6 +239,17 @@ import Testing
         } catch {
             #expect("\(error)".contains("experiment.json is not a valid experiment description (.variants[0].name is missing)"), "\(error)")
         }
+    }
+
+    /// A run scored on other questions, or with an unreadable answers file, is left out with a reason.
+    @Test func mismatchedAnswersAreLeftOutWithAReason() throws {
+        let dir = try Self.makeExperiment()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "{\"id\": 3}\n".write(toFile: dir + "/carft/seed-1/eval-final.jsonl", atomically: true, encoding: .utf8)
+        try Self.answers(right: 5).split(separator: "\n").prefix(10).joined(separator: "\n").write(toFile: dir + "/sft/seed-0/eval-final.jsonl", atomically: true, encoding: .utf8)
+        let a = ComparisonAnalysis(try ExperimentFolder.load(dir))
+        #expect(a.variants[1].scoredSeeds == [0] && a.variants[1].notes.contains { $0.hasPrefix("seed 1 has no final answers") })
+        #expect(a.variants[2].scoredSeeds == [1] && a.variants[2].notes.contains { $0 == "seed 0 was scored on other questions (10 against 40); left out" })
     }
 
     // MARK: statistics helpers
@@ -256,21 +313,19 @@ import Testing
 
     // MARK: pieces
 
-    @Test func terminalTableColumns() {
-        func variant(_ name: String, _ accuracies: [Double]) -> VariantSummary {
-            let lines = accuracies.enumerated().map { #"{"kind":"eval","update":\#($0.offset * 10),"accuracy":\#($0.element)}"# }
-            return VariantSummary(.init(name: name, algorithm: "reft", state: .finished, wallSeconds: nil,
-                                        metrics: RunMetrics.parse(lines.joined(separator: "\n"))))
-        }
-        // Different starts keep the start column; the tie for best final marks both rows.
-        let t = SummaryTable([variant("x", [0.2, 0.5]), variant("y", [0.3, 0.5])]).terminal()
-        #expect(t.contains("  start  ") && !t.contains("the same for every variant"))
-        #expect(t.components(separatedBy: "50.0%*").count == 3)
-        // Many evaluations: the terminal shows an even spread, first and last included.
-        #expect(SummaryTable.spread(5, 3) == [0, 2, 4] && SummaryTable.spread(3, 5) == [0, 1, 2] && SummaryTable.spread(10, 4) == [0, 3, 6, 9])
-        let long = SummaryTable([variant("z", (0..<40).map { Double($0) / 100 })]).terminal()
-        #expect(long.contains("of 40 shown (all in report.md)") && long.contains(" 390") && long.contains("39.0%"))
-        for line in long.components(separatedBy: "\n") { #expect(line.count <= 120, "\(line)") }
+    @Test func textTableLayouts() {
+        var t = TextTable(columns: [.init(header: "variant"), .init(header: "acc", numeric: true), .init(header: "state")])
+        t.add(["a|b", "5.0", "finished"], marked: true)
+        t.add(["long-name", "12.5", "FAILED"], note: "boom\u{1B}[0m")
+        let term = t.terminal().components(separatedBy: "\n")
+        #expect(term[0] == "variant       acc  state")
+        #expect(term[1] == "a|b ★         5.0  finished")
+        #expect(term[2] == "long-name    12.5  FAILED")
+        #expect(term[3] == "    ↳ boom [0m")
+        let md = t.markdown().components(separatedBy: "\n")
+        #expect(md[1] == "| --- | ---: | --- |" && md[2] == "| **a\\|b** | 5.0 | finished |" && md[3] == "| long-name | 12.5 | FAILED — boom \\[0m |")
+        #expect(t.html().contains("<td><strong>a|b</strong></td>") && t.html().contains("<span class=\"note\">boom"))
+        #expect(TextTable.spread(5, 3) == [0, 2, 4] && TextTable.spread(3, 5) == [0, 1, 2] && TextTable.spread(10, 4) == [0, 3, 6, 9])
     }
 
     @Test func metricsParsing() {
@@ -278,10 +333,11 @@ import Testing
         not json
         {"kind":"update","update":1,"reward":null,"kl":0.5,"elapsed":4}
         {"kind":"eval","update":1,"correct":3,"total":4}
+        {"kind":"final_eval","update":1,"accuracy":0.5,"correct":20,"total":40}
         {"kind":"mystery"}
         {"kind":"update","update":2,"reward":1e400
         """)
-        #expect(m.skippedLines == 3)
+        #expect(m.skippedLines == 3, "the final evaluation is known, not skipped")
         #expect(m.values("reward").isEmpty && m.values("kl") == [0.5])
         #expect(m.evaluations == [RunMetrics.Evaluation(index: 1, accuracy: 0.75, elapsed: 4)])
     }
@@ -300,6 +356,24 @@ import Testing
         let flat = LineChart(title: "t", xLabel: "x", yLabel: "y",
                              series: [.init(name: "f", colorIndex: 0, points: [ChartPoint(x: 1, y: 2), ChartPoint(x: 2, y: 2), ChartPoint(x: 3, y: .nan)])]).svg(standalone: false)
         #expect(!flat.lowercased().contains("nan") && flat.contains(">1.8<") && flat.contains(">2.2<"))
+        // Two curves 1.6 points apart inside noise: the axis still spans 10 points, from 2 to 12 here.
+        let close = LineChart(title: "acc", xLabel: "update", yLabel: "%", series: [
+            .init(name: "a", colorIndex: 0, points: [ChartPoint(x: 0, y: 7), ChartPoint(x: 1, y: 7.4)]),
+            .init(name: "b", colorIndex: 1, points: [ChartPoint(x: 0, y: 7), ChartPoint(x: 1, y: 9)],
+                  band: [ChartBand(x: 0, low: 7, high: 7), ChartBand(x: 1, low: 8, high: 10)]),
+        ], minimumYSpan: 10).svg(standalone: false)
+        #expect(close.contains(">2<") && close.contains(">12<") && close.contains("<polygon"), "\(close)")
+        let nearZero = LineChart(title: "acc", xLabel: "update", yLabel: "%", series: [.init(name: "a", colorIndex: 0, points: [ChartPoint(x: 0, y: 1)])],
+                                 minimumYSpan: 10).svg(standalone: false)
+        #expect(nearZero.contains(">0<") && nearZero.contains(">10<") && !nearZero.contains(">-"), "accuracies keep a floor of 0")
+        let forest = IntervalChart(title: "Δ", xLabel: "points", rows: [
+            .init(label: "x", colorIndex: 2, estimate: 3, low: 1, high: 5, decided: true),
+            .init(label: "y", colorIndex: 3, estimate: 1, low: -2, high: 4, decided: false),
+            .init(label: "z", colorIndex: 4, estimate: .nan, low: .nan, high: .nan, decided: false),
+        ]).svg(standalone: false)
+        #expect(forest.contains(LineChart.color(2)) && forest.contains("#9a9a9a") && !forest.contains(LineChart.color(3)))
+        #expect(forest.contains(">z<") && !forest.lowercased().contains("nan"))
+        #expect(IntervalChart(title: "Δ", xLabel: "p", rows: []).svg(standalone: false).contains("no comparisons yet"))
     }
 
     @Test func escapingAndLabels() {
@@ -309,12 +383,17 @@ import Testing
         #expect(RunState.failed(exitCode: 1, signal: nil, error: "\n  boom  \nmore").labelWithError == "FAILED (exit 1: boom)")
         #expect(RunState.failed(exitCode: nil, signal: nil, error: nil).labelWithError == "FAILED")
         // The runner's crash words already name the signal; it is not said twice.
-        let crash = RunState.failed(exitCode: nil, signal: 6, error: "crashed: killed by signal 6 (SIGABRT: an abort); full output in log.txt")
-        #expect(crash.labelWithError == "FAILED (crashed: killed by signal 6 (SIGABRT: an abort); full output in log.txt)")
-        #expect(crash.failureDetail == "crashed: killed by signal 6 (SIGABRT: an abort); full output in log.txt")
+        let crash = RunState.failed(exitCode: nil, signal: 6, error: "crashed: killed by signal 6 (SIGABRT: an abort)\nfull output in log.txt")
+        #expect(crash.labelWithError == "FAILED (crashed: killed by signal 6 (SIGABRT: an abort))")
+        #expect(crash.failureDetail == "crashed: killed by signal 6 (SIGABRT: an abort)")
         #expect(RunState.failed(exitCode: nil, signal: 11, error: nil).failureDetail == "SIGSEGV")
         #expect(RunState(file: nil) == .notRun)
         #expect(ReportFormat.metric(0.3) == "0.300" && ReportFormat.metric(0.01) == "0.0100" && ReportFormat.metric(2.1) == "2.10")
         #expect(ReportFormat.points(-0.04, signed: true) == "+0.0" && ReportFormat.points(3.26, signed: true) == "+3.3")
+        #expect(ReportFormat.pValue(0.0004) == "<0.001" && ReportFormat.pValue(0.0123) == "0.012" && ReportFormat.pValue(0.5) == "0.50")
+        let d = PairedDifference(difference: 0.012, interval: -0.004...0.028, standardError: 0.008, degreesOfFreedom: 40, pValue: 0.2, seeds: [0], questions: 2000)
+        #expect(ReportFormat.difference(d) == "+1.2 [-0.4, +2.8]")
+        #expect(ReportFormat.verdict(Decision(comparison: d, adjustedP: 0.2, verdict: .noDetectableDifference(smallestDetectable: 0.0231)), long: false) == "not detected (±2.3)")
+        #expect(ReportFormat.collapses((1, 5)) == "1/5" && ReportFormat.collapses((0, 0)) == "—")
     }
 }

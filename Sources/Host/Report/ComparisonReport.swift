@@ -1,36 +1,55 @@
 import Foundation
 
-/// The end-of-comparison report: reads every variant folder of an experiment and writes
-/// report.md (tables and legend), report.html (the same plus charts, self-contained) and
-/// accuracy.svg (the accuracy chart alone, for a README). Safe to call while variants are still
-/// running or after some failed: it reports what the folders hold.
+/// The end-of-comparison report: reads every run of an experiment and writes report.md (tables
+/// and legend), report.html (the same plus every chart, self-contained), accuracy.svg and
+/// differences.svg (the two charts a README shows). Safe to call while runs are still going or
+/// after some failed: it reports what the folders hold.
 enum ComparisonReport {
-    /// Reads every variant folder of an experiment, writes report.md, report.html and accuracy.svg into it,
-    /// and returns the terminal table (plain text, fits 120+ columns, no ANSI colours needed).
-    static func write(experimentDirectory: String) throws -> String {
-        let experiment = try ExperimentFolder.load(experimentDirectory)
-        let table = SummaryTable(experiment.variants.map(VariantSummary.init))
-        let dir = experimentDirectory
-        try save(markdown(name: experiment.name, table: table), to: dir + "/report.md")
-        try save(HTMLReport.page(name: experiment.name, table: table, variants: experiment.variants), to: dir + "/report.html")
-        try save(ReportCharts.accuracy(experiment.variants).svg(standalone: true), to: dir + "/accuracy.svg")
-        let title = "Comparison \(Escaping.terminal(experiment.name)): \(experiment.variants.count) variant\(experiment.variants.count == 1 ? "" : "s")"
-        return title + "\n\n" + table.terminal()
+    /// Writes the report files and returns the terminal text (plain, fits 120 columns).
+    static func write(experimentDirectory dir: String) throws -> String {
+        let folder = try ExperimentFolder.load(dir)
+        let analysis = ComparisonAnalysis(folder)
+        let tables = ReportTables(analysis: analysis)
+        let differences = ReportCharts.differences(analysis)
+        let accuracy = ReportCharts.accuracy(folder)
+        try save(markdown(tables, hasAccuracyChart: !accuracy.isEmpty, hasDifferences: differences.baseline != nil), to: dir + "/report.md")
+        try save(HTMLReport.page(folder: folder, tables: tables, differences: differences, accuracy: accuracy), to: dir + "/report.html")
+        if let first = accuracy.first { try save(first.svg(standalone: true), to: dir + "/accuracy.svg") }
+        try save((differences.baseline ?? differences.start).svg(standalone: true), to: dir + "/differences.svg")
+        return terminal(tables)
     }
 
-    static func markdown(name: String, table: SummaryTable) -> String {
-        """
-        # \(Escaping.markdownCell(name)): comparison report
+    static func terminal(_ t: ReportTables) -> String {
+        let a = t.analysis
+        var out = "Comparison \(Escaping.terminal(a.name)): \(a.variants.count) variant\(a.variants.count == 1 ? "" : "s") against \(Escaping.terminal(a.baseline))\n"
+        out += t.design.map { TextTable.wrapped($0, width: 118) }.joined(separator: "\n") + "\n\n"
+        out += t.verdicts().terminal() + "\n\n" + t.gainsAndCosts().terminal() + "\n\n"
+        out += t.legend.map { TextTable.wrapped($0, width: 118) }.joined(separator: "\n")
+        let notes = a.variants.flatMap { v in v.notes.map { "\(v.name): \($0)" } }
+        if !notes.isEmpty { out += "\n\n" + notes.map { TextTable.wrapped(Escaping.terminal($0), width: 118) }.joined(separator: "\n") }
+        if let curve = t.curve(range: false, limit: 12) {
+            out += "\n\nMean accuracy over seeds at each evaluation (by update; SFT: by step; the first questions of the set):\n" + curve.terminal()
+        }
+        out += "\n\nEvery run (report.md and report.html have this and the charts):\n" + t.perRun().terminal()
+        return out
+    }
 
-        \(table.markdown())
-
-        ## Accuracy over training time
-
-        ![accuracy](accuracy.svg)
-
-        Reward, KL, loss and contrastive-loss curves: report.html (self-contained, opens offline).
-
-        """
+    static func markdown(_ t: ReportTables, hasAccuracyChart: Bool, hasDifferences: Bool) -> String {
+        let a = t.analysis
+        var lines = ["# \(Escaping.markdownCell(a.name)): comparison report", "", t.design.map(Escaping.markdownCell).joined(separator: " "), "", t.full().markdown(), ""]
+        lines += t.legend.map { "- " + Escaping.markdownCell($0) }
+        let notes = a.variants.flatMap { v in v.notes.map { "\(v.name): \($0)" } }
+        if !notes.isEmpty { lines += [""] + notes.map { "- " + Escaping.markdownCell($0) } }
+        if hasDifferences { lines += ["", "![differences](differences.svg)"] }
+        lines += ["", "## Every run", "", t.perRun().markdown()]
+        if let curve = t.curve(range: true) {
+            lines += ["", "## Accuracy at each evaluation", "",
+                      "Mean over seeds (lowest–highest seed), by update (SFT: by step), on the first questions of the evaluation set; — where a variant was not evaluated.",
+                      "", curve.markdown()]
+        }
+        if hasAccuracyChart { lines += ["", "![accuracy](accuracy.svg)"] }
+        lines += ["", "Reward, KL, loss, contrastive-loss and plugin-metric curves: report.html (self-contained, opens offline).", ""]
+        return lines.joined(separator: "\n")
     }
 
     private static func save(_ text: String, to path: String) throws {

@@ -1,20 +1,54 @@
+import Engine
 import Foundation
 
-/// A comparison's folder read back: its name and, in experiment order, each variant's status and
-/// metrics. The variant order and algorithms come from experiment.json when there is one (so a
-/// variant that never ran still gets a row); otherwise from the subfolders holding a status.json
-/// or metrics.jsonl, by name.
+/// A comparison's folder read back: its name, seeds and baseline, the start's answers, and in
+/// experiment order each variant's runs (one per seed) with their status, metrics, budget and
+/// answers. The variant order and algorithms come from experiment.json when there is one (so a
+/// variant that never ran still gets a row); otherwise from the subfolders, by name. A variant
+/// folder that holds a run itself (metrics.jsonl, as `workbench rl --out` writes it) is read as
+/// one run, so a run copied in by hand is reported too.
 struct ExperimentFolder {
-    struct Variant {
-        var name: String
-        var algorithm: String
+    struct Run {
+        /// nil for a hand-made run whose run.json gives none.
+        var seed: UInt64?
+        /// Inside the experiment folder: "carft/seed-0" (or "carft" for a run copied in).
+        var folder: String
         var state: RunState
         var wallSeconds: Double?
         var metrics: RunMetrics
+        var budget: Budget?
+        /// The final checkpoint's answers (eval-final.jsonl); nil when there are none yet.
+        var answers: [EvalRecord]?
+        /// Why `answers` is nil although the file exists.
+        var answersProblem: String?
+    }
+
+    struct Variant {
+        var name: String
+        var algorithm: String
+        var runs: [Run]
+    }
+
+    /// What a run was asked to do, from its run.json.
+    enum Budget: Equatable {
+        case updates(Int), steps(Int), minutes(Double)
+
+        var label: String {
+            switch self {
+            case .updates(let n): return "\(n) updates"
+            case .steps(let n): return "\(n) steps"
+            case .minutes(let m): return String(format: "%g min", m)
+            }
+        }
     }
 
     var name: String
     var directory: String
+    var seeds: [UInt64]
+    var baseline: String?
+    /// The starting checkpoint's answers on the evaluation set (`start/eval-final.jsonl`).
+    var startAnswers: [EvalRecord]?
+    var startState: RunState
     var variants: [Variant]
 
     static func load(_ directory: String) throws -> ExperimentFolder {
@@ -33,39 +67,75 @@ struct ExperimentFolder {
             }
         }
 
-        // Listed variants first, in the listed order, then any other run folder (one added by hand).
+        // Listed variants first, in the listed order, then any other folder holding runs.
         let listed = description?.variants ?? []
         func known(_ s: String?) -> String? { s?.isEmpty == false ? s : nil }
         var names = listed.map(\.name)
-        let folders = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted().filter { entry in
-            fm.fileExists(atPath: ComparisonFiles.statusPath(directory, entry)) || fm.fileExists(atPath: "\(directory)/\(entry)/metrics.jsonl")
-        }
+        let entries = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        let folders = entries.filter { $0 != ExperimentPlan.startFolder && !runFolders(directory + "/" + $0).isEmpty }
         names += folders.filter { !names.contains($0) }
         guard !names.isEmpty else {
-            throw CLIError("\(directory) holds no variant folders (subfolders with status.json or metrics.jsonl) and no experiment.json listing variants; is it the comparison's folder?")
+            throw CLIError("\(directory) holds no variant folders (subfolders with seed-<k>/ runs, status.json or metrics.jsonl) and no experiment.json listing variants; is it the comparison's folder?")
         }
+        let seeds = description?.seeds ?? []
 
-        let variants = names.map { name in
+        let variants = names.map { name -> Variant in
             let dir = directory + "/" + name
-            var status: ComparisonFiles.Status?
-            var state: RunState
-            if let data = fm.contents(atPath: ComparisonFiles.statusPath(directory, name)) {
-                // The runner may be rewriting it right now; a report must still come out.
-                status = try? JSONDecoder().decode(ComparisonFiles.Status.self, from: data)
-                state = status.map { RunState(file: $0) } ?? .other("status.json unreadable")
+            var runs: [Run]
+            if fm.fileExists(atPath: dir + "/metrics.jsonl") && !fm.fileExists(atPath: dir + "/seed-\(seeds.first ?? 0)") {
+                runs = [readRun(directory, name, seed: nil)]
             } else {
-                state = .notRun
+                // Every listed seed gets a run (not run yet, if need be); other seed folders too.
+                var found = seeds
+                for f in runFolders(dir) { if let s = UInt64(f.dropFirst(5)), !found.contains(s) { found.append(s) } }
+                runs = found.map { readRun(directory, ExperimentPlan.Run.folder(variant: name, seed: $0), seed: $0) }
             }
-            let metrics = RunMetrics.load(path: dir + "/metrics.jsonl")
-            if case .notRun = state, !metrics.training.isEmpty || !metrics.evaluations.isEmpty {
-                state = .other("no status")
-            }
-            let algorithm = known(listed.first { $0.name == name }?.algorithm) ?? known(status?.algorithm) ?? runAlgorithm(dir)
-                ?? (metrics.hasSFTSteps ? "sft" : "?")
-            return Variant(name: name, algorithm: algorithm, state: state, wallSeconds: status?.wallSeconds, metrics: metrics)
+            let algorithm = known(listed.first { $0.name == name }?.algorithm)
+                ?? runs.lazy.compactMap { known(ComparisonFiles.readStatus(directory, $0.folder)?.algorithm) ?? runAlgorithm(directory + "/" + $0.folder) }.first
+                ?? (runs.contains { $0.metrics.hasSFTSteps } ? "sft" : "?")
+            return Variant(name: name, algorithm: algorithm, runs: runs)
         }
+        let start = readRun(directory, ExperimentPlan.startFolder, seed: nil)
         let folderName = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
-        return ExperimentFolder(name: known(description?.name) ?? folderName, directory: directory, variants: variants)
+        return ExperimentFolder(name: known(description?.name) ?? folderName, directory: directory, seeds: seeds,
+                                baseline: known(description?.baseline), startAnswers: start.answers, startState: start.state,
+                                variants: variants)
+    }
+
+    /// The run folders of a variant folder: `seed-<k>` subfolders, or the folder itself when it
+    /// holds a run (status.json or metrics.jsonl).
+    private static func runFolders(_ dir: String) -> [String] {
+        let fm = FileManager.default
+        let seedFolders = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("seed-") && UInt64($0.dropFirst(5)) != nil }
+            .sorted { UInt64($0.dropFirst(5))! < UInt64($1.dropFirst(5))! }
+        if !seedFolders.isEmpty { return seedFolders }
+        return fm.fileExists(atPath: dir + "/status.json") || fm.fileExists(atPath: dir + "/metrics.jsonl") ? ["."] : []
+    }
+
+    private static func readRun(_ directory: String, _ folder: String, seed: UInt64?) -> Run {
+        let fm = FileManager.default
+        let dir = directory + "/" + folder
+        var status: ComparisonFiles.Status?
+        var state: RunState
+        if let data = fm.contents(atPath: ComparisonFiles.statusPath(directory, folder)) {
+            // The runner may be rewriting it right now; a report must still come out.
+            status = try? JSONDecoder().decode(ComparisonFiles.Status.self, from: data)
+            state = status.map { RunState(file: $0) } ?? .other("status.json unreadable")
+        } else {
+            state = .notRun
+        }
+        let metrics = RunMetrics.load(path: dir + "/metrics.jsonl")
+        if case .notRun = state, !metrics.training.isEmpty || !metrics.evaluations.isEmpty {
+            state = .other("no status")
+        }
+        var answers: [EvalRecord]?, problem: String?
+        let answersPath = dir + "/" + EvalRecords.finalFileName
+        if fm.fileExists(atPath: answersPath) {
+            do { answers = try EvalRecords.read(answersPath) } catch { problem = "\(error)" }
+        }
+        let settings = runSettings(dir)
+        return Run(seed: seed ?? settings?.seed, folder: folder, state: state, wallSeconds: status?.wallSeconds,
+                   metrics: metrics, budget: settings?.budget, answers: answers, answersProblem: problem)
     }
 
     /// The algorithm a run's own run.json records ("sft", or rl.algorithm), for folders the
@@ -75,6 +145,16 @@ struct ExperimentFolder {
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
         if json["command"] as? String == "sft" { return "sft" }
         return (json["rl"] as? [String: Any])?["algorithm"] as? String
+    }
+
+    /// The seed and budget a run's run.json records (`rl` or `sft` settings).
+    private static func runSettings(_ dir: String) -> (seed: UInt64?, budget: Budget?)? {
+        struct Length: Decodable { var updates: Int?; var steps: Int?; var minutes: Double?; var seed: UInt64? }
+        struct File: Decodable { var rl: Length?; var sft: Length? }
+        guard let data = FileManager.default.contents(atPath: dir + "/run.json"),
+              let file = try? JSONDecoder().decode(File.self, from: data), let l = file.rl ?? file.sft else { return nil }
+        let budget: Budget? = l.updates.map { .updates($0) } ?? l.steps.map { .steps($0) } ?? l.minutes.map { .minutes($0) }
+        return (l.seed, budget)
     }
 
     /// A decoding error as a reader can act on it: what is wrong and where.

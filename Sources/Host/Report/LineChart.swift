@@ -10,6 +10,8 @@ struct LineChart {
         /// Position in the experiment, so a variant keeps its colour on every chart.
         var colorIndex: Int
         var points: [ChartPoint]
+        /// A shaded range around the line (the lowest and highest seed), drawn under it.
+        var band: [ChartBand] = []
     }
 
     var title: String
@@ -18,6 +20,9 @@ struct LineChart {
     var series: [Series]
     /// Dots on every point: for sparse curves (evaluations), where the dots are the data.
     var markers = false
+    /// The y axis spans at least this much, centred on the data: a gap of a point or two inside
+    /// the noise must not fill the chart as if it were an effect.
+    var minimumYSpan: Double? = nil
 
     static let width = 760.0
     static let height = 380.0
@@ -35,7 +40,10 @@ struct LineChart {
     /// in HTML neither is wanted.
     func svg(standalone: Bool) -> String {
         let W = Self.width, H = Self.height
-        let drawn = series.map { s in Series(name: s.name, colorIndex: s.colorIndex, points: s.points.filter { $0.x.isFinite && $0.y.isFinite }) }
+        let drawn = series.map { s in
+            Series(name: s.name, colorIndex: s.colorIndex, points: s.points.filter { $0.x.isFinite && $0.y.isFinite },
+                   band: s.band.filter { $0.x.isFinite && $0.low.isFinite && $0.high.isFinite })
+        }
         let longest = drawn.map { $0.name.count + ($0.points.isEmpty ? 10 : 0) }.max() ?? 0
         let legendWidth = min(250, 44 + 7 * Double(min(longest, 36)))
         let left = 70.0, top = 40.0, right = W - legendWidth - 16, bottom = H - 52
@@ -48,10 +56,20 @@ struct LineChart {
         out += "<text x=\"\(Int(W / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"600\">\(Escaping.xml(title))</text>\n"
 
         let all = drawn.flatMap(\.points)
-        guard let minX = all.map(\.x).min(), let maxX = all.map(\.x).max(),
-              let minY = all.map(\.y).min(), let maxY = all.map(\.y).max() else {
+        let bands = drawn.flatMap(\.band)
+        guard var minX = all.map(\.x).min(), var maxX = all.map(\.x).max(),
+              var minY = all.map(\.y).min(), var maxY = all.map(\.y).max() else {
             out += "<text x=\"\(Int(W / 2))\" y=\"\(Int(H / 2))\" text-anchor=\"middle\" fill=\"#666666\">no data</text>\n</svg>\n"
             return out
+        }
+        minX = min(minX, bands.map(\.x).min() ?? minX); maxX = max(maxX, bands.map(\.x).max() ?? maxX)
+        minY = min(minY, bands.map(\.low).min() ?? minY); maxY = max(maxY, bands.map(\.high).max() ?? maxY)
+        if let span = minimumYSpan, maxY - minY < span {
+            let mid = (minY + maxY) / 2
+            minY = mid - span / 2
+            maxY = mid + span / 2
+            // Values that cannot go negative (accuracies) keep a floor of 0.
+            if minY < 0 && all.allSatisfy({ $0.y >= 0 }) { maxY -= minY; minY = 0 }
         }
         let xt = AxisTicks(min: minX, max: maxX, target: 6)
         let yt = AxisTicks(min: minY, max: maxY, target: 5)
@@ -70,6 +88,13 @@ struct LineChart {
         out += "<path d=\"M\(f(left)),\(f(top))V\(f(bottom))H\(f(right))\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1\"/>\n"
         out += "<text x=\"\(f((left + right) / 2))\" y=\"\(f(H - 14))\" text-anchor=\"middle\">\(Escaping.xml(xLabel))</text>\n"
         out += "<text transform=\"translate(18,\(f((top + bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(Escaping.xml(yLabel))</text>\n"
+
+        // Bands first, so every line stays visible on top of them.
+        for s in drawn where s.band.count > 1 && s.band.contains(where: { $0.high > $0.low }) {
+            let upper = s.band.map { "\(f(px($0.x))),\(f(py($0.high)))" }
+            let lower = s.band.reversed().map { "\(f(px($0.x))),\(f(py($0.low)))" }
+            out += "<polygon fill=\"\(Self.color(s.colorIndex))\" fill-opacity=\"0.15\" stroke=\"none\" points=\"\((upper + lower).joined(separator: " "))\"/>\n"
+        }
 
         // Curves.
         for s in drawn where !s.points.isEmpty {

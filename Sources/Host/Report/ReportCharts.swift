@@ -1,15 +1,48 @@
+import Engine
 import Foundation
 
-/// The report's charts from the variants' metrics: accuracy against training time (the fair
-/// axis when variants differ in cost per update), and the per-update RL curves.
+/// The report's charts: the differences with their intervals (what decides), accuracy against
+/// updates with each variant's mean over seeds and its lowest-to-highest band, and the per-update
+/// RL curves and plugin metrics, averaged over seeds.
 enum ReportCharts {
-    static func accuracy(_ variants: [ExperimentFolder.Variant]) -> LineChart {
-        LineChart(title: "Held-out accuracy (greedy)", xLabel: "training minutes (evaluation time excluded)", yLabel: "accuracy (%)",
-                  series: variants.enumerated().map { i, v in
-                      LineChart.Series(name: v.name, colorIndex: i,
-                                       points: v.metrics.evaluations.map { ChartPoint(x: $0.elapsed / 60, y: $0.accuracy * 100) })
-                  },
-                  markers: true)
+    /// Δ vs the baseline (nil when nothing was compared yet) and Δ vs the start.
+    static func differences(_ a: ComparisonAnalysis) -> (baseline: IntervalChart?, start: IntervalChart) {
+        func row(_ i: Int, _ v: ComparisonAnalysis.VariantResult, _ d: Decision?) -> IntervalChart.Row {
+            let c = d?.comparison
+            return IntervalChart.Row(label: v.name, colorIndex: i, estimate: (c?.difference ?? .nan) * 100,
+                                     low: (c?.interval.lowerBound ?? .nan) * 100, high: (c?.interval.upperBound ?? .nan) * 100,
+                                     decided: d.map { $0.verdict == .better || $0.verdict == .worse } ?? false)
+        }
+        let others = a.variants.enumerated().filter { !$0.element.isBaseline }
+        let baseline = others.isEmpty ? nil
+            : IntervalChart(title: "Difference from \(a.baseline), 95% intervals", xLabel: "accuracy points (paired by seed and question)",
+                            rows: others.map { row($0.offset, $0.element, $0.element.vsBaseline) })
+        let start = IntervalChart(title: "Gain over the start, 95% intervals", xLabel: "accuracy points (paired by question)",
+                                  rows: a.variants.enumerated().map { row($0.offset, $0.element, $0.element.vsStart) })
+        return (baseline, start)
+    }
+
+    /// Held-out accuracy at each periodic evaluation: per variant, the mean over its seeds and a
+    /// band from the lowest to the highest seed. RL variants by update, SFT variants by step (one
+    /// chart each, since a step and an update are different amounts of work).
+    static func accuracy(_ folder: ExperimentFolder) -> [LineChart] {
+        var charts: [LineChart] = []
+        for sft in [false, true] {
+            let series = folder.variants.enumerated().compactMap { i, v -> LineChart.Series? in
+                guard (v.algorithm == "sft") == sft else { return nil }
+                var byIndex: [Int: [Double]] = [:]
+                for r in v.runs { for e in r.metrics.evaluations { byIndex[e.index, default: []].append(e.accuracy * 100) } }
+                let xs = byIndex.keys.sorted()
+                return LineChart.Series(name: v.name, colorIndex: i,
+                                        points: xs.map { ChartPoint(x: Double($0), y: SeriesMath.mean(byIndex[$0]!)!) },
+                                        band: xs.map { ChartBand(x: Double($0), low: byIndex[$0]!.min()!, high: byIndex[$0]!.max()!) })
+            }
+            guard !series.isEmpty else { continue }
+            charts.append(LineChart(title: sft ? "Held-out accuracy (greedy), continued SFT" : "Held-out accuracy (greedy)",
+                                    xLabel: sft ? "step" : "update", yLabel: "accuracy (%)", series: series, markers: true,
+                                    minimumYSpan: 10))
+        }
+        return charts
     }
 
     struct PerUpdate {
@@ -25,12 +58,23 @@ enum ReportCharts {
         PerUpdate(key: "contrastive_loss", title: "Contrastive loss (CARFT)", yLabel: "loss"),
     ]
 
-    /// A per-update metric for every variant that recorded it, smoothed by a trailing moving
-    /// average (the window goes into the caption) and thinned to at most `maxPoints` points so
-    /// a long run does not bloat the page.
-    static func chart(_ metric: PerUpdate, _ variants: [ExperimentFolder.Variant], maxPoints: Int = 800) -> (chart: LineChart, window: Int) {
-        let raw = variants.enumerated().compactMap { i, v -> LineChart.Series? in
-            let points = v.metrics.hasSFTSteps ? [] : v.metrics.series(metric.key)
+    /// The metrics plugins reported (`plugin/<name>` in metrics.jsonl), one chart each.
+    static func pluginMetrics(_ folder: ExperimentFolder) -> [PerUpdate] {
+        var keys = Set<String>()
+        for v in folder.variants { for r in v.runs { for p in r.metrics.training { keys.formUnion(p.values.keys.filter { $0.hasPrefix("plugin/") }) } } }
+        return keys.sorted().map { PerUpdate(key: $0, title: "Plugin metric \($0.dropFirst("plugin/".count))", yLabel: "value") }
+    }
+
+    /// A per-update metric for every variant that recorded it, averaged over its seeds at each
+    /// update, smoothed by a trailing moving average (the window goes into the caption) and
+    /// thinned to at most `maxPoints` points so a long run does not bloat the page.
+    static func chart(_ metric: PerUpdate, _ folder: ExperimentFolder, maxPoints: Int = 800) -> (chart: LineChart, window: Int) {
+        let raw = folder.variants.enumerated().compactMap { i, v -> LineChart.Series? in
+            var byIndex: [Int: [Double]] = [:]
+            for r in v.runs where !r.metrics.hasSFTSteps {
+                for p in r.metrics.training { if let y = p.values[metric.key] { byIndex[p.index, default: []].append(y) } }
+            }
+            let points = byIndex.keys.sorted().map { ChartPoint(x: Double($0), y: SeriesMath.mean(byIndex[$0]!)!) }
             return points.isEmpty ? nil : LineChart.Series(name: v.name, colorIndex: i, points: points)
         }
         let window = SeriesMath.smoothingWindow(points: raw.map(\.points.count).max() ?? 0)
@@ -51,7 +95,7 @@ enum ReportCharts {
     static func caption(_ metric: PerUpdate, window: Int, empty: Bool) -> String {
         if empty { return "\(metric.title): no variant recorded this metric." }
         return window > 1
-            ? "\(metric.title) per update, smoothed by a trailing moving average over \(window) updates (single updates are noisy)."
-            : "\(metric.title) per update, unsmoothed (too few updates to average)."
+            ? "\(metric.title) per update, the mean over seeds, smoothed by a trailing moving average over \(window) updates (single updates are noisy)."
+            : "\(metric.title) per update, the mean over seeds, unsmoothed (too few updates to average)."
     }
 }

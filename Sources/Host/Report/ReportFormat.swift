@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// How each kind of number reads in the tables; "—" wherever a value does not apply or is missing.
@@ -31,9 +32,40 @@ enum ReportFormat {
         return String(format: "%.\(decimals)f", x)
     }
 
-    static func best(_ s: VariantSummary) -> String {
-        guard let b = s.bestAccuracy else { return missing }
-        return percent(b) + (s.bestAt.map { " @\($0)" } ?? "")
+    /// "71.2% [68.9, 73.5]": a mean accuracy and its 95% interval, in percent.
+    static func accuracy(_ a: AccuracyEstimate?) -> String {
+        guard let a else { return missing }
+        return String(format: "%.1f%% [%.1f, %.1f]", a.mean * 100, a.interval.lowerBound * 100, a.interval.upperBound * 100)
+    }
+
+    /// "+0.7 [-1.5, +2.9]": a paired difference and its 95% interval, in points.
+    static func difference(_ d: PairedDifference?) -> String {
+        guard let d else { return missing }
+        return "\(points(d.difference * 100, signed: true)) [\(points(d.interval.lowerBound * 100, signed: true)), \(points(d.interval.upperBound * 100, signed: true))]"
+    }
+
+    /// Two significant digits; "<0.001" below that.
+    static func pValue(_ p: Double?) -> String {
+        guard let p else { return missing }
+        if p < 0.001 { return "<0.001" }
+        return p >= 0.1 ? String(format: "%.2f", p) : String(format: "%.2g", p)
+    }
+
+    /// "better", "worse", or "not detected (±3.1)" / "no detectable difference (would detect ±3.1 pts)".
+    static func verdict(_ d: Decision?, long: Bool) -> String {
+        guard let d else { return missing }
+        switch d.verdict {
+        case .better: return "better"
+        case .worse: return "worse"
+        case .noDetectableDifference(let mde):
+            let pts = String(format: "%.1f", mde * 100)
+            return long ? "no detectable difference (would detect ±\(pts) pts)" : "not detected (±\(pts))"
+        }
+    }
+
+    /// "1/3"; "—" when no run could be judged.
+    static func collapses(_ c: (count: Int, judged: Int)) -> String {
+        c.judged == 0 ? missing : "\(c.count)/\(c.judged)"
     }
 
     static func duration(_ seconds: Double?) -> String { seconds.map(ProgressLine.duration) ?? missing }

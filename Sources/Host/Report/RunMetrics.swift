@@ -52,6 +52,10 @@ struct RunMetrics {
                 if let e = values[kind == "update" ? "elapsed" : "train_seconds"] { lastElapsed = e }
                 m.training.append(TrainingPoint(index: index, values: values))
                 if kind == "train" { m.hasSFTSteps = true }
+            case "final_eval":
+                // The final checkpoint on the whole evaluation set: the report reads its answers
+                // from eval-final.jsonl instead.
+                continue
             case "eval":
                 guard let index = integer(object["update"]) ?? integer(object["step"]) else { m.skippedLines += 1; continue }
                 let accuracy: Double
@@ -95,4 +99,11 @@ struct RunMetrics {
 struct ChartPoint: Equatable {
     var x: Double
     var y: Double
+}
+
+/// A band's extent at one x: the lowest and highest value there.
+struct ChartBand: Equatable {
+    var x: Double
+    var low: Double
+    var high: Double
 }
