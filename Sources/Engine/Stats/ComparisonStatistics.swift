@@ -33,6 +33,17 @@ public struct PairedDifference: Sendable, Equatable {
     /// The seeds both sides ran, in the variant's order.
     public var seeds: [UInt64]
     public var questions: Int
+
+    public init(difference: Double, interval: ClosedRange<Double>, standardError: Double, degreesOfFreedom: Double,
+                pValue: Double, seeds: [UInt64], questions: Int) {
+        self.difference = difference
+        self.interval = interval
+        self.standardError = standardError
+        self.degreesOfFreedom = degreesOfFreedom
+        self.pValue = pValue
+        self.seeds = seeds
+        self.questions = questions
+    }
 }
 
 /// What a comparison concludes about one variant.
@@ -49,6 +60,12 @@ public struct Decision: Sendable, Equatable {
     /// Holm-adjusted over the family the decision was made in.
     public var adjustedP: Double
     public var verdict: Verdict
+
+    public init(comparison: PairedDifference, adjustedP: Double, verdict: Verdict) {
+        self.comparison = comparison
+        self.adjustedP = adjustedP
+        self.verdict = verdict
+    }
 }
 
 public struct StatisticsError: Error, CustomStringConvertible {
@@ -85,7 +102,8 @@ public struct ComparisonStatistics: Sendable {
     public func accuracy(_ runs: [RunOutcomes]) throws -> AccuracyEstimate {
         let n = try Self.questionCount(runs, what: "runs")
         let table = CrossedMean(rows: runs.map { $0.correct.map { $0 ? 1 : 0 } })
-        return AccuracyEstimate(mean: table.mean, interval: table.interval(level: level), seeds: runs.count, questions: n)
+        // An accuracy cannot leave [0, 1] (nor a difference [−1, 1]), whatever the t tails say near the edges.
+        return AccuracyEstimate(mean: table.mean, interval: table.interval(level: level).clamped(to: 0...1), seeds: runs.count, questions: n)
     }
 
     /// The variant against the baseline, over the seeds both ran. A baseline with a single run
@@ -103,7 +121,7 @@ public struct ComparisonStatistics: Sendable {
         var perQuestion = [Int](repeating: 0, count: n)
         for row in rows { for q in 0..<n { perQuestion[q] += Int(row[q]) } }
         let table = CrossedMean(rows: rows)
-        return PairedDifference(difference: table.mean, interval: table.interval(level: level), standardError: table.standardError,
+        return PairedDifference(difference: table.mean, interval: table.interval(level: level).clamped(to: -1...1), standardError: table.standardError,
                                 degreesOfFreedom: table.degreesOfFreedom, pValue: SignFlipTest.pValue(perQuestion),
                                 seeds: pairs.map(\.0), questions: n)
     }
