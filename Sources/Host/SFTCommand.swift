@@ -13,7 +13,9 @@ struct SFTCommand: ParsableCommand {
         kind=eval per evaluation), run.json (the settings), checkpoints/step-N/ (safetensors + \
         config.json at each evaluation) and final/.
 
-        With neither --steps nor --minutes, trains for 5 minutes. --minutes counts training \
+        With neither --steps nor --minutes, trains for \(SFTCommand.defaultSteps) steps (about 5 \
+        minutes on 2 cores from scratch; a count, so every machine trains the same model for the \
+        same seed and threads). --minutes counts training \
         time only (not evaluation); for bit-reproducible runs give --steps.
         """
     )
@@ -22,10 +24,10 @@ struct SFTCommand: ParsableCommand {
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
 
-    @Option(help: "Optimiser steps to train for.") var steps: Int?
-    @Option(help: "Training-time budget in minutes (evaluation excluded); the step count is fixed from the speed of the first steps.") var minutes: Double?
+    @Option(help: "Optimiser steps to train for (default \(SFTCommand.defaultSteps) unless --minutes is given).") var steps: Int?
+    @Option(help: "Training-time budget in minutes (evaluation excluded) instead of --steps; the step count is fixed from the speed of the first steps, so it depends on the machine.") var minutes: Double?
     @Option(help: "Questions per batch.") var batch: Int = 32
-    @Option(help: "Peak learning rate (AdamW; linear warm-up, then linear decay to --final-lr).") var lr: Float = 2e-3
+    @Option(help: "Peak learning rate (AdamW; linear warm-up, then linear decay to --final-lr).") var lr: Float = SFTConfig().learningRate
     @Option(name: .customLong("final-lr"), help: "Learning rate at the last step (linear schedule).") var finalLR: Float = 0
     @Option(help: "Learning-rate schedule: 'linear' (warm-up, then linear decay to --final-lr) or 'constant' (--lr throughout).") var schedule: String = "linear"
     @Option(help: "Warm-up steps.") var warmup: Int = 20
@@ -72,8 +74,8 @@ struct SFTCommand: ParsableCommand {
         let model = source.model, tokenizer = source.tokenizer
         let format = try source.promptFormat(prompt)
         var config = SFTConfig()
-        config.steps = steps
-        config.minutes = steps == nil ? (minutes ?? 5) : nil
+        config.steps = steps ?? (minutes == nil ? Self.defaultSteps : nil)
+        config.minutes = minutes
         config.batchSize = batch
         config.learningRate = lr
         config.schedule = schedule
@@ -127,6 +129,9 @@ struct SFTCommand: ParsableCommand {
                      summary.steps, ProgressLine.duration(summary.trainSeconds), summary.finalLoss, runOptions.out, runOptions.out))
         if let line = AccuracyCurve.finalEvaluation(summary.finalEvaluation, folder: runOptions.out) { print(line) }
     }
+
+    /// The default length: the default job and comparisons' warm-up.
+    static let defaultSteps = 1200
 
     private func runFile(config: SFTConfig, model: ModelConfig, dataDescription: String) -> some Encodable {
         struct RunFile: Encodable {

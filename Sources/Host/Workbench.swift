@@ -40,11 +40,11 @@ struct Workbench: ParsableCommand {
     @Option(help: "Minutes of CARFT per run instead of --updates (rollouts and updates; evaluation excluded); how far a run gets then depends on the machine.") var minutes: Double?
     @Option(name: .customLong("sft-steps"), help: "Steps of SFT warm-up (default \(ExperimentPlan.defaultWarmupSteps); cached: reused while the settings stay the same).") var sftSteps: Int?
     @Option(name: .customLong("sft-minutes"), help: "Minutes of SFT warm-up instead of --sft-steps.") var sftMinutes: Double?
-    @Option(help: ArgumentHelp("Output folder: one subfolder per variant, the report beside them.", valueName: "dir")) var out = "runs/plugins"
-    @Option(help: "Threads per variant.") var threads = 1
-    @Option(help: "Variants at once (default: cores / threads).") var jobs: Int?
+    @Option(help: ArgumentHelp("Output folder: one subfolder per variant holding one per seed, the report beside them.", valueName: "dir")) var out = "runs/plugins"
+    @Option(help: "Threads per run.") var threads = 1
+    @Option(help: "Runs at once (default: cores / threads).") var jobs: Int?
     @Option(help: ArgumentHelp("Where SFT warm-ups are cached.", valueName: "dir")) var cache = "runs/cache"
-    @Flag(help: "Run every variant again even if it finished before with the same settings.") var fresh = false
+    @Flag(help: "Run every run again even if it finished before with the same settings.") var fresh = false
     @Flag(name: .customLong("dry-run"), help: "Print each child's command line, then exit.") var dryRun = false
 
     func validate() throws {
@@ -68,8 +68,8 @@ struct Workbench: ParsableCommand {
             print(Self.helpMessage())
             return
         }
-        let length: DefaultExperiment.Length = minutes.map { .minutes($0) } ?? .updates(updates ?? DefaultExperiment.defaultUpdates)
-        let warmup: DefaultExperiment.Length? = sftMinutes.map { .minutes($0) } ?? sftSteps.map { .updates($0) }
+        let length: DefaultExperiment.Length = minutes.map { .minutes($0) } ?? .count(updates ?? DefaultExperiment.defaultUpdates)
+        let warmup: DefaultExperiment.Length? = sftMinutes.map { .minutes($0) } ?? sftSteps.map { .count($0) }
         let experiment = DefaultExperiment.make(plugins: plugins, length: length, warmup: warmup, seeds: seeds, threads: threads, jobs: jobs)
         try ExperimentRun(experiment: experiment, out: out, cache: cache, jobs: jobs, fresh: fresh, dryRun: dryRun).run()
     }

@@ -249,6 +249,8 @@ import Testing
         ("[shared]\nminutes = 1\nvalue-lrr = 1\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\n", "x.toml:11 ('value-lrr' in [shared]): no variant's command has --value-lrr"),
         ("[data]\n", "x.toml:9: 'data' is defined twice"),
         ("[[variant]]\nname = \"a b\"\nalgorithm = \"reft\"\n", "x.toml:10: variant name 'a b': may hold only letters"),
+        ("[[variant]]\nname = \"start\"\nalgorithm = \"reft\"\n", "x.toml:10: variant name 'start' is taken by a file or folder the comparison writes"),
+        ("[[variant]]\nname = \"report.html\"\nalgorithm = \"reft\"\n", "x.toml:10: variant name 'report.html' is taken"),
         ("[[variant]]\nname = \"a\"\nalgorithm = \"ppo\"\n", "x.toml:11: variant 'a': unknown algorithm 'ppo'; use one of sft, reft, drgrpo, carft"),
         ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\n[[variant]]\nname = \"a\"\nalgorithm = \"sft\"\n", "x.toml:13: variant name 'a' is used twice (first on line 10)"),
         ("[[variant]]\nalgorithm = \"reft\"\n", "x.toml:9: this [[variant]] needs name"),
@@ -351,7 +353,7 @@ import Testing
         #expect(w.flatMap(\.arguments) == ["--minutes", "2.5"])
         #expect(e.seeds == [0, 1, 2, 3] && e.baselineName == "carft")
         // By default: counts, not minutes, so every machine does the same work.
-        let counted = DefaultExperiment.make(plugins: ["builtin:mean"], length: .updates(DefaultExperiment.defaultUpdates), warmup: nil,
+        let counted = DefaultExperiment.make(plugins: ["builtin:mean"], length: .count(DefaultExperiment.defaultUpdates), warmup: nil,
                                              seeds: DefaultExperiment.defaultSeeds, threads: 1, jobs: nil)
         #expect(counted.shared.flatMap(\.arguments) == ["--updates", String(DefaultExperiment.defaultUpdates)] && counted.seeds == [0, 1, 2])
         guard case .train(let none) = counted.warmup, none.isEmpty else { Issue.record("the default warm-up is the plan's"); return }

@@ -176,7 +176,7 @@ import Testing
         let md = try Self.read(dir + "/report.md")
         #expect(md.contains("![accuracy](accuracy.svg)") && md.contains("![differences](differences.svg)"))
         #expect(md.contains("| **carft** | carft | 2/2 | 75.0% \\[61.0, 89.0\\] |"), "\(md)")
-        #expect(md.contains("no detectable difference (would detect ±17.5 pts)"))
+        #expect(md.contains("no detectable difference (±17.5)"))
         #expect(md.contains("a&lt;b&amp;c") && !md.contains("a<b&c"))
         // Accuracy at each evaluation: the mean over seeds with the lowest and highest.
         #expect(md.contains("| reft | 40.0 (40.0–40.0) | 51.0 (50.0–52.0) |"), "\(md)")

@@ -10,7 +10,9 @@ public struct SFTConfig: Codable, Equatable, Sendable {
     /// `probeSteps` steps from their measured speed, and the schedule decays to it.
     public var minutes: Double? = nil
     public var batchSize = 32
-    public var learningRate: Float = 2e-3
+    /// Measured on the built-in task from scratch: 1,200 steps at 3e-3 reach 48.6% (seed 0) and
+    /// 27.8% (seed 1) greedy accuracy, against 33.8% for seed 0 at 2e-3.
+    public var learningRate: Float = 3e-3
     /// "linear": warm-up then linear decay to `finalLearningRate`; "constant": `learningRate`
     /// throughout (no warm-up).
     public var schedule = "linear"

@@ -6,37 +6,44 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Run the variants of an experiment file from one SFT warm-up and compare them in a table and an HTML report.",
         discussion: """
-        Trains (or reuses) one SFT warm-up, then runs every variant from its checkpoint with the \
-        same seed, threads and data, each as its own `workbench sft|rl` child process writing \
-        <out>/<variant>/ (metrics.jsonl, run.json, log.txt, status.json). A variant that crashes \
-        or diverges is marked failed and the others go on; the exit status is non-zero then, \
-        after the report is written. Every child's command line is parsed before anything runs, \
-        so a wrong flag fails at once, naming the variant and the line. Run the same command \
-        again after a failure or Ctrl-C: variants that finished with unchanged arguments are \
-        kept, the rest run again from a clean folder.
+        Trains (or reuses) one SFT warm-up, scores its checkpoint on the evaluation set, then \
+        runs every variant once per seed from that checkpoint, each run a `workbench sft|rl` \
+        child process writing <out>/<variant>/seed-<k>/ (metrics.jsonl, run.json, log.txt, \
+        status.json, and eval-final.jsonl: its final checkpoint's answer to every question). \
+        The report pairs the runs by seed and question and gives each variant its accuracy \
+        with a 95% interval, its gain over the start, its difference from the baseline with a \
+        95% interval, a Holm-adjusted p-value and a verdict: better, worse, or not detected \
+        together with the smallest difference the comparison would have detected. A run that \
+        crashes or diverges is marked failed (its error on the console) and the others go on; \
+        the exit status is non-zero then, after the report is written. Every child's command \
+        line is parsed, and every plugin loaded and created with its config, before anything \
+        runs, so a typo fails at once, naming the variant and the line. Run the same command \
+        again after a failure or Ctrl-C: runs that finished with unchanged arguments are kept, \
+        the rest run again from a clean folder; adding a seed runs only the new runs.
 
         The experiment file is TOML (YAML is not read); paths in it are relative to the folder \
         you run workbench in. Each key becomes a flag of the child command: `lr = 2e-5` is \
         `--lr 2e-5`, `untied = true` is `--untied` (false leaves it off), a list repeats the flag.
 
           name = "carft-vs-baselines"   # output: runs/<name> (default: the file's name)
-          seed = 0                      # every run's --seed
-          threads = 1                   # every variant's --threads
-          jobs = 2                      # variants at once (default: cores / threads)
+          seeds = 5                     # each variant's runs: seeds 0..4 (or a list: [0, 1, 2])
+          baseline = "reft"             # the variant the others are judged against (default: the first)
+          threads = 1                   # every run's --threads
+          jobs = 2                      # runs at once (default: cores / threads)
 
-          [data]        # data flags for the warm-up and every variant
-          test-size = 500
+          [data]        # data flags for the warm-up and every run
+          test-size = 2000              # (the default: the shared evaluation set)
 
           [warmup]      # `workbench sft` flags for the warm-up
-          minutes = 5   # (the default; threads default to all cores)
+          steps = 1200  # (the default; threads default to all cores)
           # or: init = "runs/mine/final" to start from that checkpoint
 
           [shared]      # flags for every variant whose command has them
-          minutes = 7   # (unless the variant sets them itself)
+          updates = 150 # (unless the variant sets them itself)
 
           [[variant]]
-          name = "sft"                  # letters, digits, . _ + -
-          algorithm = "sft"             # sft, reft, drgrpo or carft
+          name = "reft"                 # letters, digits, . _ + -
+          algorithm = "reft"            # sft, reft, drgrpo or carft
 
           [[variant]]
           name = "carft-negsignal"
@@ -46,22 +53,26 @@ struct CompareCommand: ParsableCommand {
 
         plugins: `workbench rl --plugin` specs (path/to/lib.so[:key=value,...] or \
         builtin:<name>[:key=value,...]), each replacing the built-in of its kind. The warm-up \
-        is cached in <cache>/sft-<hash>, the hash covering its flags, the data flags, seed, \
-        threads and this binary's defaults; a later comparison with the same ones reuses it.
+        is cached in <cache>/sft-<hash>, the hash covering its flags, the data flags, the first \
+        seed, threads and this binary's defaults; a later comparison with the same ones reuses it.
 
-        Every variant needs a length (minutes, or steps for sft / updates for RL) in itself or \
-        in [shared]. sft variants continue from the warm-up (--init-from) at --lr 2e-5, \
-        --schedule constant, --warmup 0 unless set; RL variants get --algo and --init. The \
-        runner sets --out, --seed, --threads and --init itself, so the file cannot. \
-        See experiments/ for complete files.
+        Every variant needs a length (updates for RL or steps for sft, or minutes) in itself or \
+        in [shared]; counts do the same work on any machine, minutes do not. sft variants \
+        continue from the warm-up (--init-from) at --lr 2e-5, --schedule constant, --warmup 0 \
+        unless set; RL variants get --algo and --init. The built-in task's questions come from \
+        the first seed (--task-seed) and the evaluation set is 2,000 of its test questions unless \
+        test-size is set, so every run trains on and is scored on the same questions. The \
+        runner sets --out, --seed, --threads, --init and --final-eval itself, so the file cannot; \
+        max-new-tokens, prompt and context must be the same for every variant. See experiments/ \
+        for complete files.
         """
     )
 
     @Argument(help: ArgumentHelp("The experiment file (.toml).", valueName: "file")) var file: String
     @Option(help: ArgumentHelp("Output folder (default: runs/<experiment name>).", valueName: "dir")) var out: String?
-    @Option(help: "Variants to run at once (default: the file's jobs, else cores / threads).") var jobs: Int?
+    @Option(help: "Runs at once (default: the file's jobs, else cores / threads).") var jobs: Int?
     @Option(help: ArgumentHelp("Where SFT warm-ups are cached, one folder per configuration.", valueName: "dir")) var cache = "runs/cache"
-    @Flag(help: "Run every variant again, including those that finished with the same arguments (the cached warm-up is still reused).") var fresh = false
+    @Flag(help: "Run everything again, including runs that finished with the same arguments (the cached warm-up is still reused).") var fresh = false
     @Flag(name: .customLong("dry-run"), help: "Print each child's command line and whether the warm-up is cached, then exit.") var dryRun = false
 
     func validate() throws {

@@ -6,25 +6,27 @@ import Foundation
 /// checkpoint, once per seed, each for the same number of updates.
 enum DefaultExperiment {
     static let name = "plugins"
-    /// The default budget: measured to take about 30 minutes for two variants × three seeds on
-    /// a 2-core machine, warm-up included, and enough for CARFT to gain over its start.
+    /// The default budget: enough updates for reft and carft to gain detectably over the start
+    /// (docs/results/rl-budget), few enough that two variants × three seeds take under 30
+    /// minutes on a 2-core machine, warm-up included.
     static let defaultSeeds = 3
-    static let defaultUpdates = 200
+    static let defaultUpdates = 150
 
+    /// A budget: a count (updates for the variants, steps for the warm-up) or minutes.
     enum Length {
-        case updates(Int)
+        case count(Int)
         case minutes(Double)
     }
 
     static func make(plugins: [String], length: Length, warmup: Length?, seeds: Int, threads: Int, jobs: Int?) -> Experiment {
         var experiment = Experiment(name: name, seeds: (0..<UInt64(seeds)).map { $0 }, threads: threads, jobs: jobs)
         switch warmup {
-        case .updates(let steps)?: experiment.warmup = .train([Setting(key: "steps", value: .text(String(steps)), origin: "--sft-steps")])
+        case .count(let steps)?: experiment.warmup = .train([Setting(key: "steps", value: .text(String(steps)), origin: "--sft-steps")])
         case .minutes(let m)?: experiment.warmup = .train([Setting(key: "minutes", value: .text(number(m)), origin: "--sft-minutes")])
         case nil: experiment.warmup = .train([])
         }
         switch length {
-        case .updates(let n): experiment.shared = [Setting(key: "updates", value: .text(String(n)), origin: "--updates")]
+        case .count(let n): experiment.shared = [Setting(key: "updates", value: .text(String(n)), origin: "--updates")]
         case .minutes(let m): experiment.shared = [Setting(key: "minutes", value: .text(number(m)), origin: "--minutes")]
         }
         experiment.variants = [Variant(name: "carft", algorithm: .carft, origin: "the built-in baseline")]

@@ -81,6 +81,9 @@ enum ExperimentFile {
         for t in tables {
             guard case .string(let vname)? = t["name"] else { throw fail(t.line, "this [[variant]] needs name = \"...\" (it names the variant's folder and its row in the table)") }
             if let problem = Names.problem(vname) { throw fail(t.line(of: "name"), "variant name '\(vname)': \(problem)") }
+            if Names.reserved.contains(vname) || [".md", ".html", ".svg", ".json"].contains(where: vname.hasSuffix) {
+                throw fail(t.line(of: "name"), "variant name '\(vname)' is taken by a file or folder the comparison writes beside the variants; choose another")
+            }
             if let first = seen[vname] { throw fail(t.line(of: "name"), "variant name '\(vname)' is used twice (first on line \(first)); names must be unique") }
             seen[vname] = t.line(of: "name")
             let algorithms = Algorithm.allCases.map(\.rawValue).joined(separator: ", ")
@@ -171,6 +174,9 @@ enum ExperimentFile {
 
 /// Names that become folder names.
 enum Names {
+    /// Folders a comparison writes beside its variants'.
+    static let reserved: Set<String> = [ExperimentPlan.startFolder]
+
     /// Why `name` cannot name a folder, or nil when it can.
     static func problem(_ name: String) -> String? {
         if name.isEmpty { return "is empty" }

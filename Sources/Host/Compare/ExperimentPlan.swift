@@ -52,8 +52,9 @@ struct ExperimentPlan {
 
     static let startFolder = "start"
     static let continuedSFTDefaults: [(String, String)] = [("lr", "2e-5"), ("schedule", "constant"), ("warmup", "0")]
-    /// The warm-up's length unless [warmup] gives one: a count, so every machine trains the same start.
-    static let defaultWarmupSteps = "1500"
+    /// The warm-up's length unless [warmup] gives one: a count, so every machine trains the same
+    /// start (the default job's: `workbench sft` with no length).
+    static let defaultWarmupSteps = String(SFTCommand.defaultSteps)
     /// Built-in task questions in the shared evaluation set unless [data] sets test-size.
     static let defaultTestSize = "2000"
     /// Flags that decide how an answer is produced and read: the same for every run, the start included.

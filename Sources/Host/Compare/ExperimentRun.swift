@@ -102,20 +102,20 @@ struct ExperimentRun {
         if !toRun.isEmpty {
             print("compare: \(shape); \(runsToRun) to run, \(min(jobs, toRun.count)) at once, \(experiment.threads) thread\(experiment.threads == 1 ? "" : "s") each → \(out)")
         }
-        let byFolder = Dictionary(uniqueKeysWithValues: toRun.map { ($0.folder, $0) })
+        let byLabel = Dictionary(uniqueKeysWithValues: toRun.map { ($0.label, $0) })
         let runner = VariantRunner(executable: executable, jobs: jobs)
         var writeErrors: [String] = []
         func record(_ s: ComparisonFiles.Status, _ folder: String) {
             do { try ComparisonFiles.write(s, to: out, folder: folder) } catch { writeErrors.append("\(folder): \(error)") }
         }
         runner.onStart = { job in
-            let c = byFolder[String(job.folder.dropFirst(out.count + 1))]!
+            let c = byLabel[job.name]!
             var s = c.status
             s.state = .running
             record(s, c.folder)
         }
         runner.onFinish = { job, outcome, interrupted, startError in
-            let c = byFolder[String(job.folder.dropFirst(out.count + 1))]!
+            let c = byLabel[job.name]!
             var s = c.status
             s.state = .failed
             s.exitCode = outcome?.exitCode.map(Int.init)

@@ -12,7 +12,7 @@ import Foundation
 /// enter by path, size and modification time.
 enum WarmupCache {
     /// Bump when the meaning of a cached folder changes.
-    static let version = 1
+    static let version = 2
 
     struct Run {
         /// Starting with "sft", without --out.
@@ -62,7 +62,7 @@ enum WarmupCache {
         let model = c.initFrom == nil ? try c.modelOptions.config(vocabSize: ByteTokenizer().vocabSize) : nil
         let files = [c.data.data, c.data.evalData].compactMap { $0 }.filter { $0 != "builtin" }.map(fileStamp)
         let r = Resolved(version: version, arguments: arguments, model: model, task: c.data.taskConfig, dataFiles: files,
-                         steps: c.steps, minutes: c.steps == nil ? (c.minutes ?? 5) : nil, batch: c.batch, lr: c.lr,
+                         steps: c.steps ?? (c.minutes == nil ? SFTCommand.defaultSteps : nil), minutes: c.minutes, batch: c.batch, lr: c.lr,
                          finalLR: c.finalLR, schedule: c.schedule, warmup: c.warmup, weightDecay: c.weightDecay,
                          gradClip: c.gradClip, evalEvery: c.evalEvery, evalExamples: c.evalExamples,
                          maxNewTokens: c.maxNewTokens, cot: c.cot, seed: c.runOptions.seed, threads: c.runOptions.threads,

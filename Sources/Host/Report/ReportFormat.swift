@@ -51,7 +51,8 @@ enum ReportFormat {
         return p >= 0.1 ? String(format: "%.2f", p) : String(format: "%.2g", p)
     }
 
-    /// "better", "worse", or "not detected (±3.1)" / "no detectable difference (would detect ±3.1 pts)".
+    /// "better", "worse", or "not detected (±3.1)" / "no detectable difference (±3.1)": ± the
+    /// smallest difference the comparison would have detected, in points.
     static func verdict(_ d: Decision?, long: Bool) -> String {
         guard let d else { return missing }
         switch d.verdict {
@@ -59,7 +60,7 @@ enum ReportFormat {
         case .worse: return "worse"
         case .noDetectableDifference(let mde):
             let pts = String(format: "%.1f", mde * 100)
-            return long ? "no detectable difference (would detect ±\(pts) pts)" : "not detected (±\(pts))"
+            return long ? "no detectable difference (±\(pts))" : "not detected (±\(pts))"
         }
     }
 

@@ -124,7 +124,7 @@ struct ReportTables {
             "accuracy: mean over seeds of each run's final checkpoint (never the best one) on the whole evaluation set; 95% CI from the seeds × questions variance (both the runs and the questions are samples); runs: seeds scored / seeds asked.",
             "Δ: paired difference in points, run against run of the same seed and answer against answer on the same question; 95% CI as above.",
             "p (Holm): exact paired sign-flip test over questions (each question's difference summed over the seeds), Holm-adjusted over the \(a.vsBaselineFamily) comparison\(a.vsBaselineFamily == 1 ? "" : "s") with \(a.baseline) (and separately over the \(a.vsStartFamily) with the start).",
-            "verdict: better or worse when the adjusted p is below \(a.statistics.alpha) and the interval excludes 0 on that side; otherwise not detected, with the difference this comparison would detect \(detect) of the time (±pts). ★ marks a verdict of better; nothing else is marked.",
+            "verdict: better or worse when the adjusted p is below \(a.statistics.alpha) and the interval excludes 0 on that side; otherwise not detected (no detectable difference), with ± the smallest difference in points this comparison would detect \(detect) of the time. ★ marks a verdict of better; nothing else is marked.",
             Stability.dropDefinition,
             CollapseRule.definition,
         ]
