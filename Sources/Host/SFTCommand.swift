@@ -60,19 +60,8 @@ struct SFTCommand: ParsableCommand {
         if !["random", "first"].contains(cot) { throw ValidationError("--cot must be 'random' or 'first' (got '\(cot)')") }
     }
 
-    func run() throws {
-        Parallel.configure(threads: runOptions.threads)
-        let loaded = try data.load(seed: runOptions.seed)
-        let source: ModelSource
-        if let initFrom {
-            source = try ModelSource.open(initFrom, context: modelOptions.context)
-        } else {
-            let tokenizer = ByteTokenizer()
-            let model = try Transformer(config: modelOptions.config(vocabSize: tokenizer.vocabSize), seed: runOptions.seed)
-            source = ModelSource(model: model, tokenizer: tokenizer, description: "fresh model, byte tokenizer")
-        }
-        let model = source.model, tokenizer = source.tokenizer
-        let format = try source.promptFormat(prompt)
+    /// The settings these flags ask for, every default filled in.
+    func sftConfig() -> SFTConfig {
         var config = SFTConfig()
         config.steps = steps ?? (minutes == nil ? Self.defaultSteps : nil)
         config.minutes = minutes
@@ -89,6 +78,23 @@ struct SFTCommand: ParsableCommand {
         config.maxNewTokens = maxNewTokens
         config.cotChoice = cot
         config.seed = runOptions.seed
+        return config
+    }
+
+    func run() throws {
+        Parallel.configure(threads: runOptions.threads)
+        let loaded = try data.load(seed: runOptions.seed)
+        let source: ModelSource
+        if let initFrom {
+            source = try ModelSource.open(initFrom, context: modelOptions.context)
+        } else {
+            let tokenizer = ByteTokenizer()
+            let model = try Transformer(config: modelOptions.config(vocabSize: tokenizer.vocabSize), seed: runOptions.seed)
+            source = ModelSource(model: model, tokenizer: tokenizer, description: "fresh model, byte tokenizer")
+        }
+        let model = source.model, tokenizer = source.tokenizer
+        let format = try source.promptFormat(prompt)
+        let config = sftConfig()
 
         let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
                                      eval: loaded.eval, outputDir: runOptions.out, metrics: nil, prompt: format)
@@ -101,7 +107,7 @@ struct SFTCommand: ParsableCommand {
         print("  from \(source.description)\(prompt == .chat ? ", chat prompts" : "")")
         print("  \(loaded.train.count) training questions, \(loaded.eval.count) held out (\(min(evalExamples, loaded.eval.count)) per evaluation)")
         print("  model: \(c.layers) layers × width \(c.dim), \(c.heads) heads (\(c.kvHeads) kv), ffn \(c.ffnDim), context \(c.maxSeqLen), \(ProgressLine.count(Double(model.params.count))) parameters")
-        print("  \(steps.map { "\($0) steps" } ?? "\(config.minutes!) minutes"), batch \(batch), lr \(lr), \(runOptions.threads) threads, seed \(runOptions.seed) → \(runOptions.out)")
+        print("  \(config.steps.map { "\($0) steps" } ?? "\(config.minutes ?? 0) minutes"), batch \(batch), lr \(lr), \(runOptions.threads) threads, seed \(runOptions.seed) → \(runOptions.out)")
 
         let progress = ProgressLine()
         Interrupt.install()

@@ -90,15 +90,16 @@ import Testing
         let d = try stats.difference(runs, against: runs)
         #expect(d.difference == 0)
         #expect(d.interval == 0...0)
-        #expect(d.pValue == 1)
+        #expect(d.signFlipP == 1 && d.tTestP == 1 && d.pValue == 1)
         #expect(d.seeds == [0, 1, 2])
         let decision = try #require(stats.decide([d]).first)
         guard case .noDetectableDifference(let mde) = decision.verdict else {
             Issue.record("identical runs got \(decision.verdict)")
             return
         }
-        // With no disagreement at all the floor applies: 6 questions of 2000 all going one way.
-        #expect(abs(mde - 6.0 / 2000) < 1e-12)
+        // With no disagreement at all the floor applies: 6 questions, each differing in one of
+        // the three seeds and all the same way, are the fewest that reach p < 0.05.
+        #expect(abs(mde - 6.0 / (3 * 2000)) < 1e-12)
     }
 
     @Test func aPlantedDifferenceIsRecoveredInsideItsInterval() throws {
@@ -117,7 +118,7 @@ import Testing
         #expect(abs(d.difference - 0.04) < 1e-12)
         #expect(d.interval.contains(0.04))
         #expect(d.interval.lowerBound > 0.02 && d.interval.upperBound < 0.06)
-        #expect(d.pValue < 1e-10)
+        #expect(d.signFlipP < 1e-10 && d.tTestP < 1e-10)
         #expect(stats.decide([d]).first?.verdict == .better)
         // The other way round: worse by the same amount.
         let back = try stats.difference(baseline, against: variant)
@@ -134,7 +135,8 @@ import Testing
         let stats = ComparisonStatistics()
         let d = try stats.difference(variant, against: baseline)
         #expect(abs(d.difference - (0.2 - 0.01 - 0.005) / 3) < 1e-12)
-        #expect(d.pValue < 1e-10)
+        #expect(d.signFlipP < 1e-10, "the question-level test alone would call it")
+        #expect(d.tTestP > 0.05 && d.pValue == d.tTestP, "the t test covers the runs' variation")
         #expect(d.interval.lowerBound <= 0)
         guard case .noDetectableDifference(let mde)? = stats.decide([d]).first?.verdict else {
             Issue.record("one lucky seed was called an effect")
@@ -177,18 +179,42 @@ import Testing
         #expect(d.seeds == [5, 6, 7])
     }
 
+    @Test func oneSeedGetsNoVerdictAndStaysOutOfTheFamily() throws {
+        let stats = ComparisonStatistics()
+        let base = randomRuns(seeds: [0, 1], n: 400, p: 0.5, stream: "base")
+        let better = base.map { r in RunOutcomes(seed: r.seed, correct: r.correct.map { _ in true }) }
+        let one = try stats.difference([better[0]], against: base)
+        let two = try stats.difference(better, against: base)
+        #expect(one.seeds == [0] && one.pValue < 1e-10)
+        let decisions = stats.decide([one, two])
+        #expect(decisions[0].verdict == .tooFewSeeds)
+        #expect(decisions[1].verdict == .better)
+        // Holm over the one comparison that can be judged: its p is not doubled.
+        #expect(decisions[1].adjustedP == two.pValue)
+    }
+
+    @Test func theTTestMatchesTheTDistribution() {
+        // Two seeds × 3 questions: mean 2/3, SE √(1/12) on 2 df (worked out in crossedVarianceMatchesHandWorkedMeanSquares).
+        let t = CrossedMean(rows: [[1, 0, 1], [1, 1, 0]])
+        let p = ComparisonStatistics.tTest(t)
+        #expect(abs(p - 2 * StudentT.cdf(-(2.0 / 3) / (1.0 / 12).squareRoot(), df: 2)) < 1e-15)
+        #expect(ComparisonStatistics.tTest(CrossedMean(rows: [[0, 0], [0, 0]])) == 1)
+        #expect(ComparisonStatistics.tTest(CrossedMean(rows: [[1, 1], [1, 1]])) == 0, "every question and seed one way, no spread")
+    }
+
     @Test func mismatchedRunsAreRefusedWithReasons() {
         let stats = ComparisonStatistics()
         let a = [RunOutcomes(seed: 0, correct: [true, false])]
         #expect(throws: StatisticsError.self) { try stats.difference(a, against: [RunOutcomes(seed: 1, correct: [true, true])]) }
         #expect(throws: StatisticsError.self) { try stats.difference(a, against: [RunOutcomes(seed: 0, correct: [true])]) }
         #expect(throws: StatisticsError.self) { try stats.accuracy([]) }
+        #expect(throws: StatisticsError.self) { try stats.difference(a + a, against: a) }
     }
 
     @Test func smallestDetectableFollowsTheStandardError() {
         let stats = ComparisonStatistics()
         var d = PairedDifference(difference: 0, interval: -0.01...0.01, standardError: 0.01, degreesOfFreedom: .infinity,
-                                 pValue: 1, seeds: [0], questions: 2000)
+                                 signFlipP: 1, tTestP: 1, seeds: [0, 1], questions: 2000)
         // (z(0.975) + z(0.8)) × SE for one comparison; at alpha / 3 for a family of three.
         #expect(abs(stats.smallestDetectable(d, family: 1) - 2.801585218 * 0.01) < 1e-8)
         #expect(abs(stats.smallestDetectable(d, family: 3) - (NormalQuantile.z(1 - 0.05 / 6) + NormalQuantile.z(0.8)) * 0.01) < 1e-12)

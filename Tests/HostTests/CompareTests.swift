@@ -323,7 +323,7 @@ import Testing
     }
 
     @Test func theCacheKeyIsStableAndCoversWhatDecidesTheWeights() throws {
-        #expect(WarmupCache.fnv1a64(Data("a".utf8)) == "af63dc4c8601ec8c")  // the published FNV-1a test vector
+        #expect(RunFingerprint.fnv1a64(Data("a".utf8)) == "af63dc4c8601ec8c")  // the published FNV-1a test vector
         let base = try Self.warmupKey("[warmup]\nsteps = 3\nlr = 1e-3\n")
         #expect(try Self.warmupKey("[warmup]\nsteps = 3\nlr = 1e-3\n") == base)
         #expect(try Self.warmupKey("[warmup]\nlr = 1e-3\nsteps = 3\n") == base, "key order in the file must not matter")
@@ -509,7 +509,7 @@ struct CompareRunTests {
         let out = Self.dir + "/crash"
         let r = try Self.compare(file, out: out)
         #expect(r.status != 0)
-        #expect(r.stderr.contains("1 of 3 runs failed: crash/seed-1"), "\(r.all)")
+        #expect(r.stderr.contains("1 of 2 runs failed: crash/seed-1"), "\(r.all)")
         #expect(r.stdout.contains("✗ crash/seed-1 failed"), "\(r.stdout)")
         let crash = try Self.status(out, "crash/seed-1")
         #expect(crash.state == .failed && crash.signal == 6 && crash.exitCode == nil, "\(crash)")

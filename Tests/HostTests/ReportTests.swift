@@ -123,22 +123,27 @@ import Testing
         let d = try #require(carft.vsBaseline)
         #expect(d.comparison.difference == 0.25 && abs(d.comparison.standardError - (15.0 / 39 / 80).squareRoot()) < 1e-12)
         #expect(abs(d.comparison.interval.lowerBound - 0.1097) < 1e-3 && abs(d.comparison.interval.upperBound - 0.3903) < 1e-3)
-        // Ten questions, all one way, in a family of three: 2/2¹⁰ · 3.
-        #expect(abs(d.comparison.pValue - 2.0 / 1024) < 1e-15 && abs(d.adjustedP - 6.0 / 1024) < 1e-15)
+        // Ten questions, all one way: 2/2¹⁰, above the t test's p, doubled by Holm over the two
+        // comparisons with two seeds (a<b&c has one, so no verdict and no place in the family).
+        #expect(abs(d.comparison.signFlipP - 2.0 / 1024) < 1e-15 && d.comparison.tTestP < d.comparison.signFlipP)
+        #expect(abs(d.adjustedP - 4.0 / 1024) < 1e-15)
         #expect(d.verdict == .better)
         #expect(carft.vsStart?.verdict == .better && abs((carft.vsStart?.comparison.difference ?? 0) - 0.35) < 1e-12)
-        // sft: 4 questions fewer than reft in both seeds, p = 2/2⁴ → 0.25 after Holm; nothing detected,
-        // although the interval alone (the t approximation on 40 questions) would exclude 0.
-        #expect(abs((sft.vsBaseline?.comparison.difference ?? 0) + 0.1) < 1e-12 && sft.vsBaseline?.adjustedP == 0.25)
+        // sft: 4 questions fewer than reft in both seeds: the sign-flip p = 2/2⁴ stays after Holm;
+        // nothing detected, although the t test alone (on 40 questions) would reach 0.05.
+        let s = try #require(sft.vsBaseline)
+        #expect(abs(s.comparison.difference + 0.1) < 1e-12 && s.comparison.tTestP < 0.05 && s.adjustedP == 0.125)
         #expect(sft.vsStart?.comparison.difference == 0 && sft.vsStart?.comparison.pValue == 1)
         if case .noDetectableDifference(let mde)? = sft.vsBaseline?.verdict {
-            // 40 questions at alpha/3: at least 7 must all go one way, 17.5 points.
-            #expect(abs(mde - 7.0 / 40) < 1e-12)
+            // (t(1 − 0.05/4) + t(0.8)) × SE on 39 df: the power term is above the floor (7 questions of 2 × 40).
+            let expected = (StudentT.quantile(1 - 0.0125, df: s.comparison.degreesOfFreedom) + StudentT.quantile(0.8, df: s.comparison.degreesOfFreedom)) * s.comparison.standardError
+            #expect(abs(mde - expected) < 1e-12 && mde > 7.0 / 80 && abs(s.comparison.degreesOfFreedom - 39) < 1e-9)
         } else {
             Issue.record("sft: \(String(describing: sft.vsBaseline?.verdict))")
         }
         // The failed seed is left out, the other one counts; the collapse is counted per seed.
         #expect(failed.scoredSeeds == [1] && failed.accuracy?.mean == 0.45 && failed.vsBaseline?.comparison.seeds == [1])
+        #expect(failed.vsBaseline?.verdict == .tooFewSeeds && failed.vsStart?.verdict == .tooFewSeeds)
         #expect(failed.collapses == (1, 2))
         #expect(failed.notes.contains { $0.contains("seed 0 failed") && $0.contains("non-finite loss") })
         #expect(drgrpo.scoredSeeds.isEmpty && drgrpo.accuracy == nil && drgrpo.vsBaseline == nil && drgrpo.collapses.judged == 0)
@@ -159,14 +164,14 @@ import Testing
 
         #expect(text.contains("Start (the shared checkpoint): 40.0% [24.1, 55.9]."), "\(text)")
         let carft = try row("carft ★")
-        for cell in ["2/2", "75.0% [61.0, 89.0]", "+25.0 [+11.0, +39.0]", "0.0059", "better", "0/2"] {
+        for cell in ["2/2", "75.0% [61.0, 89.0]", "+25.0 [+11.0, +39.0]", "0.0039", "better", "0/2"] {
             #expect(carft.contains(cell), "carft row lacks \(cell): \(carft)")
         }
         #expect(lines.filter { $0.contains("★") && !$0.hasPrefix("verdict:") && !$0.hasPrefix("  ") }.count == 1, "only a verdict of better is marked:\n\(text)")
-        #expect(try row("sft").contains("not detected (±17.5)"))
+        #expect(try row("sft").contains("not detected (±15.3)"))
         #expect(try row("reft").contains("baseline"))
         let failed = try row(Self.failedName)
-        #expect(failed.contains("1/2") && failed.contains("45.0%"), "\(failed)")
+        #expect(failed.contains("1/2") && failed.contains("45.0%") && failed.contains("no verdict (1 seed)"), "\(failed)")
         #expect(try row("drgrpo").contains("0/2"))
         #expect(text.contains("\(Self.failedName): seed 0 failed"))
         #expect(text.contains("↳ crashed: killed by signal 6 (SIGABRT: an abort): fatal error: non-finite loss at update 7"), "\(text)")
@@ -176,7 +181,7 @@ import Testing
         let md = try Self.read(dir + "/report.md")
         #expect(md.contains("![accuracy](accuracy.svg)") && md.contains("![differences](differences.svg)"))
         #expect(md.contains("| **carft** | carft | 2/2 | 75.0% \\[61.0, 89.0\\] |"), "\(md)")
-        #expect(md.contains("no detectable difference (±17.5)"))
+        #expect(md.contains("no detectable difference (±15.3)"))
         #expect(md.contains("a&lt;b&amp;c") && !md.contains("a<b&c"))
         // Accuracy at each evaluation: the mean over seeds with the lowest and highest.
         #expect(md.contains("| reft | 40.0 (40.0–40.0) | 51.0 (50.0–52.0) |"), "\(md)")
@@ -221,6 +226,29 @@ import Testing
         #expect(e.variants[3].runs.map(\.seed) == [0])
     }
 
+    /// With an experiment.json, exactly its variants and seeds are reported; what else lies in
+    /// the folder (a removed seed, a removed variant) is named and left out.
+    @Test func onlyTheListedVariantsAndSeedsAreReported() throws {
+        let dir = try Self.makeExperiment()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: dir + "/reft/seed-1", toPath: dir + "/reft/seed-7")
+        try FileManager.default.copyItem(atPath: dir + "/reft", toPath: dir + "/old")
+        let folder = try ExperimentFolder.load(dir)
+        #expect(folder.variants.map(\.name) == ["reft", "carft", "sft", Self.failedName, "drgrpo"])
+        #expect(folder.variants[0].runs.map(\.seed) == [0, 1])
+        #expect(folder.ignored == ["old", "reft/seed-7"])
+        let a = ComparisonAnalysis(folder)
+        #expect(a.notes.contains { $0.contains("not in experiment.json") && $0.contains("old, reft/seed-7") })
+        // A run copied in by hand, with its answers but no status, counts as finished.
+        try FileManager.default.removeItem(atPath: dir + "/experiment.json")
+        try FileManager.default.removeItem(atPath: dir + "/old/seed-0")
+        try FileManager.default.removeItem(atPath: dir + "/old/seed-1")
+        try FileManager.default.removeItem(atPath: dir + "/old/seed-7/status.json")
+        let hand = try ExperimentFolder.load(dir)
+        let old = try #require(hand.variants.first { $0.name == "old" })
+        #expect(old.runs.map(\.seed) == [7] && old.runs[0].state == .finished)
+    }
+
     @Test func clearErrors() throws {
         #expect(throws: CLIError.self) { try ExperimentFolder.load("/nonexistent/experiment") }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-empty-\(UUID().uuidString)").path
@@ -249,7 +277,7 @@ import Testing
         try Self.answers(right: 5).split(separator: "\n").prefix(10).joined(separator: "\n").write(toFile: dir + "/sft/seed-0/eval-final.jsonl", atomically: true, encoding: .utf8)
         let a = ComparisonAnalysis(try ExperimentFolder.load(dir))
         #expect(a.variants[1].scoredSeeds == [0] && a.variants[1].notes.contains { $0.hasPrefix("seed 1 has no final answers") })
-        #expect(a.variants[2].scoredSeeds == [1] && a.variants[2].notes.contains { $0 == "seed 0 was scored on other questions (10 against 40); left out" })
+        #expect(a.variants[2].scoredSeeds == [1] && a.variants[2].notes.contains { $0 == "seed 0 was scored on other questions (10 answers, 10 of the 40 shared questions); left out" })
     }
 
     // MARK: statistics helpers
@@ -391,7 +419,7 @@ import Testing
         #expect(ReportFormat.metric(0.3) == "0.300" && ReportFormat.metric(0.01) == "0.0100" && ReportFormat.metric(2.1) == "2.10")
         #expect(ReportFormat.points(-0.04, signed: true) == "+0.0" && ReportFormat.points(3.26, signed: true) == "+3.3")
         #expect(ReportFormat.pValue(0.0004) == "<0.001" && ReportFormat.pValue(0.0123) == "0.012" && ReportFormat.pValue(0.5) == "0.50")
-        let d = PairedDifference(difference: 0.012, interval: -0.004...0.028, standardError: 0.008, degreesOfFreedom: 40, pValue: 0.2, seeds: [0], questions: 2000)
+        let d = PairedDifference(difference: 0.012, interval: -0.004...0.028, standardError: 0.008, degreesOfFreedom: 40, signFlipP: 0.2, tTestP: 0.15, seeds: [0, 1], questions: 2000)
         #expect(ReportFormat.difference(d) == "+1.2 [-0.4, +2.8]")
         #expect(ReportFormat.verdict(Decision(comparison: d, adjustedP: 0.2, verdict: .noDetectableDifference(smallestDetectable: 0.0231)), long: false) == "not detected (±2.3)")
         #expect(ReportFormat.collapses((1, 5)) == "1/5" && ReportFormat.collapses((0, 0)) == "—")

@@ -28,19 +28,25 @@ public struct PairedDifference: Sendable, Equatable {
     public var standardError: Double
     /// Of the t distribution the interval uses (Satterthwaite's; see CrossedMean).
     public var degreesOfFreedom: Double
-    /// The exact sign-flip test's two-sided p-value, before any multiple-comparison adjustment.
-    public var pValue: Double
+    /// The exact paired sign-flip test over questions, two-sided.
+    public var signFlipP: Double
+    /// The t test from the interval's mean and standard error, two-sided.
+    public var tTestP: Double
+    /// The larger of the two, before any multiple-comparison adjustment: what a verdict is
+    /// decided on (see ComparisonStatistics).
+    public var pValue: Double { max(signFlipP, tTestP) }
     /// The seeds both sides ran, in the variant's order.
     public var seeds: [UInt64]
     public var questions: Int
 
     public init(difference: Double, interval: ClosedRange<Double>, standardError: Double, degreesOfFreedom: Double,
-                pValue: Double, seeds: [UInt64], questions: Int) {
+                signFlipP: Double, tTestP: Double, seeds: [UInt64], questions: Int) {
         self.difference = difference
         self.interval = interval
         self.standardError = standardError
         self.degreesOfFreedom = degreesOfFreedom
-        self.pValue = pValue
+        self.signFlipP = signFlipP
+        self.tTestP = tTestP
         self.seeds = seeds
         self.questions = questions
     }
@@ -50,9 +56,12 @@ public struct PairedDifference: Sendable, Equatable {
 public enum Verdict: Sendable, Equatable {
     case better
     case worse
-    /// Neither test found a difference; `smallestDetectable` is the difference (a fraction) this
-    /// design would call with the chosen power, so "no difference" can be read against it.
+    /// The evidence fell short; `smallestDetectable` is the difference (a fraction) this design
+    /// would call with the chosen power, so "no detectable difference" can be read against it.
     case noDetectableDifference(smallestDetectable: Double)
+    /// Fewer than two paired seeds: how much runs differ from one another is unknown, so no
+    /// difference can be told from one run's luck.
+    case tooFewSeeds
 }
 
 public struct Decision: Sendable, Equatable {
@@ -83,14 +92,17 @@ public struct StatisticsError: Error, CustomStringConvertible {
 /// the two sides share.
 /// - The interval comes from the crossed seeds × questions random-effects model (CrossedMean),
 ///   which covers both sources of variation; why not a two-stage bootstrap is said there.
-/// - The p-value is the exact paired sign-flip test over questions (SignFlipTest), with each
-///   question's difference summed over the paired seeds. It is exact for the question sample, but
-///   it takes the runs as given: one lucky seed that lifts every answer would count as evidence.
-/// - So a verdict needs both: the Holm-adjusted p below `alpha` and an interval that excludes
-///   zero on the same side. When runs differ by more than their questions explain, the interval
-///   is what limits, and more seeds narrow it. A sign-flip test over seeds alone would take the
-///   run-to-run variation into account, but could never reach p < 0.05 with fewer than six seeds
-///   (its smallest p is 2 / 2^S), which is why it is not the test here.
+/// - Two tests, each valid on its own: the exact paired sign-flip test over questions
+///   (SignFlipTest, each question's difference summed over the paired seeds), which needs no
+///   approximation but takes the runs as given (one lucky seed that lifts every answer would
+///   count as evidence); and the t test from the interval's mean and standard error, which
+///   covers the runs' variation but leans on the t approximation (which overstates evidence
+///   when few questions differ). A comparison's p is the larger of the two, so each guards the
+///   other's weakness, and that p is Holm-adjusted over the family: the chance of any false
+///   "better" or "worse" among all the variants stays below `alpha`.
+/// - With fewer than two paired seeds the runs' variation is unknown and no verdict is given.
+///   A sign-flip test over seeds alone would cover it too, but could never reach p < 0.05 with
+///   fewer than six seeds (its smallest p is 2 / 2^S), which is why it is not the test here.
 public struct ComparisonStatistics: Sendable {
     public var level = 0.95
     public var alpha = 0.05
@@ -111,8 +123,11 @@ public struct ComparisonStatistics: Sendable {
     /// given as that run repeated under each of the variant's seeds.
     public func difference(_ variant: [RunOutcomes], against baseline: [RunOutcomes]) throws -> PairedDifference {
         let n = try Self.questionCount(variant + baseline, what: "the variant's and the baseline's runs")
+        for (runs, side) in [(variant, "variant"), (baseline, "baseline")] where Set(runs.map(\.seed)).count != runs.count {
+            throw StatisticsError("the \(side) has two runs of one seed; each seed is one run")
+        }
         var bySeed: [UInt64: [Bool]] = [:]
-        for b in baseline where bySeed[b.seed] == nil { bySeed[b.seed] = b.correct }
+        for b in baseline { bySeed[b.seed] = b.correct }
         let pairs = variant.compactMap { v in bySeed[v.seed].map { (v.seed, v.correct, $0) } }
         guard !pairs.isEmpty else {
             throw StatisticsError("the variant's seeds (\(variant.map { String($0.seed) }.joined(separator: ", "))) and the baseline's (\(baseline.map { String($0.seed) }.joined(separator: ", "))) have none in common; a paired comparison needs runs of the same seed")
@@ -122,37 +137,51 @@ public struct ComparisonStatistics: Sendable {
         for row in rows { for q in 0..<n { perQuestion[q] += Int(row[q]) } }
         let table = CrossedMean(rows: rows)
         return PairedDifference(difference: table.mean, interval: table.interval(level: level).clamped(to: -1...1), standardError: table.standardError,
-                                degreesOfFreedom: table.degreesOfFreedom, pValue: SignFlipTest.pValue(perQuestion),
-                                seeds: pairs.map(\.0), questions: n)
+                                degreesOfFreedom: table.degreesOfFreedom, signFlipP: SignFlipTest.pValue(perQuestion),
+                                tTestP: Self.tTest(table), seeds: pairs.map(\.0), questions: n)
     }
 
-    /// Verdicts for a family of comparisons against one baseline, Holm-adjusting their p-values.
+    /// Two-sided p of mean / SE on the table's degrees of freedom; 0 for a difference with no
+    /// spread at all (every question and seed the same nonzero value), 1 for none.
+    static func tTest(_ t: CrossedMean) -> Double {
+        guard t.mean != 0 else { return 1 }
+        guard t.standardError > 0 else { return 0 }
+        return min(1, 2 * StudentT.cdf(-abs(t.mean) / t.standardError, df: t.degreesOfFreedom))
+    }
+
+    /// Verdicts for a family of comparisons against one baseline, Holm-adjusting their p-values
+    /// over the comparisons that have at least two seeds (the others get no verdict).
     public func decide(_ family: [PairedDifference]) -> [Decision] {
-        let adjusted = Holm.adjust(family.map(\.pValue))
-        let m = family.count
-        return zip(family, adjusted).map { d, p in
+        let judged = family.indices.filter { family[$0].seeds.count >= 2 }
+        let adjusted = Holm.adjust(judged.map { family[$0].pValue })
+        var p = family.map(\.pValue)
+        for (i, a) in zip(judged, adjusted) { p[i] = a }
+        let m = judged.count
+        return family.indices.map { i in
+            let d = family[i]
             let verdict: Verdict
-            if p < alpha && d.interval.lowerBound > 0 {
-                verdict = .better
-            } else if p < alpha && d.interval.upperBound < 0 {
-                verdict = .worse
+            if d.seeds.count < 2 {
+                verdict = .tooFewSeeds
+            } else if p[i] < alpha {
+                verdict = d.difference > 0 ? .better : .worse
             } else {
                 verdict = .noDetectableDifference(smallestDetectable: smallestDetectable(d, family: m))
             }
-            return Decision(comparison: d, adjustedP: p, verdict: verdict)
+            return Decision(comparison: d, adjustedP: p[i], verdict: verdict)
         }
     }
 
     /// The difference this design detects with probability `power` at Holm's strictest level
     /// (alpha / m): (t(1 − alpha / 2m) + t(power)) × the standard error, on the interval's degrees
-    /// of freedom. It is never below what the sign-flip test can resolve at all: k questions all
-    /// going one way in every seed give p = 2 / 2^k, so at least log2(2m / alpha) are needed.
+    /// of freedom. It is never below what the sign-flip test can resolve at all: k questions that
+    /// differ, each in one seed and all the same way, give p = 2 / 2^k and a difference of
+    /// k / (S·Q), so the first k with p below the level is needed.
     public func smallestDetectable(_ d: PairedDifference, family m: Int) -> Double {
         let level = alpha / Double(max(1, m))
         let df = d.degreesOfFreedom
         let byPower = (StudentT.quantile(1 - level / 2, df: df) + StudentT.quantile(power, df: df)) * d.standardError
-        let questions = (log2(2 / level)).rounded(.up)
-        return max(byPower, questions / Double(max(1, d.questions)))
+        let questions = log2(2 / level).rounded(.down) + 1
+        return min(2, max(byPower, questions / Double(max(1, d.seeds.count * d.questions))))
     }
 
     private static func questionCount(_ runs: [RunOutcomes], what: String) throws -> Int {

@@ -9,7 +9,7 @@
 ///
 ///     Var = σ²_a / S + σ²_b / Q + σ²_e / (S·Q),
 ///
-/// estimated without bias from the table's mean squares (method of moments):
+/// estimated from the table's mean squares (method of moments; unbiased before the clamping):
 /// σ²_e = MS_e, σ²_a = (MS_seeds − MS_e) / Q, σ²_b = (MS_questions − MS_e) / S, each kept ≥ 0.
 /// The interval is mean ± t × SE, with Satterthwaite's degrees of freedom for that combination
 /// of mean squares: about S − 1 when runs differ by more than their questions explain (three
@@ -75,7 +75,8 @@ struct CrossedMean {
         let scaled = terms.reduce(0.0) { $0 + $1.c * $1.ms }
         standardError = (max(0, scaled) / (S * Q)).squareRoot()
         let denominator = terms.reduce(0.0) { $0 + ($1.c * $1.ms) * ($1.c * $1.ms) / $1.df }
-        degreesOfFreedom = scaled > 0 && denominator > 0 ? scaled * scaled / denominator : .infinity
+        // At least 1: subtracting MS_e can push Satterthwaite's value below any t table.
+        degreesOfFreedom = scaled > 0 && denominator > 0 ? max(1, scaled * scaled / denominator) : .infinity
     }
 
     func interval(level: Double) -> ClosedRange<Double> {

@@ -30,12 +30,15 @@ enum ComparisonFiles {
             var plugins: [String]
             /// The child's flags after its subcommand, without --seed and --out.
             var arguments: [String]
+            /// What else decides its numbers (RunFingerprint's digest); nil from an older writer.
+            var fingerprint: String?
 
-            init(name: String, algorithm: String, plugins: [String], arguments: [String]) {
+            init(name: String, algorithm: String, plugins: [String], arguments: [String], fingerprint: String?) {
                 self.name = name
                 self.algorithm = algorithm
                 self.plugins = plugins
                 self.arguments = arguments
+                self.fingerprint = fingerprint
             }
 
             init(from decoder: Decoder) throws {
@@ -44,6 +47,7 @@ enum ComparisonFiles {
                 algorithm = try c.decodeIfPresent(String.self, forKey: .algorithm) ?? ""
                 plugins = try c.decodeIfPresent([String].self, forKey: .plugins) ?? []
                 arguments = try c.decodeIfPresent([String].self, forKey: .arguments) ?? []
+                fingerprint = try c.decodeIfPresent(String.self, forKey: .fingerprint)
             }
         }
 

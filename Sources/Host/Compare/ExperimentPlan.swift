@@ -22,6 +22,8 @@ struct ExperimentPlan {
         var plugins: [String]
         /// After the binary's path, starting with the subcommand, without --seed and --out.
         var arguments: [String]
+        /// RunFingerprint's digest: a finished run is kept only while this is unchanged.
+        var fingerprint: String
     }
 
     /// One (variant, seed): a child process writing `<out>/<folder>`.
@@ -94,7 +96,8 @@ struct ExperimentPlan {
 
         var sharedKnown = Set<String>()
         let from = checkpoint
-        var scoring: [String: (value: String, variant: String)] = [:]
+        let startStamp = warmup.map { "warm-up " + $0.key } ?? RunFingerprint.fileStamp(checkpoint)
+        var scoring: [String: (value: String, variant: String, setting: Setting?)] = [:]
         variants = try experiment.variants.map { v in
             let command: any ParsableArguments.Type = v.algorithm.isRL ? RLCommand.self : SFTCommand.self
             let required = v.algorithm.isRL ? ["--init", "x"] : []
@@ -123,26 +126,32 @@ struct ExperimentPlan {
                 if let other = scoring[key], other.value != value {
                     throw ExperimentFile.Error(description: "variant '\(v.name)' (\(v.origin)) has \(key) \(value) but '\(other.variant)' has \(other.value): every run is scored on the same questions the same way, so set \(key) once in [shared]")
                 }
-                scoring[key] = (value, v.name)
+                scoring[key] = (value, v.name, settings[key])
             }
             let start = v.algorithm.isRL ? ["rl", "--algo", v.algorithm.rawValue, "--init", from] : ["sft", "--init-from", from]
             let arguments = start + ["--threads", String(experiment.threads)] + dataArguments + Setting.arguments(settings)
                 + v.plugins.flatMap { ["--plugin", $0] }
             let what = "variant '\(v.name)' (\(v.origin))"
             let parsed = try ArgumentCheck.parse(command, Array(Self.withSeed(arguments, experiment.seeds[0]).dropFirst()), what: what, settings: settings + data)
+            let fingerprint: RunFingerprint
             if let rl = parsed as? RLCommand {
                 do {
-                    _ = try rl.makePlugins()
+                    let made = try rl.makePlugins()
+                    let instances = [(made.reward as? PluginReward)?.instance, made.carft?.pooling.instance, made.carft?.contrastive.instance]
+                    fingerprint = .rl(rl, arguments: arguments, plugins: instances.compactMap { $0.map(RLCommand.describe) }, start: startStamp)
                 } catch {
                     throw ExperimentFile.Error(description: "\(what): \(error)")
                 }
+            } else {
+                fingerprint = try .sft(parsed as! SFTCommand, arguments: arguments, start: startStamp)
             }
-            return Variant(name: v.name, algorithm: v.algorithm, plugins: v.plugins, arguments: arguments)
+            return Variant(name: v.name, algorithm: v.algorithm, plugins: v.plugins, arguments: arguments, fingerprint: try fingerprint.digest())
         }
         for s in experiment.shared where !sharedKnown.contains(s.key) {
             throw ExperimentFile.Error(description: "\(s.origin): no variant's command has --\(s.key) (see `workbench sft --help` and `workbench rl --help`)")
         }
-        let scoringArguments = Setting.arguments(experiment.shared.filter { Self.scoringKeys.contains($0.key) })
+        // The start is scored as every run is: with the scoring flags the variants agreed on.
+        let scoringArguments = Setting.arguments(Self.scoringKeys.compactMap { scoring[$0]?.setting })
         startArguments = ["eval", "--checkpoint", checkpoint, "--seed", firstSeed, "--threads", String(experiment.threads)]
             + dataArguments + scoringArguments
         try ArgumentCheck.parse(EvalCommand.self, Array(startArguments.dropFirst()) + ["--dump", "x"], what: "the start's evaluation", settings: data + experiment.shared)

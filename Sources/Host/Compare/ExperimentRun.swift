@@ -42,11 +42,17 @@ struct ExperimentRun {
             return
         }
 
+        // Held to the end: a second comparison on this folder would delete this one's runs.
+        guard let lock = try FileLock.acquire(out + "/.compare.lock", wait: false) else {
+            throw CLIError("another `workbench compare` is running in \(out) (it holds \(out)/.compare.lock); wait for it to end, or give another --out")
+        }
+        defer { lock.release() }
         let checkpoint = try warmUp(plan)
         let previous = ComparisonFiles.readManifest(out)
         let manifest = ComparisonFiles.Manifest(
             name: experiment.name, seeds: plan.seeds, baseline: plan.baseline,
-            variants: plan.variants.map { .init(name: $0.name, algorithm: $0.algorithm.rawValue, plugins: $0.plugins, arguments: Array($0.arguments.dropFirst())) },
+            variants: plan.variants.map { .init(name: $0.name, algorithm: $0.algorithm.rawValue, plugins: $0.plugins,
+                                               arguments: Array($0.arguments.dropFirst()), fingerprint: $0.fingerprint) },
             warmup: .init(checkpoint: checkpoint, arguments: plan.warmup.map { Array($0.arguments.dropFirst()) }),
             start: Array(plan.startArguments.dropFirst()))
 
@@ -146,14 +152,19 @@ struct ExperimentRun {
         }
 
         let failed = children.filter { ComparisonFiles.readStatus(out, $0.folder)?.state != .finished }.map(\.label)
+        let failedRuns = failed.filter { $0 != "start" }
         var problems = writeErrors.map { "status not written for \($0)" }
         if let reportError { problems.append(reportError) }
         if !completed {
-            printErr("compare: interrupted; \(children.count - failed.count) of \(children.count) runs are finished and kept. Run the same command again to run the rest.")
+            problems.insert("interrupted; \(runCount - failedRuns.count) of \(runCount) runs are finished and kept. Run the same command again to run the rest.", at: 0)
+            printErr("compare: " + problems.joined(separator: "\n"))
             throw ExitCode(130)
         }
-        if !failed.isEmpty {
-            problems.insert("\(failed.count) of \(children.count) runs failed: \(failed.joined(separator: ", ")) (see status.json and log.txt in \(out)/<variant>/seed-<k>; rerunning the same command reruns only these)", at: 0)
+        if failed.contains("start") {
+            problems.append("the start's evaluation failed (see \(out)/start/log.txt), so no gains over it are given; rerunning the same command reruns it")
+        }
+        if !failedRuns.isEmpty {
+            problems.insert("\(failedRuns.count) of \(runCount) runs failed: \(failedRuns.joined(separator: ", ")) (see status.json and log.txt in \(out)/<variant>/seed-<k>; rerunning the same command reruns only these)", at: 0)
         }
         if !problems.isEmpty { throw CLIError(problems.joined(separator: "\n")) }
     }
@@ -164,6 +175,13 @@ struct ExperimentRun {
             print("warm-up: starting every variant from \(plan.checkpoint)")
             return plan.checkpoint
         }
+        // One comparison trains a given warm-up at a time; another asking for it waits, then reuses it.
+        var lock = try FileLock.acquire(w.folder + ".lock", wait: false)
+        if lock == nil {
+            print("warm-up: another comparison is training \(w.folder); waiting for it")
+            lock = try FileLock.acquire(w.folder + ".lock", wait: true)
+        }
+        defer { lock?.release() }
         if w.isCached {
             print("warm-up: reusing the cached SFT checkpoint \(w.checkpoint) (same settings; delete \(w.folder) to train it again)")
             return w.checkpoint

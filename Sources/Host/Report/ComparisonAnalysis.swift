@@ -45,6 +45,8 @@ struct ComparisonAnalysis {
     var startState: RunState
     var variants: [VariantResult]
     var statistics = ComparisonStatistics()
+    /// What the whole comparison could not use, and why.
+    var notes: [String] = []
 
     init(_ folder: ExperimentFolder, statistics: ComparisonStatistics = ComparisonStatistics()) {
         self.statistics = statistics
@@ -57,17 +59,29 @@ struct ComparisonAnalysis {
         for v in folder.variants { for r in v.runs { if let s = r.seed, !seeds.contains(s) { seeds.append(s) } } }
         self.seeds = seeds
 
-        // The question order every run is read in: the start's, else the first run's answers.
-        let reference = folder.startAnswers ?? folder.variants.lazy.flatMap(\.runs).compactMap(\.answers).first
-        let ids = reference?.map(\.id) ?? []
-        questions = ids.isEmpty ? nil : ids.count
-        func outcomes(_ answers: [EvalRecord]) -> [Bool]? {
-            guard answers.count == ids.count else { return nil }
-            let byId = Dictionary(answers.map { ($0.id, $0.correct) }, uniquingKeysWith: { a, _ in a })
-            let aligned = ids.compactMap { byId[$0] }
-            return aligned.count == ids.count ? aligned : nil
+        // The question order every run is read in: the start's, else a finished run's answers.
+        let reference = folder.startAnswers
+            ?? folder.variants.lazy.flatMap(\.runs).first { $0.state == .finished && $0.answers != nil }?.answers
+        var ids = reference?.map(\.id) ?? []
+        if Set(ids).count != ids.count {
+            notes.append("the evaluation set holds a question id twice, so answers cannot be paired by question; no statistics")
+            ids = []
         }
-        let startOutcomes = folder.startAnswers.flatMap(outcomes)
+        questions = ids.isEmpty ? nil : ids.count
+        let idSet = Set(ids)
+        /// The run's answers in the reference order, or why they cannot be.
+        func outcomes(_ answers: [EvalRecord]) -> Result<[Bool], StatisticsError> {
+            let byId = Dictionary(answers.map { ($0.id, $0.correct) }, uniquingKeysWith: { a, _ in a })
+            guard answers.count == ids.count, byId.count == ids.count, Set(byId.keys) == idSet else {
+                let common = idSet.intersection(byId.keys).count
+                return .failure(StatisticsError("scored on other questions (\(answers.count) answers, \(common) of the \(ids.count) shared questions)"))
+            }
+            return .success(ids.map { byId[$0]! })
+        }
+        if !folder.ignored.isEmpty {
+            notes.append("not in experiment.json, so not reported (from other seeds or settings): \(folder.ignored.joined(separator: ", "))")
+        }
+        let startOutcomes = ids.isEmpty ? nil : folder.startAnswers.flatMap { try? outcomes($0).get() }
         if let s = startOutcomes {
             start = try? statistics.accuracy([RunOutcomes(seed: 0, correct: s)])
         }
@@ -88,11 +102,11 @@ struct ComparisonAnalysis {
                     notes.append("\(who) has no final answers (\(run.answersProblem ?? "no \(EvalRecords.finalFileName)")); left out")
                     continue
                 }
-                guard let correct = outcomes(answers) else {
-                    notes.append("\(who) was scored on other questions (\(answers.count) against \(ids.count)); left out")
-                    continue
+                guard !ids.isEmpty else { continue }
+                switch outcomes(answers) {
+                case .success(let correct): used.append(RunOutcomes(seed: seed, correct: correct))
+                case .failure(let why): notes.append("\(who) was \(why.description); left out")
                 }
-                used.append(RunOutcomes(seed: seed, correct: correct))
             }
             scored.append(used)
             return VariantResult(name: v.name, algorithm: v.algorithm, isBaseline: v.name == baseline, runs: runs,
@@ -102,25 +116,44 @@ struct ComparisonAnalysis {
 
         // Against the start: the same checkpoint under every seed.
         if let s = startOutcomes {
-            let family = scored.indices.filter { !scored[$0].isEmpty }
-            let diffs = family.compactMap { i in try? statistics.difference(scored[i], against: scored[i].map { RunOutcomes(seed: $0.seed, correct: s) }) }
-            for (i, d) in zip(family, statistics.decide(diffs)) { variants[i].vsStart = d }
+            var family: [(Int, PairedDifference)] = []
+            for i in scored.indices where !scored[i].isEmpty {
+                do {
+                    family.append((i, try statistics.difference(scored[i], against: scored[i].map { RunOutcomes(seed: $0.seed, correct: s) })))
+                } catch {
+                    variants[i].notes.append("no comparison with the start: \(error)")
+                }
+            }
+            for ((i, _), d) in zip(family, statistics.decide(family.map(\.1))) { variants[i].vsStart = d }
+        } else {
+            notes.append("the start has no final answers (\(startState.label)), so no gains over it are given")
         }
         // Against the baseline, paired by seed.
         if let b = variants.firstIndex(where: \.isBaseline), !scored[b].isEmpty {
-            var family: [Int] = [], diffs: [PairedDifference] = []
+            var family: [(Int, PairedDifference)] = []
             for i in scored.indices where i != b && !scored[i].isEmpty {
                 do {
-                    diffs.append(try statistics.difference(scored[i], against: scored[b]))
-                    family.append(i)
+                    let d = try statistics.difference(scored[i], against: scored[b])
+                    let unpaired = Set(scored[i].map(\.seed)).subtracting(d.seeds).sorted()
+                    if !unpaired.isEmpty {
+                        variants[i].notes.append("seed\(unpaired.count == 1 ? "" : "s") \(unpaired.map(String.init).joined(separator: ", ")) left out of the difference from \(baseline), which has no scored run of \(unpaired.count == 1 ? "it" : "them")")
+                    }
+                    family.append((i, d))
                 } catch {
                     variants[i].notes.append("no comparison with \(baseline): \(error)")
                 }
             }
-            for (i, d) in zip(family, statistics.decide(diffs)) { variants[i].vsBaseline = d }
+            for ((i, _), d) in zip(family, statistics.decide(family.map(\.1))) { variants[i].vsBaseline = d }
+        } else if variants.count > 1 {
+            let why = variants.contains(where: \.isBaseline) ? "has no scored runs yet" : "is not a variant here"
+            notes.append("the baseline \(baseline) \(why), so no differences from it are given")
         }
     }
 
-    var vsBaselineFamily: Int { variants.filter { $0.vsBaseline != nil }.count }
-    var vsStartFamily: Int { variants.filter { $0.vsStart != nil }.count }
+    /// The comparison's notes, then each variant's, named.
+    var allNotes: [String] { notes + variants.flatMap { v in v.notes.map { "\(v.name): \($0)" } } }
+
+    /// The Holm families' sizes: the comparisons with a verdict (two seeds or more).
+    var vsBaselineFamily: Int { variants.filter { ($0.vsBaseline?.comparison.seeds.count ?? 0) >= 2 }.count }
+    var vsStartFamily: Int { variants.filter { ($0.vsStart?.comparison.seeds.count ?? 0) >= 2 }.count }
 }

@@ -25,7 +25,7 @@ enum ComparisonReport {
         out += t.design.map { TextTable.wrapped($0, width: 118) }.joined(separator: "\n") + "\n\n"
         out += t.verdicts().terminal() + "\n\n" + t.gainsAndCosts().terminal() + "\n\n"
         out += t.legend.map { TextTable.wrapped($0, width: 118) }.joined(separator: "\n")
-        let notes = a.variants.flatMap { v in v.notes.map { "\(v.name): \($0)" } }
+        let notes = a.allNotes
         if !notes.isEmpty { out += "\n\n" + notes.map { TextTable.wrapped(Escaping.terminal($0), width: 118) }.joined(separator: "\n") }
         if let curve = t.curve(range: false, limit: 12) {
             out += "\n\nMean accuracy over seeds at each evaluation (by update; SFT: by step; the first questions of the set):\n" + curve.terminal()
@@ -38,7 +38,7 @@ enum ComparisonReport {
         let a = t.analysis
         var lines = ["# \(Escaping.markdownCell(a.name)): comparison report", "", t.design.map(Escaping.markdownCell).joined(separator: " "), "", t.full().markdown(), ""]
         lines += t.legend.map { "- " + Escaping.markdownCell($0) }
-        let notes = a.variants.flatMap { v in v.notes.map { "\(v.name): \($0)" } }
+        let notes = a.allNotes
         if !notes.isEmpty { lines += [""] + notes.map { "- " + Escaping.markdownCell($0) } }
         if hasDifferences { lines += ["", "![differences](differences.svg)"] }
         lines += ["", "## Every run", "", t.perRun().markdown()]

@@ -3,10 +3,12 @@ import Foundation
 
 /// A comparison's folder read back: its name, seeds and baseline, the start's answers, and in
 /// experiment order each variant's runs (one per seed) with their status, metrics, budget and
-/// answers. The variant order and algorithms come from experiment.json when there is one (so a
-/// variant that never ran still gets a row); otherwise from the subfolders, by name. A variant
-/// folder that holds a run itself (metrics.jsonl, as `workbench rl --out` writes it) is read as
-/// one run, so a run copied in by hand is reported too.
+/// answers. With an experiment.json, exactly its variants and seeds (a variant or seed that never
+/// ran still gets its row; folders of variants or seeds since removed are named in `ignored`,
+/// not read, since they may come from other settings). Without one, every subfolder holding runs,
+/// by name. A variant folder that holds a run itself (metrics.jsonl, as `workbench rl --out`
+/// writes it) is read as one run, so a run copied in by hand is reported too: without a
+/// status.json, it counts as finished once it has its final answers.
 struct ExperimentFolder {
     struct Run {
         /// nil for a hand-made run whose run.json gives none.
@@ -50,6 +52,8 @@ struct ExperimentFolder {
     var startAnswers: [EvalRecord]?
     var startState: RunState
     var variants: [Variant]
+    /// Run folders present but not in experiment.json ("old/seed-3"), left out.
+    var ignored: [String] = []
 
     static func load(_ directory: String) throws -> ExperimentFolder {
         let fm = FileManager.default
@@ -67,27 +71,28 @@ struct ExperimentFolder {
             }
         }
 
-        // Listed variants first, in the listed order, then any other folder holding runs.
         let listed = description?.variants ?? []
         func known(_ s: String?) -> String? { s?.isEmpty == false ? s : nil }
-        var names = listed.map(\.name)
         let entries = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted()
         let folders = entries.filter { $0 != ExperimentPlan.startFolder && !runFolders(directory + "/" + $0).isEmpty }
-        names += folders.filter { !names.contains($0) }
+        let names = description == nil ? folders : listed.map(\.name)
         guard !names.isEmpty else {
             throw CLIError("\(directory) holds no variant folders (subfolders with seed-<k>/ runs, status.json or metrics.jsonl) and no experiment.json listing variants; is it the comparison's folder?")
         }
         let seeds = description?.seeds ?? []
+        var ignored = folders.filter { !names.contains($0) }
 
         let variants = names.map { name -> Variant in
             let dir = directory + "/" + name
             var runs: [Run]
-            if fm.fileExists(atPath: dir + "/metrics.jsonl") && !fm.fileExists(atPath: dir + "/seed-\(seeds.first ?? 0)") {
+            let inFolder = runFolders(dir)
+            if inFolder == ["."] {
                 runs = [readRun(directory, name, seed: nil)]
             } else {
-                // Every listed seed gets a run (not run yet, if need be); other seed folders too.
-                var found = seeds
-                for f in runFolders(dir) { if let s = UInt64(f.dropFirst(5)), !found.contains(s) { found.append(s) } }
+                // Every listed seed gets a run (not run yet, if need be); without a description,
+                // every seed folder there is.
+                let found = description == nil ? inFolder.compactMap { UInt64($0.dropFirst(5)) } : seeds
+                ignored += inFolder.filter { f in !found.contains { "seed-\($0)" == f } }.map { name + "/" + $0 }
                 runs = found.map { readRun(directory, ExperimentPlan.Run.folder(variant: name, seed: $0), seed: $0) }
             }
             let algorithm = known(listed.first { $0.name == name }?.algorithm)
@@ -99,7 +104,7 @@ struct ExperimentFolder {
         let folderName = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
         return ExperimentFolder(name: known(description?.name) ?? folderName, directory: directory, seeds: seeds,
                                 baseline: known(description?.baseline), startAnswers: start.answers, startState: start.state,
-                                variants: variants)
+                                variants: variants, ignored: ignored)
     }
 
     /// The run folders of a variant folder: `seed-<k>` subfolders, or the folder itself when it
@@ -125,13 +130,14 @@ struct ExperimentFolder {
             state = .notRun
         }
         let metrics = RunMetrics.load(path: dir + "/metrics.jsonl")
-        if case .notRun = state, !metrics.training.isEmpty || !metrics.evaluations.isEmpty {
-            state = .other("no status")
-        }
         var answers: [EvalRecord]?, problem: String?
         let answersPath = dir + "/" + EvalRecords.finalFileName
         if fm.fileExists(atPath: answersPath) {
             do { answers = try EvalRecords.read(answersPath) } catch { problem = "\(error)" }
+        }
+        if case .notRun = state, !metrics.training.isEmpty || !metrics.evaluations.isEmpty || answers != nil {
+            // A run made outside a comparison and copied in: its final answers say it ended.
+            state = answers != nil ? .finished : .other("no status")
         }
         let settings = runSettings(dir)
         return Run(seed: seed ?? settings?.seed, folder: folder, state: state, wallSeconds: status?.wallSeconds,

@@ -35,14 +35,14 @@ enum HTMLReport {
         """
         out += t.full().html()
         out += "<ul class=\"legend\">\n" + t.legend.map { "<li>\(e($0))</li>\n" }.joined() + "</ul>\n"
-        let notes = a.variants.flatMap { v in v.notes.map { "\(v.name): \($0)" } }
+        let notes = a.allNotes
         if !notes.isEmpty { out += "<ul class=\"legend\">\n" + notes.map { "<li>\(e($0))</li>\n" }.joined() + "</ul>\n" }
 
         out += "<h2>Differences</h2>\n"
         if let b = differences.baseline {
-            out += figure(b.svg(standalone: false), caption: "Each variant's final accuracy minus \(a.baseline)'s, paired by seed and question, with its 95% interval. Grey: no detectable difference (the verdict's test and interval together).")
+            out += figure(b.svg(standalone: false), caption: "Each variant's final accuracy minus \(a.baseline)'s, paired by seed and question, with its 95% interval. Grey: no verdict of better or worse.")
         }
-        out += figure(differences.start.svg(standalone: false), caption: "Each variant's final accuracy minus the starting checkpoint's, on the same questions, with its 95% interval.")
+        out += figure(differences.start.svg(standalone: false), caption: "Each variant's final accuracy minus the starting checkpoint's, on the same questions, with its 95% interval. Grey: no verdict of better or worse.")
 
         out += "<h2>Every run</h2>\n" + t.perRun().html()
         if let curve = t.curve(range: true) {

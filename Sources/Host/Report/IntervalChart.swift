@@ -1,8 +1,8 @@
 import Foundation
 
 /// Differences with their intervals, one row each, against a line at zero (a forest plot): the
-/// chart a decision is read from. An interval that crosses zero is drawn in grey, so the eye
-/// does not take a dot on the right of the line for a gain.
+/// chart a decision is read from. A difference without a verdict of better or worse is drawn in
+/// grey, so the eye does not take a dot on the right of the line for a gain.
 struct IntervalChart {
     struct Row {
         var label: String

@@ -61,6 +61,8 @@ enum ReportFormat {
         case .noDetectableDifference(let mde):
             let pts = String(format: "%.1f", mde * 100)
             return long ? "no detectable difference (±\(pts))" : "not detected (±\(pts))"
+        case .tooFewSeeds:
+            return long ? "no verdict (one seed: how much runs differ is unknown)" : "no verdict (1 seed)"
         }
     }
 

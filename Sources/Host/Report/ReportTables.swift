@@ -121,10 +121,10 @@ struct ReportTables {
         let detect = String(format: "%.0f%%", a.statistics.power * 100)
         return [
             "Every run: final acc on the whole evaluation set; Δ start in points; updates (SFT: steps) done; reward: mean over updates; drop: see below.",
-            "accuracy: mean over seeds of each run's final checkpoint (never the best one) on the whole evaluation set; 95% CI from the seeds × questions variance (both the runs and the questions are samples); runs: seeds scored / seeds asked.",
+            "accuracy: mean over seeds of each run's final checkpoint (never the best one) on the whole evaluation set; 95% CI from the seeds × questions variance (both the runs and the questions are samples; with one seed, the questions only); runs: seeds scored / seeds asked.",
             "Δ: paired difference in points, run against run of the same seed and answer against answer on the same question; 95% CI as above.",
-            "p (Holm): exact paired sign-flip test over questions (each question's difference summed over the seeds), Holm-adjusted over the \(a.vsBaselineFamily) comparison\(a.vsBaselineFamily == 1 ? "" : "s") with \(a.baseline) (and separately over the \(a.vsStartFamily) with the start).",
-            "verdict: better or worse when the adjusted p is below \(a.statistics.alpha) and the interval excludes 0 on that side; otherwise not detected (no detectable difference), with ± the smallest difference in points this comparison would detect \(detect) of the time. ★ marks a verdict of better; nothing else is marked.",
+            "p (Holm): the larger of the exact paired sign-flip test over questions (each question's difference summed over the seeds) and the t test of the interval, Holm-adjusted over the \(a.vsBaselineFamily) comparison\(a.vsBaselineFamily == 1 ? "" : "s") with \(a.baseline) (and separately over the \(a.vsStartFamily) with the start); the first takes the runs as given, the second covers their variation.",
+            "verdict: better or worse when the adjusted p is below \(a.statistics.alpha); otherwise not detected (no detectable difference), with ± the smallest difference in points this comparison would detect \(detect) of the time; no verdict with one seed, since how much runs differ is then unknown. ★ marks a verdict of better; nothing else is marked.",
             Stability.dropDefinition,
             CollapseRule.definition,
         ]

@@ -74,6 +74,7 @@ struct TextTable {
 
     /// `limit` indices out of `0..<count`, evenly spaced, always the first and the last.
     static func spread(_ count: Int, _ limit: Int) -> [Int] {
+        let limit = max(2, limit)
         guard count > limit else { return Array(0..<count) }
         return Array(Set((0..<limit).map { Int((Double($0) * Double(count - 1) / Double(limit - 1)).rounded()) })).sorted()
     }
