@@ -8,7 +8,7 @@ extension BuiltinPlugins {
         [
             ExactReward.descriptor,
             ReFTPartialReward.descriptor,
-            EquationCheckedRewardPlugin.descriptor,
+            ReFTPartialReward.equationCheckedDescriptor,
             CARFTEmbeddingReward.descriptor,
             SoftmaxValuesPoolingPlugin.descriptor,
             MeanPoolingPlugin.descriptor,

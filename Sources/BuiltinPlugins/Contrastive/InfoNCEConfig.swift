@@ -1,5 +1,5 @@
 /// The config keys both InfoNCE built-ins share, and their reading into `InfoNCEOptions`.
-/// Defaults are the CARFT reference code's (DESIGN.md §2); the paper's formulas are
+/// Defaults are the CARFT reference code's; the paper's formulas are
 /// `similarity=dot,positive-clamp=1,detach-denominator=false,reduction=sum`.
 enum InfoNCEConfig {
     static let keys: [ConfigKeySpec] = [

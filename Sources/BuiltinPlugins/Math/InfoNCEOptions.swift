@@ -15,7 +15,7 @@ public enum ContrastiveReduction: String, Sendable, CaseIterable {
 }
 
 /// The knobs of the masked InfoNCE losses. The default is the reference code's behaviour
-/// (DESIGN.md §2); `.paper` is the form the paper prints.
+/// (the CARFT reference code's); `.paper` is the form the paper prints.
 public struct InfoNCEOptions: Sendable, Equatable {
     public var similarity: Similarity
     /// Temperature τ: logits are similarity / τ.

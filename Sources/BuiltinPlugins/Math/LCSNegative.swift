@@ -4,7 +4,7 @@
 ///
 /// Views in ABI order (see `LCSViews`): 0 = rollout tokens in the LCS (ROLLOUT),
 /// 1 = annotated tokens not in the LCS (ANNOTATED), 2 = rollout tokens not in the LCS (ROLLOUT).
-/// Options as for the positive signal; DESIGN.md reads the reference as cosine, τ 0.2, and the
+/// Options as for the positive signal; the CARFT reference code uses cosine, τ 0.2, and the
 /// same InfoNCE routine, so `.reference` (clamp 0.9, detached candidates, mean) is the default.
 /// Rows whose views are empty pool to zero vectors; pass `LCSViews.Result.usable` in `valid`
 /// to drop them rather than let a zero vector stand in.

@@ -1,5 +1,5 @@
 /// Settings of a reinforced fine-tuning run. Defaults follow the ReFT/CARFT reference code
-/// (DESIGN.md §2) except where a tiny model trained in minutes needs other values: those are
+/// except where a tiny model trained in minutes needs other values: those are
 /// marked "scaled" and the reference value is named beside them.
 public struct RLConfig: Codable, Equatable, Sendable {
     public enum Algorithm: String, Codable, CaseIterable, Sendable {

@@ -39,7 +39,7 @@ struct CompareCommand: ParsableCommand {
           # or: init = "runs/mine/final" to start from that checkpoint
 
           [shared]      # flags for every variant whose command has them
-          updates = 150 # (unless the variant sets them itself)
+          updates = 100 # (unless the variant sets them itself)
 
           [[variant]]
           name = "reft"                 # letters, digits, . _ + -

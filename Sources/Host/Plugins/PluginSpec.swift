@@ -110,7 +110,7 @@ struct PluginSelection {
 
     var isEmpty: Bool { reward == nil && pooling == nil && contrastive == nil }
 
-    /// The built-in defaults of CARFT (DESIGN.md §2): softmax(V)-weighted pooling of p_t and the
+    /// The built-in defaults of CARFT, as its reference code runs it: softmax(V)-weighted pooling of p_t and the
     /// positive masked InfoNCE.
     static let defaultPooling = "org.workbench.pooling.softmax-values"
     static let defaultContrastive = "org.workbench.contrastive.infonce-positive"

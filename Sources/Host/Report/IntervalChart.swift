@@ -23,12 +23,7 @@ struct IntervalChart {
     func svg(standalone: Bool) -> String {
         let rowHeight = 28.0, top = 44.0, bottomSpace = 50.0
         let H = top + Double(max(1, rows.count)) * rowHeight + bottomSpace, W = Self.width
-        var out = standalone ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" : ""
-        out += "<svg" + (standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : "")
-        out += " width=\"\(Int(W))\" height=\"\(Int(H))\" viewBox=\"0 0 \(Int(W)) \(Int(H))\" role=\"img\" aria-label=\"\(Escaping.xml(title))\""
-        out += " font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
-        out += "<rect width=\"\(Int(W))\" height=\"\(Int(H))\" fill=\"#ffffff\"/>\n"
-        out += "<text x=\"\(Int(W / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"600\">\(Escaping.xml(title))</text>\n"
+        var out = SVGFrame.open(width: W, height: H, title: title, standalone: standalone)
         let finite = rows.filter { $0.low.isFinite && $0.high.isFinite && $0.estimate.isFinite }
         guard !finite.isEmpty else {
             out += "<text x=\"\(Int(W / 2))\" y=\"\(Int(H / 2))\" text-anchor=\"middle\" fill=\"#666666\">no comparisons yet</text>\n</svg>\n"

@@ -48,12 +48,7 @@ struct LineChart {
         let legendWidth = min(250, 44 + 7 * Double(min(longest, 36)))
         let left = 70.0, top = 40.0, right = W - legendWidth - 16, bottom = H - 52
 
-        var out = standalone ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" : ""
-        out += "<svg" + (standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : "")
-        out += " width=\"\(Int(W))\" height=\"\(Int(H))\" viewBox=\"0 0 \(Int(W)) \(Int(H))\" role=\"img\" aria-label=\"\(Escaping.xml(title))\""
-        out += " font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
-        out += "<rect width=\"\(Int(W))\" height=\"\(Int(H))\" fill=\"#ffffff\"/>\n"
-        out += "<text x=\"\(Int(W / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"600\">\(Escaping.xml(title))</text>\n"
+        var out = SVGFrame.open(width: W, height: H, title: title, standalone: standalone)
 
         let all = drawn.flatMap(\.points)
         let bands = drawn.flatMap(\.band)

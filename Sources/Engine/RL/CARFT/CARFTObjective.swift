@@ -1,4 +1,4 @@
-/// CARFT's contrastive term inside PPO (DESIGN.md §2), computed only through plugins: the
+/// CARFT's contrastive term inside PPO, as the CARFT reference code runs it, computed only through plugins: the
 /// contrastive plugin chooses token views of the rollout and annotated sequences, the pooling
 /// plugin turns each view into one embedding per row from the value head's projections p_t (and
 /// values V_t), and the contrastive plugin's loss, times c, joins the PPO loss. Its gradient goes
