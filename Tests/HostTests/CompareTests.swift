@@ -445,7 +445,7 @@ struct CompareRunTests {
     /// The table printed after the last variant's line.
     static func table(_ stdout: String) -> String {
         let lines = stdout.split(separator: "\n", omittingEmptySubsequences: false)
-        let last = lines.lastIndex { $0.hasPrefix("✓ ") || $0.hasPrefix("✗ ") || $0.contains("finished before with the same arguments") || $0.contains("scored before") } ?? -1
+        let last = lines.lastIndex { $0.hasPrefix("✓ ") || $0.hasPrefix("✗ ") || $0.contains("finished before with the same settings") || $0.contains("scored before") } ?? -1
         return lines[(last + 1)...].joined(separator: "\n")
     }
 
@@ -486,8 +486,8 @@ struct CompareRunTests {
         #expect(again.status == 0, "\(again.all)")
         #expect(again.stdout.contains("warm-up: reusing the cached SFT checkpoint"), "\(again.stdout)")
         #expect(again.stdout.contains("start: scored before on the same questions; kept"))
-        #expect(again.stdout.contains("sft: seeds 1, 2 finished before with the same arguments; kept"))
-        #expect(again.stdout.contains("reft: seeds 1, 2 finished before with the same arguments; kept"))
+        #expect(again.stdout.contains("sft: seeds 1, 2 finished before with the same settings; kept"))
+        #expect(again.stdout.contains("reft: seeds 1, 2 finished before with the same settings; kept"))
         #expect(!again.stdout.contains("✓ "))
         #expect(try watched.map(Self.modified) == before)
         #expect(Self.table(again.stdout).contains("reft"))
@@ -522,7 +522,7 @@ struct CompareRunTests {
         // Again: only the failed run runs.
         let again = try Self.compare(file, out: out)
         #expect(again.status != 0)
-        #expect(again.stdout.contains("sft: seed 1 finished before with the same arguments; kept"), "\(again.stdout)")
+        #expect(again.stdout.contains("sft: seed 1 finished before with the same settings; kept"), "\(again.stdout)")
         #expect(again.stdout.contains("✗ crash/seed-1 failed"))
     }
 

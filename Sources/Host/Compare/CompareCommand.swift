@@ -18,8 +18,10 @@ struct CompareCommand: ParsableCommand {
         the exit status is non-zero then, after the report is written. Every child's command \
         line is parsed, and every plugin loaded and created with its config, before anything \
         runs, so a typo fails at once, naming the variant and the line. Run the same command \
-        again after a failure or Ctrl-C: runs that finished with unchanged arguments are kept, \
-        the rest run again from a clean folder; adding a seed runs only the new runs.
+        again after a failure or Ctrl-C: runs that finished under unchanged settings (their \
+        flags, every default this binary fills in, the plugin and data files) are kept, the rest \
+        run again from a clean folder; adding a seed runs only the new runs. A change to the \
+        engine's code that keeps every setting is not seen: run with --fresh after one.
 
         The experiment file is TOML (YAML is not read); paths in it are relative to the folder \
         you run workbench in. Each key becomes a flag of the child command: `lr = 2e-5` is \
@@ -72,7 +74,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Output folder (default: runs/<experiment name>).", valueName: "dir")) var out: String?
     @Option(help: "Runs at once (default: the file's jobs, else cores / threads).") var jobs: Int?
     @Option(help: ArgumentHelp("Where SFT warm-ups are cached, one folder per configuration.", valueName: "dir")) var cache = "runs/cache"
-    @Flag(help: "Run everything again, including runs that finished with the same arguments (the cached warm-up is still reused).") var fresh = false
+    @Flag(help: "Run everything again, including runs that finished with the same settings (the cached warm-up is still reused).") var fresh = false
     @Flag(name: .customLong("dry-run"), help: "Print each child's command line and whether the warm-up is cached, then exit.") var dryRun = false
 
     func validate() throws {

@@ -68,7 +68,7 @@ struct ExperimentRun {
                                   arguments: r.arguments + ["--out", out + "/" + r.folder]))
         }
 
-        // Kept: finished before with the same arguments (and, for the start, its answers on disk).
+        // Kept: finished before with the same arguments and fingerprint (RunFingerprint), its answers on disk.
         func finished(_ c: Child) -> Bool {
             ComparisonFiles.readStatus(out, c.folder)?.state == .finished
                 && FileManager.default.fileExists(atPath: out + "/" + c.folder + "/" + EvalRecords.finalFileName)
@@ -88,7 +88,7 @@ struct ExperimentRun {
         if kept[startFolder] != nil { print("start: scored before on the same questions; kept") }
         for v in plan.variants {
             if let seeds = kept[v.name] {
-                print("\(v.name): seed\(seeds.count == 1 ? "" : "s") \(seeds.map(String.init).joined(separator: ", ")) finished before with the same arguments; kept (--fresh runs them again)")
+                print("\(v.name): seed\(seeds.count == 1 ? "" : "s") \(seeds.map(String.init).joined(separator: ", ")) finished before with the same settings; kept (--fresh runs them again)")
             }
         }
         for gone in previous?.variants ?? [] where !manifest.variants.contains(where: { $0.name == gone.name }) {
