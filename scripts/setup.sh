@@ -24,5 +24,5 @@ echo "==> building (release)"
 swift build -c release --product workbench
 
 if [ "${1:-}" = "--no-run" ]; then exit 0; fi
-echo "==> default job: workbench sft --out runs/default"
-exec .build/release/workbench sft --out runs/default
+echo "==> default job: workbench sft --out runs/default --overwrite"
+exec .build/release/workbench sft --out runs/default --overwrite

@@ -15,18 +15,28 @@ struct BenchCommand: ParsableCommand {
             abstract: "Time full training steps (forward, backward, AdamW) on random tokens; prints one JSON line.",
             discussion: "Loss is the mean next-token cross-entropy over all batch × seq positions, as in bench/torch_train_step.py."
         )
-        @Option(help: "Transformer layers.") var layers = 4
-        @Option(help: "Model width.") var dim = 128
-        @Option(help: "Attention heads.") var heads = 4
-        @Option(name: .customLong("kv-heads"), help: "Key/value heads.") var kvHeads = 4
-        @Option(help: "SwiGLU hidden width.") var ffn = 352
-        @Option(help: "Vocabulary size (random tokens are drawn from it).") var vocab = 64
-        @Option(help: "Sequences per step.") var batch = 16
-        @Option(help: "Tokens per sequence.") var seq = 128
-        @Option(help: "Timed steps.") var steps = 20
-        @Option(help: "Untimed steps first.") var warmup = 3
-        @Option(help: "Threads.") var threads = 2
-        @Option(help: "Seed for weights and data.") var seed: UInt64 = 0
+        @Option(parsing: .unconditional, help: "Transformer layers.") var layers = 4
+        @Option(parsing: .unconditional, help: "Model width.") var dim = 128
+        @Option(parsing: .unconditional, help: "Attention heads.") var heads = 4
+        @Option(name: .customLong("kv-heads"), parsing: .unconditional, help: "Key/value heads.") var kvHeads = 4
+        @Option(parsing: .unconditional, help: "SwiGLU hidden width.") var ffn = 352
+        @Option(parsing: .unconditional, help: "Vocabulary size (random tokens are drawn from it).") var vocab = 64
+        @Option(parsing: .unconditional, help: "Sequences per step.") var batch = 16
+        @Option(parsing: .unconditional, help: "Tokens per sequence.") var seq = 128
+        @Option(parsing: .unconditional, help: "Timed steps.") var steps = 20
+        @Option(parsing: .unconditional, help: "Untimed steps first.") var warmup = 3
+        @Option(parsing: .unconditional, help: "Threads.") var threads = 2
+        @Option(parsing: .unconditional, help: "Seed for weights and data.") var seed: UInt64 = 0
+
+        func validate() throws {
+            typealias L = FlagLimits
+            try L.check(batch, "--batch", L.batch)
+            try L.check(seq, "--seq", L.tokens)
+            try L.check(steps, "--steps", L.steps)
+            try L.check(warmup, "--warmup", 0...L.steps.upperBound)
+            try L.check(threads, "--threads", L.threads)
+            try L.check(vocab, "--vocab", 2...(1 << 24))
+        }
 
         func run() throws {
             Parallel.configure(threads: threads)
@@ -69,12 +79,21 @@ struct BenchCommand: ParsableCommand {
             discussion: "The model is freshly initialised (or --init), and generation never stops early: every row makes --new-tokens tokens, so the figures are comparable between runs."
         )
         @Option(help: ArgumentHelp("Checkpoint folder to sample from (default: a fresh model of the tiny preset's shape).", valueName: "dir")) var initFrom: String?
-        @Option(help: "Prompts in the batched measurement.") var batch = 64
-        @Option(name: .customLong("prompt-tokens"), help: "Prompt length.") var promptTokens = 60
-        @Option(name: .customLong("new-tokens"), help: "Tokens generated per prompt.") var newTokens = 100
-        @Option(help: "Threads.") var threads = 2
-        @Option(help: "Seed for weights, prompts and sampling.") var seed: UInt64 = 0
-        @Option(help: "Timed runs per measurement; the fastest is reported (the machine is shared, so the best run is the least disturbed).") var repeats = 1
+        @Option(parsing: .unconditional, help: "Prompts in the batched measurement.") var batch = 64
+        @Option(name: .customLong("prompt-tokens"), parsing: .unconditional, help: "Prompt length.") var promptTokens = 60
+        @Option(name: .customLong("new-tokens"), parsing: .unconditional, help: "Tokens generated per prompt.") var newTokens = 100
+        @Option(parsing: .unconditional, help: "Threads.") var threads = 2
+        @Option(parsing: .unconditional, help: "Seed for weights, prompts and sampling.") var seed: UInt64 = 0
+        @Option(parsing: .unconditional, help: "Timed runs per measurement; the fastest is reported (the machine is shared, so the best run is the least disturbed).") var repeats = 1
+
+        func validate() throws {
+            typealias L = FlagLimits
+            try L.check(batch, "--batch", L.batch)
+            try L.check(promptTokens, "--prompt-tokens", L.tokens)
+            try L.check(newTokens, "--new-tokens", L.tokens)
+            try L.check(threads, "--threads", L.threads)
+            try L.check(repeats, "--repeats", 1...1_000)
+        }
 
         func run() throws {
             Parallel.configure(threads: threads)
@@ -84,6 +103,9 @@ struct BenchCommand: ParsableCommand {
                 try Checkpoint.loadWeights(from: initFrom, into: model.params)
             } else {
                 model = try Transformer(config: ModelPreset.tiny.config(vocabSize: ByteTokenizer().vocabSize), seed: seed)
+            }
+            guard promptTokens < model.config.maxSeqLen else {
+                throw CLIError("--prompt-tokens \(promptTokens) leaves no room to generate in the model's context of \(model.config.maxSeqLen)")
             }
             var rng = RNG(seed: seed, stream: "bench-prompts")
             let v = model.config.vocabSize

@@ -32,11 +32,11 @@ extension BenchCommand {
         @Option(help: ArgumentHelp("The model: a .gguf file or a checkpoint folder.", valueName: "path")) var model: String
         @Option(help: ArgumentHelp("JSON file {\"questions\": [...]} (relative to the current folder).", valueName: "file")) var prompts = BenchPrompts.defaultPath
         @Option(help: "Prompt layout: chat (the question as a chat turn; needs the model's chat template) or plain (ReFT text only).") var prompt: PromptStyle = .chat
-        @Option(help: "Rows generated together in the batched measurement.") var batch = 16
-        @Option(help: "Questions generated one at a time in the single-sequence measurements.") var single = 4
-        @Option(name: .customLong("new-tokens"), help: "Tokens generated per row, exactly (at least 2: the first comes with the prompt).") var newTokens = 128
-        @Option(help: "Threads.") var threads = 2
-        @Option(help: "Timed runs per measurement; the fastest is reported.") var repeats = 3
+        @Option(parsing: .unconditional, help: "Rows generated together in the batched measurement.") var batch = 16
+        @Option(parsing: .unconditional, help: "Questions generated one at a time in the single-sequence measurements.") var single = 4
+        @Option(name: .customLong("new-tokens"), parsing: .unconditional, help: "Tokens generated per row, exactly (at least 2: the first comes with the prompt).") var newTokens = 128
+        @Option(parsing: .unconditional, help: "Threads.") var threads = 2
+        @Option(parsing: .unconditional, help: "Timed runs per measurement; the fastest is reported.") var repeats = 3
 
         func validate() throws {
             if batch < 1 { throw ValidationError("--batch must be at least 1") }

@@ -4,17 +4,30 @@ import Foundation
 
 /// Flags shared by every training command: reproducibility, threads and where output goes.
 struct RunOptions: ParsableArguments {
-    @Option(help: "Random seed for initialisation, data order and sampling. Same seed and --threads give the same numbers.")
+    @Option(parsing: .unconditional, help: "Random seed for initialisation, data order and sampling. Same seed and --threads give the same numbers.")
     var seed: UInt64 = 0
 
-    @Option(help: "Threads for the Engine's loops and matrix products (default: this machine's cores).")
+    @Option(parsing: .unconditional, help: "Threads for the Engine's loops and matrix products (default: this machine's cores; 1…1,024).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp("Output folder for metrics.jsonl, run.json and checkpoints/.", valueName: "dir"))
-    var out: String = "runs/sft"
+    @Option(help: ArgumentHelp("Output folder for metrics.jsonl, run.json and checkpoints/ (default: runs/sft for sft, runs/<algo> for rl). It must be new or empty, unless --overwrite is given.", valueName: "dir"))
+    var out: String?
+
+    @Flag(help: "Use a non-empty --out anyway: the run there (run.json, metrics.jsonl, checkpoints/, final/, eval-final.jsonl) is deleted first; other files are kept.")
+    var overwrite = false
 
     func validate() throws {
-        if threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        try FlagLimits.check(threads, "--threads", FlagLimits.threads)
+        if let out, out.isEmpty { throw ValidationError("--out must name a folder") }
+    }
+
+    var existing: RunFolder.Existing { overwrite ? .overwrite : .refuse }
+
+    /// Fails at once, before anything loads, when the folder cannot be used as asked.
+    func checkOut(default name: String) throws -> String {
+        let dir = out ?? name
+        try RunFolder.check(dir, existing: existing)
+        return dir
     }
 }
 
@@ -23,13 +36,13 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Size preset: \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")). Flags below override single fields.", valueName: "preset"))
     var model: ModelPreset = .tiny
 
-    @Option(help: "Transformer layers.") var layers: Int?
-    @Option(help: "Model width (hidden size).") var dim: Int?
-    @Option(help: "Attention heads (dim must divide by it).") var heads: Int?
-    @Option(name: .customLong("kv-heads"), help: "Key/value heads for grouped-query attention (heads must divide by it).") var kvHeads: Int?
-    @Option(help: "SwiGLU hidden width.") var ffn: Int?
-    @Option(help: "Context length in tokens (max sequence the model accepts).") var context: Int?
-    @Option(name: .customLong("rope-theta"), help: "Rotary embedding base.") var ropeTheta: Float?
+    @Option(parsing: .unconditional, help: "Transformer layers.") var layers: Int?
+    @Option(parsing: .unconditional, help: "Model width (hidden size).") var dim: Int?
+    @Option(parsing: .unconditional, help: "Attention heads (dim must divide by it).") var heads: Int?
+    @Option(name: .customLong("kv-heads"), parsing: .unconditional, help: "Key/value heads for grouped-query attention (heads must divide by it).") var kvHeads: Int?
+    @Option(parsing: .unconditional, help: "SwiGLU hidden width.") var ffn: Int?
+    @Option(parsing: .unconditional, help: "Context length in tokens (max sequence the model accepts).") var context: Int?
+    @Option(name: .customLong("rope-theta"), parsing: .unconditional, help: "Rotary embedding base.") var ropeTheta: Float?
     @Flag(name: .customLong("untied"), help: "Use a separate output head instead of tying it to the token embedding.") var untied = false
 
     /// True when any shape flag was given (so it can be refused where a checkpoint sets the shape).

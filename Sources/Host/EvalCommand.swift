@@ -22,25 +22,32 @@ struct EvalCommand: ParsableCommand {
     var checkpoint: String
     @OptionGroup var modelOptions: OpenModelOptions
     @OptionGroup(title: "Data") var data: DataOptions
-    @Option(help: "Seed of the built-in task (as in the run that made the checkpoint).") var seed: UInt64 = 0
-    @Option(help: "Threads for the Engine's loops and matrix products.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Held-out questions to evaluate (0 = all).") var examples: Int = 0
-    @Option(name: .customLong("max-new-tokens"), help: "Longest completion.") var maxNewTokens: Int = 160
+    @Option(parsing: .unconditional, help: "Seed of the built-in task (as in the run that made the checkpoint).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Threads for the Engine's loops and matrix products (1…1,024).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(parsing: .unconditional, help: "Held-out questions to evaluate (0 = all; at most 10,000,000).") var examples: Int = 0
+    @Option(name: .customLong("max-new-tokens"), parsing: .unconditional, help: "Longest completion, in tokens (1…1,048,576).") var maxNewTokens: Int = 160
     @Option(help: ArgumentHelp("How the answer is read: 'reft' (only the \"Therefore, the answer is:\" line, as training scores) or 'last-number' (that line, else the completion's last number).", valueName: "rule"))
     var answer: AnswerRule = .reft
-    @Option(help: "Sample at this temperature instead of decoding greedily (0 = greedy).") var temperature: Float = 0
+    @Option(parsing: .unconditional, help: "Sample at this temperature instead of decoding greedily (0 = greedy; at most 100).") var temperature: Float = 0
     @Option(help: ArgumentHelp("Write one JSON line per question (id, question, completion, answer, gold, correct), the layout of a run's eval-final.jsonl.", valueName: "file.jsonl"))
     var dump: String?
 
     func validate() throws {
         try modelOptions.check(modelPath: checkpoint)
+        typealias L = FlagLimits
+        try L.check(threads, "--threads", L.threads)
+        try L.check(examples, "--examples", L.examples)
+        try L.check(maxNewTokens, "--max-new-tokens", L.tokens)
+        try L.check(temperature, "--temperature", 0...100)
     }
 
     func run() throws {
         Parallel.configure(threads: threads)
-        let loaded = try data.load(seed: seed)
+        if let dump { try EvalRecords.checkWritable(dump) }
+        let all = try data.load(seed: seed)
         let (source, format) = try modelOptions.open(checkpoint)
         let model = source.model, tokenizer = source.tokenizer
+        let loaded = try data.fitting(all, ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen), use: .evaluation)
         let questions = examples > 0 ? Array(loaded.eval.prefix(examples)) : loaded.eval
         let sampling = temperature > 0 ? SamplingOptions(temperature: temperature, maxNewTokens: maxNewTokens, stopToken: tokenizer.eosId, seed: seed) : nil
         let line = ProgressLine()

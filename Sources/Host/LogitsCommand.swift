@@ -28,8 +28,8 @@ struct LogitsCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("Checkpoint folder or .gguf file.", valueName: "model"))
     var model: String
-    @Option(help: "Context length for a .gguf model (a checkpoint's config.json sets its own).") var context: Int?
-    @Option(help: "Threads for the Engine's loops and matrix products.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(parsing: .unconditional, help: "Context length for a .gguf model (a checkpoint's config.json sets its own).") var context: Int?
+    @Option(parsing: .unconditional, help: "Threads for the Engine's loops and matrix products.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     struct Request: Decodable {
         var prompts: [String]
@@ -44,6 +44,11 @@ struct LogitsCommand: ParsableCommand {
         var texts: [String]
     }
 
+    func validate() throws {
+        try FlagLimits.check(threads, "--threads", FlagLimits.threads)
+        if let context { try FlagLimits.check(context, "--context", 2...FlagLimits.tokens.upperBound) }
+    }
+
     func run() throws {
         Parallel.configure(threads: threads)
         let input = FileHandle.standardInput.readDataToEndOfFile()
@@ -53,7 +58,9 @@ struct LogitsCommand: ParsableCommand {
         } catch {
             throw CLIError("the request on stdin is not {\"prompts\": [...], \"new_tokens\": N, ...} (\(error)); see `workbench logits --help`")
         }
-        guard request.new_tokens >= 1 else { throw CLIError("new_tokens must be at least 1 (got \(request.new_tokens))") }
+        guard FlagLimits.tokens.contains(request.new_tokens) else {
+            throw CLIError("new_tokens must be in \(FlagLimits.text(FlagLimits.tokens)) (got \(request.new_tokens))")
+        }
         let source = try ModelSource.open(model, context: context)
         let tokenizer = source.tokenizer
         let ids: [[Int]] = try request.prompts.map { text in
@@ -64,6 +71,9 @@ struct LogitsCommand: ParsableCommand {
             return template.encode([.user(text)], with: bpe)
         }
         let c = source.model.config
+        if let empty = ids.firstIndex(where: \.isEmpty) {
+            throw CLIError("prompt \(empty) is empty (no tokens); give each prompt some text")
+        }
         if let tooLong = ids.firstIndex(where: { $0.count + request.new_tokens > c.maxSeqLen }) {
             throw CLIError("prompt \(tooLong) has \(ids[tooLong].count) tokens; with new_tokens \(request.new_tokens) that exceeds the model's context of \(c.maxSeqLen) (set --context for a .gguf)")
         }

@@ -5,7 +5,7 @@ import Engine
 /// their checks, so both commands read them alike. (`sft` keeps `--context` among its model-shape
 /// flags, where it also sizes a fresh model.)
 struct OpenModelOptions: ParsableArguments {
-    @Option(help: "Context length for a .gguf model (a checkpoint's config.json sets its own).")
+    @Option(parsing: .unconditional, help: "Context length for a .gguf model (a checkpoint's config.json sets its own).")
     var context: Int?
     @Option(help: "Prompt: 'plain' (the ReFT text) or 'chat' (that text as the user turn of the model's chat template; needs a .gguf model or a checkpoint trained from one).")
     var prompt: PromptStyle = .plain

@@ -25,7 +25,9 @@ final class ProgressLine {
     }
 
     static func duration(_ seconds: Double) -> String {
+        // Above a thousand years an estimate is no duration (and Int(_:) would trap past 2^63).
         guard seconds.isFinite, seconds >= 0 else { return "?" }
+        guard seconds < 3e10 else { return "centuries" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m"
             : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"

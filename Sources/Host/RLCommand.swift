@@ -65,39 +65,39 @@ struct RLCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Defaults for the settings marked [preset]: 'tuned' (the default: the settings measured to raise greedy accuracy on the built-in task) or 'reference' (the ReFT/CARFT reference code's).", valueName: "name"))
     var preset: RLPreset = .tuned
-    @Option(help: "Updates to run (default \(RLCommand.defaultUpdates) unless --minutes is given): a count, so the same command does the same work on any machine.") var updates: Int?
-    @Option(help: "Wall-clock budget in minutes for rollouts and updates (evaluation excluded) instead of a count; the run stops before an update that, at the last one's pace, would overrun it. How far that gets depends on the machine's speed.") var minutes: Double?
-    @Option(help: "Questions per update (reference 64).") var batch: Int = 64
-    @Option(help: "Dr.GRPO: samples per question, G (reference 2).") var group: Int = 2
-    @Option(name: .customLong("ppo-epochs"), help: "Optimisation passes over each rollout batch, U (reference 2).") var ppoEpochs: Int = 2
-    @Option(help: "Sequences per optimiser step.") var minibatch: Int = 32
-    @Option(help: "Learning rate (scaled; reference 3e-7 for 7B models).") var lr: Float = 1e-5
+    @Option(parsing: .unconditional, help: "Updates to run (default \(RLCommand.defaultUpdates) unless --minutes is given): a count, so the same command does the same work on any machine.") var updates: Int?
+    @Option(parsing: .unconditional, help: "Wall-clock budget in minutes for rollouts and updates (evaluation excluded) instead of a count; the run stops before an update that, at the last one's pace, would overrun it. How far that gets depends on the machine's speed.") var minutes: Double?
+    @Option(parsing: .unconditional, help: "Questions per update (reference 64; 1…65,536).") var batch: Int = 64
+    @Option(parsing: .unconditional, help: "Dr.GRPO: samples per question, G (reference 2; 2…256).") var group: Int = 2
+    @Option(name: .customLong("ppo-epochs"), parsing: .unconditional, help: "Optimisation passes over each rollout batch, U (reference 2; 1…1,000).") var ppoEpochs: Int = 2
+    @Option(parsing: .unconditional, help: "Sequences per optimiser step (1…65,536).") var minibatch: Int = 32
+    @Option(parsing: .unconditional, help: "Learning rate (scaled; reference 3e-7 for 7B models).") var lr: Float = 1e-5
     @Option(help: "'constant' (reference) or 'linear' decay to 0 (needs --updates).") var schedule: String = "constant"
-    @Option(name: .customLong("kl-beta"), help: "KL coefficient β: per-token shaping for reft (reference 0.05); k3 penalty for drgrpo (default 0).") var klBeta: Float?
-    @Option(help: "GAE discount γ (reference code 1.0; the paper's appendix prints 0.95).") var gamma: Float = 1.0
-    @Option(help: "[preset] GAE λ: tuned 1 (the paper's appendix), reference 0.95 (the reference code). With a terminal-only score, λ < 1 gives a token ~λ^(tokens to the end) of it and the rest through the value head's differences; λ 1 (A_t = return − V_t) gained more on the built-in task.") var lambda: Float?
-    @Option(name: .customLong("clip-eps"), help: "PPO ratio clip ε (reference 0.2).") var clipEps: Float = 0.2
-    @Option(name: .customLong("value-clip"), help: "Value clip range around the old values (reference 0.2).") var valueClip: Float = 0.2
-    @Option(name: .customLong("vf-coef"), help: "Value-loss weight α (reference 5).") var vfCoef: Float = 5
-    @Option(name: .customLong("grad-clip"), help: "Global gradient-norm clip (reference 1.0).") var gradClip: Float = 1
-    @Option(help: "[preset] Sampling temperature for rollouts: tuned 0.4, reference 1.") var temperature: Float?
-    @Option(name: .customLong("top-k"), help: "Keep only the k most likely tokens when sampling (0 = off, reference).") var topK: Int = 0
-    @Option(name: .customLong("top-p"), help: "Nucleus sampling threshold (1 = off, reference).") var topP: Float = 1
-    @Option(name: .customLong("max-new-tokens"), help: "Longest rollout and evaluation completion.") var maxNewTokens: Int = 160
-    @Option(name: .customLong("partial-reward"), help: "The built-in reward's score for a wrong but readable answer (reference 0.1; 0 = exact match only); for a reward plugin, set its own key instead.") var partialReward: Float?
+    @Option(name: .customLong("kl-beta"), parsing: .unconditional, help: "KL coefficient β ≥ 0: per-token shaping for reft (reference 0.05); k3 penalty for drgrpo (default 0).") var klBeta: Float?
+    @Option(parsing: .unconditional, help: "GAE discount γ in [0, 1] (reference code 1.0; the paper's appendix prints 0.95).") var gamma: Float = 1.0
+    @Option(parsing: .unconditional, help: "[preset] GAE λ in [0, 1]: tuned 1 (the paper's appendix), reference 0.95 (the reference code). With a terminal-only score, λ < 1 gives a token ~λ^(tokens to the end) of it and the rest through the value head's differences; λ 1 (A_t = return − V_t) gained more on the built-in task.") var lambda: Float?
+    @Option(name: .customLong("clip-eps"), parsing: .unconditional, help: "PPO ratio clip ε > 0 (reference 0.2).") var clipEps: Float = 0.2
+    @Option(name: .customLong("value-clip"), parsing: .unconditional, help: "Value clip range around the old values, > 0 (reference 0.2).") var valueClip: Float = 0.2
+    @Option(name: .customLong("vf-coef"), parsing: .unconditional, help: "Value-loss weight α ≥ 0 (reference 5).") var vfCoef: Float = 5
+    @Option(name: .customLong("grad-clip"), parsing: .unconditional, help: "Global gradient-norm clip > 0 (reference 1.0; a large value such as 1e6 turns clipping off).") var gradClip: Float = 1
+    @Option(parsing: .unconditional, help: "[preset] Sampling temperature for rollouts, > 0: tuned 0.4, reference 1.") var temperature: Float?
+    @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Keep only the k most likely tokens when sampling (0 = off, reference).") var topK: Int = 0
+    @Option(name: .customLong("top-p"), parsing: .unconditional, help: "Nucleus sampling threshold in (0, 1] (1 = off, reference).") var topP: Float = 1
+    @Option(name: .customLong("max-new-tokens"), parsing: .unconditional, help: "Longest rollout and evaluation completion, in tokens (1…1,048,576).") var maxNewTokens: Int = 160
+    @Option(name: .customLong("partial-reward"), parsing: .unconditional, help: "The built-in reward's score for a wrong but readable answer (reference 0.1; 0 = exact match only); for a reward plugin, set its own key instead.") var partialReward: Float?
     @Option(name: .customLong("reward-fn"), help: ArgumentHelp("Score rollouts with this C function instead of the built-in reward, e.g. ./libmine.so:score:f64(str,str); the signature rules are in the description at the top of `workbench rl --help`.", valueName: "lib.so:symbol:signature"),
             transform: { try FFIRewardSpec(parsing: $0) }) var rewardFn: FFIRewardSpec?
     @Option(name: .customLong("plugin"), help: ArgumentHelp("A reward, pooling or contrastive plugin replacing the built-in of its kind; repeatable. Forms: lib.so, lib.so@<id>, lib.so:key=value,..., builtin:<name>.", valueName: "spec"),
             transform: { try PluginSpec(parsing: $0) }) var plugins: [PluginSpec] = []
-    @Option(name: .customLong("contrastive-coef"), help: "carft: c, the contrastive loss weight (reference 1e-3).") var contrastiveCoef: Float = 1e-3
+    @Option(name: .customLong("contrastive-coef"), parsing: .unconditional, help: "carft: c ≥ 0, the contrastive loss weight (reference 1e-3).") var contrastiveCoef: Float = 1e-3
     @Option(name: .customLong("value-head"), help: "reft value head: carft (64-dim projection, ReLU, linear) or linear.") var valueHead: ValueHead.Kind = .carft
     @Option(help: "[preset] Built-in reward, when no reward plugin is given: tuned equation-checked (full credit only when the answer is right and every 'a op b = c' line of the CoT holds), reference reft-partial (1 correct, --partial-reward for a wrong number, 0 without one). The same as --plugin builtin:<name>.")
     var reward: BuiltinReward?
-    @Option(name: .customLong("value-warmup"), help: "reft: updates at the start that train only the value head (scaled; the reference has none: a fresh head on a small model otherwise feeds the policy noise).") var valueWarmup: Int = 10
-    @Option(name: .customLong("value-lr"), help: "reft: the value head's learning rate (scaled; the reference uses --lr).") var valueLR: Float = 5e-4
-    @Option(name: .customLong("eval-every"), help: "Greedy evaluation and checkpoint every N updates.") var evalEvery: Int = 20
-    @Option(name: .customLong("eval-examples"), help: "Held-out questions per evaluation.") var evalExamples: Int = 256
-    @Option(name: .customLong("final-eval"), help: "Held-out questions the final checkpoint is scored on, each answer kept in eval-final.jsonl (default: all of them; 0: none).") var finalEval: Int?
+    @Option(name: .customLong("value-warmup"), parsing: .unconditional, help: "reft: updates at the start that train only the value head (scaled; the reference has none: a fresh head on a small model otherwise feeds the policy noise).") var valueWarmup: Int = 10
+    @Option(name: .customLong("value-lr"), parsing: .unconditional, help: "reft: the value head's learning rate (scaled; the reference uses --lr).") var valueLR: Float = 5e-4
+    @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Greedy evaluation and checkpoint every N updates (1 or more).") var evalEvery: Int = 20
+    @Option(name: .customLong("eval-examples"), parsing: .unconditional, help: "Held-out questions per evaluation (0 or more).") var evalExamples: Int = 256
+    @Option(name: .customLong("final-eval"), parsing: .unconditional, help: "Held-out questions the final checkpoint is scored on, each answer kept in eval-final.jsonl (default: all of them; 0: none).") var finalEval: Int?
 
     /// The settings these flags ask for. Checked in validate(), so `workbench compare` (which
     /// parses every variant's flags before launching any) refuses a bad setting up front.
@@ -136,18 +136,36 @@ struct RLCommand: ParsableCommand {
 
     func validate() throws {
         if let p = rlConfig().problems.first { throw ValidationError(p) }
+        // Sizes the algorithm allows but the machine does not: refused with the range.
+        typealias L = FlagLimits
+        try L.check(updates, "--updates", L.steps)
+        try L.check(minutes, "--minutes", L.minutes)
+        try L.check(batch, "--batch", L.batch)
+        try L.check(group, "--group", 1...256)
+        try L.check(ppoEpochs, "--ppo-epochs", 1...1_000)
+        try L.check(minibatch, "--minibatch", L.batch)
+        try L.check(lr, "--lr", L.learningRate)
+        try L.check(valueLR, "--value-lr", L.learningRate)
+        try L.check(maxNewTokens, "--max-new-tokens", L.tokens)
+        try L.check(evalEvery, "--eval-every", L.steps)
+        try L.check(evalExamples, "--eval-examples", L.examples)
+        try L.check(finalEval, "--final-eval", L.examples)
+        try L.check(valueWarmup, "--value-warmup", 0...L.steps.upperBound)
         try modelOptions.check(modelPath: initFrom)
     }
 
     func run() throws {
         // Made first, so a wrong path, symbol, config key or value fails before the checkpoint and data load.
+        let out = try runOptions.checkOut(default: "runs/" + algo.rawValue)
         let made = try makePlugins()
         let reward = made.reward
         Parallel.configure(threads: runOptions.threads)
-        let loaded = try data.load(seed: runOptions.seed)
+        let all = try data.load(seed: runOptions.seed)
         // The frozen reference is a copy of the starting weights, loaded the same way.
         let (source, format) = try modelOptions.open(initFrom)
         let policy = source.model, tokenizer = source.tokenizer
+        let loaded = try data.fitting(all, ContextFit(tokenizer: tokenizer, prompt: format, context: policy.config.maxSeqLen),
+                                      use: algo == .carft ? .carft : .rl)
         let reference = try Transformer(config: policy.config)
         reference.params.values.copy(from: policy.params.values)
         let carft = made.carft.map { CARFTObjective(pooling: $0.pooling, contrastive: $0.contrastive, coefficient: contrastiveCoef, tokenizer: tokenizer) }
@@ -155,10 +173,9 @@ struct RLCommand: ParsableCommand {
 
         let trainer = try RLTrainer(policy: policy, reference: reference, tokenizer: tokenizer,
                                     reward: reward, config: c, carft: carft,
-                                    train: loaded.train, eval: loaded.eval, outputDir: runOptions.out, prompt: format)
-        let metrics = try RunFolder.create(runOptions.out, settings: runFile(config: c, dataDescription: loaded.description, reward: reward, carft: carft))
-        defer { metrics.close() }
-        trainer.metrics = metrics
+                                    train: loaded.train, eval: loaded.eval, outputDir: out, prompt: format)
+        let folder = try RunFolder.open(out, existing: runOptions.existing, settings: runFile(config: c, dataDescription: loaded.description, reward: reward, carft: carft))
+        trainer.metrics = folder.metrics
 
         print("workbench rl --algo \(algo.rawValue): from \(initFrom); \(loaded.description)")
         print("  \(loaded.train.count) training questions, \(loaded.eval.count) held out (\(min(evalExamples, loaded.eval.count)) per evaluation)")
@@ -173,7 +190,7 @@ struct RLCommand: ParsableCommand {
         }
         let len = c.updates.map { "\($0) updates" } ?? "\(c.minutes!) minutes"
         let per = algo == .drgrpo ? "\(batch) questions × \(group) samples" : "\(batch) questions × 1 sample"
-        print("  \(len), \(per) per update, U=\(ppoEpochs), lr \(lr), β \(c.klBeta), \(runOptions.threads) threads, seed \(runOptions.seed) → \(runOptions.out)")
+        print("  \(len), \(per) per update, U=\(ppoEpochs), lr \(lr), β \(c.klBeta), \(runOptions.threads) threads, seed \(runOptions.seed) → \(out)")
 
         let progress = ProgressLine()
         Interrupt.install()
@@ -189,12 +206,13 @@ struct RLCommand: ParsableCommand {
             progress.finishLine()
             print(String(format: "eval @ update %d: accuracy %.1f%% (%d/%d)", e.update, e.result.accuracy * 100, e.result.correct, e.result.total))
         }
-        let summary = try trainer.run()
+        let summary = try folder.record { try trainer.run() }
         progress.finishLine()
         print("\nAccuracy on held-out questions (greedy), by update:")
         print(AccuracyCurve.render(summary.evaluations.map { (step: $0.update, accuracy: $0.accuracy) }, label: "update"))
-        print("\n\(summary.updates) updates in \(ProgressLine.duration(summary.seconds)). Checkpoint: \(runOptions.out)/final, metrics: \(runOptions.out)/metrics.jsonl")
-        if let line = AccuracyCurve.finalEvaluation(summary.finalEvaluation, folder: runOptions.out) { print(line) }
+        print("\n\(summary.updates) updates in \(ProgressLine.duration(summary.seconds)). Checkpoint: \(out)/final, metrics: \(out)/metrics.jsonl")
+        if let line = AccuracyCurve.finalEvaluation(summary.finalEvaluation, folder: out) { print(line) }
+        try Interrupt.exitIfSignalled()
     }
 
     /// The run's plugins, created: every library loaded, every plugin made with its config. Run

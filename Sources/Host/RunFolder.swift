@@ -1,14 +1,155 @@
 import Engine
 import Foundation
 
-/// A run's output folder: created with its settings in run.json and a fresh metrics.jsonl.
-/// Called only after the inputs were validated, so a refused run leaves no folder behind.
-enum RunFolder {
-    static func create(_ dir: String, settings: some Encodable) throws -> MetricsWriter {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try enc.encode(settings).write(to: URL(fileURLWithPath: dir + "/run.json"))
-        return try MetricsWriter(path: dir + "/metrics.jsonl", append: false)
+/// A run's output folder, held for the run's lifetime.
+///
+/// A folder that already holds anything is refused unless the caller says what to do with it
+/// (`--overwrite`), because reusing one silently truncated the old metrics, left old checkpoints
+/// beside new ones, or replaced the checkpoint another run started from. An exclusive lock
+/// (flock(2) on `<dir>/.lock`, holding the pid) keeps two runs out of one folder; the kernel drops
+/// it when the process dies, so a run.json still saying "running" with a free lock is a run that
+/// was killed. run.json holds the settings and how the run ended.
+final class RunFolder {
+    /// What to do with a folder that already holds files.
+    enum Existing { case refuse, overwrite }
+
+    /// How the run went, in run.json's "status".
+    struct Status: Codable, Equatable {
+        enum State: String, Codable { case running, finished, interrupted, failed }
+        var state: State
+        var pid: Int32
+        var started: String
+        var ended: String?
+        /// For failed: the error; for interrupted: the signal.
+        var detail: String?
+    }
+
+    let path: String
+    let metrics: MetricsWriter
+    private let lock: FileLock
+    private let writeRunFile: (Status) throws -> Void
+    private var status: Status
+
+    static let lockName = ".lock"
+    /// What a run writes, and `--overwrite` removes (other files, such as compare's log.txt and
+    /// status.json, are left alone).
+    static let runFiles = ["run.json", "metrics.jsonl", "checkpoints", "final", EvalRecords.finalFileName]
+
+    /// Fails when the folder cannot be used as asked; called before the data and model load, so
+    /// a refused run fails at once and leaves nothing behind. `open` checks again under the lock.
+    static func check(_ dir: String, existing: Existing, flag: String = "--out", locked: Bool = false) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else { return }
+        guard isDir.boolValue else { throw CLIError("\(flag) \(dir) is a file, not a folder; give a folder for the run's output") }
+        if !locked, let holder = holder(dir) {
+            throw CLIError("\(dir) is in use by another run (pid \(holder)); wait for it to end, or give another \(flag)")
+        }
+        let entries = contents(dir)
+        if existing == .refuse && !entries.isEmpty {
+            let shown = entries.prefix(4).joined(separator: ", ") + (entries.count > 4 ? ", …" : "")
+            throw CLIError("\(dir) is not empty (\(shown)); give a new \(flag), or --overwrite to replace the run in it (\(runFiles.joined(separator: ", ")) are deleted, other files kept)")
+        }
+    }
+
+    /// Takes the folder: creates it, locks it, clears a previous run's files when overwriting,
+    /// and writes run.json (settings, status "running") and an empty metrics.jsonl.
+    static func open(_ dir: String, existing: Existing, settings: some Encodable) throws -> RunFolder {
+        try check(dir, existing: existing)
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            throw CLIError("cannot create the output folder \(dir): \(FileError.reason(error)); check the path and permissions")
+        }
+        guard let lock = try FileLock.acquire(dir + "/" + lockName, wait: false) else {
+            throw CLIError("\(dir) is in use by another run (pid \(holder(dir).map(String.init) ?? "unknown")); wait for it to end, or give another --out")
+        }
+        lock.write(contents: "\(getpid())\n")
+        // Checked again under the lock: another run may have written here since `check`.
+        try check(dir, existing: existing, locked: true)
+        for name in runFiles where FileManager.default.fileExists(atPath: dir + "/" + name) {
+            do { try FileManager.default.removeItem(atPath: dir + "/" + name) } catch {
+                throw CLIError("cannot remove the previous run's \(dir)/\(name): \(FileError.reason(error))")
+            }
+        }
+        let runFile = dir + "/run.json"
+        let write: (Status) throws -> Void = { status in
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do {
+                try enc.encode(RunFile(settings: settings, status: status)).write(to: URL(fileURLWithPath: runFile), options: .atomic)
+            } catch let e as EncodingError {
+                throw CLIError("cannot record the settings in \(runFile): \(e)")
+            } catch {
+                throw CLIError("cannot write \(runFile): \(FileError.reason(error)); check the path and free space")
+            }
+        }
+        let status = Status(state: .running, pid: getpid(), started: timestamp(), ended: nil, detail: nil)
+        try write(status)
+        let metrics = try MetricsWriter(path: dir + "/metrics.jsonl", append: false)
+        return RunFolder(path: dir, metrics: metrics, lock: lock, status: status, write: write)
+    }
+
+    private init(path: String, metrics: MetricsWriter, lock: FileLock, status: Status, write: @escaping (Status) throws -> Void) {
+        self.path = path
+        self.metrics = metrics
+        self.lock = lock
+        self.status = status
+        self.writeRunFile = write
+    }
+
+    /// Runs the training and records how it ended: finished, interrupted (a signal asked it to
+    /// stop early; its final checkpoint is still written), or failed with the error.
+    func record<T>(_ body: () throws -> T) throws -> T {
+        do {
+            let result = try body()
+            if let signal = Interrupt.signalName { end(.interrupted, detail: signal) } else { end(.finished) }
+            return result
+        } catch {
+            end(.failed, detail: "\(error)")
+            throw error
+        }
+    }
+
+    /// Records how the run ended and lets the folder go. A failure to record it is reported, not
+    /// thrown: the run's own outcome (and error) matters more.
+    func end(_ state: Status.State, detail: String? = nil) {
+        status.state = state
+        status.ended = Self.timestamp()
+        status.detail = detail
+        metrics.close()
+        do { try writeRunFile(status) } catch { printErr("workbench: \(error)") }
+        lock.release()
+    }
+
+    /// The pid holding `dir`'s lock, or nil when no process holds it.
+    static func holder(_ dir: String) -> Int32? {
+        let path = dir + "/" + lockName
+        guard FileLock.isHeld(path) else { return nil }
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    /// The run's status from its run.json, nil when there is none (or no status: an older run).
+    static func readStatus(_ dir: String) -> Status? {
+        struct File: Decodable { var status: Status? }
+        return FileManager.default.contents(atPath: dir + "/run.json").flatMap { try? JSONDecoder().decode(File.self, from: $0) }?.status
+    }
+
+    private static func contents(_ dir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0 != lockName }.sorted()
+    }
+
+    private static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
+
+    /// The settings' own keys, plus "status".
+    private struct RunFile<Settings: Encodable>: Encodable {
+        var settings: Settings
+        var status: Status
+        enum Key: String, CodingKey { case status }
+        func encode(to encoder: Encoder) throws {
+            try settings.encode(to: encoder)
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(status, forKey: .status)
+        }
     }
 }

@@ -24,37 +24,49 @@ struct SFTCommand: ParsableCommand {
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
 
-    @Option(help: "Optimiser steps to train for (default \(SFTCommand.defaultSteps) unless --minutes is given).") var steps: Int?
-    @Option(help: "Training-time budget in minutes (evaluation excluded) instead of --steps; the step count is fixed from the speed of the first steps, so it depends on the machine.") var minutes: Double?
-    @Option(help: "Questions per batch.") var batch: Int = 32
-    @Option(help: "Peak learning rate (AdamW; linear warm-up, then linear decay to --final-lr).") var lr: Float = SFTConfig().learningRate
-    @Option(name: .customLong("final-lr"), help: "Learning rate at the last step (linear schedule).") var finalLR: Float = 0
+    @Option(parsing: .unconditional, help: "Optimiser steps to train for (default \(SFTCommand.defaultSteps) unless --minutes is given; \(FlagLimits.text(FlagLimits.steps))).") var steps: Int?
+    @Option(parsing: .unconditional, help: "Training-time budget in minutes (evaluation excluded; up to a week) instead of --steps; the step count is fixed from the speed of the first steps, so it depends on the machine.") var minutes: Double?
+    @Option(parsing: .unconditional, help: "Questions per batch (\(FlagLimits.text(FlagLimits.batch))).") var batch: Int = 32
+    @Option(parsing: .unconditional, help: "Peak learning rate (AdamW; linear warm-up, then linear decay to --final-lr; \(FlagLimits.text(FlagLimits.learningRate))).") var lr: Float = SFTConfig().learningRate
+    @Option(name: .customLong("final-lr"), parsing: .unconditional, help: "Learning rate at the last step (linear schedule; 0…10).") var finalLR: Float = 0
     @Option(help: "Learning-rate schedule: 'linear' (warm-up, then linear decay to --final-lr) or 'constant' (--lr throughout).") var schedule: String = "linear"
-    @Option(help: "Warm-up steps.") var warmup: Int = 20
-    @Option(name: .customLong("weight-decay"), help: "Decoupled weight decay on matrices (AdamW).") var weightDecay: Float = 0
-    @Option(name: .customLong("grad-clip"), help: "Clip the global gradient norm to this value.") var gradClip: Float = 1
-    @Option(name: .customLong("eval-every"), help: "Evaluate (greedy accuracy) and checkpoint every N steps.") var evalEvery: Int = 100
-    @Option(name: .customLong("eval-examples"), help: "Held-out questions per evaluation.") var evalExamples: Int = 256
-    @Option(name: .customLong("final-eval"), help: "Held-out questions the final checkpoint is scored on, each answer kept in eval-final.jsonl (default: all of them; 0: none).") var finalEval: Int?
-    @Option(name: .customLong("max-new-tokens"), help: "Longest completion generated at evaluation.") var maxNewTokens: Int = 160
+    @Option(parsing: .unconditional, help: "Warm-up steps (0 or more).") var warmup: Int = 20
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Decoupled weight decay on matrices (AdamW; 0…1).") var weightDecay: Float = 0
+    @Option(name: .customLong("grad-clip"), parsing: .unconditional, help: "Clip the global gradient norm to this value (1e-06…1,000,000; a large value turns clipping off).") var gradClip: Float = 1
+    @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Evaluate (greedy accuracy) and checkpoint every N steps (1 or more).") var evalEvery: Int = 100
+    @Option(name: .customLong("eval-examples"), parsing: .unconditional, help: "Held-out questions per evaluation (0 or more).") var evalExamples: Int = 256
+    @Option(name: .customLong("final-eval"), parsing: .unconditional, help: "Held-out questions the final checkpoint is scored on, each answer kept in eval-final.jsonl (default: all of them; 0: none).") var finalEval: Int?
+    @Option(name: .customLong("max-new-tokens"), parsing: .unconditional, help: "Longest completion generated at evaluation, in tokens (\(FlagLimits.text(FlagLimits.tokens))).") var maxNewTokens: Int = 160
     @Option(help: "Which CoT to train on when a question has several: 'random' (one per visit) or 'first' (the annotated one).") var cot: String = "random"
     @Option(help: ArgumentHelp("Start from this checkpoint folder or llama .gguf file instead of a fresh model (it sets the shape and tokenizer, so model flags other than --context for a .gguf are refused with it).", valueName: "dir|file.gguf")) var initFrom: String?
     @Option(help: "Prompt: 'plain' (the ReFT text) or 'chat' (that text as the user turn of the model's chat template; needs a .gguf model or a checkpoint trained from one).") var prompt: PromptStyle = .plain
 
     func validate() throws {
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
-        if let minutes, !(minutes > 0) { throw ValidationError("--minutes must be positive") }
+        typealias L = FlagLimits
+        try L.check(steps, "--steps", L.steps)
+        try L.check(minutes, "--minutes", L.minutes)
         if steps != nil && minutes != nil { throw ValidationError("give --steps or --minutes, not both") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if !(lr > 0) { throw ValidationError("--lr must be positive") }
-        if evalEvery < 1 { throw ValidationError("--eval-every must be at least 1") }
-        if let finalEval, finalEval < 0 { throw ValidationError("--final-eval must be ≥ 0 (0 skips the final evaluation)") }
+        try L.check(batch, "--batch", L.batch)
+        try L.check(lr, "--lr", L.learningRate)
+        try L.check(finalLR, "--final-lr", 0...10)
+        try L.check(warmup, "--warmup", 0...L.steps.upperBound)
+        try L.check(weightDecay, "--weight-decay", 0...1)
+        // 0 would stop learning and a negative clip would climb the loss; 1e6 turns clipping off.
+        try L.check(gradClip, "--grad-clip", 1e-6...1e6)
+        try L.check(evalEvery, "--eval-every", L.steps)
+        try L.check(evalExamples, "--eval-examples", L.examples)
+        try L.check(finalEval, "--final-eval", L.examples)
+        try L.check(maxNewTokens, "--max-new-tokens", L.tokens)
         if let initFrom, ModelSource.isGGUF(initFrom) {
             var others = modelOptions
             others.context = nil
             if others.anyGiven { throw ValidationError("--init-from takes the model's shape from the GGUF file; of the model flags only --context applies") }
         } else if initFrom != nil && modelOptions.anyGiven {
             throw ValidationError("--init-from takes the model's shape from the checkpoint; drop the model flags (--layers, --dim, ...)")
+        }
+        if initFrom == nil {
+            // The fresh model's shape, checked now rather than after the data loads.
+            do { _ = try modelOptions.config(vocabSize: ByteTokenizer().vocabSize) } catch { throw ValidationError("\(error)") }
         }
         if !["linear", "constant"].contains(schedule) { throw ValidationError("--schedule must be 'linear' or 'constant' (got '\(schedule)')") }
         if !["random", "first"].contains(cot) { throw ValidationError("--cot must be 'random' or 'first' (got '\(cot)')") }
@@ -82,8 +94,9 @@ struct SFTCommand: ParsableCommand {
     }
 
     func run() throws {
+        let out = try runOptions.checkOut(default: "runs/sft")
         Parallel.configure(threads: runOptions.threads)
-        let loaded = try data.load(seed: runOptions.seed)
+        let all = try data.load(seed: runOptions.seed)
         let source: ModelSource
         if let initFrom {
             source = try ModelSource.open(initFrom, context: modelOptions.context)
@@ -94,20 +107,20 @@ struct SFTCommand: ParsableCommand {
         }
         let model = source.model, tokenizer = source.tokenizer
         let format = try source.promptFormat(prompt)
+        let loaded = try data.fitting(all, ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen), use: .sft)
         let config = sftConfig()
 
         let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
-                                     eval: loaded.eval, outputDir: runOptions.out, metrics: nil, prompt: format)
-        let metrics = try RunFolder.create(runOptions.out, settings: runFile(config: config, model: model.config, dataDescription: loaded.description))
-        defer { metrics.close() }
-        trainer.metrics = metrics
+                                     eval: loaded.eval, outputDir: out, metrics: nil, prompt: format)
+        let folder = try RunFolder.open(out, existing: runOptions.existing, settings: runFile(config: config, model: model.config, dataDescription: loaded.description))
+        trainer.metrics = folder.metrics
 
         let c = model.config
         print("workbench sft: \(loaded.description)")
         print("  from \(source.description)\(prompt == .chat ? ", chat prompts" : "")")
         print("  \(loaded.train.count) training questions, \(loaded.eval.count) held out (\(min(evalExamples, loaded.eval.count)) per evaluation)")
         print("  model: \(c.layers) layers × width \(c.dim), \(c.heads) heads (\(c.kvHeads) kv), ffn \(c.ffnDim), context \(c.maxSeqLen), \(ProgressLine.count(Double(model.params.count))) parameters")
-        print("  \(config.steps.map { "\($0) steps" } ?? "\(config.minutes ?? 0) minutes"), batch \(batch), lr \(lr), \(runOptions.threads) threads, seed \(runOptions.seed) → \(runOptions.out)")
+        print("  \(config.steps.map { "\($0) steps" } ?? "\(config.minutes ?? 0) minutes"), batch \(batch), lr \(lr), \(runOptions.threads) threads, seed \(runOptions.seed) → \(out)")
 
         let progress = ProgressLine()
         Interrupt.install()
@@ -127,13 +140,14 @@ struct SFTCommand: ParsableCommand {
                 print("  e.g. \(s.correct ? "✓" : "✗") \(one.prefix(140))")
             }
         }
-        let summary = try trainer.run()
+        let summary = try folder.record { try trainer.run() }
         progress.finishLine()
         print("\nAccuracy on held-out questions (greedy):")
         print(AccuracyCurve.render(summary.evaluations))
         print(String(format: "\n%d steps in %@ of training; final loss %.4f. Checkpoint: %@/final, metrics: %@/metrics.jsonl",
-                     summary.steps, ProgressLine.duration(summary.trainSeconds), summary.finalLoss, runOptions.out, runOptions.out))
-        if let line = AccuracyCurve.finalEvaluation(summary.finalEvaluation, folder: runOptions.out) { print(line) }
+                     summary.steps, ProgressLine.duration(summary.trainSeconds), summary.finalLoss, out, out))
+        if let line = AccuracyCurve.finalEvaluation(summary.finalEvaluation, folder: out) { print(line) }
+        try Interrupt.exitIfSignalled()
     }
 
     /// The default length: the default job and comparisons' warm-up.

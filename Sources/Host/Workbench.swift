@@ -35,14 +35,14 @@ struct Workbench: ParsableCommand {
     // The default experiment's options; they apply only when no subcommand is given.
     @Option(name: .customLong("plugin"), help: ArgumentHelp("A plugin to try against the built-ins: a library path or builtin:<name>, then optionally :key=value,... (repeatable).", valueName: "spec"))
     var plugins: [String] = []
-    @Option(help: "Runs per variant, seeds 0…N−1; more seeds narrow the intervals.") var seeds: Int = DefaultExperiment.defaultSeeds
-    @Option(help: "CARFT updates per run (default \(DefaultExperiment.defaultUpdates)): a count, so any machine does the same work.") var updates: Int?
-    @Option(help: "Minutes of CARFT per run instead of --updates (rollouts and updates; evaluation excluded); how far a run gets then depends on the machine.") var minutes: Double?
-    @Option(name: .customLong("sft-steps"), help: "Steps of SFT warm-up (default \(ExperimentPlan.defaultWarmupSteps); cached: reused while the settings stay the same).") var sftSteps: Int?
-    @Option(name: .customLong("sft-minutes"), help: "Minutes of SFT warm-up instead of --sft-steps.") var sftMinutes: Double?
+    @Option(parsing: .unconditional, help: "Runs per variant, seeds 0…N−1; more seeds narrow the intervals.") var seeds: Int = DefaultExperiment.defaultSeeds
+    @Option(parsing: .unconditional, help: "CARFT updates per run (default \(DefaultExperiment.defaultUpdates)): a count, so any machine does the same work.") var updates: Int?
+    @Option(parsing: .unconditional, help: "Minutes of CARFT per run instead of --updates (rollouts and updates; evaluation excluded); how far a run gets then depends on the machine.") var minutes: Double?
+    @Option(name: .customLong("sft-steps"), parsing: .unconditional, help: "Steps of SFT warm-up (default \(ExperimentPlan.defaultWarmupSteps); cached: reused while the settings stay the same).") var sftSteps: Int?
+    @Option(name: .customLong("sft-minutes"), parsing: .unconditional, help: "Minutes of SFT warm-up instead of --sft-steps.") var sftMinutes: Double?
     @Option(help: ArgumentHelp("Output folder: one subfolder per variant holding one per seed, the report beside them.", valueName: "dir")) var out = "runs/plugins"
-    @Option(help: "Threads per run.") var threads = 1
-    @Option(help: "Runs at once (default: cores / threads).") var jobs: Int?
+    @Option(parsing: .unconditional, help: "Threads per run.") var threads = 1
+    @Option(parsing: .unconditional, help: "Runs at once (default: cores / threads).") var jobs: Int?
     @Option(help: ArgumentHelp("Where SFT warm-ups are cached.", valueName: "dir")) var cache = "runs/cache"
     @Flag(help: "Run every run again even if it finished before with the same settings.") var fresh = false
     @Flag(name: .customLong("dry-run"), help: "Print each child's command line, then exit.") var dryRun = false
@@ -50,13 +50,14 @@ struct Workbench: ParsableCommand {
     func validate() throws {
         if updates != nil && minutes != nil { throw ValidationError("give --updates or --minutes, not both") }
         if sftSteps != nil && sftMinutes != nil { throw ValidationError("give --sft-steps or --sft-minutes, not both") }
-        if let updates, updates < 1 { throw ValidationError("--updates must be at least 1 (got \(updates))") }
-        if let sftSteps, sftSteps < 1 { throw ValidationError("--sft-steps must be at least 1 (got \(sftSteps))") }
-        if let m = minutes, !(m > 0 && m.isFinite) { throw ValidationError("--minutes must be positive") }
-        if let m = sftMinutes, !(m > 0 && m.isFinite) { throw ValidationError("--sft-minutes must be positive") }
+        typealias L = FlagLimits
+        try L.check(updates, "--updates", L.steps)
+        try L.check(sftSteps, "--sft-steps", L.steps)
+        try L.check(minutes, "--minutes", L.minutes)
+        try L.check(sftMinutes, "--sft-minutes", L.minutes)
         if seeds < 1 || seeds > ExperimentFile.maxSeeds { throw ValidationError("--seeds must be between 1 and \(ExperimentFile.maxSeeds) (got \(seeds))") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
+        try L.check(threads, "--threads", L.threads)
+        try L.check(jobs, "--jobs", L.jobs)
     }
 
     /// Runs only without a subcommand: the default experiment, or the help when there is nothing to run.

@@ -211,3 +211,18 @@ private func configObject(_ dir: String) throws -> [String: Any] {
         .write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)
     #expect(try Checkpoint.readConfig(from: dir) == tinyConfig)
 }
+
+/// A NaN or an infinity in saved weights is refused at load, naming the tensor and the index,
+/// instead of evaluating to 0% and training into "lower the learning rate".
+@Test func checkpointRefusesNonFiniteWeightsNamingTheTensor() throws {
+    for bad in [Float.nan, Float.infinity, -Float.infinity] {
+        let dir = try makeTempDir("ckpt-nan")
+        let store = filledStore()
+        let q = store.entry("model.layers.0.self_attn.q_proj.weight")!
+        store.values[q.offset + 5] = bad
+        try Checkpoint.save(store, config: tinyConfig, tokens: tinyTokens, to: dir)
+        let e = checkpointError { try Checkpoint.loadWeights(from: dir, into: ParameterStore(layout: tinyLayout)) }
+        #expect(e?.contains("tensor \"model.layers.0.self_attn.q_proj.weight\" holds \(bad) at flat index 5") == true, "\(e ?? "nil")")
+    }
+    #expect(filledStore().firstNonFinite() == nil)
+}

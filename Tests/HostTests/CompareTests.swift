@@ -576,7 +576,7 @@ struct CompareRunTests {
         #expect(r.status == 0, "\(r.all)")
         #expect(r.stdout.contains(" sft --seed 0 --threads ") && r.stdout.contains("--steps \(ExperimentPlan.defaultWarmupSteps) --out \(Self.cache)/sft-"), "\(r.stdout)")
         #expect(r.stdout.contains(" rl --seed 2 --algo carft --init \(Self.cache)/sft-"))
-        #expect(r.stdout.contains("--updates \(DefaultExperiment.defaultUpdates) --out \(out)/carft/seed-0\n"))
+        #expect(r.stdout.contains("--updates \(DefaultExperiment.defaultUpdates) --out \(out)/carft/seed-0 --overwrite\n"))
         #expect(r.stdout.contains("--plugin \(plugin) --out \(out)/carft+abort_reward/seed-2"))
         #expect(r.stdout.contains("2 variants × 3 seeds (0, 1, 2) = 6 runs"))
         // A config typo in a plugin is refused before anything runs.

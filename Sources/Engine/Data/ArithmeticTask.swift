@@ -19,6 +19,24 @@ public struct ArithmeticTask: Sendable {
     /// The first `count` test examples; their arithmetic never occurs in any training set.
     public func test(count: Int) -> [MathExample] { examples(test: true, count: count) }
 
+    /// "train" or "test" when that split has no problem at all under this config (a tiny one
+    /// whose few distinct problems all hash into the other split), so a caller can refuse it
+    /// before `train`/`test` would trap; nil when both have some.
+    public func emptySplit() -> String? {
+        var rng = RNG(seed: seed, stream: "arithmetic-probe")
+        var seen = (train: false, test: false)
+        for _ in 0..<Self.probeDraws {
+            let problem = ArithmeticProblem.draw(config: config, using: &rng)
+            if problem.isTest { seen.test = true } else { seen.train = true }
+            if seen.train && seen.test { return nil }
+        }
+        return seen.train ? "test" : "train"
+    }
+
+    /// Draws `emptySplit` makes at most (ordinary configs stop after a few); `examples` allows
+    /// ten times as many before giving up on a split the probe found problems in.
+    static let probeDraws = 1_000_000
+
     /// Draws problems from a stream of its own per split and keeps those that hash into the
     /// split. Questions are kept unique within the split while the config has room for that;
     /// a config too small for `count` distinct questions repeats some rather than looping.
@@ -32,7 +50,7 @@ public struct ArithmeticTask: Sendable {
         let uniqueBudget = 200 * count + 10_000
         while out.count < count {
             draws += 1
-            precondition(draws < uniqueBudget || !out.isEmpty,
+            precondition(draws < max(uniqueBudget, 10 * Self.probeDraws) || !out.isEmpty,
                          "arithmetic task: no \(split) problems exist for \(config); raise maxValue or steps")
             let problem = ArithmeticProblem.draw(config: config, using: &rng)
             guard problem.isTest == test else { continue }

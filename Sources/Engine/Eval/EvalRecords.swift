@@ -34,6 +34,16 @@ public enum EvalRecords {
 
     /// Written whole under a temporary name and renamed into place: a reader (a comparison
     /// report, a resumed run) sees the complete file or none.
+    /// Fails now, naming the path, when `write` could not write there (no such folder, no
+    /// permission, a folder in the way), so a long evaluation does not end in that error.
+    public static func checkWritable(_ path: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw FileError(path: path, problem: "is a folder; give a file name for the answers")
+        }
+        _ = try StagedFile(path: path)
+    }
+
     public static func write(_ records: [EvalRecord], to path: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -91,8 +91,10 @@ public enum Checkpoint {
     }
 
     /// Fills `store.values` from the checkpoint. The file must hold exactly the store's tensors
-    /// with the same shapes (F32, F16 or BF16); everything is checked before any value is
-    /// overwritten, so a rejected checkpoint leaves the store as it was.
+    /// with the same shapes (F32, F16 or BF16); names and shapes are checked before any value is
+    /// overwritten, so such a rejected checkpoint leaves the store as it was. Values that are not
+    /// finite are found after the copy: the error then names the tensor, and the store is not to
+    /// be used.
     public static func loadWeights(from dir: String, into store: ParameterStore) throws {
         let path = dir + "/" + weightsFileName
         let bytes: [UInt8]
@@ -124,6 +126,7 @@ public enum Checkpoint {
                 Safetensors.convert(header.tensors[e.name]!, in: raw, into: store.values.ptr + e.offset)
             }
         }
+        if let problem = store.nonFiniteProblem() { throw CheckpointError(path: path, problem: problem) }
     }
 
     /// The string metadata of a checkpoint's weights file (`"step"`, `"tokenizer"`, …), read from

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,5 +16,28 @@ public struct FileError: Error, CustomStringConvertible {
     static func posix(_ path: String, _ action: String, hint: String) -> FileError {
         let reason = String(cString: strerror(errno))
         return FileError(path: path, problem: "\(action) failed (\(reason)); \(hint)")
+    }
+}
+
+extension FileError {
+    /// A Foundation file error in a few words ("Permission denied", "No space left on device"),
+    /// instead of the NSError dump its description prints.
+    public static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if let e = error as? CocoaError {
+            switch e.code {
+            case .fileWriteNoPermission, .fileReadNoPermission: return "permission denied"
+            case .fileWriteOutOfSpace: return "no space left on device"
+            case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder"
+            case .fileWriteFileExists: return "a file is in the way"
+            case .fileWriteVolumeReadOnly: return "read-only file system"
+            default: break
+            }
+        }
+        return ns.localizedDescription
     }
 }

@@ -90,6 +90,18 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if dim < 1 || layers < 1 || heads < 1 || kvHeads < 1 || ffnDim < 1 || maxSeqLen < 1 {
             throw bad("hidden_size, num_hidden_layers, num_attention_heads, num_key_value_heads, intermediate_size and max_position_embeddings must all be positive")
         }
+        // Far above any model this CPU engine can hold, and low enough that no size or
+        // parameter count computed from them can overflow: a typo or a damaged file is an
+        // error here, not a trap or an allocation of terabytes.
+        let limits: [(String, Int, Int)] = [("vocab_size", vocabSize, 1 << 24), ("hidden_size", dim, 1 << 18),
+                                            ("num_hidden_layers", layers, 4_096), ("num_attention_heads", heads, 4_096),
+                                            ("num_key_value_heads", kvHeads, 4_096), ("intermediate_size", ffnDim, 1 << 20),
+                                            ("max_position_embeddings", maxSeqLen, 1 << 20)]
+        for (name, value, limit) in limits where value > limit {
+            throw bad("\(name) is \(value), above the largest this engine accepts (\(limit))")
+        }
+        if !(ropeTheta > 0 && ropeTheta.isFinite) { throw bad("rope_theta must be positive and finite (got \(ropeTheta))") }
+        if !(normEps > 0 && normEps.isFinite) { throw bad("rms_norm_eps must be positive and finite (got \(normEps))") }
         if dim % heads != 0 { throw bad("hidden_size \(dim) is not divisible by num_attention_heads \(heads)") }
         if headDim % 2 != 0 { throw bad("head size \(headDim) must be even for rotary embeddings") }
         if heads % kvHeads != 0 { throw bad("num_attention_heads \(heads) is not a multiple of num_key_value_heads \(kvHeads)") }

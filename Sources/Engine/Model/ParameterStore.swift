@@ -45,4 +45,20 @@ public final class ParameterStore {
     }
 
     public func zeroGrad() { grads.zero() }
+
+    /// The first tensor holding a NaN or an infinity, with the flat index inside it and the
+    /// value; nil when every value is finite. Loaders refuse such weights: a model with one NaN
+    /// evaluates to 0% and trains into "lower the learning rate", which names the wrong cause.
+    public func firstNonFinite() -> (name: String, index: Int, value: Float)? {
+        for e in entries {
+            let p = values.ptr + e.offset
+            for i in 0..<e.count where !p[i].isFinite { return (e.name, i, p[i]) }
+        }
+        return nil
+    }
+
+    /// `firstNonFinite`, as the sentence a loader puts in its error.
+    public func nonFiniteProblem() -> String? {
+        firstNonFinite().map { "tensor \"\($0.name)\" holds \($0.value) at flat index \($0.index); the weights are damaged (or were saved from a run that diverged) — use an earlier checkpoint" }
+    }
 }

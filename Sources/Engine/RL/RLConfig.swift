@@ -72,10 +72,20 @@ public struct RLConfig: Codable, Equatable, Sendable {
         if algorithm == .drgrpo && samplesPerQuestion < 2 { p.append("Dr.GRPO needs at least 2 samples per question (--group), since its advantage is reward minus the group mean") }
         if ppoEpochs < 1 { p.append("PPO epochs must be at least 1") }
         if miniBatchSize < 1 { p.append("mini-batch size must be at least 1") }
-        if !(learningRate > 0) { p.append("learning rate must be positive") }
+        if let m = minutes, !(m > 0 && m.isFinite) { p.append("minutes must be positive") }
+        if !(learningRate > 0 && learningRate.isFinite) { p.append("learning rate must be positive") }
+        // Each outside its range turns the algorithm into another one without a word: a negative
+        // KL coefficient rewards drifting from the reference, γ or λ above 1 amplifies later
+        // rewards, a negative value weight or clip ascends the value loss, a clip of 0 stops learning.
+        if !(klBeta >= 0 && klBeta.isFinite) { p.append("the KL coefficient β must be ≥ 0") }
+        if !(gamma >= 0 && gamma <= 1) { p.append("the discount γ must be in [0, 1]") }
+        if !(lambda >= 0 && lambda <= 1) { p.append("GAE λ must be in [0, 1]") }
+        if !(valueClip > 0 && valueClip.isFinite) { p.append("the value clip range must be positive") }
+        if !(vfCoef >= 0 && vfCoef.isFinite) { p.append("the value-loss weight must be ≥ 0") }
+        if !(gradClip > 0 && gradClip.isFinite) { p.append("the gradient-norm clip must be positive (a large value such as 1e6 turns clipping off)") }
         if !["constant", "linear"].contains(schedule) { p.append("schedule must be 'constant' or 'linear'") }
         if schedule == "linear" && updates == nil { p.append("a linear schedule needs --updates (it decays to 0 at the last update)") }
-        if !(clipEps > 0) { p.append("clip epsilon must be positive") }
+        if !(clipEps > 0 && clipEps.isFinite) { p.append("clip epsilon must be positive") }
         if !(temperature > 0 && temperature.isFinite) { p.append("temperature must be > 0 (RL scores its samples under softmax(logits / T))") }
         if !(topP > 0 && topP <= 1) { p.append("top-p must be in (0, 1]") }
         if topK < 0 { p.append("top-k must be ≥ 0 (0 turns it off)") }

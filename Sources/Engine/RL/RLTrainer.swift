@@ -82,6 +82,13 @@ public final class RLTrainer {
         self.prompt = prompt
         if let p = config.problems.first { throw RLError("RL settings: \(p)") }
         guard !train.isEmpty else { throw RLError("no training questions") }
+        // Rollouts and evaluations generate after the prompt, so each prompt needs room for a token.
+        let fit = ContextFit(tokenizer: tokenizer, prompt: prompt, context: policy.config.maxSeqLen)
+        for (examples, what) in [(train, "training question"), (eval, "held-out question")] {
+            if let long = fit.promptsTooLong(examples).first {
+                throw RLError("\(what) \(long.id)'s prompt is \(long.tokens) tokens, leaving no room to answer in the model's context of \(policy.config.maxSeqLen); leave long questions out or use a model with a longer context")
+            }
+        }
         if config.algorithm == .carft {
             guard carft != nil else { throw RLError("CARFT needs a pooling and a contrastive plugin (the built-ins by default)") }
             guard config.valueHead == .carft else {
@@ -90,11 +97,8 @@ public final class RLTrainer {
             if let bare = train.first(where: { $0.cots.isEmpty }) {
                 throw RLError("CARFT contrasts rollouts with the annotated CoT, but training question \(bare.id) has none; use data with rationales (the built-in task, GSM8K or the ReFT JSON layout)")
             }
-            for ex in train {
-                let n = PromptedSequence(example: ex, cot: ex.cots[0], tokenizer: tokenizer, prompt: prompt).inputLength
-                if n > policy.config.maxSeqLen {
-                    throw RLError("question \(ex.id)'s annotated CoT is \(n) tokens with its prompt, more than the model's context of \(policy.config.maxSeqLen); CARFT teacher-forces it whole, so drop long questions or use a model with a longer context")
-                }
+            if let long = fit.sequencesTooLong(train, firstCoTOnly: true).first {
+                throw RLError("question \(long.id)'s annotated CoT is \(long.tokens) tokens with its prompt, more than the model's context of \(policy.config.maxSeqLen); CARFT teacher-forces it whole, so leave long questions out or use a model with a longer context")
             }
         } else if carft != nil {
             throw RLError("a contrastive term was given for --algo \(config.algorithm.rawValue); pooling and contrastive plugins apply to carft only")

@@ -228,6 +228,7 @@ public final class ValueHead {
         for e in head.params.entries {
             file.tensors[e.name]!.values.withUnsafeBufferPointer { (head.params.values.ptr + e.offset).update(from: $0.baseAddress!, count: e.count) }
         }
+        if let problem = head.params.nonFiniteProblem() { throw fail(problem) }
         return head
     }
 }

@@ -101,14 +101,14 @@ public final class SFTTrainer {
         self.outputDir = outputDir
         self.metrics = metrics
         self.prompt = prompt
-        // Fail before training, not at step 900, when a question cannot fit the context.
-        for ex in train {
-            for cot in ex.cots {
-                let s = PromptedSequence(example: ex, cot: cot, tokenizer: tokenizer, prompt: prompt)
-                if s.ids.count > model.config.maxSeqLen {
-                    throw SFTError(description: "example \(ex.id) needs \(s.ids.count) tokens but the model's context is \(model.config.maxSeqLen); raise --context or drop long examples")
-                }
-            }
+        // Fail before training, not at step 900 or at the first evaluation, when a question
+        // cannot fit the context.
+        let fit = ContextFit(tokenizer: tokenizer, prompt: prompt, context: model.config.maxSeqLen)
+        if let long = fit.sequencesTooLong(train).first {
+            throw SFTError(description: "training example \(long.id) needs \(long.tokens) tokens but the model's context is \(model.config.maxSeqLen); use a longer context or leave long examples out")
+        }
+        if let long = fit.promptsTooLong(eval).first {
+            throw SFTError(description: "held-out question \(long.id)'s prompt is \(long.tokens) tokens, leaving no room to answer in the model's context of \(model.config.maxSeqLen); use a longer context or leave long questions out")
         }
     }
 

@@ -4,9 +4,10 @@ import Foundation
 /// group, so a Ctrl-C in the terminal reaches only this process, and a parent that quits without
 /// stopping its children would leave them training, unseen, into folders the next call reuses.
 ///
-/// First Ctrl-C: sets Interrupt.requested; the runner then stops the children in order
-/// (SIGINT, later SIGTERM). Second Ctrl-C, SIGTERM or SIGHUP: SIGTERM to every child at once,
-/// then this process exits (130 for Ctrl-C, else by the signal's default action).
+/// First Ctrl-C, SIGTERM or SIGHUP (a `kill`, `timeout`, Slurm or a closed terminal): sets
+/// Interrupt.requested; the runner then stops the children in order (SIGINT, later SIGTERM) and
+/// records them as interrupted, so no status is left "running". A second signal: SIGTERM to every
+/// child at once, then this process exits with 128 + the signal's number.
 enum ChildSignals {
     /// Child pids, read by the signal handler (which may only touch plain memory); 0 = free slot.
     private static let capacity = 256
@@ -26,20 +27,19 @@ enum ChildSignals {
 
     static func install() {
         _ = pids  // allocated now, not first inside a signal handler
-        signal(SIGINT) { _ in
-            if Interrupt.requested {
-                ChildSignals.terminateAll()
-                _exit(130)
-            }
-            Interrupt.requested = true
-            let msg = "\ninterrupted: stopping the running children; finished ones are kept (Ctrl-C again to stop them at once and quit)\n"
-            _ = msg.withCString { write(STDERR_FILENO, $0, strlen($0)) }
-        }
-        for s in [SIGTERM, SIGHUP] {
+        Interrupt.unblock([SIGINT, SIGTERM, SIGHUP])
+        for s in [SIGINT, SIGTERM, SIGHUP] {
             signal(s) { s in
-                ChildSignals.terminateAll()
-                signal(s, SIG_DFL)
-                raise(s)
+                if Interrupt.requested {
+                    ChildSignals.terminateAll()
+                    _exit(128 + s)
+                }
+                Interrupt.requested = true
+                Interrupt.signalNumber = s
+                let msg = s == SIGINT
+                    ? "\ninterrupted: stopping the running children; finished ones are kept (Ctrl-C again to stop them at once and quit)\n"
+                    : "\nterminated: stopping the running children; finished ones are kept (a second signal stops them at once)\n"
+                _ = msg.withCString { write(STDERR_FILENO, $0, strlen($0)) }
             }
         }
     }

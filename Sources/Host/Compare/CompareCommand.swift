@@ -72,13 +72,13 @@ struct CompareCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("The experiment file (.toml).", valueName: "file")) var file: String
     @Option(help: ArgumentHelp("Output folder (default: runs/<experiment name>).", valueName: "dir")) var out: String?
-    @Option(help: "Runs at once (default: the file's jobs, else cores / threads).") var jobs: Int?
+    @Option(parsing: .unconditional, help: "Runs at once (default: the file's jobs, else cores / threads).") var jobs: Int?
     @Option(help: ArgumentHelp("Where SFT warm-ups are cached, one folder per configuration.", valueName: "dir")) var cache = "runs/cache"
     @Flag(help: "Run everything again, including runs that finished with the same settings (the cached warm-up is still reused).") var fresh = false
     @Flag(name: .customLong("dry-run"), help: "Print each child's command line and whether the warm-up is cached, then exit.") var dryRun = false
 
     func validate() throws {
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
+        try FlagLimits.check(jobs, "--jobs", FlagLimits.jobs)
     }
 
     func run() throws {

@@ -31,9 +31,12 @@ enum ExperimentFile {
             let key = entry.key
             throw fail(entry.line, "unknown top-level key '\(key)'; the file has \(topLevelKeys.map { "'\($0)'" }.joined(separator: ", ")) (flags for the runs go in [data], [warmup], [shared] or a [[variant]])")
         }
-        func positive(_ key: String) throws -> Int? {
+        func positive(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
             guard let v = root[key] else { return nil }
-            guard case .integer(let n, _) = v, n >= 1 else { throw fail(root.line(of: key), "'\(key)' must be a positive integer (got \(v.typeName))") }
+            guard case .integer(let n, _) = v, n >= range.lowerBound, n <= range.upperBound else {
+                let got = if case .integer(let n, _) = v { "\(n)" } else { v.typeName }
+                throw fail(root.line(of: key), "'\(key)' must be an integer in \(FlagLimits.text(range)) (got \(got))")
+            }
             return Int(n)
         }
         func table(_ key: String) throws -> TOML.Table? {
@@ -57,8 +60,8 @@ enum ExperimentFile {
             guard case .string(let b) = v else { throw fail(root.line(of: "baseline"), "'baseline' must be the name of a variant, e.g. baseline = \"reft\"") }
             experiment.baseline = b
         }
-        experiment.threads = try positive("threads") ?? 1
-        experiment.jobs = try positive("jobs")
+        experiment.threads = try positive("threads", FlagLimits.threads) ?? 1
+        experiment.jobs = try positive("jobs", FlagLimits.jobs)
 
         experiment.data = try settings(of: try table("data"), section: "[data]", file: file)
         let warmup = try settings(of: try table("warmup"), section: "[warmup]", file: file)

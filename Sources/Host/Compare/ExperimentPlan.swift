@@ -199,12 +199,12 @@ struct ExperimentPlan {
     /// Flags the runner sets itself, or that would break the comparison's sameness, with what to do instead.
     static func refuseManagedKeys(_ e: Experiment) throws {
         func refuse(_ s: Setting, _ why: String) -> ExperimentFile.Error { ExperimentFile.Error(description: "\(s.origin): \(why)") }
-        let outWhy = "--out is set by compare (each run writes <out>/<variant>/seed-<k>); give `workbench compare --out <dir>` instead"
+        let outWhy = "--out is set by compare (each run writes <out>/<variant>/seed-<k>); give `workbench compare --out <dir>` instead (compare replaces a run it reruns, and keeps the ones that finished)"
         let seedWhy = "seeds are set once at the top of the file (seeds = [0, 1, 2]), for the warm-up and every variant"
         let all: [(String, [Setting])] = [("[data]", e.data), ("[shared]", e.shared)] + e.variants.map { ("variant", $0.settings) }
         if case .train(let w) = e.warmup {
             for s in w {
-                if s.key == "out" { throw refuse(s, outWhy) }
+                if s.key == "out" || s.key == "overwrite" { throw refuse(s, outWhy) }
                 if s.key == "seed" { throw refuse(s, seedWhy) }
                 if ArgumentCheck.accepts(DataOptions.self, s.key) { throw refuse(s, "data flags go in [data], so the warm-up and every variant see the same data") }
             }
@@ -212,7 +212,7 @@ struct ExperimentPlan {
         for (section, settings) in all {
             for s in settings {
                 switch s.key {
-                case "out": throw refuse(s, outWhy)
+                case "out", "overwrite": throw refuse(s, outWhy)
                 case "seed": throw refuse(s, seedWhy)
                 case "threads": throw refuse(s, "threads is set once at the top of the file (every variant gets the same: numerics depend on it)")
                 case "final-eval": throw refuse(s, "every run's final checkpoint is scored on the whole evaluation set, so the runs can be paired question by question; size it with test-size in [data]")
@@ -231,9 +231,9 @@ struct ExperimentPlan {
     /// Every child command line, as the runner will start them.
     func commandLines(executable: String, out: String) -> [String] {
         var lines: [String] = []
-        if let warmup { lines.append(Self.shellLine([executable] + warmup.arguments + ["--out", warmup.folder])) }
+        if let warmup { lines.append(Self.shellLine([executable] + warmup.arguments + ["--out", warmup.folder, "--overwrite"])) }
         lines.append(Self.shellLine([executable] + startArguments + ["--dump", out + "/" + Self.startFolder + "/" + EvalRecords.finalFileName]))
-        for r in runs { lines.append(Self.shellLine([executable] + r.arguments + ["--out", out + "/" + r.folder])) }
+        for r in runs { lines.append(Self.shellLine([executable] + r.arguments + ["--out", out + "/" + r.folder, "--overwrite"])) }
         return lines
     }
 

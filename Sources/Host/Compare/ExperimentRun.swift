@@ -15,6 +15,9 @@ struct ExperimentRun {
     /// This binary, re-executed for every child; a test may point it elsewhere.
     var executable = ExperimentRun.currentExecutable()
 
+    /// Held by the comparison for its lifetime, in its output folder.
+    static let lockName = ".compare.lock"
+
     static func currentExecutable() -> String {
         // Resolved once: if the binary is rebuilt mid-comparison, /proc/self/exe names a deleted
         // file, while the path keeps naming the new build.
@@ -43,8 +46,8 @@ struct ExperimentRun {
         }
 
         // Held to the end: a second comparison on this folder would delete this one's runs.
-        guard let lock = try FileLock.acquire(out + "/.compare.lock", wait: false) else {
-            throw CLIError("another `workbench compare` is running in \(out) (it holds \(out)/.compare.lock); wait for it to end, or give another --out")
+        guard let lock = try FileLock.acquire(out + "/" + Self.lockName, wait: false) else {
+            throw CLIError("another `workbench compare` is running in \(out) (it holds \(out)/\(Self.lockName)); wait for it to end, or give another --out")
         }
         defer { lock.release() }
         let checkpoint = try warmUp(plan)
@@ -65,7 +68,7 @@ struct ExperimentRun {
         for r in plan.runs {
             children.append(Child(label: r.label, folder: r.folder,
                                   status: .init(name: r.variant, seed: r.seed, algorithm: algorithms[r.variant]!, state: .pending),
-                                  arguments: r.arguments + ["--out", out + "/" + r.folder]))
+                                  arguments: r.arguments + ["--out", out + "/" + r.folder, "--overwrite"]))
         }
 
         // Kept: finished before with the same arguments and fingerprint (RunFingerprint), its answers on disk.
@@ -130,7 +133,7 @@ struct ExperimentRun {
             if let startError {
                 s.error = startError
             } else if interrupted {
-                s.error = "interrupted (Ctrl-C) before its end; runs again on the next call"
+                s.error = "interrupted (\(Interrupt.signalName ?? "SIGINT")) before its end; runs again on the next call"
             } else if let outcome, outcome.succeeded {
                 s.state = .finished
             } else if let outcome {
@@ -158,7 +161,7 @@ struct ExperimentRun {
         if !completed {
             problems.insert("interrupted; \(runCount - failedRuns.count) of \(runCount) runs are finished and kept. Run the same command again to run the rest.", at: 0)
             printErr("compare: " + problems.joined(separator: "\n"))
-            throw ExitCode(130)
+            throw ExitCode(128 + (Interrupt.signalNumber == 0 ? SIGINT : Interrupt.signalNumber))
         }
         if failed.contains("start") {
             problems.append("the start's evaluation failed (see \(out)/start/log.txt), so no gains over it are given; rerunning the same command reruns it")
@@ -196,10 +199,10 @@ struct ExperimentRun {
             outcome = o
             failure = startError ?? o.flatMap { $0.succeeded ? nil : $0.failureMessage(log: job.folder + "/log.txt") }
         }
-        let completed = runner.run([.init(name: "warm-up", arguments: w.arguments + ["--out", w.folder], folder: w.folder)])
+        let completed = runner.run([.init(name: "warm-up", arguments: w.arguments + ["--out", w.folder, "--overwrite"], folder: w.folder)])
         guard completed else {
             printErr("compare: interrupted during the warm-up; nothing was kept. Run the same command again to start over.")
-            throw ExitCode(130)
+            throw ExitCode(128 + (Interrupt.signalNumber == 0 ? SIGINT : Interrupt.signalNumber))
         }
         if let failure { throw CLIError("the SFT warm-up failed, so no variant can run: \(failure)") }
         try w.markFinished(wallSeconds: outcome?.wallSeconds ?? 0)

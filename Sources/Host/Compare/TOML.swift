@@ -233,7 +233,14 @@ private struct Parser {
         }
     }
 
+    /// Arrays open inside arrays; bounded, so a file of a million '[' is an error, not a stack overflow.
+    var depth = 0
+    static let maxDepth = 32
+
     mutating func array() throws -> TOML.Value {
+        guard depth < Self.maxDepth else { throw fail("arrays nested more than \(Self.maxDepth) deep") }
+        depth += 1
+        defer { depth -= 1 }
         advance()  // [
         var items: [TOML.Value] = []
         while true {

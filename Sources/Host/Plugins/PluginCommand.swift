@@ -63,7 +63,7 @@ struct PluginCommand: ParsableCommand {
         @Argument(help: ArgumentHelp("The plugin library (.so), or `builtin`.", valueName: "library")) var library: String
         @Option(help: ArgumentHelp("Config for the plugins, as key=value pairs separated by commas.", valueName: "k=v,...")) var config: String = ""
         @Option(help: ArgumentHelp("Check only the plugin with this id.", valueName: "id")) var plugin: String?
-        @Option(help: "Seed for the random inputs.") var seed: UInt64 = 0
+        @Option(parsing: .unconditional, help: "Seed for the random inputs.") var seed: UInt64 = 0
 
         func run() throws {
             let lib: PluginLibrary

@@ -126,6 +126,10 @@ struct ExperimentFolder {
             // The runner may be rewriting it right now; a report must still come out.
             status = try? JSONDecoder().decode(ComparisonFiles.Status.self, from: data)
             state = status.map { RunState(file: $0) } ?? .other("status.json unreadable")
+            // "running" is only true while the comparison or the run itself holds its lock.
+            if state == .running && !FileLock.isHeld(directory + "/" + ExperimentRun.lockName) && RunFolder.holder(dir) == nil {
+                state = .killed
+            }
         } else {
             state = .notRun
         }

@@ -67,6 +67,8 @@ struct RunMetrics {
                     m.skippedLines += 1
                     continue
                 }
+                // An accuracy outside [0, 1] is a damaged line, not a point to chart.
+                guard (0...1).contains(accuracy) else { m.skippedLines += 1; continue }
                 m.evaluations.append(Evaluation(index: index, accuracy: accuracy, elapsed: number(object["elapsed"]) ?? lastElapsed))
             default:
                 m.skippedLines += 1

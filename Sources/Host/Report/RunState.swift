@@ -4,6 +4,9 @@ import Foundation
 enum RunState: Equatable {
     case finished
     case running
+    /// Recorded as running, but no process holds the run or its comparison: killed (SIGKILL,
+    /// a power cut, an out-of-memory kill) before it could record how it ended.
+    case killed
     /// Pending, or no folder at all: the comparison never got to it.
     case notRun
     case failed(exitCode: Int?, signal: Int?, error: String?)
@@ -23,6 +26,14 @@ enum RunState: Equatable {
 
     var isFailed: Bool { if case .failed = self { return true } else { return false } }
 
+    /// Whether the run has ended the way it will end, so its curve can be judged (collapse).
+    var hasEnded: Bool {
+        switch self {
+        case .finished, .failed: return true
+        case .running, .killed, .notRun, .other: return false
+        }
+    }
+
     /// The error's first non-empty line: what a reader needs in a table; log.txt has the rest.
     var errorLine: String? {
         guard case .failed(_, _, let error?) = self else { return nil }
@@ -37,6 +48,7 @@ enum RunState: Equatable {
         switch self {
         case .finished: return "finished"
         case .running: return "running"
+        case .killed: return "killed"
         case .notRun: return "not run"
         case .other(let word): return word
         case .failed(let code, let signal, _):

@@ -51,7 +51,10 @@ struct RunSummary {
         largestDropPoints = Stability.largestDrop(accuracies).map { $0 * 100 }
         var failureError: String?
         if case .failed(_, _, let error) = state { failureError = error ?? "" }
-        collapseReasons = CollapseRule.reasons(failureError: failureError, startAccuracy: accuracies.first,
-                                               finalAccuracy: accuracies.last, rewards: rewards)
+        // A run still going, or killed mid-way, has no end to judge; its curve so far is no verdict.
+        collapseReasons = state.hasEnded || state == .other("no status")
+            ? CollapseRule.reasons(failureError: failureError, startAccuracy: accuracies.first,
+                                   finalAccuracy: accuracies.last, rewards: rewards)
+            : nil
     }
 }

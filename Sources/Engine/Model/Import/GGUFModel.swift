@@ -123,6 +123,7 @@ public struct GGUFModel {
             throw GGUFModelError(.unexpectedTensor, file.path,
                                  "tensor \"\(extra.name)\" has no place in the engine's Llama (of \(file.tensors.count) tensors, \(file.tensors.count - used.count) are unused); this variant is not supported")
         }
+        if let problem = model.params.nonFiniteProblem() { throw GGUFModelError(.nonFinite, file.path, problem) }
         return model
     }
 
@@ -149,7 +150,7 @@ public struct GGUFModel {
 /// A GGUF file that is readable but is not a model this engine can load.
 public struct GGUFModelError: Error, CustomStringConvertible, Equatable {
     public enum Kind: Sendable, Equatable {
-        case unsupportedArchitecture, badConfig, missingTensor, wrongShape, unexpectedTensor
+        case unsupportedArchitecture, badConfig, missingTensor, wrongShape, unexpectedTensor, nonFinite
     }
     public let kind: Kind
     public let path: String

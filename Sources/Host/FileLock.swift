@@ -1,8 +1,8 @@
 import Foundation
 
 /// An advisory lock (flock(2)) on a file, held until `release()` or the process ends (the kernel
-/// drops it then, so a killed process never leaves a stale lock). Two comparisons writing one
-/// output folder, or training one warm-up, would otherwise delete each other's runs.
+/// drops it then, so a killed process never leaves a stale lock). Two runs or comparisons writing
+/// one output folder, or training one warm-up, would otherwise delete each other's work.
 final class FileLock {
     private var fd: Int32
 
@@ -22,6 +22,22 @@ final class FileLock {
             throw CLIError("cannot lock \(path): \(String(cString: strerror(err)))")
         }
         return FileLock(fd: fd)
+    }
+
+    /// Whether another process holds the lock on `path` (false when there is no such file).
+    /// Only for locks this process does not hold itself: flock sees its own second open as another.
+    static func isHeld(_ path: String) -> Bool {
+        guard FileManager.default.fileExists(atPath: path) else { return false }
+        guard let probe = try? acquire(path, wait: false) else { return true }
+        probe.release()
+        return false
+    }
+
+    /// Replaces the lock file's text (a holder's pid, for whoever finds the lock taken).
+    func write(contents: String) {
+        guard fd >= 0 else { return }
+        _ = ftruncate(fd, 0)
+        _ = contents.withCString { pwrite(fd, $0, strlen($0), 0) }
     }
 
     func release() {

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Testing
+@testable import Host
+
+/// Every numeric flag has a checked range: a value outside it is refused at parse time with the
+/// flag, the range and the value, instead of being accepted and changing the algorithm (a
+/// negative KL coefficient, γ above 1, a clip of 0) or growing memory until the machine kills it.
+@Suite struct FlagLimitTests {
+    /// The message a user sees for `arguments`, or nil when they parse.
+    static func refusal<C: ParsableCommand>(_ command: C.Type, _ arguments: [String]) -> String? {
+        do {
+            _ = try C.parse(arguments)
+            return nil
+        } catch {
+            return C.message(for: error)
+        }
+    }
+
+    @Test(arguments: [
+        (["--grad-clip", "0"], "--grad-clip must be in"),
+        (["--grad-clip=-1"], "--grad-clip must be in"),
+        (["--lr", "-1"], "--lr must be in"),
+        (["--lr", "inf"], "--lr must be in"),
+        (["--lr", "nan"], "--lr must be in"),
+        (["--minutes", "1e300"], "--minutes must be in"),
+        (["--eval-examples=-1"], "--eval-examples must be in"),
+        (["--max-new-tokens", "0"], "--max-new-tokens must be in"),
+        (["--batch", "100000000"], "--batch must be in"),
+        (["--steps", "9223372036854775807"], "--steps must be in"),
+        (["--threads", "0"], "--threads must be in"),
+        (["--threads", "100000"], "--threads must be in"),
+        (["--context", "100000000"], "max_position_embeddings is 100000000, above the largest"),
+        (["--dim", "4294967296", "--heads", "2147483648"], "hidden_size is 4294967296, above the largest"),
+        (["--rope-theta=-1"], "rope_theta must be positive"),
+        (["--task-cots", "5"], "--task-cots must be in 1…4"),
+        (["--task-ops", "add,add"], "each once"),
+        (["--task-ops", "sub", "--task-steps", "21"], "do not work together"),
+        (["--task-max-value", "1000000000"], "--task-max-value must be in"),
+        (["--train-size", "50000000000000000"], "--train-size must be in"),
+        (["--weight-decay=-1"], "--weight-decay must be in"),
+        (["--final-lr=-1"], "--final-lr must be in"),
+    ] as [([String], String)])
+    func sftRefusesOutOfRange(arguments: [String], expected: String) {
+        let message = Self.refusal(SFTCommand.self, arguments)
+        #expect(message?.contains(expected) == true, "\(arguments): \(message ?? "accepted")")
+    }
+
+    @Test(arguments: [
+        (["--kl-beta=-1"], "KL coefficient β must be ≥ 0"),
+        (["--gamma", "2"], "γ must be in [0, 1]"),
+        (["--lambda=-1"], "λ must be in [0, 1]"),
+        (["--vf-coef=-1"], "value-loss weight must be ≥ 0"),
+        (["--value-clip", "0"], "value clip range must be positive"),
+        (["--grad-clip", "0"], "gradient-norm clip must be positive"),
+        (["--clip-eps", "inf"], "clip epsilon must be positive"),
+        (["--temperature=-1"], "temperature must be > 0"),
+        (["--minutes=-1"], "minutes must be positive"),
+        (["--max-new-tokens", "9223372036854775807"], "--max-new-tokens must be in"),
+        (["--group", "100000", "--algo", "drgrpo"], "--group must be in"),
+    ] as [([String], String)])
+    func rlRefusesOutOfRange(arguments: [String], expected: String) {
+        let message = Self.refusal(RLCommand.self, ["--init", "x"] + arguments)
+        #expect(message?.contains(expected) == true, "\(arguments): \(message ?? "accepted")")
+    }
+
+    @Test(arguments: [
+        (["--threads", "0"], "--threads must be in"),
+        (["--temperature=-1"], "--temperature must be in"),
+        (["--temperature", "inf"], "--temperature must be in"),
+        (["--examples=-1"], "--examples must be in"),
+        (["--max-new-tokens", "0"], "--max-new-tokens must be in"),
+    ] as [([String], String)])
+    func evalRefusesOutOfRange(arguments: [String], expected: String) {
+        let message = Self.refusal(EvalCommand.self, ["--checkpoint", "x"] + arguments)
+        #expect(message?.contains(expected) == true, "\(arguments): \(message ?? "accepted")")
+    }
+
+    @Test func benchAndTheDefaultExperimentRefuseOutOfRange() {
+        #expect(Self.refusal(BenchCommand.TrainStep.self, ["--batch=-1"])?.contains("--batch must be in") == true)
+        #expect(Self.refusal(BenchCommand.TrainStep.self, ["--steps=-1"])?.contains("--steps must be in") == true)
+        #expect(Self.refusal(BenchCommand.Rollout.self, ["--prompt-tokens", "0"])?.contains("--prompt-tokens must be in") == true)
+        #expect(Self.refusal(BenchCommand.Rollout.self, ["--new-tokens", "0"])?.contains("--new-tokens must be in") == true)
+        #expect(Self.refusal(Workbench.self, ["--plugin", "x.so", "--sft-minutes", "1e300"])?.contains("--sft-minutes must be in") == true)
+        #expect(Self.refusal(Workbench.self, ["--plugin", "x.so", "--jobs", "1000"])?.contains("--jobs must be in 1…64") == true)
+    }
+
+    @Test func valuesInsideTheRangesParse() throws {
+        #expect(Self.refusal(SFTCommand.self, ["--grad-clip", "1e6", "--lr", "3e-3", "--steps", "5", "--final-lr", "0"]) == nil)
+        #expect(Self.refusal(RLCommand.self, ["--init", "x", "--kl-beta", "0", "--gamma", "1", "--lambda", "0"]) == nil)
+        #expect(Self.refusal(EvalCommand.self, ["--checkpoint", "x", "--temperature", "0"]) == nil)
+    }
+
+    @Test func rangesPrintReadably() {
+        #expect(FlagLimits.text(1...65_536) == "1…65,536")
+        #expect(FlagLimits.text(1e-6...1e6) == "1e-06…1,000,000")
+        #expect(FlagLimits.text(0...1.0) == "0…1")
+    }
+}
