@@ -10,18 +10,22 @@ struct RunOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Threads for the Engine's loops and matrix products (default: this machine's cores; 1…1,024).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp("Output folder for metrics.jsonl, run.json and checkpoints/ (default: runs/sft for sft, runs/<algo> for rl). It must be new or empty, unless --overwrite is given.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Output folder for metrics.jsonl, run.json and checkpoints/ (default: runs/sft for sft, runs/<algo> for rl). It must be new or empty, unless --overwrite or --resume is given.", valueName: "dir"))
     var out: String?
 
     @Flag(help: "Use a non-empty --out anyway: the run there (run.json, metrics.jsonl, checkpoints/, final/, eval-final.jsonl) is deleted first; other files are kept.")
     var overwrite = false
 
+    @Flag(help: "Continue the run in --out from its newest checkpoint, exactly as if it had not stopped (weights, optimiser, data order, metrics). Give the command that started it; other settings are refused.")
+    var resume = false
+
     func validate() throws {
         try FlagLimits.check(threads, "--threads", FlagLimits.threads)
+        if resume && overwrite { throw ValidationError("--resume continues the run in --out and --overwrite deletes it; give one of them") }
         if let out, out.isEmpty { throw ValidationError("--out must name a folder") }
     }
 
-    var existing: RunFolder.Existing { overwrite ? .overwrite : .refuse }
+    var existing: RunFolder.Existing { resume ? .resume : overwrite ? .overwrite : .refuse }
 
     /// Fails at once, before anything loads, when the folder cannot be used as asked.
     func checkOut(default name: String) throws -> String {

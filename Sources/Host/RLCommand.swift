@@ -206,8 +206,16 @@ struct RLCommand: ParsableCommand {
             progress.finishLine()
             print(String(format: "eval @ update %d: accuracy %.1f%% (%d/%d)", e.update, e.result.accuracy * 100, e.result.correct, e.result.total))
         }
-        let summary = try folder.record { try trainer.run() }
+        if let point = folder.resumePoint {
+            print("  resuming at update \(point.state.position) from \(point.dir)")
+        }
+        let summary = try folder.record { try trainer.run(resume: folder.resumePoint) }
         progress.finishLine()
+        if summary.interrupted {
+            print("\nStopped at update \(summary.updates)\(summary.resumeFrom.map { "; checkpoint \($0)" } ?? ""). To continue, run the same command with --resume.")
+            try Interrupt.exitIfSignalled()
+            return
+        }
         print("\nAccuracy on held-out questions (greedy), by update:")
         print(AccuracyCurve.render(summary.evaluations.map { (step: $0.update, accuracy: $0.accuracy) }, label: "update"))
         print("\n\(summary.updates) updates in \(ProgressLine.duration(summary.seconds)). Checkpoint: \(out)/final, metrics: \(out)/metrics.jsonl")

@@ -10,8 +10,9 @@ import Foundation
 /// it when the process dies, so a run.json still saying "running" with a free lock is a run that
 /// was killed. run.json holds the settings and how the run ended.
 final class RunFolder {
-    /// What to do with a folder that already holds files.
-    enum Existing { case refuse, overwrite }
+    /// What to do with a folder that already holds files: refuse it, replace the run in it, or
+    /// continue that run from its newest checkpoint.
+    enum Existing { case refuse, overwrite, resume }
 
     /// How the run went, in run.json's "status".
     struct Status: Codable, Equatable {
@@ -22,10 +23,14 @@ final class RunFolder {
         var ended: String?
         /// For failed: the error; for interrupted: the signal.
         var detail: String?
+        /// How many times the run was resumed (absent: never).
+        var resumed: Int?
     }
 
     let path: String
     let metrics: MetricsWriter
+    /// With `.resume`: the checkpoint the run continues from.
+    let resumePoint: ResumePoint?
     private let lock: FileLock
     private let writeRunFile: (Status) throws -> Void
     private var status: Status
@@ -39,12 +44,23 @@ final class RunFolder {
     /// a refused run fails at once and leaves nothing behind. `open` checks again under the lock.
     static func check(_ dir: String, existing: Existing, flag: String = "--out", locked: Bool = false) throws {
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else { return }
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
+            if existing == .resume { throw CLIError("--resume: \(dir) does not exist, so there is no run to continue; drop --resume to start one there") }
+            return
+        }
         guard isDir.boolValue else { throw CLIError("\(flag) \(dir) is a file, not a folder; give a folder for the run's output") }
         if !locked, let holder = holder(dir) {
             throw CLIError("\(dir) is in use by another run (pid \(holder)); wait for it to end, or give another \(flag)")
         }
         let entries = contents(dir)
+        if existing == .resume {
+            guard let status = readStatus(dir) else {
+                throw CLIError("--resume: \(dir) holds no run (no run.json with a status); drop --resume to start one there")
+            }
+            if status.state == .finished {
+                throw CLIError("--resume: the run in \(dir) finished; there is nothing to continue (give a new \(flag), or --overwrite to run it again)")
+            }
+        }
         if existing == .refuse && !entries.isEmpty {
             let shown = entries.prefix(4).joined(separator: ", ") + (entries.count > 4 ? ", …" : "")
             throw CLIError("\(dir) is not empty (\(shown)); give a new \(flag), or --overwrite to replace the run in it (\(runFiles.joined(separator: ", ")) are deleted, other files kept)")
@@ -66,7 +82,20 @@ final class RunFolder {
         lock.write(contents: "\(getpid())\n")
         // Checked again under the lock: another run may have written here since `check`.
         try check(dir, existing: existing, locked: true)
-        for name in runFiles where FileManager.default.fileExists(atPath: dir + "/" + name) {
+        var resumePoint: ResumePoint?
+        var resumed: Int?
+        if existing == .resume {
+            try checkSameSettings(dir, settings)
+            guard let point = try ResumePoint.newest(in: dir) else {
+                throw CLIError("--resume: \(dir) has no checkpoint to continue from (the run stopped before its first one); start it again with --overwrite")
+            }
+            // Lines logged after the checkpoint are logged again by the resumed run.
+            try MetricsWriter.truncate(dir + "/metrics.jsonl", to: point.state.metricsLength)
+            resumePoint = point
+            resumed = (readStatus(dir)?.resumed ?? 0) + 1
+        }
+        let replaced = existing == .resume ? ["final", EvalRecords.finalFileName] : runFiles
+        for name in replaced where FileManager.default.fileExists(atPath: dir + "/" + name) {
             do { try FileManager.default.removeItem(atPath: dir + "/" + name) } catch {
                 throw CLIError("cannot remove the previous run's \(dir)/\(name): \(FileError.reason(error))")
             }
@@ -83,15 +112,45 @@ final class RunFolder {
                 throw CLIError("cannot write \(runFile): \(FileError.reason(error)); check the path and free space")
             }
         }
-        let status = Status(state: .running, pid: getpid(), started: timestamp(), ended: nil, detail: nil)
+        let status = Status(state: .running, pid: getpid(), started: timestamp(), ended: nil, detail: nil, resumed: resumed)
         try write(status)
-        let metrics = try MetricsWriter(path: dir + "/metrics.jsonl", append: false)
-        return RunFolder(path: dir, metrics: metrics, lock: lock, status: status, write: write)
+        let metrics = try MetricsWriter(path: dir + "/metrics.jsonl", append: existing == .resume)
+        return RunFolder(path: dir, metrics: metrics, resumePoint: resumePoint, lock: lock, status: status, write: write)
     }
 
-    private init(path: String, metrics: MetricsWriter, lock: FileLock, status: Status, write: @escaping (Status) throws -> Void) {
+    /// A resumed run must be the run that was stopped: the same flags, defaults, data and
+    /// threads (which decide the numbers), or it would be a different run stitched onto the first.
+    private static func checkSameSettings(_ dir: String, _ settings: some Encodable) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        guard let now = (try? enc.encode(settings)).flatMap({ try? JSONSerialization.jsonObject(with: $0) }),
+              let data = FileManager.default.contents(atPath: dir + "/run.json"),
+              var before = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw CLIError("--resume: cannot read the settings in \(dir)/run.json; start the run again with --overwrite")
+        }
+        before["status"] = nil
+        let (a, b) = (flatten(before), flatten(now))
+        let differing = Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
+        guard differing.isEmpty else {
+            let shown = differing.prefix(6).map { "\($0) (was \(a[$0] ?? "unset"), now \(b[$0] ?? "unset"))" }
+            throw CLIError("--resume: the settings differ from the run's in \(dir)/run.json: \(shown.joined(separator: "; "))\(differing.count > 6 ? "; …" : ""). Resume with the command that started it, or start again with --overwrite")
+        }
+    }
+
+    /// Leaf values of a JSON object by dotted path, as text.
+    private static func flatten(_ value: Any, _ prefix: String = "") -> [String: String] {
+        if let object = value as? [String: Any] {
+            return object.reduce(into: [:]) { out, kv in out.merge(flatten(kv.value, prefix.isEmpty ? kv.key : prefix + "." + kv.key)) { a, _ in a } }
+        }
+        if value is NSNull { return [prefix: "null"] }
+        if let array = value as? [Any] { return [prefix: "[" + array.map { flatten($0).values.sorted().joined(separator: ",") }.joined(separator: ", ") + "]"] }
+        return [prefix: "\(value)"]
+    }
+
+    private init(path: String, metrics: MetricsWriter, resumePoint: ResumePoint?, lock: FileLock, status: Status, write: @escaping (Status) throws -> Void) {
         self.path = path
         self.metrics = metrics
+        self.resumePoint = resumePoint
         self.lock = lock
         self.status = status
         self.writeRunFile = write

@@ -140,8 +140,16 @@ struct SFTCommand: ParsableCommand {
                 print("  e.g. \(s.correct ? "✓" : "✗") \(one.prefix(140))")
             }
         }
-        let summary = try folder.record { try trainer.run() }
+        if let point = folder.resumePoint {
+            print("  resuming at step \(point.state.position) from \(point.dir)")
+        }
+        let summary = try folder.record { try trainer.run(resume: folder.resumePoint) }
         progress.finishLine()
+        if summary.interrupted {
+            print("\nStopped at step \(summary.steps)\(summary.resumeFrom.map { "; checkpoint \($0)" } ?? ""). To continue, run the same command with --resume.")
+            try Interrupt.exitIfSignalled()
+            return
+        }
         print("\nAccuracy on held-out questions (greedy):")
         print(AccuracyCurve.render(summary.evaluations))
         print(String(format: "\n%d steps in %@ of training; final loss %.4f. Checkpoint: %@/final, metrics: %@/metrics.jsonl",

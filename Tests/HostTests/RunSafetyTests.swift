@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Engine
 @testable import Host
 
 private typealias S = PluginTestSupport
@@ -87,15 +88,16 @@ private typealias S = PluginTestSupport
         #expect(busy.stderr.contains("runs/drgrpo is not empty"), "\(busy.all)")
     }
 
-    /// SIGTERM (kill, timeout, Slurm) finishes the step, evaluates, checkpoints, records
-    /// "interrupted" and exits 143, as Ctrl-C does with 130.
+    /// SIGTERM (kill, timeout, Slurm) finishes the step, saves a checkpoint to resume from,
+    /// records "interrupted" and exits 143, as Ctrl-C does with 130.
     @Test func sigtermStopsARunCleanly() throws {
         let dir = Self.temp("run-sigterm")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: S.workbench)
         p.arguments = ["sft", "--steps", "100000", "--eval-every", "100000", "--out", dir] + Self.tinyModel + Self.tinyData
-        p.standardOutput = FileHandle.nullDevice
+        let stdout = Pipe()
+        p.standardOutput = stdout
         p.standardError = FileHandle.nullDevice
         try p.run()
         // Until it has trained a few steps.
@@ -119,8 +121,13 @@ private typealias S = PluginTestSupport
         #expect(p.terminationReason == .exit && p.terminationStatus == 128 + SIGTERM)
         let status = try Self.runStatus(dir)
         #expect(status.state == .interrupted && status.detail == "SIGTERM" && status.ended != nil)
-        #expect(FileManager.default.fileExists(atPath: dir + "/final/model.safetensors"))
-        #expect(FileManager.default.fileExists(atPath: dir + "/eval-final.jsonl"))
+        // Not finished, so no final checkpoint or evaluation; a checkpoint at the step it stopped.
+        #expect(!FileManager.default.fileExists(atPath: dir + "/final"))
+        let point = try #require(try ResumePoint.newest(in: dir))
+        let trained = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).components(separatedBy: "\"kind\":\"train\"").count - 1
+        #expect(point.state.position == trained && trained > 2)
+        let said = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(said.contains("Stopped at step \(trained); checkpoint \(point.dir). To continue, run the same command with --resume."), "\(said)")
         #expect(RunFolder.holder(dir) == nil)
     }
 

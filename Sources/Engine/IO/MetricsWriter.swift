@@ -5,6 +5,9 @@ import Darwin
 #endif
 import Foundation
 
+// The type below has a static `truncate`; this name reaches the POSIX call unambiguously.
+@inline(__always) private func posixTruncate(_ path: String, _ length: off_t) -> Int32 { truncate(path, length) }
+
 /// Appends one JSON object per line to a log file. Each line is handed to the OS as soon as it
 /// is written, so a crash of the training process loses no logged step; keys are sorted so the
 /// same record always produces the same bytes.
@@ -46,6 +49,32 @@ public final class MetricsWriter: @unchecked Sendable {
             reportedFailure = true
             let err = FileError.posix(path, "writing metrics", hint: "check free disk space; later lines may be lost too")
             fputs("warning: \(err)\n", stderr)
+        }
+    }
+
+    /// The file's length in bytes: where the next line goes. A resumable checkpoint records it,
+    /// so a resumed run can cut the lines logged after that checkpoint and write them again.
+    public func length() -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let file else { return 0 }
+        fflush(file)
+        let end = lseek(fileno(file), 0, SEEK_END)
+        return end < 0 ? 0 : UInt64(end)
+    }
+
+    /// Cuts `path` back to its first `length` bytes (a resumed run's starting point). Fails when
+    /// the file is shorter: then it is not the file the checkpoint was saved beside.
+    public static func truncate(_ path: String, to length: UInt64) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw FileError.posix(path, "reading the metrics file's size", hint: "is this the run's folder?")
+        }
+        guard UInt64(info.st_size) >= length else {
+            throw FileError(path: path, problem: "holds \(info.st_size) bytes but the checkpoint was saved when it held \(length); the metrics belong to another run — resume from a complete run folder or start again with --overwrite")
+        }
+        guard posixTruncate(path, off_t(length)) == 0 else {
+            throw FileError.posix(path, "cutting the metrics back to the checkpoint", hint: "check permissions")
         }
     }
 

@@ -143,6 +143,10 @@ public final class RLTrainer {
         public var seconds: Double
         /// The final policy on `finalEvalExamples` questions; nil when none were asked for.
         public var finalEvaluation: Evaluator.Result?
+        /// Stopped early by `shouldStop`: no final checkpoint or evaluation.
+        public var interrupted: Bool
+        /// When interrupted: the checkpoint to resume from.
+        public var resumeFrom: String?
     }
 
     // MARK: run
@@ -154,7 +158,11 @@ public final class RLTrainer {
         elapsed + lastUpdate <= budget
     }
 
-    public func run() throws -> Summary {
+    /// Trains to the end, or until `shouldStop` says so: then the current update is saved as a
+    /// resumable checkpoint and the summary says `interrupted` (no final checkpoint or
+    /// evaluation). With `resume`, continues from that checkpoint exactly: policy, value head,
+    /// both optimisers, data order and clock as they were, against the same frozen reference.
+    public func run(resume: ResumePoint? = nil) throws -> Summary {
         var dataRNG = RNG(seed: config.seed, stream: "rl-data")
         var order: [Int] = [], cursor = 0
         var evaluations: [(Int, Double)] = []
@@ -162,26 +170,73 @@ public final class RLTrainer {
         let clock = ContinuousClock()
         var elapsed = 0.0, lastUpdateSeconds = 0.0
         var update = 0
+        let optimizers = [("policy", policyOptimizer)] + (valueOptimizer.map { [("value", $0)] } ?? [])
+        // The reference must be the policy the run started from, not a mid-run checkpoint.
+        let referenceSum = outputDir == nil ? nil : ResumePoint.checksum(reference.params)
+        var stateDir: String?, saved: Int?
+        /// Where the last evaluation-and-checkpoint happened, so the end does not repeat it.
+        var evaluatedAt: Int?
+        if let resume {
+            let s = resume.state
+            guard s.run == config.algorithm.rawValue, let rng = RNG(state: s.dataRNG), s.cursor <= s.order.count,
+                  s.order.allSatisfy({ train.indices.contains($0) }) else {
+                throw RLError("\(resume.dir) holds the state of a \(s.run) run over other data; resume it with the command that started it")
+            }
+            guard s.referenceChecksum == referenceSum else {
+                throw RLError("the reference model differs from the one this run started with (\(resume.dir)); give the same --init checkpoint the run was started from")
+            }
+            try Checkpoint.loadWeights(from: resume.dir, into: policy.params)
+            if let head = valueHead {
+                let saved = try ValueHead.load(from: resume.dir, kind: head.kind, inputDim: policy.config.dim)
+                guard saved.params.count == head.params.count else {
+                    throw RLError("\(resume.dir)'s value head has \(saved.params.count) weights but this run's has \(head.params.count); resume with the settings the run started with")
+                }
+                head.params.values.ptr.update(from: saved.params.values.ptr, count: head.params.count)
+            }
+            try resume.restore(optimizers)
+            dataRNG = rng
+            (order, cursor, update) = (s.order, s.cursor, s.position)
+            (elapsed, lastUpdateSeconds) = (s.seconds, s.lastUpdateSeconds)
+            evaluations = s.evaluations.map { ($0.position, $0.accuracy) }
+            (stateDir, saved, evaluatedAt) = (resume.dir, s.position, s.position)
+        }
         let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens, prompt: prompt)
 
-        func evaluate(_ update: Int) throws {
-            guard !eval.isEmpty else { return }
-            let result = evaluator.evaluate(model: policy, examples: Array(eval.prefix(config.evalExamples)))
-            var path: String? = nil
-            if let dir = outputDir {
-                path = dir + "/checkpoints/update-\(String(format: "%05d", update))"
-                try saveCheckpoint(to: path!, update: update)
-            }
-            evaluations.append((update, result.accuracy))
-            lastEvaluation = result
-            metrics?.write(["kind": "eval", "update": .int(update), "accuracy": .double(result.accuracy),
-                            "correct": .int(result.correct), "total": .int(result.total), "elapsed": .double(elapsed)])
-            onEval?(RLEvalReport(update: update, result: result, checkpoint: path))
+        func checkpointPath(_ update: Int) -> String? {
+            outputDir.map { $0 + "/checkpoints/update-\(String(format: "%05d", update))" }
+        }
+        func saveState(in dir: String) throws {
+            let state = TrainingState(run: config.algorithm.rawValue, position: update, totalSteps: config.updates,
+                                      dataRNG: dataRNG.state, order: order, cursor: cursor, seconds: elapsed, probeSeconds: 0,
+                                      lastUpdateSeconds: lastUpdateSeconds, lastLoss: nil,
+                                      evaluations: evaluations.map { .init(position: $0.0, accuracy: $0.1) },
+                                      metricsLength: metrics?.length() ?? 0, referenceChecksum: referenceSum)
+            try ResumePoint.save(state, optimizers: optimizers, to: dir)
+            if let old = stateDir, old != dir { ResumePoint.discard(in: old) }
+            (stateDir, saved) = (dir, update)
         }
 
-        try evaluate(0)
+        /// Scores the held-out questions (when there are any) and saves a resumable checkpoint.
+        func evaluate(_ update: Int) throws {
+            let path = checkpointPath(update)
+            if let path { try saveCheckpoint(to: path, update: update) }
+            if !eval.isEmpty {
+                let result = evaluator.evaluate(model: policy, examples: Array(eval.prefix(config.evalExamples)))
+                evaluations.append((update, result.accuracy))
+                lastEvaluation = result
+                metrics?.write(["kind": "eval", "update": .int(update), "accuracy": .double(result.accuracy),
+                                "correct": .int(result.correct), "total": .int(result.total), "elapsed": .double(elapsed)])
+                onEval?(RLEvalReport(update: update, result: result, checkpoint: path))
+            }
+            // After the metrics line, so a resumed run does not log this evaluation twice.
+            if let path { try saveState(in: path) }
+            evaluatedAt = update
+        }
+
+        if resume == nil { try evaluate(0) }
+        var interrupted = false
         while config.updates.map({ update < $0 }) ?? true {
-            if shouldStop?() == true { break }
+            if shouldStop?() == true { interrupted = true; break }
             if let m = config.minutes, !Self.nextUpdateFits(elapsed: elapsed, lastUpdate: lastUpdateSeconds, budget: m * 60) { break }
             let started = clock.now
             var questions: [MathExample] = []
@@ -217,14 +272,25 @@ public final class RLTrainer {
             onUpdate?(report)
             if update % config.evalEvery == 0 { try evaluate(update) }
         }
-        if evaluations.last?.0 != update { try evaluate(update) }
+        if interrupted {
+            if saved != update, let path = checkpointPath(update) {
+                try saveCheckpoint(to: path, update: update)
+                try saveState(in: path)
+            }
+            return Summary(updates: update, evaluations: evaluations, seconds: elapsed, finalEvaluation: nil,
+                           interrupted: true, resumeFrom: stateDir)
+        }
+        if evaluatedAt != update { try evaluate(update) }
         policy.releaseActivations()
         reference.releaseActivations()
         if let dir = outputDir { try saveCheckpoint(to: dir + "/final", update: update) }
         let final = try FinalEvaluation.run(evaluator: evaluator, model: policy, examples: eval,
                                             count: FinalEvaluation.count(config.finalEvalExamples, of: eval.count),
                                             reusing: lastEvaluation, outputDir: outputDir, metrics: metrics, position: ("update", update))
-        return Summary(updates: update, evaluations: evaluations, seconds: elapsed, finalEvaluation: final)
+        // A finished run is not resumed; its optimiser state would only take disk space.
+        if let stateDir { ResumePoint.discard(in: stateDir) }
+        return Summary(updates: update, evaluations: evaluations, seconds: elapsed, finalEvaluation: final,
+                       interrupted: false, resumeFrom: nil)
     }
 
     func saveCheckpoint(to dir: String, update: Int) throws {

@@ -16,6 +16,15 @@ public struct RNG: RandomNumberGenerator, Sendable {
         s0 = splitmix(&sm); s1 = splitmix(&sm); s2 = splitmix(&sm); s3 = splitmix(&sm)
     }
 
+    /// The generator's whole state, so a resumed run continues the same sequence.
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    /// A generator that continues from `state` (four words, as `state` gives them).
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        s0 = state[0]; s1 = state[1]; s2 = state[2]; s3 = state[3]
+    }
+
     /// An independent stream derived from this seed and a label (e.g. "init", "data", "sample"),
     /// so adding randomness in one place does not shift the numbers drawn in another.
     public init(seed: UInt64, stream: String) {

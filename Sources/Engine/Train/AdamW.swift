@@ -53,6 +53,13 @@ public final class AdamW {
         self.spans = spans
     }
 
+    /// Continues from a saved state: moments laid out like `store.values`, and the steps taken.
+    public func restore(m m0: [Float], v v0: [Float], t t0: Int) {
+        m.ptr.update(from: m0, count: m.count)
+        v.ptr.update(from: v0, count: v.count)
+        t = t0
+    }
+
     public func step(lr: Float) {
         t += 1
         // Bias corrections in Double: β2ᵗ stays close to 1 for thousands of steps, where Float

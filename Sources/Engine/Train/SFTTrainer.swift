@@ -119,9 +119,17 @@ public final class SFTTrainer {
         public var trainSeconds: Double
         /// The final model on `finalEvalExamples` questions; nil when none were asked for.
         public var finalEvaluation: Evaluator.Result?
+        /// Stopped early by `shouldStop`: no final checkpoint or evaluation.
+        public var interrupted: Bool
+        /// When interrupted: the checkpoint to resume from.
+        public var resumeFrom: String?
     }
 
-    public func run() throws -> Summary {
+    /// Trains to the end, or until `shouldStop` says so: then the current step is saved as a
+    /// resumable checkpoint and the summary says `interrupted` (no final checkpoint or
+    /// evaluation). With `resume`, continues from that checkpoint exactly: the same steps,
+    /// batches and numbers as a run that was never stopped.
+    public func run(resume: ResumePoint? = nil) throws -> Summary {
         var dataRNG = RNG(seed: config.seed, stream: "sft-data")
         let optimizer = AdamW(store: model.params, weightDecay: Double(config.weightDecay))
         var order: [Int] = []
@@ -132,34 +140,72 @@ public final class SFTTrainer {
                 : .linear(peak: config.learningRate, warmupSteps: config.warmupSteps,
                           totalSteps: total ?? Int.max, final: config.finalLearningRate)
         }
-        var schedule = makeSchedule(totalSteps)
         let clock = ContinuousClock()
         var trainSeconds = 0.0, probeSeconds = 0.0
         var evaluations: [(Int, Double)] = []
         var lastEvaluation: Evaluator.Result?
         var lastLoss: Float = .nan
         var step = 0
+        /// The checkpoint that holds the training state, and its step.
+        var stateDir: String?, saved: Int?
+        /// Where the last evaluation-and-checkpoint happened, so the end does not repeat it.
+        var evaluatedAt: Int?
+        if let resume {
+            let s = resume.state
+            guard s.run == "sft", let rng = RNG(state: s.dataRNG), s.cursor <= s.order.count,
+                  s.order.allSatisfy({ train.indices.contains($0) }) else {
+                throw SFTError(description: "\(resume.dir) holds the state of a \(s.run) run over other data; resume it with the command that started it")
+            }
+            try Checkpoint.loadWeights(from: resume.dir, into: model.params)
+            try resume.restore([("model", optimizer)])
+            dataRNG = rng
+            (order, cursor, totalSteps, step) = (s.order, s.cursor, s.totalSteps, s.position)
+            (trainSeconds, probeSeconds, lastLoss) = (s.seconds, s.probeSeconds, s.lastLoss ?? .nan)
+            evaluations = s.evaluations.map { ($0.position, $0.accuracy) }
+            (stateDir, saved, evaluatedAt) = (resume.dir, s.position, s.position)
+        }
+        var schedule = makeSchedule(totalSteps)
         let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens, prompt: prompt)
 
-        func evaluate(at step: Int) throws {
-            guard !eval.isEmpty else { return }
-            let result = evaluator.evaluate(model: model, examples: Array(eval.prefix(config.evalExamples)))
-            var path: String? = nil
-            if let dir = outputDir {
-                path = dir + "/checkpoints/step-\(String(format: "%06d", step))"
-                try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(tokenizer), to: path!, metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
-            }
-            evaluations.append((step, result.accuracy))
-            lastEvaluation = result
-            metrics?.write(["kind": "eval", "step": .int(step), "accuracy": .double(result.accuracy),
-                            "correct": .int(result.correct), "total": .int(result.total),
-                            "eval_tokens_per_sec": .double(result.tokensPerSecond), "elapsed": .double(trainSeconds)])
-            onEval?(SFTEvalReport(step: step, result: result, checkpoint: path))
+        func checkpointPath(_ step: Int) -> String? {
+            outputDir.map { $0 + "/checkpoints/step-\(String(format: "%06d", step))" }
+        }
+        func saveCheckpoint(to path: String, step: Int) throws {
+            try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(tokenizer), to: path, metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
+        }
+        func saveState(in dir: String) throws {
+            let state = TrainingState(run: "sft", position: step, totalSteps: totalSteps, dataRNG: dataRNG.state, order: order,
+                                      cursor: cursor, seconds: trainSeconds, probeSeconds: probeSeconds, lastUpdateSeconds: 0,
+                                      lastLoss: lastLoss.isFinite ? lastLoss : nil,
+                                      evaluations: evaluations.map { .init(position: $0.0, accuracy: $0.1) },
+                                      metricsLength: metrics?.length() ?? 0, referenceChecksum: nil)
+            try ResumePoint.save(state, optimizers: [("model", optimizer)], to: dir)
+            if let old = stateDir, old != dir { ResumePoint.discard(in: old) }
+            (stateDir, saved) = (dir, step)
         }
 
-        try evaluate(at: 0)
+        /// Scores the held-out questions (when there are any) and saves a resumable checkpoint.
+        func evaluate(at step: Int) throws {
+            let path = checkpointPath(step)
+            if let path { try saveCheckpoint(to: path, step: step) }
+            if !eval.isEmpty {
+                let result = evaluator.evaluate(model: model, examples: Array(eval.prefix(config.evalExamples)))
+                evaluations.append((step, result.accuracy))
+                lastEvaluation = result
+                metrics?.write(["kind": "eval", "step": .int(step), "accuracy": .double(result.accuracy),
+                                "correct": .int(result.correct), "total": .int(result.total),
+                                "eval_tokens_per_sec": .double(result.tokensPerSecond), "elapsed": .double(trainSeconds)])
+                onEval?(SFTEvalReport(step: step, result: result, checkpoint: path))
+            }
+            // After the metrics line, so a resumed run does not log this evaluation twice.
+            if let path { try saveState(in: path) }
+            evaluatedAt = step
+        }
+
+        if resume == nil { try evaluate(at: 0) }
+        var interrupted = false
         while totalSteps.map({ step < $0 }) ?? true {
-            if shouldStop?() == true { break }
+            if shouldStop?() == true { interrupted = true; break }
             let started = clock.now
             // Sample a batch: a fresh shuffle each epoch, a CoT chosen per visit.
             var rows: [PromptedSequence] = []
@@ -207,13 +253,22 @@ public final class SFTTrainer {
                                   tokensPerSecond: tps, trainSeconds: trainSeconds))
             if step % config.evalEvery == 0 && step != totalSteps { try evaluate(at: step) }
         }
-        try evaluate(at: step)
-        if let dir = outputDir {
-            try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(tokenizer), to: dir + "/final", metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
+        if interrupted {
+            if saved != step, let path = checkpointPath(step) {
+                try saveCheckpoint(to: path, step: step)
+                try saveState(in: path)
+            }
+            return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds,
+                           finalEvaluation: nil, interrupted: true, resumeFrom: stateDir)
         }
+        if evaluatedAt != step { try evaluate(at: step) }
+        if let dir = outputDir { try saveCheckpoint(to: dir + "/final", step: step) }
         let final = try FinalEvaluation.run(evaluator: evaluator, model: model, examples: eval,
                                             count: FinalEvaluation.count(config.finalEvalExamples, of: eval.count),
                                             reusing: lastEvaluation, outputDir: outputDir, metrics: metrics, position: ("step", step))
-        return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds, finalEvaluation: final)
+        // A finished run is not resumed; its optimiser state would only take disk space.
+        if let stateDir { ResumePoint.discard(in: stateDir) }
+        return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds,
+                       finalEvaluation: final, interrupted: false, resumeFrom: nil)
     }
 }

@@ -47,8 +47,9 @@ final class ChildProcess {
         self.folder = folder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let logPath = folder + "/log.txt"
-        // O_APPEND: the child writes stdout and we write its stderr into the same file, each at the end.
-        let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
+        // O_APPEND: the child writes stdout and we write its stderr into the same file, each at the
+        // end; a resumed run adds to the log of the run it continues (a rerun starts in a new folder).
+        let fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         guard fd >= 0 else { throw CLIError("cannot create \(logPath): \(String(cString: strerror(errno)))") }
         let logHandle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         let stderrPipe = Pipe()

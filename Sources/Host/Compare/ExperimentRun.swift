@@ -76,15 +76,28 @@ struct ExperimentRun {
             ComparisonFiles.readStatus(out, c.folder)?.state == .finished
                 && FileManager.default.fileExists(atPath: out + "/" + c.folder + "/" + EvalRecords.finalFileName)
         }
+        // Resumed: stopped part-way (interrupted, killed or failed) with the same settings and a
+        // checkpoint to continue from; it goes on from there instead of starting over.
+        func resumePoint(_ c: Child) -> ResumePoint? {
+            let dir = out + "/" + c.folder
+            guard c.status.seed != nil, let status = RunFolder.readStatus(dir), status.state != .finished else { return nil }
+            return try? ResumePoint.newest(in: dir)
+        }
         var kept: [String: [UInt64]] = [:]
         var toRun: [Child] = []
-        for c in children {
+        var resuming = Set<String>()
+        for var c in children {
             let same = c.status.seed == nil
                 ? previous?.start == manifest.start
                 : previous?.variants.first { $0.name == c.status.name } == manifest.variants.first { $0.name == c.status.name }
             if !fresh && same && finished(c) {
                 kept[c.status.name, default: []].append(c.status.seed ?? 0)
             } else {
+                if !fresh && same, let point = resumePoint(c) {
+                    c.arguments = c.arguments.map { $0 == "--overwrite" ? "--resume" : $0 }
+                    resuming.insert(c.label)
+                    print("\(c.label): stopped before at \(point.state.run == "sft" ? "step" : "update") \(point.state.position) with the same settings; resuming from there")
+                }
                 toRun.append(c)
             }
         }
@@ -103,7 +116,7 @@ struct ExperimentRun {
         try ComparisonFiles.write(manifest, to: out)
         for c in toRun {
             let folder = out + "/" + c.folder
-            if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
+            if !resuming.contains(c.label) && FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
             try ComparisonFiles.write(c.status, to: out, folder: c.folder)
         }
 
