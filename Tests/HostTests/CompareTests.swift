@@ -502,6 +502,44 @@ struct CompareRunTests {
         #expect(fresh.stdout.contains("✓ start finished") && fresh.stdout.contains("✓ sft/seed-1 finished") && fresh.stdout.contains("✓ reft/seed-3 finished"), "\(fresh.stdout)")
     }
 
+    /// A comparison stopped part-way (SIGTERM, as Slurm or `timeout` send) resumes its stopped
+    /// runs from their checkpoints when run again, instead of starting them over.
+    @Test func aStoppedComparisonResumesItsRunsWhenRunAgain() throws {
+        let file = try Self.experiment("stopped", "[[variant]]\nname = \"reft\"\nalgorithm = \"reft\"\nupdates = 300\neval-every = 10\n", seeds: "[1]")
+        let out = Self.dir + "/stopped"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: S.workbench)
+        p.arguments = ["compare", file, "--out", out, "--cache", Self.cache]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let metrics = out + "/reft/seed-1/metrics.jsonl"
+        func updates() -> [Int] {
+            ((try? String(contentsOfFile: metrics, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line in
+                guard line.contains("\"kind\":\"update\""), let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+                return o["update"] as? Int
+            }
+        }
+        let deadline = Date().addingTimeInterval(300)
+        while p.isRunning && Date() < deadline && updates().count < 25 { Thread.sleep(forTimeInterval: 0.01) }
+        try #require(p.isRunning, "the comparison ended before it could be stopped")
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 128 + SIGTERM)
+        let stoppedAt = try #require(try ResumePoint.newest(in: out + "/reft/seed-1")).state.position
+        #expect(stoppedAt >= 25 && stoppedAt < 300)
+        #expect(RunFolder.readStatus(out + "/reft/seed-1")?.state == .interrupted)
+
+        let again = try Self.compare(file, out: out)
+        #expect(again.status == 0, "\(again.all)")
+        #expect(again.stdout.contains("reft/seed-1: stopped before at update \(stoppedAt) with the same settings; resuming from there"), "\(again.stdout)")
+        #expect(again.stdout.contains("✓ reft/seed-1 finished"), "\(again.stdout)")
+        // Every update logged once, none twice: the run went on from its checkpoint.
+        #expect(updates() == Array(1...300))
+        #expect(RunFolder.readStatus(out + "/reft/seed-1")?.resumed == 1)
+        #expect(try Self.status(out, "reft/seed-1").state == .finished)
+    }
+
     /// Needs `workbench rl --plugin` (the ABI plugin replaces the built-in reward).
     @Test func aCrashingVariantIsReportedFailedWhileTheOtherFinishes() throws {
         let plugin = try S.fixture("abort_reward")
