@@ -166,6 +166,12 @@ struct RLCommand: ParsableCommand {
         let policy = source.model, tokenizer = source.tokenizer
         let loaded = try data.fitting(all, ContextFit(tokenizer: tokenizer, prompt: format, context: policy.config.maxSeqLen),
                                       use: algo == .carft ? .carft : .rl)
+        let fit = ContextFit(tokenizer: tokenizer, prompt: format, context: policy.config.maxSeqLen)
+        let rows = batch * (algo == .drgrpo ? group : 1)
+        let rollout = min(policy.config.maxSeqLen, fit.longestPrompt(loaded.train + loaded.eval) + maxNewTokens)
+        let seq = algo == .carft ? max(rollout, fit.longestSequence(loaded.train, firstCoTOnly: true)) : rollout
+        try MachineMemory.check(.training(policy.config, rows: rows, seq: seq, frozen: 1, generation: (batch: max(64, rows), length: rollout)),
+                                what: "this run", remedy: "lower --batch (now \(batch))\(algo == .drgrpo ? " or --group (now \(group))" : "") or --max-new-tokens (now \(maxNewTokens)), or use a smaller model")
         let reference = try Transformer(config: policy.config)
         reference.params.values.copy(from: policy.params.values)
         let carft = made.carft.map { CARFTObjective(pooling: $0.pooling, contrastive: $0.contrastive, coefficient: contrastiveCoef, tokenizer: tokenizer) }

@@ -102,13 +102,22 @@ struct SFTCommand: ParsableCommand {
             source = try ModelSource.open(initFrom, context: modelOptions.context)
         } else {
             let tokenizer = ByteTokenizer()
-            let model = try Transformer(config: modelOptions.config(vocabSize: tokenizer.vocabSize), seed: runOptions.seed)
+            let shape = try modelOptions.config(vocabSize: tokenizer.vocabSize)
+            // The weights alone, before they are allocated; the whole run is checked below.
+            try MachineMemory.check(.training(shape, rows: 0, seq: 0), what: "this model",
+                                    remedy: "choose a smaller model (--model, --dim, --layers, --ffn)")
+            let model = try Transformer(config: shape, seed: runOptions.seed)
             source = ModelSource(model: model, tokenizer: tokenizer, description: "fresh model, byte tokenizer")
         }
         let model = source.model, tokenizer = source.tokenizer
         let format = try source.promptFormat(prompt)
         let loaded = try data.fitting(all, ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen), use: .sft)
         let config = sftConfig()
+        let fit = ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen)
+        let evalLength = min(model.config.maxSeqLen, fit.longestPrompt(loaded.eval) + maxNewTokens)
+        try MachineMemory.check(.training(model.config, rows: batch, seq: fit.longestSequence(loaded.train),
+                                          generation: (batch: 64, length: evalLength)),
+                                what: "this run", remedy: "lower --batch (now \(batch)), or use shorter examples or a smaller model")
 
         let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
                                      eval: loaded.eval, outputDir: out, metrics: nil, prompt: format)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 @testable import Host
+@testable import Engine
 
 /// Every numeric flag has a checked range: a value outside it is refused at parse time with the
 /// flag, the range and the value, instead of being accepted and changing the algorithm (a
@@ -95,5 +96,32 @@ import Testing
         #expect(FlagLimits.text(1...65_536) == "1…65,536")
         #expect(FlagLimits.text(1e-6...1e6) == "1e-06…1,000,000")
         #expect(FlagLimits.text(0...1.0) == "0…1")
+    }
+}
+
+/// A run that cannot fit in memory is refused with the figure before it allocates, instead of
+/// growing until the machine kills it.
+@Suite struct MemoryRefusalTests {
+    typealias S = PluginTestSupport
+
+    @Test func aRunLargerThanTheMachineIsRefusedWithItsFigure() throws {
+        let dir = RunSafetyTests.temp("memory")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try S.run(S.workbench, ["sft", "--batch", "65536", "--steps", "1", "--train-size", "64", "--test-size", "8",
+                                        "--threads", "1", "--out", dir])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("this run needs about") && r.stderr.contains("of memory at its peak (activations for 65536 × ")
+                && r.stderr.contains("more than this machine's") && r.stderr.contains("lower --batch (now 65536)"), "\(r.all)")
+        #expect(!FileManager.default.fileExists(atPath: dir), "refused before the run folder is made")
+
+        let wide = try S.run(S.workbench, ["sft", "--dim", "262144", "--heads", "1", "--ffn", "1048576", "--steps", "1", "--out", dir])
+        #expect(wide.status != 0 && wide.stderr.contains("this model needs about") && wide.stderr.contains("choose a smaller model"), "\(wide.all)")
+    }
+
+    @Test func theCheckComparesWithTheLimitGiven() throws {
+        let e = MemoryEstimate(parts: [.init(name: "a", bytes: 3 * 1_073_741_824), .init(name: "b", bytes: 1_048_576)])
+        #expect(throws: Never.self) { try MachineMemory.check(e, what: "x", remedy: "y", limit: 4 * 1_073_741_824) }
+        #expect(throws: CLIError.self) { try MachineMemory.check(e, what: "x", remedy: "y", limit: 2 * 1_073_741_824) }
+        #expect(MachineMemory.limit().map { $0 > 1_073_741_824 } == true, "the machine has more than 1 GiB")
     }
 }

@@ -40,4 +40,17 @@ public struct ContextFit {
             return n > context ? TooLong(index: i, id: ex.id, tokens: n) : nil
         }
     }
+
+    /// The longest prompt, in tokens (0 for none).
+    public func longestPrompt(_ examples: [MathExample]) -> Int {
+        examples.map { prompt.encode(question: $0.question, tokenizer: tokenizer).count }.max() ?? 0
+    }
+
+    /// The longest teacher-forced input (as `sequencesTooLong` counts it), in tokens.
+    public func longestSequence(_ examples: [MathExample], firstCoTOnly: Bool = false) -> Int {
+        examples.map { ex in
+            (firstCoTOnly ? Array(ex.cots.prefix(1)) : ex.cots)
+                .map { PromptedSequence(example: ex, cot: $0, tokenizer: tokenizer, prompt: prompt).inputLength }.max() ?? 0
+        }.max() ?? 0
+    }
 }

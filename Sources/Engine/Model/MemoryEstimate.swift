@@ -1,0 +1,58 @@
+/// What a run will hold in memory at its peak, from its shapes alone, so that a run that cannot
+/// fit is refused with the figure before anything large is allocated, instead of growing until
+/// the kernel kills it. The sizes follow the buffers the Engine allocates (Transformer.layout,
+/// Activations, KVCache); in Double, since the shapes asked for may overflow an Int's bytes.
+public struct MemoryEstimate: Sendable {
+    public struct Part: Sendable, Equatable {
+        public var name: String
+        public var bytes: Double
+    }
+    public var parts: [Part]
+    public var total: Double { parts.reduce(0) { $0 + $1.bytes } }
+
+    /// Parameters of a model of this shape.
+    public static func parameters(_ c: ModelConfig) -> Double {
+        Transformer.layout(c).reduce(0.0) { $0 + $1.1.reduce(1.0) { $0 * Double($1) } }
+    }
+
+    /// Bytes of the training forward's saved activations and the backward's scratch for a batch
+    /// of `rows` sequences of `seq` tokens (Activations).
+    public static func activations(_ c: ModelConfig, rows: Int, seq: Int) -> Double {
+        let n = Double(rows) * Double(seq), L = Double(c.layers), D = Double(c.dim), F = Double(c.ffnDim)
+        let qw = Double(c.heads * c.headDim), kw = Double(c.kvDim)
+        let probs = Double(rows) * Double(c.heads) * Double(seq) * Double(seq)
+        let perLayer = n * (3 * D + 2 * qw + 2 * kw + 3 * F + 2) + probs
+        let forward = (L + 1) * n * D + L * perLayer + n * (D + 2)
+        let backward = n * (3 * D + 2 * qw + 2 * kw + 3 * F)
+        return 4 * (forward + backward)
+    }
+
+    /// The key/value cache for generating `batch` sequences of up to `length` tokens.
+    public static func kvCache(_ c: ModelConfig, batch: Int, length: Int) -> Double {
+        4 * 2 * Double(c.layers) * Double(batch) * Double(length) * Double(c.kvDim)
+    }
+
+    /// A training run: one trained model (values, gradients, AdamW's two moments) with its
+    /// activations, `frozen` more models of the same shape that run forward on the same batch
+    /// (RL's reference), and optionally a generation cache.
+    public static func training(_ c: ModelConfig, rows: Int, seq: Int, frozen: Int = 0,
+                                generation: (batch: Int, length: Int)? = nil) -> MemoryEstimate {
+        let p = parameters(c)
+        var parts = [Part(name: "weights, gradients and AdamW moments", bytes: 16 * p)]
+        if frozen > 0 { parts.append(Part(name: "the frozen reference", bytes: Double(frozen) * 8 * p)) }
+        if rows > 0 && seq > 0 {
+            parts.append(Part(name: "activations for \(rows) × \(seq) tokens", bytes: Double(1 + frozen) * activations(c, rows: rows, seq: seq)))
+        }
+        if let g = generation {
+            parts.append(Part(name: "generation cache for \(g.batch) × \(g.length) tokens", bytes: kvCache(c, batch: g.batch, length: g.length)))
+        }
+        return MemoryEstimate(parts: parts)
+    }
+
+    /// "41.2 GiB", "730 MiB".
+    public static func text(_ bytes: Double) -> String {
+        let gib = bytes / 1_073_741_824
+        if gib >= 1e6 { return String(format: "%.3g TiB", gib / 1024) }
+        return gib >= 1 ? String(format: "%.1f GiB", gib) : String(format: "%.0f MiB", bytes / 1_048_576)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+@testable import Engine
+
+/// The memory estimate is the Engine's own buffers counted: if an allocation changes, these fail.
+@Suite struct MemoryEstimateTests {
+    static let config = ModelConfig(vocabSize: 300, dim: 48, layers: 3, heads: 4, kvHeads: 2, ffnDim: 80, maxSeqLen: 64)
+
+    @Test func activationsMatchWhatTheTrainingForwardAllocates() {
+        for (batch, seq) in [(1, 1), (3, 17), (8, 64)] {
+            let a = Activations(config: Self.config, batch: batch, seq: seq)
+            let buffers = a.resid + a.layers.flatMap { [$0.xn1, $0.rstd1, $0.q, $0.k, $0.v, $0.probs, $0.attn, $0.xMid, $0.xn2, $0.rstd2, $0.gate, $0.up, $0.h] }
+                + [a.xf, a.rstdf, a.dx, a.dxn, a.dxf, a.dq, a.dk, a.dv, a.dattn, a.dgate, a.dup, a.dh]
+            let bytes = Double(buffers.reduce(0) { $0 + $1.count } + batch * seq) * 4
+            #expect(MemoryEstimate.activations(Self.config, rows: batch, seq: seq) == bytes, "batch \(batch), seq \(seq)")
+        }
+    }
+
+    @Test func parametersAndCacheMatchTheModelAndTheCache() throws {
+        let model = try Transformer(config: Self.config)
+        #expect(MemoryEstimate.parameters(Self.config) == Double(model.params.count))
+        let cache = KVCache(config: Self.config, batch: 5, capacity: 40)
+        let floats = (cache.keys + cache.values).reduce(0) { $0 + $1.count }
+        #expect(MemoryEstimate.kvCache(Self.config, batch: 5, length: 40) == Double(floats) * 4)
+    }
+
+    @Test func aHugeShapeIsAFigureNotAnOverflow() {
+        var c = Self.config
+        c.maxSeqLen = 1 << 20
+        let e = MemoryEstimate.training(c, rows: 100_000_000, seq: 1 << 20, frozen: 1, generation: (batch: 100_000_000, length: 1 << 20))
+        #expect(e.total.isFinite && e.total > 1e20)
+        #expect(MemoryEstimate.text(e.total).hasSuffix("TiB"))
+        #expect(MemoryEstimate.text(3 * 1_073_741_824) == "3.0 GiB" && MemoryEstimate.text(10 * 1_048_576) == "10 MiB")
+    }
+}
