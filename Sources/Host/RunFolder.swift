@@ -46,6 +46,7 @@ final class RunFolder {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
             if existing == .resume { throw CLIError("--resume: \(dir) does not exist, so there is no run to continue; drop --resume to start one there") }
+            if let obstacle = FileError.folderObstacle(dir) { throw CLIError("cannot create the output folder \(dir): \(obstacle); give another \(flag)") }
             return
         }
         guard isDir.boolValue else { throw CLIError("\(flag) \(dir) is a file, not a folder; give a folder for the run's output") }
@@ -74,7 +75,7 @@ final class RunFolder {
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         } catch {
-            throw CLIError("cannot create the output folder \(dir): \(FileError.reason(error)); check the path and permissions")
+            throw CLIError("cannot create the output folder \(dir): \(FileError.folderObstacle(dir) ?? FileError.reason(error)); give another --out")
         }
         guard let lock = try FileLock.acquire(dir + "/" + lockName, wait: false) else {
             throw CLIError("\(dir) is in use by another run (pid \(holder(dir).map(String.init) ?? "unknown")); wait for it to end, or give another --out")

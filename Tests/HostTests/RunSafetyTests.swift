@@ -49,6 +49,11 @@ private typealias S = PluginTestSupport
         let lines = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         #expect(lines.filter { $0.contains("\"kind\":\"train\"") }.count == 3)
 
+        // A file above the folder: said in words, before anything loads (not "NSCocoaErrorDomain error 512").
+        let under = try Self.sft(dir + "/notes.txt/run")
+        #expect(under.status != 0 && under.stderr.contains("cannot create the output folder \(dir)/notes.txt/run: \(dir)/notes.txt is a file, not a folder; give another --out"), "\(under.all)")
+        #expect(!under.stdout.contains("workbench sft:"))
+
         // A file where the folder should be.
         let file = dir + "/notes.txt"
         let onFile = try Self.sft(file)

@@ -40,4 +40,19 @@ extension FileError {
         }
         return ns.localizedDescription
     }
+
+    /// Why a folder cannot be created at `path`, found by looking at its nearest existing
+    /// ancestor (Foundation often reports only "error 512"); nil when nothing is visibly wrong.
+    public static func folderObstacle(_ path: String) -> String? {
+        var ancestor = URL(fileURLWithPath: path).standardizedFileURL
+        while ancestor.path != "/" {
+            ancestor = ancestor.deletingLastPathComponent()
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDir) else { continue }
+            if !isDir.boolValue { return "\(ancestor.path) is a file, not a folder" }
+            if access(ancestor.path, W_OK) != 0 { return "no permission to create anything in \(ancestor.path)" }
+            return nil
+        }
+        return nil
+    }
 }
