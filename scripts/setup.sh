@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system libraries, builds workbench in release mode and runs the default job:
-# SFT of a small transformer on the built-in arithmetic task for 1,200 steps (about 5 minutes on
+# SFT of a small transformer on the built-in arithmetic task for 1,200 steps (about 6 minutes on
 # 2 cores) on this machine's cores, printing the accuracy curve. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
