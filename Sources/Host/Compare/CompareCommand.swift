@@ -19,8 +19,9 @@ struct CompareCommand: ParsableCommand {
         line is parsed, and every plugin loaded and created with its config, before anything \
         runs, so a typo fails at once, naming the variant and the line. Run the same command \
         again after a failure or Ctrl-C: runs that finished under unchanged settings (their \
-        flags, every default this binary fills in, the plugin and data files) are kept, the rest \
-        run again from a clean folder; adding a seed runs only the new runs. A change to the \
+        flags, every default this binary fills in, the plugin and data files) are kept, runs that \
+        were stopped (Ctrl-C, SIGTERM, a kill) continue from their last checkpoint with --resume, \
+        the rest run again from a clean folder; adding a seed runs only the new runs. A change to the \
         engine's code that keeps every setting is not seen: run with --fresh after one.
 
         The experiment file is TOML (YAML is not read); paths in it are relative to the folder \

@@ -172,7 +172,7 @@ struct ExperimentRun {
         var problems = writeErrors.map { "status not written for \($0)" }
         if let reportError { problems.append(reportError) }
         if !completed {
-            problems.insert("interrupted; \(runCount - failedRuns.count) of \(runCount) runs are finished and kept. Run the same command again to run the rest.", at: 0)
+            problems.insert("interrupted; \(runCount - failedRuns.count) of \(runCount) runs are finished and kept. Run the same command again to run the rest (stopped runs continue from their last checkpoint).", at: 0)
             printErr("compare: " + problems.joined(separator: "\n"))
             throw ExitCode(128 + (Interrupt.signalNumber == 0 ? SIGINT : Interrupt.signalNumber))
         }
