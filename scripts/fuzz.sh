@@ -102,16 +102,19 @@ run() {
         "$OUT/corpus/$t" "fuzz/corpus/$t" >"$OUT/logs/$t.log" 2>&1
     echo $? >"$OUT/logs/$t.rc"
 }
-pending=("${TARGETS[@]}")
-while [ ${#pending[@]} -gt 0 ]; do
-    batch=("${pending[@]:0:$JOBS}")
-    pending=("${pending[@]:$JOBS}")
-    for t in "${batch[@]}"; do
-        echo "fuzzing $t: $RUNS inputs (log: $OUT/logs/$t.log)"
-        run "$t" &
-    done
-    wait
+# At most $JOBS targets at once; the next one starts as soon as any finishes.
+running=0
+for t in "${TARGETS[@]}"; do
+    if [ "$running" -ge "$JOBS" ]; then
+        wait -n
+        running=$((running - 1))
+    fi
+    echo "fuzzing $t: $RUNS inputs (log: $OUT/logs/$t.log)"
+    rm -f "$OUT/logs/$t.rc"
+    run "$t" &
+    running=$((running + 1))
 done
+wait
 
 status=0
 printf '\n%-12s %12s %10s  %s\n' target runs seconds result
