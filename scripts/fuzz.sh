@@ -15,7 +15,8 @@
 # Inputs the fuzzer finds interesting go to $WB_FUZZ_DIR/corpus/<target> (the seeds in
 # fuzz/corpus/<target> are only read); a crashing input is saved as
 # $WB_FUZZ_DIR/artifacts/<target>/crash-<sha1> and the log as $WB_FUZZ_DIR/logs/<target>.log.
-# Reproduce one with: $WB_FUZZ_DIR/bin/<target> <that file>.
+# Reproduce one with: $WB_FUZZ_DIR/bin/<target> <that file>. fuzz/dict/<target>.dict lists
+# tokens of each format (keys, markers) for the mutator to insert.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -98,7 +99,7 @@ run() {
     # is not what these targets look for.
     ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" nice -n 19 "$OUT/bin/$t" \
         -runs="$RUNS" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
-        -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t/" \
+        -detect_leaks=0 -print_final_stats=1 -dict="fuzz/dict/$t.dict" -artifact_prefix="$OUT/artifacts/$t/" \
         "$OUT/corpus/$t" "fuzz/corpus/$t" >"$OUT/logs/$t.log" 2>&1
     echo $? >"$OUT/logs/$t.rc"
 }
