@@ -8,6 +8,7 @@
 #   scripts/fuzz.sh -n 20000 gguf toml   # some targets, fewer inputs
 #   scripts/fuzz.sh -j 2                 # two targets at a time
 #   scripts/fuzz.sh --build-only
+#   FUZZ_FLAGS="-max_total_time=600" scripts/fuzz.sh   # more libFuzzer flags for every target
 #
 # Each target is compiled by swiftc directly (-sanitize=fuzzer,address, -O like a release build)
 # from its fuzz/<Name>Fuzz.swift and only the package sources that parser needs, into
@@ -26,7 +27,7 @@ JOBS=1
 BUILD_ONLY=0
 ALL=(gguf safetensors gsm8k svamp reft toml reward-fn)
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 TARGETS=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -100,7 +101,7 @@ run() {
     ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" nice -n 19 "$OUT/bin/$t" \
         -runs="$RUNS" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
         -detect_leaks=0 -print_final_stats=1 -dict="fuzz/dict/$t.dict" -artifact_prefix="$OUT/artifacts/$t/" \
-        "$OUT/corpus/$t" "fuzz/corpus/$t" >"$OUT/logs/$t.log" 2>&1
+        ${FUZZ_FLAGS:-} "$OUT/corpus/$t" "fuzz/corpus/$t" >"$OUT/logs/$t.log" 2>&1
     echo $? >"$OUT/logs/$t.rc"
 }
 # At most $JOBS targets at once; the next one starts as soon as any finishes.
@@ -130,7 +131,7 @@ for t in "${TARGETS[@]}"; do
     else
         status=1
         artifact=$(grep -oE "Test unit written to [^ ]+" "$log" | tail -1 | sed 's/Test unit written to //')
-        kind=$(grep -m1 -oE "ERROR: (libFuzzer|AddressSanitizer): [a-zA-Z-]+|Fatal error: .*|deadly signal|out-of-memory|timeout" "$log")
+        kind=$(grep -m1 -oE "ERROR: [A-Za-z]+: [a-zA-Z-]+|Fatal error: .*" "$log")
         result="FAILED (exit $rc${kind:+, $kind}${artifact:+, input $artifact})"
         runs=${runs:-$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')}
     fi
