@@ -16,7 +16,7 @@
 # Inputs the fuzzer finds interesting go to $WB_FUZZ_DIR/corpus/<target> (the seeds in
 # fuzz/corpus/<target> are only read); a crashing input is saved as
 # $WB_FUZZ_DIR/artifacts/<target>/crash-<sha1> and the log as $WB_FUZZ_DIR/logs/<target>.log.
-# Reproduce one with: $WB_FUZZ_DIR/bin/<target> <that file>. fuzz/dict/<target>.dict lists
+# Reproduce one with: SWIFT_BACKTRACE=enable=no $WB_FUZZ_DIR/bin/<target> <that file>. fuzz/dict/<target>.dict lists
 # tokens of each format (keys, markers) for the mutator to insert.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -97,8 +97,10 @@ run() {
     # overflow, out-of-range index), a sanitizer report, a 10 s input, or 2 GiB of memory.
     # Leak checking is off (in the loop and at exit): Foundation keeps buffers for the life of
     # the process (one 4 KiB read buffer of Data(contentsOf:) is reported at exit), and a leak
-    # is not what these targets look for.
-    ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" nice -n 19 "$OUT/bin/$t" \
+    # is not what these targets look for. Swift's own crash handler is off so that a trap
+    # reaches libFuzzer as "deadly signal" with the stack, instead of the backtracer running
+    # under ASan (where its memory reader trips a sanitizer report that hides the real one).
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" nice -n 19 "$OUT/bin/$t" \
         -runs="$RUNS" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
         -detect_leaks=0 -print_final_stats=1 -dict="fuzz/dict/$t.dict" -artifact_prefix="$OUT/artifacts/$t/" \
         ${FUZZ_FLAGS:-} "$OUT/corpus/$t" "fuzz/corpus/$t" >"$OUT/logs/$t.log" 2>&1
