@@ -16,8 +16,8 @@
 # Inputs the fuzzer finds interesting go to $WB_FUZZ_DIR/corpus/<target> (the seeds in
 # fuzz/corpus/<target> are only read); a crashing input is saved as
 # $WB_FUZZ_DIR/artifacts/<target>/crash-<sha1> and the log as $WB_FUZZ_DIR/logs/<target>.log.
-# Reproduce one with: SWIFT_BACKTRACE=enable=no $WB_FUZZ_DIR/bin/<target> <that file>. fuzz/dict/<target>.dict lists
-# tokens of each format (keys, markers) for the mutator to insert.
+# Reproduce one with: SWIFT_BACKTRACE=enable=no $WB_FUZZ_DIR/bin/<target> <that file>.
+# fuzz/dict/<target>.dict lists tokens of each format (keys, markers) for the mutator to insert.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
