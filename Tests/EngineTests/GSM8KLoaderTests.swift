@@ -23,6 +23,22 @@ import Testing
         #expect(ex[2].answer == -5)
     }
 
+    /// "\r\n" is a single Character in Swift; an answer edited on Windows must still split into
+    /// lines and find its '####' line (it used to be reported as having none).
+    @Test func windowsLineEndingsInsideTheAnswerParseLikeNewlines() throws {
+        let tmp = try TempFolder()
+        let path = try tmp.file("crlf.jsonl", """
+            {"question": "Q1?", "answer": "Half is 48/2 = <<48/2=24>>24.\\r\\nTotal 48+24 = <<48+24=72>>72.\\r\\n#### 72\\r\\n"}
+            {"question": "Q2?", "answer": "Old Mac.\\r#### 3"}
+            """)
+        let ex = try GSM8KLoader.load(path: path)
+        #expect(ex.count == 2)
+        #expect(ex[0] == MathExample(id: "gsm8k-1", question: "Q1?",
+                                     cots: ["Half is 48/2 = 24.\nTotal 48+24 = 72."], answer: 72))
+        #expect(ex[1].cots == ["Old Mac."])
+        #expect(ex[1].answer == 3)
+    }
+
     @Test func missingFileSaysCheckThePath() {
         let e = dataError { _ = try GSM8KLoader.load(path: "/nonexistent/train.jsonl") }
         #expect(e?.file == "/nonexistent/train.jsonl")

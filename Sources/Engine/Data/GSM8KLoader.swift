@@ -14,8 +14,10 @@ public enum GSM8KLoader {
         let question = try fields.string("question")
         let answerText = try fields.string("answer")
 
+        // Swift reads "\r\n" as one Character, not "\r" then "\n", so splitting on "\n" alone
+        // would leave a Windows-edited answer as a single line with no '####' line.
         var lines = stripCalculatorNotes(answerText)
-            .split(separator: "\n", omittingEmptySubsequences: false)
+            .split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
             .map { $0.trimmingCharacters(in: .whitespaces) }
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let finalLine = lines.last, finalLine.hasPrefix("####") else {
