@@ -84,6 +84,7 @@ struct Workbench: ParsableCommand {
     /// sft's at its default), and the root's options above share names with sft's and rl's.
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
+        PluginWatchdog.installCrashHandler()
         let arguments = Array(CommandLine.arguments.dropFirst())
         let subcommandNames = Set(configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"])
         let root: ParsableCommand.Type = arguments.first.map(subcommandNames.contains) == true ? WorkbenchSubcommands.self : Workbench.self
