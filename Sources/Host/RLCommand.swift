@@ -53,7 +53,10 @@ struct RLCommand: ParsableCommand {
         plugin of a library holding several), `--plugin builtin:carft-embedding` (a built-in: \
         CARFT's embedding-enhanced partial reward). Pooling and contrastive plugins need \
         --algo carft; a reward plugin works with every algorithm. `workbench plugin list <lib>` \
-        shows a library's plugins and keys.
+        shows a library's plugins and keys. A plugin (or --reward-fn) call that runs longer than \
+        --plugin-timeout stops the run with exit status \(PluginWatchdog.exitCode), naming the \
+        plugin and the function (run.json: failed); a crash inside one ends with a line naming \
+        them.
         """
     )
 
