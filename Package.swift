@@ -24,9 +24,12 @@ let package = Package(
         .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
         // The plugin ABI header (include/workbench_plugin.h) as a module, nothing else.
         .target(name: "PluginABI", path: "Sources/PluginABI"),
+        // The plugin call in progress, in C so a watchdog thread and a crash signal handler can
+        // read it (async-signal-safe); the Engine records its calls, the host reports a hang or a crash.
+        .target(name: "CallWatch", path: "Sources/CallWatch"),
         .target(
             name: "Engine",
-            dependencies: ["COpenBLAS", "PluginABI"],
+            dependencies: ["COpenBLAS", "PluginABI", "CallWatch"],
             path: "Sources/Engine",
             swiftSettings: fastMath
         ),
@@ -50,6 +53,7 @@ let package = Package(
                 "Engine",
                 "BuiltinPlugins",
                 "PluginABI",
+                "CallWatch",
                 "CFFI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

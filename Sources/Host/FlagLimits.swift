@@ -18,6 +18,8 @@ enum FlagLimits {
     /// Minutes: more than a week is a typo.
     static let minutes = 1e-3...10_080.0
     static let learningRate = 1e-12...10.0
+    /// Seconds one plugin call may take: more than a day is no call that will ever return.
+    static let pluginTimeout = 1...86_400
     static let modelLayers = 1...1_024
     static let modelWidth = 1...262_144
     static let taskSteps = 1...64

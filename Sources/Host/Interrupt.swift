@@ -1,10 +1,13 @@
 import ArgumentParser
+import CallWatch
 import Foundation
 
 /// Stopping a long run cleanly: Ctrl-C (SIGINT) and SIGTERM (what `kill`, `timeout`,
 /// `docker stop` and Slurm send) ask the trainer to stop after the current step; it then
 /// evaluates and writes its final checkpoint, so no finished work is lost, and the process exits
 /// with 128 + the signal's number, as if the signal had ended it. A second signal exits at once.
+/// When the step is inside a plugin call, the message names the call: the step cannot end before
+/// it returns, and the plugin watchdog (--plugin-timeout) ends a call that never does.
 enum Interrupt {
     nonisolated(unsafe) static var requested = false
     /// The signal that asked; 0 when none did.
@@ -21,6 +24,10 @@ enum Interrupt {
                     ? "\ninterrupted: finishing this step, then a final evaluation and checkpoint (Ctrl-C again to quit now)\n"
                     : "\nSIGTERM: finishing this step, then a final evaluation and checkpoint (a second signal quits now)\n"
                 _ = msg.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+                // A step inside a plugin call ends only when the call returns; say which, and
+                // that the watchdog ends the wait if it never does.
+                _ = wb_watch_write_current(STDERR_FILENO, "waiting for ",
+                                           ", to return; if it never does, --plugin-timeout stops the run\n")
             }
         }
     }

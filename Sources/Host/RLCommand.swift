@@ -53,7 +53,10 @@ struct RLCommand: ParsableCommand {
         plugin of a library holding several), `--plugin builtin:carft-embedding` (a built-in: \
         CARFT's embedding-enhanced partial reward). Pooling and contrastive plugins need \
         --algo carft; a reward plugin works with every algorithm. `workbench plugin list <lib>` \
-        shows a library's plugins and keys.
+        shows a library's plugins and keys. A plugin (or --reward-fn) call that runs longer than \
+        --plugin-timeout stops the run with exit status \(PluginWatchdog.exitCode), naming the \
+        plugin and the function (run.json: failed); a crash inside one ends with a line naming \
+        them.
         """
     )
 
@@ -89,6 +92,8 @@ struct RLCommand: ParsableCommand {
             transform: { try FFIRewardSpec(parsing: $0) }) var rewardFn: FFIRewardSpec?
     @Option(name: .customLong("plugin"), help: ArgumentHelp("A reward, pooling or contrastive plugin replacing the built-in of its kind; repeatable. Forms: lib.so, lib.so@<id>, lib.so:key=value,..., builtin:<name>.", valueName: "spec"),
             transform: { try PluginSpec(parsing: $0) }) var plugins: [PluginSpec] = []
+    @Option(name: .customLong("plugin-timeout"), parsing: .unconditional, help: ArgumentHelp("Seconds one call into a plugin or --reward-fn function may take (1…86,400). A call that overruns stops the run, naming the plugin and the function; run.json records it as failed and the process exits with status \(PluginWatchdog.exitCode).", valueName: "seconds"))
+    var pluginTimeout: Int = PluginWatchdog.defaultTimeout
     @Option(name: .customLong("contrastive-coef"), parsing: .unconditional, help: "carft: c ≥ 0, the contrastive loss weight (reference 1e-3).") var contrastiveCoef: Float = 1e-3
     @Option(name: .customLong("value-head"), help: "reft value head: carft (64-dim projection, ReLU, linear) or linear.") var valueHead: ValueHead.Kind = .carft
     @Option(help: "[preset] Built-in reward, when no reward plugin is given: tuned equation-checked (full credit only when the answer is right and every 'a op b = c' line of the CoT holds), reference reft-partial (1 correct, --partial-reward for a wrong number, 0 without one). The same as --plugin builtin:<name>.")
@@ -151,12 +156,16 @@ struct RLCommand: ParsableCommand {
         try L.check(evalExamples, "--eval-examples", L.examples)
         try L.check(finalEval, "--final-eval", L.examples)
         try L.check(valueWarmup, "--value-warmup", 0...L.steps.upperBound)
+        try L.check(pluginTimeout, "--plugin-timeout", L.pluginTimeout)
         try modelOptions.check(modelPath: initFrom)
     }
 
     func run() throws {
         // Made first, so a wrong path, symbol, config key or value fails before the checkpoint and data load.
         let out = try runOptions.checkOut(default: "runs/" + algo.rawValue)
+        // Started before the plugins are made: create can hang too.
+        let watch = RunWatch(out: out)
+        PluginWatchdog.start(timeout: pluginTimeout) { _, message in watch.stop(message) }
         let made = try makePlugins()
         let reward = made.reward
         Parallel.configure(threads: runOptions.threads)
@@ -182,6 +191,7 @@ struct RLCommand: ParsableCommand {
                                     train: loaded.train, eval: loaded.eval, outputDir: out, prompt: format)
         let folder = try RunFolder.open(out, existing: runOptions.existing, settings: runFile(config: c, dataDescription: loaded.description, reward: reward, carft: carft))
         trainer.metrics = folder.metrics
+        watch.opened(folder)
 
         print("workbench rl --algo \(algo.rawValue): from \(initFrom); \(loaded.description)")
         print("  \(loaded.train.count) training questions, \(loaded.eval.count) held out (\(min(evalExamples, loaded.eval.count)) per evaluation)")
@@ -209,6 +219,7 @@ struct RLCommand: ParsableCommand {
                                    ProgressLine.duration(r.elapsed)))
         }
         trainer.onEval = { e in
+            if let path = e.checkpoint { watch.saved(path, update: e.update) }
             progress.finishLine()
             print(String(format: "eval @ update %d: accuracy %.1f%% (%d/%d)", e.update, e.result.accuracy * 100, e.result.correct, e.result.total))
         }
@@ -287,6 +298,44 @@ struct RLCommand: ParsableCommand {
                            contrastive: carft.map { Self.describe($0.contrastive.instance) },
                            plugins: plugins.map(\.text), threads: runOptions.threads)
         return file
+    }
+}
+
+/// What the plugin watchdog says and records when a call of this run hangs: the run folder (once
+/// open) is marked failed with the message, and the message says what of the run is on disk.
+/// Updated by the training thread, read by the watchdog's.
+final class RunWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private let out: String
+    private var folder: RunFolder?
+    private var checkpoint: (path: String, update: Int)?
+
+    init(out: String) { self.out = out }
+
+    func opened(_ folder: RunFolder) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.folder = folder
+    }
+
+    func saved(_ path: String, update: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        checkpoint = (path, update)
+    }
+
+    /// Prints the error and marks the run failed; the watchdog then ends the process.
+    func stop(_ message: String) {
+        lock.lock()
+        let folder = self.folder, checkpoint = self.checkpoint
+        lock.unlock()
+        var onDisk = ""
+        if folder != nil {
+            let saved = checkpoint.map { "Its last checkpoint is \($0.path) (update \($0.update))" } ?? "No checkpoint was written yet"
+            onDisk = " \(saved); the metrics so far are in \(out)/metrics.jsonl and run.json records the failure."
+        }
+        printErr("Error: \(message); the run is stopped.\(onDisk) Fix the plugin, or raise --plugin-timeout if the call is only slow.")
+        folder?.end(.failed, detail: "timeout: \(message)")
     }
 }
 

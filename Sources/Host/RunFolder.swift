@@ -34,6 +34,10 @@ final class RunFolder {
     private let lock: FileLock
     private let writeRunFile: (Status) throws -> Void
     private var status: Status
+    /// `end` may come from the plugin watchdog's thread while the training thread is stuck in a
+    /// plugin; the first end wins.
+    private let endLock = NSLock()
+    private var ended = false
 
     static let lockName = ".lock"
     /// What a run writes, and `--overwrite` removes (other files, such as compare's log.txt and
@@ -173,6 +177,10 @@ final class RunFolder {
     /// Records how the run ended and lets the folder go. A failure to record it is reported, not
     /// thrown: the run's own outcome (and error) matters more.
     func end(_ state: Status.State, detail: String? = nil) {
+        endLock.lock()
+        defer { endLock.unlock() }
+        guard !ended else { return }
+        ended = true
         status.state = state
         status.ended = Self.timestamp()
         status.detail = detail

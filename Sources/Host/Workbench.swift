@@ -43,6 +43,8 @@ struct Workbench: ParsableCommand {
     @Option(help: ArgumentHelp("Output folder: one subfolder per variant holding one per seed, the report beside them.", valueName: "dir")) var out = "runs/plugins"
     @Option(parsing: .unconditional, help: "Threads per run.") var threads = 1
     @Option(parsing: .unconditional, help: "Runs at once (default: cores / threads).") var jobs: Int?
+    @Option(name: .customLong("plugin-timeout"), parsing: .unconditional, help: ArgumentHelp("Seconds one plugin call may take in every run (1…86,400; default \(PluginWatchdog.defaultTimeout)); a run whose call overruns is stopped and marked failed (timeout), and the others go on.", valueName: "seconds"))
+    var pluginTimeout: Int?
     @Option(help: ArgumentHelp("Where SFT warm-ups are cached.", valueName: "dir")) var cache = "runs/cache"
     @Flag(help: "Run every run again even if it finished before with the same settings.") var fresh = false
     @Flag(name: .customLong("dry-run"), help: "Print each child's command line, then exit.") var dryRun = false
@@ -58,6 +60,7 @@ struct Workbench: ParsableCommand {
         if seeds < 1 || seeds > ExperimentFile.maxSeeds { throw ValidationError("--seeds must be between 1 and \(ExperimentFile.maxSeeds) (got \(seeds))") }
         try L.check(threads, "--threads", L.threads)
         try L.check(jobs, "--jobs", L.jobs)
+        try L.check(pluginTimeout, "--plugin-timeout", L.pluginTimeout)
     }
 
     /// Runs only without a subcommand: the default experiment, or the help when there is nothing to run.
@@ -71,7 +74,8 @@ struct Workbench: ParsableCommand {
         }
         let length: DefaultExperiment.Length = minutes.map { .minutes($0) } ?? .count(updates ?? DefaultExperiment.defaultUpdates)
         let warmup: DefaultExperiment.Length? = sftMinutes.map { .minutes($0) } ?? sftSteps.map { .count($0) }
-        let experiment = DefaultExperiment.make(plugins: plugins, length: length, warmup: warmup, seeds: seeds, threads: threads, jobs: jobs)
+        let experiment = DefaultExperiment.make(plugins: plugins, length: length, warmup: warmup, seeds: seeds, threads: threads, jobs: jobs,
+                                                pluginTimeout: pluginTimeout)
         try ExperimentRun(experiment: experiment, out: out, cache: cache, jobs: jobs, fresh: fresh, dryRun: dryRun).run()
     }
 
@@ -84,6 +88,7 @@ struct Workbench: ParsableCommand {
     /// sft's at its default), and the root's options above share names with sft's and rl's.
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
+        PluginWatchdog.installCrashHandler()
         let arguments = Array(CommandLine.arguments.dropFirst())
         let subcommandNames = Set(configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"])
         let root: ParsableCommand.Type = arguments.first.map(subcommandNames.contains) == true ? WorkbenchSubcommands.self : Workbench.self

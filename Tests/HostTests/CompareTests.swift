@@ -564,6 +564,64 @@ struct CompareRunTests {
         #expect(again.stdout.contains("✗ crash/seed-1 failed"))
     }
 
+    /// A variant whose plugin call never returns is stopped by its own watchdog and recorded as
+    /// failed (timeout); one whose plugin crashes keeps the crash line and frames in its status;
+    /// the comparison goes on and the other variant finishes.
+    @Test func aHungVariantFailsWithTimeoutAndACrashKeepsItsLineWhileTheOtherFinishes() throws {
+        let hang = try S.fixture("hang_reward"), segv = try S.fixture("segv_reward")
+        let file = try Self.experiment("stall", """
+            [[variant]]
+            name = "hang"
+            algorithm = "reft"
+            updates = 2
+            plugin-timeout = 2
+            plugins = ["\(hang)"]
+
+            [[variant]]
+            name = "segv"
+            algorithm = "reft"
+            updates = 2
+            plugins = ["\(segv)"]
+
+            """, seeds: "[1]")
+        let out = Self.dir + "/stall"
+        let r = try S.run(S.workbench, ["compare", file, "--out", out, "--cache", Self.cache], limit: 300)
+        #expect(!r.overran, "the comparison was still going after \(Int(r.seconds)) s: \(r.output.all)")
+        #expect(r.output.status == 1 && r.output.stderr.contains("2 of 3 runs failed: hang/seed-1, segv/seed-1"), "\(r.output.all)")
+        #expect(try Self.status(out, "sft/seed-1").state == .finished)
+
+        let stalled = try Self.status(out, "hang/seed-1")
+        #expect(stalled.state == .failed && stalled.failure == "timeout" && stalled.exitCode == Int(PluginWatchdog.exitCode) && stalled.signal == nil, "\(stalled)")
+        let error = try #require(stalled.error)
+        #expect(error.hasPrefix("stopped by the plugin watchdog (exit status 124): Error: plugin org.fixture.reward.hang (\(hang)) did not return from reward.score within 2 s"), "\(error)")
+        let line = try #require(r.output.stdout.split(separator: "\n").first { $0.hasPrefix("✗ hang/seed-1 failed (timeout)") }, "\(r.output.stdout)")
+        #expect(line.hasSuffix(String(error.split(separator: "\n")[0])), "\(line)")
+        #expect(RunFolder.readStatus(out + "/hang/seed-1")?.state == .failed)
+
+        let crashed = try Self.status(out, "segv/seed-1")
+        #expect(crashed.state == .failed && crashed.failure == "crash" && crashed.signal == 11, "\(crashed)")
+        let crash = try #require(crashed.error)
+        let named = "workbench: crashed (SIGSEGV) inside plugin org.fixture.reward.segv (\(segv)), function reward.score"
+        #expect(crash.hasPrefix("crashed: killed by signal 11 (SIGSEGV: a bad memory access): \(named)\n"), "\(crash)")
+        #expect(crash.hasSuffix("\n" + named), "the line naming the plugin comes last: \(crash)")
+        #expect(crash.contains("segv_score"), "the crash report's frames are kept: \(crash)")
+
+        let table = Self.table(r.output.stdout)
+        #expect(table.contains("FAILED (timeout)") && table.contains("hang: seed 1 failed: timeout: "), "\(table)")
+    }
+
+    /// compare creates every variant's plugins before anything runs: a create that hangs stops it
+    /// there, under the variant's plugin-timeout, naming the variant.
+    @Test func aHungCreateStopsTheComparisonBeforeAnythingRuns() throws {
+        let hang = try S.fixture("hang_reward")
+        let file = try Self.experiment("stall-create", "[[variant]]\nname = \"hang\"\nalgorithm = \"reft\"\nupdates = 2\nplugin-timeout = 1\nplugins = [\"\(hang):hang=create\"]\n", seeds: "[1]")
+        let out = Self.dir + "/stall-create", cache = Self.dir + "/stall-create-cache"
+        let r = try S.run(S.workbench, ["compare", file, "--out", out, "--cache", cache], limit: 60)
+        #expect(!r.overran && r.output.status == PluginWatchdog.exitCode, "\(r.output.all)")
+        #expect(r.output.stderr.contains("did not return from reward.create within 1 s (--plugin-timeout 1) while creating the plugins of variant 'hang'"), "\(r.output.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: cache))
+    }
+
     /// A run that exits with an error shows the error itself on the console, not only its status.
     @Test func aFailingRunShowsItsErrorLine() throws {
         let plugin = try S.fixture("nan_output")

@@ -39,6 +39,69 @@ enum PluginTestSupport {
         return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// How a time-limited run ended.
+    struct Bounded {
+        var output: Output
+        /// The signal that ended it, nil when it exited.
+        var signal: Int32?
+        var seconds: Double
+        /// Still running at the limit: it and every process it started were killed.
+        var overran: Bool
+    }
+
+    /// Runs with a time limit, so a test of a hang fails instead of hanging: a child still running
+    /// after `limit` seconds is killed with every process it started. `started` is called with the
+    /// child once it runs (to signal it, say).
+    static func run(_ executable: String, _ arguments: [String], limit: Double, in directory: String? = nil,
+                    started: ((Process) -> Void)? = nil) throws -> Bounded {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        let begin = Date()
+        try p.run()
+        let reads = DispatchGroup()
+        nonisolated(unsafe) var o = Data(), e = Data()
+        DispatchQueue.global().async(group: reads) { o = out.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: reads) { e = err.fileHandleForReading.readDataToEndOfFile() }
+        started?(p)
+        var overran = false
+        while p.isRunning {
+            if Date().timeIntervalSince(begin) > limit {
+                overran = true
+                for pid in descendants(of: p.processIdentifier) + [p.processIdentifier] { kill(pid, SIGKILL) }
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        p.waitUntilExit()
+        let seconds = Date().timeIntervalSince(begin)
+        _ = reads.wait(timeout: .now() + 30)
+        return Bounded(output: Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self)),
+                       signal: p.terminationReason == .uncaughtSignal ? p.terminationStatus : nil, seconds: seconds, overran: overran)
+    }
+
+    /// Every process below `pid`, from /proc's parent links.
+    static func descendants(of pid: Int32) -> [Int32] {
+        var parents: [Int32: Int32] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let child = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { parents[child] = parent }
+        }
+        var found: [Int32] = [], frontier = [pid]
+        while let next = frontier.popLast() {
+            let children = parents.filter { $0.value == next }.map(\.key)
+            found += children
+            frontier += children
+        }
+        return found
+    }
+
     struct CompileError: Error, CustomStringConvertible { var description: String }
 
     private static let lock = NSLock()

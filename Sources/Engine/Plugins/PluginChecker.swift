@@ -8,6 +8,13 @@ public struct PluginCheckResult: Sendable, CustomStringConvertible {
     public var passed: Bool
     public var detail: String
 
+    public init(plugin: String, check: String, passed: Bool, detail: String) {
+        self.plugin = plugin
+        self.check = check
+        self.passed = passed
+        self.detail = detail
+    }
+
     public var description: String { "\(passed ? "PASS" : "FAIL")  \(plugin)  \(check)\(detail.isEmpty ? "" : ": \(detail)")" }
 }
 
@@ -16,15 +23,22 @@ public struct PluginCheckResult: Sendable, CustomStringConvertible {
 /// the gradient of its forward (central finite differences of a random projection of the output).
 /// Needs no dlopen, so it checks built-ins and loaded libraries alike.
 public enum PluginChecker {
-    /// Checks one plugin; never throws: every problem becomes a FAIL line.
-    public static func check(_ descriptor: PluginDescriptor, config: [String: String] = [:], seed: UInt64 = 0) -> [PluginCheckResult] {
+    /// Checks one plugin; never throws: every problem becomes a FAIL line. `starting` is told the
+    /// name of each check before it runs and `finished` each result as it comes, so a caller can
+    /// show them as they happen and say which check a call that never returns belongs to.
+    public static func check(_ descriptor: PluginDescriptor, config: [String: String] = [:], seed: UInt64 = 0,
+                             starting: (String) -> Void = { _ in }, finished: (PluginCheckResult) -> Void = { _ in }) -> [PluginCheckResult] {
         var results: [PluginCheckResult] = []
         func run(_ name: String, _ body: () throws -> String) {
+            starting(name)
+            let result: PluginCheckResult
             do {
-                results.append(PluginCheckResult(plugin: descriptor.id, check: name, passed: true, detail: try body()))
+                result = PluginCheckResult(plugin: descriptor.id, check: name, passed: true, detail: try body())
             } catch {
-                results.append(PluginCheckResult(plugin: descriptor.id, check: name, passed: false, detail: "\(error)"))
+                result = PluginCheckResult(plugin: descriptor.id, check: name, passed: false, detail: "\(error)")
             }
+            results.append(result)
+            finished(result)
         }
         var instance: PluginInstance?
         run("create") {

@@ -86,12 +86,12 @@ public final class PluginContrastiveLoss {
         }
         self.instance = instance
         functions = f
-        let count = Int(f.view_count!(instance.handle))
+        let count = Int(PluginCallRecord.during(instance.descriptor, "view_count") { f.view_count!(instance.handle) })
         guard (1...64).contains(count) else {
             throw instance.descriptor.error("view_count returned \(count); a contrastive plugin has between 1 and 64 views", remedy: "fix view_count in the plugin")
         }
         viewSources = try (0..<count).map { v in
-            let s = f.view_source!(instance.handle, UInt32(v))
+            let s = PluginCallRecord.during(instance.descriptor, "view_source") { f.view_source!(instance.handle, UInt32(v)) }
             guard let source = PluginViewSource(rawValue: Int(s)) else {
                 throw instance.descriptor.error("view_source(\(v)) returned \(s); it must be WB_VIEW_ROLLOUT (1) or WB_VIEW_ANNOTATED (2)",
                                                 remedy: "fix view_source in the plugin")

@@ -115,7 +115,7 @@ public struct PluginDescriptor: @unchecked Sendable {
     /// shorter than the field, i.e. built against an older minor version).
     public func getExtension(_ extensionID: String) -> UnsafeRawPointer? {
         guard let f = raw.get_extension else { return nil }
-        return f(pointer, extensionID)
+        return PluginCallRecord.during(self, "get_extension") { f(pointer, extensionID) }
     }
 
     /// Names such as org.workbench.reward.exact: dot-separated labels of letters, digits, '-'

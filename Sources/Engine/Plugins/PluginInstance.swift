@@ -91,7 +91,9 @@ public final class PluginInstance {
         defer { (keys + values).forEach { free($0) } }
         let status = keys.map { UnsafePointer($0) }.withUnsafeBufferPointer { k in
             values.map { UnsafePointer($0) }.withUnsafeBufferPointer { v in
-                descriptor.raw.create!(descriptor.pointer, host, UInt32(resolved.count), k.baseAddress, v.baseAddress, &made)
+                PluginCallRecord.during(descriptor, "create") {
+                    descriptor.raw.create!(descriptor.pointer, host, UInt32(resolved.count), k.baseAddress, v.baseAddress, &made)
+                }
             }
         }
         guard status == WB_OK else {
@@ -106,16 +108,17 @@ public final class PluginInstance {
     }
 
     deinit {
-        descriptor.raw.destroy!(handle)
+        PluginCallRecord.during(descriptor, "destroy") { descriptor.raw.destroy!(handle) }
         Unmanaged.passUnretained(sink).release()
         host.deallocate()
     }
 
     /// Runs one call into the plugin; a nonzero status becomes an error with the plugin's
-    /// messages, naming the plugin and the call.
+    /// messages, naming the plugin and the call. The call is recorded while it runs
+    /// (PluginCallRecord), so a hang or a crash inside it can be reported by name.
     func call(_ name: String, _ body: () -> wb_status) throws {
         sink.messages.removeAll(keepingCapacity: true)
-        let status = body()
+        let status = PluginCallRecord.during(descriptor, name, body)
         guard status == WB_OK else {
             throw Self.failure(name, status: status, messages: sink.messages, descriptor: descriptor)
         }

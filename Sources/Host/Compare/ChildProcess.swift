@@ -12,23 +12,35 @@ final class ChildProcess {
         var stderrTail: [String]
 
         var succeeded: Bool { exitCode == 0 }
+        /// The child's plugin watchdog stopped it: a plugin call overran --plugin-timeout.
+        var timedOut: Bool { exitCode == PluginWatchdog.exitCode }
 
         /// What went wrong, for status.json and the console: our words and the child's own error
         /// line on the first line (the one a table or the console shows), then where the log is
-        /// and the child's last stderr lines.
+        /// and the child's last stderr lines (for a crash: the crash report's frames and the line
+        /// naming the plugin and the function it crashed in).
         func failureMessage(log: String) -> String {
             let what = signal.map { "crashed: killed by signal \($0) (\(SignalName.explained($0)))" }
-                ?? "exited with status \(exitCode ?? -1)"
+                ?? (timedOut ? "stopped by the plugin watchdog (exit status \(PluginWatchdog.exitCode))" : "exited with status \(exitCode ?? -1)")
             let head = errorLine.map { "\(what): \($0)" } ?? what
             let tail = stderrTail.isEmpty ? "" : "\n" + stderrTail.joined(separator: "\n")
             return "\(head)\nfull output in \(log)\(tail)"
         }
 
-        /// The child's own words for what went wrong: its last "Error: …" line (how workbench
-        /// reports a refused input or a failed run), else a Swift runtime "Fatal error" line.
+        /// The child's own words for what went wrong: the line naming the plugin and function it
+        /// crashed in (PluginWatchdog's crash handler), else its last "Error: …" line (how
+        /// workbench reports a refused input, a failed run or a hung plugin call), else a Swift
+        /// runtime "Fatal error" line.
         var errorLine: String? {
-            stderrTail.last { $0.hasPrefix("Error: ") }
+            stderrTail.last { $0.hasPrefix(PluginWatchdog.crashLinePrefix) }
+                ?? stderrTail.last { $0.hasPrefix("Error: ") }
                 ?? stderrTail.last { $0.localizedCaseInsensitiveContains("fatal error") }
+        }
+
+        /// What kind of failure it was, in status.json's words.
+        var failure: String? {
+            succeeded ? nil : signal != nil ? ComparisonFiles.Status.Failure.crash
+                : timedOut ? ComparisonFiles.Status.Failure.timeout : ComparisonFiles.Status.Failure.error
         }
     }
 
@@ -37,7 +49,8 @@ final class ChildProcess {
     var log: String { folder + "/log.txt" }
     private let process = Process()
     private let started = Date()
-    private let tail = LineTail(keep: 20)
+    /// Enough for an error and a crash report's frames (the line naming the plugin comes last).
+    private let tail = LineTail(keep: 40)
     private let drained = DispatchSemaphore(value: 0)
 
     /// Starts `executable arguments` (which name `folder` as the child's output), after creating
@@ -58,11 +71,12 @@ final class ChildProcess {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = logHandle
         process.standardError = stderrPipe
-        // A crash report of the crashed thread only, without registers and loaded images: the
-        // last lines of stderr (the status's error) then show what crashed, not register dumps.
+        // A crash report of the crashed thread only, without registers and loaded images, on
+        // stderr (where the status's error is read from; the runtime's default is stdout): the
+        // last lines of stderr then show what crashed, not register dumps.
         var environment = ProcessInfo.processInfo.environment
         if environment["SWIFT_BACKTRACE"] == nil {
-            environment["SWIFT_BACKTRACE"] = "interactive=no,color=no,threads=crashed,registers=none,images=none"
+            environment["SWIFT_BACKTRACE"] = "interactive=no,color=no,threads=crashed,registers=none,images=none,output-to=stderr"
         }
         process.environment = environment
         try process.run()

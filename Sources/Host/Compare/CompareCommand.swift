@@ -15,6 +15,8 @@ struct CompareCommand: ParsableCommand {
         95% interval, a Holm-adjusted p-value and a verdict: better, worse, or not detected \
         together with the smallest difference the comparison would have detected. A run that \
         crashes or diverges is marked failed (its error on the console) and the others go on; \
+        one whose plugin call overruns plugin-timeout (an rl flag, 120 s by default; settable in \
+        [shared] or a variant) is stopped and marked failed (timeout); \
         the exit status is non-zero then, after the report is written. Every child's command \
         line is parsed, and every plugin loaded and created with its config, before anything \
         runs, so a typo fails at once, naming the variant and the line. Run the same command \

@@ -101,10 +101,27 @@ enum ComparisonFiles {
         var signal: Int?
         /// Why it failed: our message and the last lines of the child's stderr.
         var error: String?
+        /// For a failed run, which kind of failure (Failure's words); nil otherwise, and from an
+        /// older writer.
+        var failure: String?
         var wallSeconds: Double?
 
+        /// The kinds of failure the runner writes into `failure`.
+        enum Failure {
+            /// A plugin call overran --plugin-timeout; the child's watchdog stopped it.
+            static let timeout = "timeout"
+            /// A signal ended the child (a crash, or a kill from outside the comparison).
+            static let crash = "crash"
+            /// The child exited with a non-zero status (an error it reported).
+            static let error = "error"
+            /// The comparison was interrupted and stopped it.
+            static let interrupted = "interrupted"
+            /// It could not be started.
+            static let notStarted = "not started"
+        }
+
         enum CodingKeys: String, CodingKey {
-            case name, seed, algorithm, state, exitCode = "exit_code", signal, error, wallSeconds = "wall_seconds"
+            case name, seed, algorithm, state, exitCode = "exit_code", signal, error, failure, wallSeconds = "wall_seconds"
         }
 
         init(name: String, seed: UInt64?, algorithm: String, state: State) {
@@ -124,6 +141,7 @@ enum ComparisonFiles {
             exitCode = try c.decodeIfPresent(Int.self, forKey: .exitCode)
             signal = try c.decodeIfPresent(Int.self, forKey: .signal)
             error = try c.decodeIfPresent(String.self, forKey: .error)
+            failure = try c.decodeIfPresent(String.self, forKey: .failure)
             wallSeconds = try c.decodeIfPresent(Double.self, forKey: .wallSeconds)
         }
 
@@ -138,6 +156,7 @@ enum ComparisonFiles {
             try c.encode(exitCode, forKey: .exitCode)
             try c.encode(signal, forKey: .signal)
             try c.encode(error, forKey: .error)
+            try c.encode(failure, forKey: .failure)
             try c.encode(wallSeconds, forKey: .wallSeconds)
         }
     }

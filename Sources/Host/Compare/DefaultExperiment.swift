@@ -19,7 +19,8 @@ enum DefaultExperiment {
         case minutes(Double)
     }
 
-    static func make(plugins: [String], length: Length, warmup: Length?, seeds: Int, threads: Int, jobs: Int?) -> Experiment {
+    /// `pluginTimeout`: every run's --plugin-timeout, when given.
+    static func make(plugins: [String], length: Length, warmup: Length?, seeds: Int, threads: Int, jobs: Int?, pluginTimeout: Int? = nil) -> Experiment {
         var experiment = Experiment(name: name, seeds: (0..<UInt64(seeds)).map { $0 }, threads: threads, jobs: jobs)
         switch warmup {
         case .count(let steps)?: experiment.warmup = .train([Setting(key: "steps", value: .text(String(steps)), origin: "--sft-steps")])
@@ -29,6 +30,9 @@ enum DefaultExperiment {
         switch length {
         case .count(let n): experiment.shared = [Setting(key: "updates", value: .text(String(n)), origin: "--updates")]
         case .minutes(let m): experiment.shared = [Setting(key: "minutes", value: .text(number(m)), origin: "--minutes")]
+        }
+        if let pluginTimeout {
+            experiment.shared.append(Setting(key: "plugin-timeout", value: .text(String(pluginTimeout)), origin: "--plugin-timeout"))
         }
         experiment.variants = [Variant(name: "carft", algorithm: .carft, origin: "the built-in baseline")]
         var used: Set<String> = ["carft"]

@@ -136,9 +136,14 @@ struct ExperimentPlan {
             let fingerprint: RunFingerprint
             if let rl = parsed as? RLCommand {
                 do {
-                    let made = try rl.makePlugins()
-                    let instances = [(made.reward as? PluginReward)?.instance, made.carft?.pooling.instance, made.carft?.contrastive.instance]
-                    fingerprint = .rl(rl, arguments: arguments, plugins: instances.compactMap { $0.map(RLCommand.describe) }, start: startStamp)
+                    // Under the variant's own plugin-timeout (the watchdog runs in `compare`); the
+                    // instances are destroyed inside too, and destroy can hang as well.
+                    let plugins = try PluginWatchdog.limit(rl.pluginTimeout, while: "creating the plugins of \(what) to check them") {
+                        let made = try rl.makePlugins()
+                        let instances = [(made.reward as? PluginReward)?.instance, made.carft?.pooling.instance, made.carft?.contrastive.instance]
+                        return instances.compactMap { $0.map(RLCommand.describe) }
+                    }
+                    fingerprint = .rl(rl, arguments: arguments, plugins: plugins, start: startStamp)
                 } catch {
                     throw ExperimentFile.Error(description: "\(what): \(error)")
                 }

@@ -34,6 +34,12 @@ struct ExperimentRun {
     }
 
     func run() throws {
+        // Every variant's plugins are created here first (ExperimentPlan), each under its own
+        // plugin-timeout; a create that hangs stops the comparison before anything runs.
+        PluginWatchdog.start(timeout: PluginWatchdog.defaultTimeout) { _, message in
+            let during = PluginWatchdog.activity.map { " while \($0)" } ?? ""
+            printErr("Error: \(message)\(during); nothing has run. Fix the plugin, or raise plugin-timeout for the variant if the call is only slow.")
+        }
         let plan = try ExperimentPlan(experiment, cache: cache)
         let jobs = self.jobs ?? experiment.jobsOrDefault
         let runCount = plan.runs.count
@@ -145,16 +151,20 @@ struct ExperimentRun {
             s.wallSeconds = outcome?.wallSeconds
             if let startError {
                 s.error = startError
+                s.failure = ComparisonFiles.Status.Failure.notStarted
             } else if interrupted {
                 s.error = "interrupted (\(Interrupt.signalName ?? "SIGINT")) before its end; runs again on the next call"
+                s.failure = ComparisonFiles.Status.Failure.interrupted
             } else if let outcome, outcome.succeeded {
                 s.state = .finished
             } else if let outcome {
                 s.error = outcome.failureMessage(log: job.folder + "/log.txt")
+                s.failure = outcome.failure
             }
             record(s, c.folder)
             let time = outcome.map { " in " + ProgressLine.duration($0.wallSeconds) } ?? ""
-            print(s.state == .finished ? "✓ \(c.label) finished\(time)" : "✗ \(c.label) failed\(time): \(s.error!.split(separator: "\n").first ?? "")")
+            let kind = s.failure == ComparisonFiles.Status.Failure.timeout ? " (timeout)" : ""
+            print(s.state == .finished ? "✓ \(c.label) finished\(time)" : "✗ \(c.label) failed\(kind)\(time): \(s.error!.split(separator: "\n").first ?? "")")
         }
         let completed = runner.run(toRun.map { .init(name: $0.label, arguments: $0.arguments, folder: out + "/" + $0.folder) })
 

@@ -109,7 +109,10 @@ final class FFIRewardFunction: RewardFunction {
         let result = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
         defer { result.deallocate() }
         result.initializeMemory(as: UInt8.self, repeating: 0, count: 16)
-        ffi_call(cif, function, result, argumentPointers)
+        // Recorded while it runs, so a hang (--plugin-timeout) or a crash inside it is reported by name.
+        PluginCallRecord.during(plugin: "", library: spec.path, function: spec.symbol) {
+            ffi_call(cif, function, result, argumentPointers)
+        }
         switch spec.signature.returnType {
         case .f64: return result.load(as: Double.self)
         case .f32: return Double(result.load(as: Float.self))

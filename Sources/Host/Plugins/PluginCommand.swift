@@ -57,15 +57,26 @@ struct PluginCommand: ParsableCommand {
             discussion: """
             Prints one PASS or FAIL line per check and exits with status 1 when any fails. \
             --config applies each key to every plugin that declares it; with --plugin, the keys \
-            must all belong to that plugin.
+            must all belong to that plugin. A call into a plugin that runs longer than \
+            --plugin-timeout is a FAIL line naming the check and the function that hung; the \
+            check stops there and exits with status \(PluginWatchdog.exitCode).
             """
         )
         @Argument(help: ArgumentHelp("The plugin library (.so), or `builtin`.", valueName: "library")) var library: String
         @Option(help: ArgumentHelp("Config for the plugins, as key=value pairs separated by commas.", valueName: "k=v,...")) var config: String = ""
         @Option(help: ArgumentHelp("Check only the plugin with this id.", valueName: "id")) var plugin: String?
         @Option(parsing: .unconditional, help: "Seed for the random inputs.") var seed: UInt64 = 0
+        @Option(name: .customLong("plugin-timeout"), parsing: .unconditional, help: ArgumentHelp("Seconds each call into a plugin may take (1…86,400).", valueName: "seconds"))
+        var pluginTimeout: Int = PluginWatchdog.defaultTimeout
+
+        func validate() throws {
+            try FlagLimits.check(pluginTimeout, "--plugin-timeout", FlagLimits.pluginTimeout)
+        }
 
         func run() throws {
+            // Loading runs the library's entry function, which can hang too.
+            let tally = CheckTally(library: library)
+            PluginWatchdog.start(timeout: pluginTimeout) { call, message in tally.hung(call, message) }
             let lib: PluginLibrary
             do {
                 lib = try PluginLoader.library(library)
@@ -84,18 +95,67 @@ struct PluginCommand: ParsableCommand {
                                       remedy: "check the spelling, or run `workbench plugin list \(library)`")
                 }
             }
-            var failed = 0, total = 1
+            tally.loaded()
             for d in plugins {
                 let mine = plugin == nil ? given.filter { k, _ in d.configKeys.contains { $0.name == k } } : given
-                for result in PluginChecker.check(d, config: mine, seed: seed) {
+                _ = PluginChecker.check(d, config: mine, seed: seed, starting: { tally.starting(d.id, $0) }, finished: { result in
                     print(result)
-                    total += 1
-                    if !result.passed { failed += 1 }
-                }
+                    tally.finished(result)
+                })
             }
+            let (failed, total) = tally.counts
             print(failed == 0 ? "\(total) checks passed" : "\(failed) of \(total) checks failed")
             if failed > 0 { throw ExitCode.failure }
         }
+    }
+}
+
+/// The checks so far, for the summary line and for the watchdog's FAIL line when a call hangs.
+/// Updated by the checking thread, read by the watchdog's.
+final class CheckTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private let library: String
+    private var running: (plugin: String, check: String)?
+    private var failed = 0, total = 0
+
+    init(library: String) { self.library = library }
+
+    var counts: (failed: Int, total: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (failed, total)
+    }
+
+    func loaded() {
+        lock.lock()
+        defer { lock.unlock() }
+        total += 1
+    }
+
+    func starting(_ plugin: String, _ check: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        running = (plugin, check)
+    }
+
+    func finished(_ result: PluginCheckResult) {
+        lock.lock()
+        defer { lock.unlock() }
+        running = nil
+        total += 1
+        if !result.passed { failed += 1 }
+    }
+
+    /// The hung check's FAIL line, the summary, and the error; the watchdog then exits.
+    func hung(_ call: PluginCallRecord.Call, _ message: String) {
+        lock.lock()
+        // Outside a check: loading (the entry function), or an instance being destroyed after its checks.
+        let (plugin, check) = running ?? (call.plugin.isEmpty ? library : call.plugin, total == 0 ? "load" : call.function)
+        let failed = self.failed + 1, total = self.total + 1
+        lock.unlock()
+        print(PluginCheckResult(plugin: plugin, check: check, passed: false, detail: "\(message); the check stopped here"))
+        print("\(failed) of \(total) checks failed (stopped at a call that did not return)")
+        printErr("Error: \(message). Fix the plugin, or raise --plugin-timeout if the call is only slow.")
     }
 }
 

@@ -61,7 +61,7 @@ enum PluginLoader {
             hostVersion.withCString { version in
                 info.host_name = name
                 info.host_version = version
-                return entry(&info)
+                return PluginCallRecord.during(plugin: "", library: path, function: WB_ENTRY_SYMBOL) { entry(&info) }
             }
         }
         guard let table else {

@@ -26,6 +26,11 @@ enum RunState: Equatable {
 
     var isFailed: Bool { if case .failed = self { return true } else { return false } }
 
+    /// Failed because the run's plugin watchdog stopped it: a plugin call overran
+    /// --plugin-timeout (the exit status the watchdog alone uses; status.json's "failure" says
+    /// "timeout" too).
+    var timedOut: Bool { if case .failed(Int(PluginWatchdog.exitCode)?, nil, _) = self { return true } else { return false } }
+
     /// Whether the run has ended the way it will end, so its curve can be judged (collapse).
     var hasEnded: Bool {
         switch self {
@@ -42,7 +47,7 @@ enum RunState: Equatable {
             .first { !$0.isEmpty }
     }
 
-    /// "finished", "FAILED (signal 6)", "FAILED (exit 1)", "running", "not run": short, for the
+    /// "finished", "FAILED (signal 6)", "FAILED (timeout)", "FAILED (exit 1)", "running", "not run": short, for the
     /// terminal row; `failureDetail` goes on a line of its own under it.
     var label: String {
         switch self {
@@ -53,6 +58,7 @@ enum RunState: Equatable {
         case .other(let word): return word
         case .failed(let code, let signal, _):
             if let signal { return "FAILED (signal \(signal))" }
+            if timedOut { return "FAILED (timeout)" }
             if let code { return "FAILED (exit \(code))" }
             return "FAILED"
         }
@@ -62,6 +68,7 @@ enum RunState: Equatable {
     /// own words for a crash ("crashed: killed by signal 6 (SIGABRT: …)") already name it.
     var failureDetail: String? {
         guard case .failed(_, let signal, _) = self else { return nil }
+        if timedOut { return ["timeout", errorLine].compactMap { $0 }.joined(separator: ": ") }
         let name = signal.flatMap { SignalName.short(Int32($0)) }
         if let line = errorLine, let name, line.contains(name) { return line }
         let parts = [name, errorLine].compactMap { $0 }
@@ -71,6 +78,7 @@ enum RunState: Equatable {
     /// Everything in one cell, for Markdown and HTML: "FAILED (signal 6 SIGABRT: fatal error: …)".
     var labelWithError: String {
         guard case .failed(let code, let signal, _) = self else { return label }
+        if timedOut { return "FAILED (timeout" + (errorLine.map { ": " + $0 } ?? "") + ")" }
         if let line = errorLine, let signal, line.contains("signal \(signal)") { return "FAILED (\(line))" }
         let what = signal.map { "signal \($0)" + (SignalName.short(Int32($0)).map { " " + $0 } ?? "") } ?? code.map { "exit \($0)" }
         let inside = [what, errorLine].compactMap { $0 }.joined(separator: ": ")
