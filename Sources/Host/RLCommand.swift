@@ -331,7 +331,7 @@ final class RunWatch: @unchecked Sendable {
         lock.unlock()
         var onDisk = ""
         if folder != nil {
-            let saved = checkpoint.map { "Its last checkpoint is \($0.path) (update \($0.update))" } ?? "No checkpoint was written yet"
+            let saved = checkpoint.map { "Its last checkpoint is \($0.path) (update \($0.update)); the same command with --resume continues from there once the plugin is fixed" } ?? "No checkpoint was written yet"
             onDisk = " \(saved); the metrics so far are in \(out)/metrics.jsonl and run.json records the failure."
         }
         printErr("Error: \(message); the run is stopped.\(onDisk) Fix the plugin, or raise --plugin-timeout if the call is only slow.")

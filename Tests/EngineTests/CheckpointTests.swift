@@ -206,6 +206,11 @@ private func configObject(_ dir: String) throws -> [String: Any] {
         let e = checkpointError { _ = try Checkpoint.readConfig(from: dir) }
         #expect(e?.contains(message) == true && e?.contains("config.json") == true, "\(extra): \(String(describing: e))")
     }
+    // A context of 1e12 positions is refused with its figure instead of allocating 64 TB.
+    try "{\(base.replacingOccurrences(of: "\"max_position_embeddings\":32", with: "\"max_position_embeddings\":1000000000000"))}"
+        .write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)
+    let huge = checkpointError { _ = try Checkpoint.readConfig(from: dir) }
+    #expect(huge?.contains("max_position_embeddings is 1000000000000, above the largest") == true, "\(String(describing: huge))")
     // The same keys with the engine's values are accepted.
     try "{\(base),\"hidden_act\":\"silu\",\"attention_bias\":false,\"head_dim\":4,\"rope_scaling\":null,\"rope_theta\":10000}"
         .write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)

@@ -118,8 +118,8 @@ import Foundation
         #expect(grouped.groupRows(capacity: 19) == 8)
         var single = Generator(model: m)
         single.groupCacheBytes = .max
-        defer { Parallel.configure(threads: 1) }
-        Parallel.configure(threads: 1)
+        let held = ThreadCount.hold(1)
+        defer { held.release() }
         let one = single.sample(prompts: prompts, options: options)
         let g1 = grouped.sample(prompts: prompts, options: options)
         Parallel.configure(threads: 2)

@@ -17,8 +17,8 @@ import TestSupport
     }
 
     @Test(arguments: [1, 2]) func rmsNorm(workers: Int) {
-        Parallel.configure(threads: workers)
-        defer { Parallel.configure(threads: 1) }
+        let held = ThreadCount.hold(workers)
+        defer { held.release() }
         var rng = RNG(seed: 4)
         let rows = 130, dim = 24  // > 64 rows per worker so the parallel path runs
         let x = GradCheck.randomBuffer(rows * dim, &rng), g = GradCheck.randomBuffer(dim, &rng)
@@ -80,8 +80,8 @@ import TestSupport
     }
 
     @Test(arguments: [(4, 4, 1), (4, 2, 1), (6, 2, 2)]) func causalAttention(heads: Int, kvHeads: Int, workers: Int) {
-        Parallel.configure(threads: workers)
-        defer { Parallel.configure(threads: 1) }
+        let held = ThreadCount.hold(workers)
+        defer { held.release() }
         var rng = RNG(seed: 7)
         let batch = 2, seq = 6, hd = 4
         let qw = heads * hd, kw = kvHeads * hd, n = batch * seq

@@ -10,8 +10,8 @@ import TestSupport
     /// one-step test below instead: on this setting its reward trend over 50 updates depends on
     /// the seed (+0.05, +0.04, −0.02 seen), too weak to assert without a flaky test.
     @Test(arguments: [RLConfig.Algorithm.reft]) func shortRunRaisesMeanReward(algo: RLConfig.Algorithm) throws {
-        Parallel.configure(threads: 2)
-        defer { Parallel.configure(threads: 1) }
+        let held = ThreadCount.hold(2)
+        defer { held.release() }
         let tok = ByteTokenizer()
         var tc = ArithmeticTaskConfig.default
         tc.steps = 1; tc.maxValue = 9; tc.operations = ["add"]

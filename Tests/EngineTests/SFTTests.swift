@@ -45,8 +45,8 @@ import Testing
     }
 
     @Test func shortRunLowersLossAndLearnsTheTask() throws {
-        Parallel.configure(threads: 2)
-        defer { Parallel.configure(threads: 1) }
+        let held = ThreadCount.hold(2)
+        defer { held.release() }
         let task = Self.easyTask()
         let model = try Self.smallModel()
         var cfg = SFTConfig()
@@ -143,8 +143,8 @@ import Testing
     }
 
     @Test(arguments: [1, 2]) func sameSeedAndThreadsGiveSameNumbers(threads: Int) throws {
-        Parallel.configure(threads: threads)
-        defer { Parallel.configure(threads: 1) }
+        let held = ThreadCount.hold(threads)
+        defer { held.release() }
         func run() throws -> ([Float], [Float]) {
             let model = try Self.smallModel(seed: 9)
             var cfg = SFTConfig()

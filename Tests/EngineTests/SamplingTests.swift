@@ -234,8 +234,8 @@ import TestSupport
         let m = try Transformer(config: c, seed: 6)
         m.randomizeMatrices(seed: 8, scale: 0.2)
         let prompts: [[Int32]] = (0..<4).map { r in (0..<9).map { Int32(($0 * 37 + r * 11) % 258) } }
-        defer { Parallel.configure(threads: 1) }
-        Parallel.configure(threads: 1)
+        let held = ThreadCount.hold(1)
+        defer { held.release() }
         let one = Self.rollout(m, prompts, topK: 50, maxNewTokens: 12)
         Parallel.configure(threads: 2)
         let two = Self.rollout(m, prompts, topK: 50, maxNewTokens: 12)

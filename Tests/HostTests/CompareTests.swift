@@ -529,6 +529,8 @@ struct CompareRunTests {
         let stoppedAt = try #require(try ResumePoint.newest(in: out + "/reft/seed-1")).state.position
         #expect(stoppedAt >= 25 && stoppedAt < 300)
         #expect(RunFolder.readStatus(out + "/reft/seed-1")?.state == .interrupted)
+        // The comparison's own record of the run does not stay "running" after the signal.
+        #expect(try Self.status(out, "reft/seed-1").state != .running)
 
         let again = try Self.compare(file, out: out)
         #expect(again.status == 0, "\(again.all)")
