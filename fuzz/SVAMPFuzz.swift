@@ -1,32 +1,8 @@
-// Fuzz target: SVAMP's own JSONL layout (one {Body, Question, Answer, ID} object per line), read
-// from a file through DatasetLoader.load(spec: "svamp:<file>.jsonl") exactly as the command line
-// reads it.
-// A thrown DataError is the loader refusing bad input: fine.
-import Foundation
-
-private let scratch: String = {
-    let dir = NSTemporaryDirectory() + "wb-fuzz-svamp-\(getpid())"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir + "/input.jsonl"
-}()
+// Fuzz target: SVAMP's own JSONL layout (one {Body, Question, Answer, ID} object per line).
+private let scratch = ScratchFile(target: "svamp", fileName: "input.jsonl")
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    writeScratch(data, size)
-    if let examples = try? DatasetLoader.load(spec: "svamp:" + scratch) {
-        for e in examples {
-            precondition(!e.question.isEmpty, "example \(e.id) has an empty question")
-            _ = ReFTFormat.target(cot: e.cots.first ?? "", answer: e.answer)
-        }
-    }
+    fuzzDataFile(format: "svamp", scratch: scratch, data, size)
     return 0
-}
-
-/// The input as the whole content of the scratch file (plain POSIX: FileManager's atomic write
-/// would cost more than the parse).
-private func writeScratch(_ data: UnsafePointer<UInt8>, _ size: Int) {
-    let fd = open(scratch, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    precondition(fd >= 0, "cannot open \(scratch) for the fuzz input")
-    precondition(size == 0 || write(fd, data, size) == size, "cannot write the fuzz input to \(scratch)")
-    close(fd)
 }

@@ -3,11 +3,7 @@
 // the same bytes as a file. A thrown SafetensorsError is the reader refusing bad input: fine.
 import Foundation
 
-private let scratch: String = {
-    let dir = NSTemporaryDirectory() + "wb-fuzz-safetensors-\(getpid())"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir + "/input.safetensors"
-}()
+private let scratch = ScratchFile(target: "safetensors", fileName: "input.safetensors")
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -18,16 +14,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     // The metadata-only path reads from a file: the header length field, then just the header.
-    writeScratch(data, size)
-    _ = try? Safetensors.readMetadata(from: scratch)
+    scratch.write(data, size)
+    _ = try? Safetensors.readMetadata(from: scratch.path)
     return 0
-}
-
-/// The input as the whole content of the scratch file (plain POSIX: FileManager's atomic write
-/// would cost more than the parse).
-private func writeScratch(_ data: UnsafePointer<UInt8>, _ size: Int) {
-    let fd = open(scratch, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    precondition(fd >= 0, "cannot open \(scratch) for the fuzz input")
-    precondition(size == 0 || write(fd, data, size) == size, "cannot write the fuzz input to \(scratch)")
-    close(fd)
 }

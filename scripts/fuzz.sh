@@ -47,15 +47,16 @@ E=Sources/Engine
 DATA="$E/Data/GSM8KLoader.swift $E/Data/SVAMPLoader.swift $E/Data/ReFTJSONLoader.swift $E/Data/JSONRecord.swift
       $E/Data/DataFile.swift $E/Data/DatasetLoader.swift $E/Data/DataError.swift $E/Data/MathExample.swift
       $E/Text/ReFTFormat.swift"
+DATA_HARNESS="fuzz/DataFileFuzz.swift fuzz/ScratchFile.swift"
 # target: harness, package sources it is compiled with, -max_len
 sources() {
     case "$1" in
         gguf) echo "fuzz/GGUFFuzz.swift $E/IO/GGUF/*.swift $E/IO/HalfFloat.swift" ;;
-        safetensors) echo "fuzz/SafetensorsFuzz.swift $E/IO/Safetensors.swift $E/IO/HalfFloat.swift $E/IO/FileBytes.swift
+        safetensors) echo "fuzz/SafetensorsFuzz.swift fuzz/ScratchFile.swift $E/IO/Safetensors.swift $E/IO/HalfFloat.swift $E/IO/FileBytes.swift
                            $E/IO/FileError.swift $E/IO/StagedFile.swift $E/IO/JSONText.swift" ;;
-        gsm8k) echo "fuzz/GSM8KFuzz.swift $DATA" ;;
-        svamp) echo "fuzz/SVAMPFuzz.swift $DATA" ;;
-        reft) echo "fuzz/ReFTJSONFuzz.swift $DATA" ;;
+        gsm8k) echo "fuzz/GSM8KFuzz.swift $DATA_HARNESS $DATA" ;;
+        svamp) echo "fuzz/SVAMPFuzz.swift $DATA_HARNESS $DATA" ;;
+        reft) echo "fuzz/ReFTJSONFuzz.swift $DATA_HARNESS $DATA" ;;
         toml) echo "fuzz/TOMLFuzz.swift Sources/Host/Compare/TOML.swift" ;;
         reward-fn) echo "fuzz/FFISignatureFuzz.swift Sources/Host/FFI/FFISignature.swift Sources/Host/FFI/FFIRewardSpec.swift" ;;
         *) return 1 ;;

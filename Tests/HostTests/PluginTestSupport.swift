@@ -24,7 +24,8 @@ enum PluginTestSupport {
         var all: String { stdout + stderr }
     }
 
-    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> Output {
+    /// A child with its stdout and stderr on pipes, not yet started.
+    private static func process(_ executable: String, _ arguments: [String], in directory: String?) -> (Process, Pipe, Pipe) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
@@ -32,6 +33,11 @@ enum PluginTestSupport {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
+        return (p, out, err)
+    }
+
+    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> Output {
+        let (p, out, err) = process(executable, arguments, in: directory)
         try p.run()
         // Read before waiting, so a chatty child never blocks on a full pipe.
         let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
@@ -54,13 +60,7 @@ enum PluginTestSupport {
     /// child once it runs (to signal it, say).
     static func run(_ executable: String, _ arguments: [String], limit: Double, in directory: String? = nil,
                     started: ((Process) -> Void)? = nil) throws -> Bounded {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
+        let (p, out, err) = process(executable, arguments, in: directory)
         let begin = Date()
         try p.run()
         let reads = DispatchGroup()
