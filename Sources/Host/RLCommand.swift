@@ -90,7 +90,7 @@ struct RLCommand: ParsableCommand {
     @Option(name: .customLong("partial-reward"), parsing: .unconditional, help: "The built-in reward's score for a wrong but readable answer (reference 0.1; 0 = exact match only); for a reward plugin, set its own key instead.") var partialReward: Float?
     @Option(name: .customLong("reward-fn"), help: ArgumentHelp("Score rollouts with this C function instead of the built-in reward, e.g. ./libmine.so:score:f64(str,str); the signature rules are in the description at the top of `workbench rl --help`.", valueName: "lib.so:symbol:signature"),
             transform: { try FFIRewardSpec(parsing: $0) }) var rewardFn: FFIRewardSpec?
-    @Option(name: .customLong("plugin"), help: ArgumentHelp("A reward, pooling or contrastive plugin replacing the built-in of its kind; repeatable. Forms: lib.so, lib.so@<id>, lib.so:key=value,..., builtin:<name>.", valueName: "spec"),
+    @Option(name: .customLong("plugin"), help: ArgumentHelp("A reward, pooling or contrastive plugin replacing the built-in of its kind; repeatable. Forms: lib.so, lib.so@<id>, lib.so:key=value,..., builtin:<name>[:key=value,...]. A value holding commas goes in double quotes: 'lib.so:prefix=\"Therefore, the answer is:\"'.", valueName: "spec"),
             transform: { try PluginSpec(parsing: $0) }) var plugins: [PluginSpec] = []
     @Option(name: .customLong("plugin-timeout"), parsing: .unconditional, help: ArgumentHelp("Seconds one call into a plugin or --reward-fn function may take (1…86,400). A call that overruns stops the run, naming the plugin and the function; run.json records it as failed and the process exits with status \(PluginWatchdog.exitCode).", valueName: "seconds"))
     var pluginTimeout: Int = PluginWatchdog.defaultTimeout

@@ -33,7 +33,7 @@ struct Workbench: ParsableCommand {
     )
 
     // The default experiment's options; they apply only when no subcommand is given.
-    @Option(name: .customLong("plugin"), help: ArgumentHelp("A plugin to try against the built-ins: a library path or builtin:<name>, then optionally :key=value,... (repeatable).", valueName: "spec"))
+    @Option(name: .customLong("plugin"), help: ArgumentHelp("A plugin to try against the built-ins: a library path or builtin:<name>, then optionally :key=value,... (repeatable); a value holding commas goes in double quotes: 'lib.so:prefix=\"a, b\"'.", valueName: "spec"))
     var plugins: [String] = []
     @Option(parsing: .unconditional, help: "Runs per variant, seeds 0…N−1; more seeds narrow the intervals.") var seeds: Int = DefaultExperiment.defaultSeeds
     @Option(parsing: .unconditional, help: "CARFT updates per run (default \(DefaultExperiment.defaultUpdates)): a count, so any machine does the same work.") var updates: Int?

@@ -27,6 +27,19 @@ struct PluginCLITests {
         #expect(r.stdout.contains("checks passed"))
     }
 
+    /// A config value with commas and spaces reaches create whole, from --config and from a
+    /// --plugin spec (the fixture's create refuses, echoing the value between brackets).
+    @Test func quotedConfigValuesReachThePluginWhole() throws {
+        let path = try S.fixture("config_echo")
+        let check = try S.run(S.workbench, ["plugin", "check", path, "--config", #"prefix="Therefore, the answer is:""#])
+        #expect(check.status != 0 && check.all.contains("prefix is [Therefore, the answer is:]"), "\(check.all)")
+        let rl = try S.run(S.workbench, ["rl", "--init", "/nonexistent/checkpoint", "--out", NSTemporaryDirectory() + "wb-echo-\(getpid())",
+                                         "--plugin", path + #":prefix=" The answer, in words: ""#])
+        #expect(rl.status != 0 && rl.all.contains("prefix is [ The answer, in words: ]"), "\(rl.all)")
+        let unclosed = try S.run(S.workbench, ["plugin", "check", path, "--config", #"prefix="Therefore, the answer"#])
+        #expect(unclosed.status != 0 && unclosed.all.contains("opens a double quote that is never closed"), "\(unclosed.all)")
+    }
+
     @Test func checkFailsWithNonZeroExitOnBrokenPlugins() throws {
         let r = try S.run(S.workbench, ["plugin", "check", try S.fixture("nan_output")])
         #expect(r.status != 0)

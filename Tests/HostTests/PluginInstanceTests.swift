@@ -54,6 +54,27 @@ struct PluginInstanceTests {
         #expect(message { _ = try PluginConfig.parse("tau=1,tau=2") }.contains("config key 'tau' is given twice"))
     }
 
+    /// A value may hold commas, quotes and spaces in double quotes; what `text` writes, `parse`
+    /// reads back unchanged.
+    @Test func quotedConfigValues() throws {
+        #expect(try PluginConfig.parse(#"prefix="Therefore, the answer is:",tau=0.2"#) == ["prefix": "Therefore, the answer is:", "tau": "0.2"])
+        #expect(try PluginConfig.parse(#" p = " two  spaces " , q=x"#) == ["p": " two  spaces ", "q": "x"])
+        #expect(try PluginConfig.parse(#"p="say \"hi\", then \\ go""#) == ["p": #"say "hi", then \ go"#])
+        #expect(try PluginConfig.parse(#"p="""#) == ["p": ""])
+        // A quote inside a bare value is an ordinary character.
+        #expect(try PluginConfig.parse(#"p=5" screen"#) == ["p": #"5" screen"#])
+        #expect(message { _ = try PluginConfig.parse(#"p="open, never closed"#) }.contains("the value of 'p' opens a double quote that is never closed"))
+        #expect(message { _ = try PluginConfig.parse(#"p="a" b,q=1"#) }.contains("after the quoted value of 'p' comes 'b'; separate pairs with commas"))
+        #expect(message { _ = try PluginConfig.parse(#"p="a\nb""#) }.contains(#"the quoted value of 'p' has a backslash before 'n'"#))
+        #expect(message { _ = try PluginConfig.parse("tau") }.contains(#"prefix="Therefore, the answer is:""#))
+        for value in ["plain", "a, b", #"say "hi""#, #""lead"#, " padded ", #"back\slash, too"#, "", "ünï, cödé"] {
+            let pairs = [(key: "k", value: value), (key: "j", value: "1")]
+            #expect(try PluginConfig.parse(PluginConfig.text(pairs)) == ["k": value, "j": "1"], "\(value) as \(PluginConfig.text(pairs))")
+        }
+        #expect(PluginConfig.text([(key: "k", value: "a, b")]) == #"k="a, b""#)
+        #expect(PluginConfig.text([(key: "k", value: "0.2")]) == "k=0.2")
+    }
+
     @Test func bools() {
         let key = PluginConfigKey(name: "on", type: .bool, defaultValue: "false", help: "")
         #expect(key.normalize("yes") == "true" && key.normalize("0") == "false" && key.normalize("maybe") == nil)

@@ -70,25 +70,81 @@ public struct PluginConfigKey: Sendable, Equatable {
     }
 }
 
-/// Config as the user writes it: `key=value` pairs separated by commas.
+/// Config as the user writes it: `key=value` pairs separated by commas. A value that holds a
+/// comma, a double quote or spaces at its ends is written in double quotes, where `\"` is a
+/// quote and `\\` a backslash: `prefix="Therefore, the answer is:",tau=0.2`.
 public enum PluginConfig {
-    /// Parses "tau=0.2,similarity=dot". Empty text gives no pairs. A key given twice is an error
-    /// (the user almost certainly meant something else by one of them).
+    static let remedy = #"write the config as key=value pairs separated by commas, e.g. tau=0.2,similarity=dot; put a value holding commas in double quotes, e.g. prefix="Therefore, the answer is:""#
+
+    /// Parses "tau=0.2,similarity=dot". Empty text gives no pairs. Spaces around keys and
+    /// unquoted values are dropped. A key given twice is an error (the user almost certainly
+    /// meant something else by one of them).
     public static func parse(_ text: String) throws -> [String: String] {
         var pairs: [String: String] = [:]
-        for item in text.split(separator: ",", omittingEmptySubsequences: true) {
-            let part = item.trimmingWhitespace()
-            guard let eq = part.firstIndex(of: "="), eq != part.startIndex else {
-                throw PluginError(message: "config item '\(part)' is not key=value",
-                                  remedy: "write the config as key=value pairs separated by commas, e.g. tau=0.2,similarity=dot")
+        let chars = Array(text)
+        var i = 0
+        func skipSpaces() { while i < chars.count, chars[i].isWhitespace { i += 1 } }
+        func bad(_ message: String) -> PluginError { PluginError(message: message, remedy: remedy) }
+        while true {
+            skipSpaces()
+            if i == chars.count { break }
+            if chars[i] == "," { i += 1; continue }
+            let keyStart = i
+            while i < chars.count, chars[i] != "=", chars[i] != "," { i += 1 }
+            let key = String(chars[keyStart..<i]).trimmingWhitespace()
+            guard i < chars.count, chars[i] == "=", !key.isEmpty else {
+                var end = i
+                while end < chars.count, chars[end] != "," { end += 1 }
+                throw bad("config item '\(String(chars[keyStart..<end]).trimmingWhitespace())' is not key=value")
             }
-            let key = String(part[..<eq]).trimmingWhitespace(), value = String(part[part.index(after: eq)...]).trimmingWhitespace()
+            i += 1
+            skipSpaces()
+            var value = ""
+            if i < chars.count, chars[i] == "\"" {
+                i += 1
+                var closed = false
+                while i < chars.count {
+                    let c = chars[i]
+                    i += 1
+                    if c == "\"" { closed = true; break }
+                    if c == "\\" {
+                        guard i < chars.count, chars[i] == "\"" || chars[i] == "\\" else {
+                            throw bad("the quoted value of '\(key)' has a backslash before \(i < chars.count ? "'\(chars[i])'" : "its end"); inside quotes \\\" is a quote and \\\\ a backslash")
+                        }
+                        value.append(chars[i])
+                        i += 1
+                    } else {
+                        value.append(c)
+                    }
+                }
+                guard closed else { throw bad("the value of '\(key)' opens a double quote that is never closed") }
+                skipSpaces()
+                guard i == chars.count || chars[i] == "," else {
+                    throw bad("after the quoted value of '\(key)' comes '\(chars[i])'; separate pairs with commas")
+                }
+            } else {
+                let valueStart = i
+                while i < chars.count, chars[i] != "," { i += 1 }
+                value = String(chars[valueStart..<i]).trimmingWhitespace()
+            }
             guard pairs[key] == nil else {
                 throw PluginError(message: "config key '\(key)' is given twice", remedy: "give each key once")
             }
             pairs[key] = value
         }
         return pairs
+    }
+
+    /// The pairs as `parse` reads them back: `key=value,...`, quoting the values that need it.
+    public static func text(_ pairs: [(key: String, value: String)]) -> String {
+        pairs.map { "\($0.key)=\(quoted($0.value))" }.joined(separator: ",")
+    }
+
+    /// The value as written in a config: bare when `parse` reads it back unchanged, else quoted.
+    public static func quoted(_ value: String) -> String {
+        let bare = !value.contains(",") && value.first != "\"" && value.first?.isWhitespace != true && value.last?.isWhitespace != true
+        if bare { return value }
+        return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     /// The full config a plugin's create receives: every declared key in declaration order, the

@@ -57,7 +57,8 @@ struct CompareCommand: ParsableCommand {
           kl-beta = 0.05
 
         plugins: `workbench rl --plugin` specs (path/to/lib.so[:key=value,...] or \
-        builtin:<name>[:key=value,...]), each replacing the built-in of its kind. The warm-up \
+        builtin:<name>[:key=value,...]), each replacing the built-in of its kind; a value holding \
+        commas goes in double quotes, so in TOML a literal string: 'lib.so:prefix="a, b"'. The warm-up \
         is cached in <cache>/sft-<hash>, the hash covering its flags, the data flags, the first \
         seed, threads and this binary's defaults; a later comparison with the same ones reuses it.
 

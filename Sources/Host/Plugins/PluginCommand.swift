@@ -63,7 +63,7 @@ struct PluginCommand: ParsableCommand {
             """
         )
         @Argument(help: ArgumentHelp("The plugin library (.so), or `builtin`.", valueName: "library")) var library: String
-        @Option(help: ArgumentHelp("Config for the plugins, as key=value pairs separated by commas.", valueName: "k=v,...")) var config: String = ""
+        @Option(help: ArgumentHelp(#"Config for the plugins, as key=value pairs separated by commas; a value holding commas goes in double quotes (inside them \" is a quote, \\ a backslash): --config 'prefix="Therefore, the answer is:",partial=0.2'."#, valueName: "k=v,...")) var config: String = ""
         @Option(help: ArgumentHelp("Check only the plugin with this id.", valueName: "id")) var plugin: String?
         @Option(parsing: .unconditional, help: "Seed for the random inputs.") var seed: UInt64 = 0
         @Option(name: .customLong("plugin-timeout"), parsing: .unconditional, help: ArgumentHelp("Seconds each call into a plugin may take (1…86,400).", valueName: "seconds"))

@@ -6,6 +6,7 @@ import Foundation
 ///     path/to/libx.so                   every plugin in the library
 ///     path/to/libx.so@org.x.reward      one plugin of a library that holds several
 ///     path/to/libx.so:margin=0.3,k=v    config, each key going to the plugin that declares it
+///     path/to/libx.so:p="a, b"          a value holding commas, in double quotes
 ///                                       (a ':' in a folder name is part of the path)
 ///     builtin:carft-embedding           a built-in, by id or by the id's last part
 struct PluginSpec: CustomStringConvertible, Equatable {
@@ -54,7 +55,7 @@ struct PluginSpec: CustomStringConvertible, Equatable {
             do {
                 config = try PluginConfig.parse(String(rest.dropFirst()))
             } catch {
-                throw CLIError("--plugin \(text): \(error); write the config as lib.so:key=value,key=value")
+                throw CLIError("--plugin \(text): \(error)")
             }
         }
     }
