@@ -99,6 +99,39 @@ import TestSupport
         }
     }
 
+    /// Marks even rollouts correct and odd ones wrong, keeping the embeddings it was shown.
+    final class AlternatingReward: RewardFunction {
+        var name: String { "alternating" }
+        var seen: [RewardInput] = []
+        func scores(_ batch: [RewardInput]) throws -> [Float] {
+            seen = batch
+            return batch.indices.map { $0 % 2 == 0 ? 1 : 0.1 }
+        }
+    }
+
+    /// Each update reports the mean cosine of correct and of wrong rollouts' pooled CoTs to their
+    /// annotated CoTs, and the AUC of that cosine, over the embeddings the reward was shown
+    /// (recomputed here pair by pair), and writes them to the metrics.
+    @Test func theUpdateReportsHowTheEmbeddingSeparatesCorrectFromWrong() throws {
+        let reward = AlternatingReward()
+        let (t, _) = try Self.trainer(contrastive: "org.workbench.contrastive.infonce-positive", coefficient: 1e-3, reward: reward, questions: 6)
+        var reports: [RLUpdateReport] = []
+        t.onUpdate = { reports.append($0) }
+        _ = try t.run()
+        let e = try #require(reports.first?.embedding)
+        func cos(_ a: [Float], _ b: [Float]) -> Double {
+            let d = zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            return d / ((a.reduce(0.0) { $0 + Double($1) * Double($1) } * b.reduce(0.0) { $0 + Double($1) * Double($1) }).squareRoot())
+        }
+        let cosines = reward.seen.map { cos($0.rolloutEmbedding!, $0.annotatedEmbedding!) }
+        #expect(e.skipped == 0 && cosines.count == 6)
+        let correct = stride(from: 0, to: 6, by: 2).map { cosines[$0] }, wrong = stride(from: 1, to: 6, by: 2).map { cosines[$0] }
+        #expect(abs(e.correctCosine! - correct.reduce(0, +) / 3) < 1e-12)
+        #expect(abs(e.wrongCosine! - wrong.reduce(0, +) / 3) < 1e-12)
+        let wins = correct.reduce(0.0) { acc, c in acc + wrong.reduce(0.0) { $0 + (c > $1 ? 1 : c == $1 ? 0.5 : 0) } }
+        #expect(e.auc == wins / 9)
+    }
+
     /// The reward's z_rollout and z_annotated equal softmax(V)-weighted sums of p over the CoT
     /// tokens, computed here independently, one sequence at a time: token t's embedding is p at
     /// h_{t−1}; the annotated CoT is the tokens of `cots[0]` after the prompt; a rollout without

@@ -87,7 +87,7 @@ import Testing
         var carft = #"{"kind":"eval","update":0,"accuracy":0.40,"correct":200,"total":500,"elapsed":0}"# + "\n"
         for u in 1...6 {
             let kl = u == 6 ? "null" : "0.02"
-            carft += #"{"kind":"update","update":\#(u),"reward":0.3,"kl":\#(kl),"policy_loss":0.1,"value_loss":0.2,"contrastive_loss":\#(2.2 - 0.2 * Double(u)),"rollout_tokens_per_sec":17000,"train_tokens_per_sec":7000,"elapsed":\#(3 * u)}"# + "\n"
+            carft += #"{"kind":"update","update":\#(u),"reward":0.3,"kl":\#(kl),"policy_loss":0.1,"value_loss":0.2,"contrastive_loss":\#(2.2 - 0.2 * Double(u)),"embed_cos_correct":0.4,"embed_auc":0.6,"rollout_tokens_per_sec":17000,"train_tokens_per_sec":7000,"elapsed":\#(3 * u)}"# + "\n"
             if u == 5 { carft += #"{"kind":"eval","update":5,"accuracy":0.10,"correct":50,"total":500,"elapsed":15}"# + "\n" }
         }
         carft += #"{"kind":"update","update":7,"rew"#
@@ -193,6 +193,9 @@ import Testing
         let offline = html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "")
         #expect(!offline.contains("http://") && !offline.contains("https://") && !offline.contains("<script"))
         #expect(html.contains("Contrastive loss (CARFT)") && html.contains("Plugin metric cosine"))
+        // CARFT's embedding diagnostics are charted when recorded, and only those recorded.
+        #expect(html.contains("Cosine of a correct rollout") && html.contains("separates correct from wrong rollouts (AUC"))
+        #expect(!html.contains("Cosine of a wrong rollout"))
         #expect(html.contains("continued SFT"), "SFT variants get a chart of their own, by step")
 
         for file in ["accuracy.svg", "differences.svg"] {

@@ -17,6 +17,9 @@ public struct RLUpdateReport: Sendable {
     public var gradNorm: Double
     /// CARFT's contrastive loss (without c), averaged over mini-batches; nil for other algorithms.
     public var contrastiveLoss: Double?
+    /// CARFT only: the rollouts' pooled CoTs against their annotated CoTs, before this update's
+    /// optimiser steps.
+    public var embedding: EmbeddingSeparation?
     public var meanResponseLength: Double
     /// Largest |log π at sampling − log π in the training forward| over the batch's tokens. The
     /// two passes run the same weights, so anything above float rounding means rollouts and
@@ -266,6 +269,11 @@ public final class RLTrainer {
                 "seconds": .double(secs), "elapsed": .double(elapsed),
             ]
             if let c = report.contrastiveLoss { line["contrastive_loss"] = .double(c) }
+            if let e = report.embedding {
+                if let c = e.correctCosine { line["embed_cos_correct"] = .double(c) }
+                if let w = e.wrongCosine { line["embed_cos_wrong"] = .double(w) }
+                if let a = e.auc { line["embed_auc"] = .double(a) }
+            }
             for (name, m) in pluginMetrics { line["plugin/" + name] = .double(m.sum / Double(max(1, m.count))) }
             pluginMetrics = [:]
             metrics?.write(line)
@@ -376,6 +384,7 @@ public final class RLTrainer {
             valueLoss: vLoss / terms,
             gradNorm: gradNorm / terms,
             contrastiveLoss: carft == nil ? nil : cLoss / terms,
+            embedding: ub.carft.map { EmbeddingSeparation(rollout: $0.rolloutCoT, annotated: $0.annotatedCoT, rewards: scores) },
             meanResponseLength: Double(ub.generated) / n,
             samplingMismatch: ub.mismatch,
             rolloutTokensPerSecond: Double(ub.generated) / ub.rolloutSeconds,

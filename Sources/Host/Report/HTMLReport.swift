@@ -55,7 +55,7 @@ enum HTMLReport {
             out += figure(chart.svg(standalone: false),
                           caption: "Greedy accuracy on the first questions of the evaluation set at each evaluation: the line is the mean over seeds, the shaded band runs from the lowest to the highest seed. The axis spans at least 10 points, so a gap inside the noise does not fill the chart.")
         }
-        for metric in ReportCharts.perUpdate + ReportCharts.pluginMetrics(folder) {
+        for metric in ReportCharts.perUpdateCharts(folder) {
             let (chart, window) = ReportCharts.chart(metric, folder)
             out += figure(chart.svg(standalone: false), caption: ReportCharts.caption(metric, window: window, empty: chart.series.isEmpty))
         }

@@ -58,6 +58,20 @@ enum ReportCharts {
         PerUpdate(key: "contrastive_loss", title: "Contrastive loss (CARFT)", yLabel: "loss"),
     ]
 
+    /// CARFT's embedding diagnostics, charted when some variant recorded them.
+    static let embedding = [
+        PerUpdate(key: "embed_cos_correct", title: "Cosine of a correct rollout's pooled CoT to its annotated CoT (CARFT)", yLabel: "cosine"),
+        PerUpdate(key: "embed_cos_wrong", title: "Cosine of a wrong rollout's pooled CoT to its annotated CoT (CARFT)", yLabel: "cosine"),
+        PerUpdate(key: "embed_auc", title: "How well that cosine separates correct from wrong rollouts (AUC, 0.5 = not at all)", yLabel: "AUC"),
+    ]
+
+    /// The per-update charts of a folder: the standard ones, CARFT's embedding diagnostics when
+    /// recorded, then the plugins' metrics.
+    static func perUpdateCharts(_ folder: ExperimentFolder) -> [PerUpdate] {
+        let recorded = embedding.filter { m in folder.variants.contains { v in v.runs.contains { r in r.metrics.training.contains { $0.values[m.key] != nil } } } }
+        return perUpdate + recorded + pluginMetrics(folder)
+    }
+
     /// The metrics plugins reported (`plugin/<name>` in metrics.jsonl), one chart each.
     static func pluginMetrics(_ folder: ExperimentFolder) -> [PerUpdate] {
         var keys = Set<String>()
