@@ -252,6 +252,28 @@ import Testing
         #expect(old.runs.map(\.seed) == [7] && old.runs[0].state == .finished)
     }
 
+    /// Another baseline and a subset of variants, written elsewhere: the comparison's own report
+    /// is left as it was.
+    @Test func aReportCanBeRecutWithAnotherBaselineAndSomeVariants() throws {
+        let dir = try Self.makeExperiment()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try ComparisonReport.write(experimentDirectory: dir)
+        let own = try Self.read(dir + "/report.md")
+        let text = try ComparisonReport.write(experimentDirectory: dir, baseline: "carft", variants: ["carft", "reft"], outDirectory: dir + "/cut")
+        #expect(text.hasPrefix("Comparison") && text.contains("2 variants against carft"), "\(text.prefix(200))")
+        let cut = try Self.read(dir + "/cut/report.md")
+        #expect(cut.contains("| reft") && !cut.contains("| drgrpo") && !cut.contains("| sft"))
+        #expect(try Self.read(dir + "/report.md") == own)
+        #expect(throws: CLIError.self) { try ComparisonReport.write(experimentDirectory: dir, baseline: "nope", outDirectory: dir + "/x") }
+        do {
+            _ = try ComparisonReport.write(experimentDirectory: dir, variants: ["carft", "sft"], outDirectory: dir + "/y")
+            Issue.record("leaving out the baseline must be refused")
+        } catch {
+            #expect("\(error)".contains("--variants leaves out the baseline reft"), "\(error)")
+        }
+        #expect(throws: (any Error).self) { try ReportCommand.parse([dir, "--baseline", "carft"]) }
+    }
+
     @Test func clearErrors() throws {
         #expect(throws: CLIError.self) { try ExperimentFolder.load("/nonexistent/experiment") }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-empty-\(UUID().uuidString)").path

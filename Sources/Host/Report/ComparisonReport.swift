@@ -6,8 +6,31 @@ import Foundation
 /// after some failed: it reports what the folders hold.
 enum ComparisonReport {
     /// Writes the report files and returns the terminal text (plain, fits 120 columns).
-    static func write(experimentDirectory dir: String) throws -> String {
-        let folder = try ExperimentFolder.load(dir)
+    /// `baseline` and `variants` re-cut the comparison (another baseline, some variants, in
+    /// the order given); the files go to `outDirectory`, the experiment folder by default.
+    static func write(experimentDirectory dir: String, baseline: String? = nil, variants: [String]? = nil,
+                      outDirectory: String? = nil) throws -> String {
+        var folder = try ExperimentFolder.load(dir)
+        let names = folder.variants.map(\.name)
+        for name in (variants ?? []) + [baseline].compactMap({ $0 }) where !names.contains(name) {
+            throw CLIError("\(dir) has no variant '\(name)'; its variants are \(names.joined(separator: ", "))")
+        }
+        if let variants {
+            folder.variants = variants.map { name in folder.variants.first { $0.name == name }! }
+        }
+        if let baseline {
+            folder.baseline = baseline
+        } else if let b = folder.baseline, !folder.variants.contains(where: { $0.name == b }) {
+            throw CLIError("--variants leaves out the baseline \(b); add it, or name another with --baseline")
+        }
+        let dir = outDirectory ?? dir
+        if outDirectory != nil {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } catch {
+                throw CLIError("could not create \(dir): \(error.localizedDescription); give another --out")
+            }
+        }
         let analysis = ComparisonAnalysis(folder)
         let tables = ReportTables(analysis: analysis)
         let differences = ReportCharts.differences(analysis)
