@@ -118,6 +118,22 @@ struct PluginInstanceTests {
         #expect(results.first { $0.check == "forward" }?.passed == true)
     }
 
+    /// A forward that fails only on perturbed inputs fails the finite-difference checks, and
+    /// nothing else: the inputs are restored after the failed call, so the NULL-gradient check
+    /// after them compares backward on the same views it was first run on.
+    @Test func aFailedFiniteDifferenceLeavesTheInputsAsTheyWere() throws {
+        let results = PluginChecker.check(try fixture("perturbed_nan", "org.fixture.contrastive.perturbed-nan"))
+        let failed = results.filter { !$0.passed }
+        #expect(failed.count == 2, "\(failed)")
+        for r in failed {
+            #expect(r.check.hasPrefix("backward vs finite differences (view "), "\(r)")
+            #expect(r.detail.contains("forward wrote NaN into out_loss"), "\(r)")
+            #expect(r.detail.contains("entry 0 of the view moved by +0.01"), "\(r)")
+        }
+        let nulls = try #require(results.first { $0.check.hasPrefix("backward honours NULL gradients") })
+        #expect(nulls.passed, "\(nulls)")
+    }
+
     @Test func contrastiveViewsSelectAndGradient() throws {
         let loss = try PluginContrastiveLoss(try example("org.example.contrastive.triplet"))
         #expect(loss.viewSources == [.annotated, .rollout])

@@ -181,10 +181,10 @@ public enum PluginChecker {
             }
         }
         run("backward vs finite differences (token embeddings)\(gradient.note)") {
-            try compare(exactGrad.tokens.array, numeric(x, loss))
+            try compare(exactGrad.tokens.array, numeric(x, of: "token embeddings", loss))
         }
         run("backward vs finite differences (values)\(gradient.note)") {
-            try compare(exactGrad.values!.array, numeric(values, loss))
+            try compare(exactGrad.values!.array, numeric(values, of: "values", loss))
         }
         run("backward honours NULL gradients") {
             let gt = FloatBuffer(batch * tokens * dim)
@@ -283,7 +283,7 @@ public enum PluginChecker {
         }
         for v in 0..<loss.viewCount {
             run("backward vs finite differences (view \(v), \(loss.viewSources[v]))\(gradient.note)") {
-                try compare(exactGrad[v].array, numeric(views[v]) { Double(gradLoss) * (try input { try exactLoss.forward($0) }) })
+                try compare(exactGrad[v].array, numeric(views[v], of: "view") { Double(gradLoss) * (try input { try exactLoss.forward($0) }) })
             }
         }
         run("backward honours NULL gradients") {
@@ -296,15 +296,24 @@ public enum PluginChecker {
 
     // MARK: finite differences
 
-    /// Central differences of `f` with respect to each entry of `x` (restored afterwards). The
-    /// step actually taken is measured after Float rounding.
-    static func numeric(_ x: FloatBuffer, h: Float = 1e-2, _ f: () throws -> Double) throws -> [Double] {
+    /// Central differences of `f` with respect to each entry of `x`, named `input` in a failure.
+    /// The step actually taken is measured after Float rounding.
+    static func numeric(_ x: FloatBuffer, of input: String, h: Float = 1e-2, _ f: () throws -> Double) throws -> [Double] {
         try (0..<x.count).map { i in
             let orig = x[i]
-            x[i] = orig + h; let plusX = x[i]; let plus = try f()
-            x[i] = orig - h; let minusX = x[i]; let minus = try f()
-            x[i] = orig
-            return (plus - minus) / (Double(plusX) - Double(minusX))
+            // Put back however f ends: after a throw, a moved entry would otherwise stay moved
+            // and fail every later check that reuses x, whatever the plugin does right.
+            defer { x[i] = orig }
+            func at(_ step: Float) throws -> (x: Float, f: Double) {
+                x[i] = orig + step
+                do {
+                    return (x[i], try f())
+                } catch {
+                    throw Failure("with entry \(i) of the \(input) moved by \(step > 0 ? "+" : "")\(step): \(error)")
+                }
+            }
+            let plus = try at(h), minus = try at(-h)
+            return (plus.f - minus.f) / (Double(plus.x) - Double(minus.x))
         }
     }
 
