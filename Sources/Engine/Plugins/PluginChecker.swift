@@ -50,7 +50,7 @@ public enum PluginChecker {
         // not (WB_EXT_GRADIENT_CHECK_CONFIG); finite differences are compared on that instance.
         var gradient = GradientInstance(instance: instance, note: "")
         if let pairs = gradientCheckConfig(descriptor) {
-            run("create for the finite-difference checks (\(WB_EXT_GRADIENT_CHECK_CONFIG))") {
+            run("create the exact-gradient instance for the finite-difference checks (\(WB_EXT_GRADIENT_CHECK_CONFIG))") {
                 let extra = try PluginConfig.parse(pairs)
                 let made = try PluginInstance(descriptor, config: config.merging(extra) { _, new in new })
                 gradient = GradientInstance(instance: made, note: " [with \(pairs): the plugin's exact-gradient config]")
@@ -86,6 +86,9 @@ public enum PluginChecker {
 
     /// What select's mask buffers hold before the call: neither 0 nor 1, so a skipped entry shows.
     static let maskSentinel: UInt8 = 171
+
+    /// The check that runs backward on buffers filled with NaN first.
+    static let backwardWrites = "backward is finite and writes every gradient entry"
 
     /// What a NaN-filled gradient entry means in a check failure.
     static let sentinelNote = " (the checker fills gradient buffers with NaN first, so an entry backward did not overwrite also shows as NaN)"
@@ -127,7 +130,10 @@ public enum PluginChecker {
     // MARK: pooling
 
     static func checkPooling(_ instance: PluginInstance, _ gradient: GradientInstance, _ rng: inout RNG, _ run: (String, () throws -> String) -> Void) {
-        guard let pooling = try? PluginPooling(instance), let exact = try? PluginPooling(gradient.instance) else { return }
+        guard let pooling = try? PluginPooling(instance) else { return }
+        // One wrapper when there is one instance: a second would run (and print) backward twice.
+        let separate = gradient.instance !== instance
+        guard let exact = separate ? try? PluginPooling(gradient.instance) : pooling else { return }
         let batch = 3, tokens = 6, dim = 5
         let x = FloatBuffer((0..<(batch * tokens * dim)).map { _ in rng.normal() })
         let values = FloatBuffer((0..<(batch * tokens)).map { _ in rng.normal() })
@@ -138,12 +144,12 @@ public enum PluginChecker {
             let out = try exact.forward(tokenEmbeddings: x, values: values, mask: mask, batch: batch, tokens: tokens, dim: dim)
             return (0..<(batch * dim)).reduce(0.0) { $0 + Double(out[$1]) * Double(projection[$1]) }
         }
-        run("forward") {
+        run("forward is finite and pools an all-zero mask row to zeros") {
             let out = try pooling.forward(tokenEmbeddings: x, values: values, mask: mask, batch: batch, tokens: tokens, dim: dim)
             for d in 0..<dim where out[2 * dim + d] != 0 {
                 throw Failure("a row with an all-zero mask pooled to \(out[2 * dim + d]) at dim \(d); it must give a zero embedding")
             }
-            return "finite, all-zero mask row gives zeros"
+            return ""
         }
         if !pooling.usesValues {
             run("forward without values (the plugin does not declare WB_POOLING_USES_VALUES)") {
@@ -151,33 +157,31 @@ public enum PluginChecker {
                 return ""
             }
         }
-        var analytic: (tokens: FloatBuffer, values: FloatBuffer?)?
-        run("backward") {
+        func filledBackward(_ p: PluginPooling) throws -> (tokens: FloatBuffer, values: FloatBuffer?) {
             let gt = FloatBuffer(batch * tokens * dim), gv = FloatBuffer(batch * tokens)
             gt.ptr.update(repeating: .nan, count: gt.count)
             gv.ptr.update(repeating: .nan, count: gv.count)
             try mask.withUnsafeBufferPointer { m in
                 let input = PoolingInput(batch: batch, tokens: tokens, dim: dim, tokenEmbeddings: x.ptr, values: values.ptr, mask: m.baseAddress!)
                 do {
-                    try pooling.backward(input, gradOut: projection.ptr, gradTokens: gt.ptr, gradValues: gv.ptr)
+                    try p.backward(input, gradOut: projection.ptr, gradTokens: gt.ptr, gradValues: gv.ptr)
                 } catch let error as PluginError where error.message.contains("NaN") {
                     throw Failure("\(error)" + sentinelNote)
                 }
             }
-            analytic = (gt, gv)
-            return "finite"
+            return (gt, gv)
+        }
+        var analytic: (tokens: FloatBuffer, values: FloatBuffer?)?
+        run(backwardWrites) {
+            analytic = try filledBackward(pooling)
+            return ""
         }
         guard let analytic else { return }
         var exactGrad = analytic
-        if exact !== pooling {
-            run("backward\(gradient.note)") {
-                let gt = FloatBuffer(batch * tokens * dim), gv = FloatBuffer(batch * tokens)
-                try mask.withUnsafeBufferPointer { m in
-                    let input = PoolingInput(batch: batch, tokens: tokens, dim: dim, tokenEmbeddings: x.ptr, values: values.ptr, mask: m.baseAddress!)
-                    try exact.backward(input, gradOut: projection.ptr, gradTokens: gt.ptr, gradValues: gv.ptr)
-                }
-                exactGrad = (gt, gv)
-                return "finite"
+        if separate {
+            run(backwardWrites + gradient.note) {
+                exactGrad = try filledBackward(exact)
+                return ""
             }
         }
         run("backward vs finite differences (token embeddings)\(gradient.note)") {
@@ -186,7 +190,7 @@ public enum PluginChecker {
         run("backward vs finite differences (values)\(gradient.note)") {
             try compare(exactGrad.values!.array, numeric(values, of: "values", loss))
         }
-        run("backward honours NULL gradients") {
+        run("backward honours NULL gradients (grad_values NULL, then both)") {
             let gt = FloatBuffer(batch * tokens * dim)
             try mask.withUnsafeBufferPointer { m in
                 let input = PoolingInput(batch: batch, tokens: tokens, dim: dim, tokenEmbeddings: x.ptr, values: values.ptr, mask: m.baseAddress!)
@@ -202,7 +206,7 @@ public enum PluginChecker {
 
     static func checkContrastive(_ instance: PluginInstance, _ gradient: GradientInstance, _ rng: inout RNG, _ run: (String, () throws -> String) -> Void) {
         var loss: PluginContrastiveLoss?, exactLoss: PluginContrastiveLoss?
-        run("views") {
+        run("view count and sources") {
             loss = try PluginContrastiveLoss(instance)
             exactLoss = gradient.instance === instance ? loss : try PluginContrastiveLoss(gradient.instance)
             guard exactLoss!.viewSources == loss!.viewSources else {
@@ -224,7 +228,7 @@ public enum PluginChecker {
             for t in 0..<rLen { rPresent[b * tr + t] = 1 }
             for t in 0..<aLen { aPresent[b * ta + t] = 1 }
         }
-        run("select") {
+        run("select writes 0/1 masks over real tokens only") {
             let masks = try rIDs.withUnsafeBufferPointer { ri in try aIDs.withUnsafeBufferPointer { ai in
                 try rPresent.withUnsafeBufferPointer { rp in try aPresent.withUnsafeBufferPointer { ap in
                     try rCoT.withUnsafeBufferPointer { rc in try aCoT.withUnsafeBufferPointer { ac in
@@ -258,27 +262,28 @@ public enum PluginChecker {
                 try body(ContrastiveInput(batch: batch, dim: dim, views: views.map { UnsafePointer($0.ptr) }, rewards: r.baseAddress!, valid: v.baseAddress!))
             } }
         }
-        run("forward") { "loss \(try input { try loss.forward($0) })" }
-        var analytic: [FloatBuffer]?
-        run("backward") {
+        run("forward gives a finite loss") { "loss \(try input { try loss.forward($0) })" }
+        func filledBackward(_ l: PluginContrastiveLoss) throws -> [FloatBuffer] {
             let grads = views.map { _ in FloatBuffer(batch * dim) }
             for g in grads { g.ptr.update(repeating: .nan, count: g.count) }
             do {
-                try input { try loss.backward($0, gradLoss: gradLoss, gradViews: grads.map { $0.ptr }) }
+                try input { try l.backward($0, gradLoss: gradLoss, gradViews: grads.map { $0.ptr }) }
             } catch let error as PluginError where error.message.contains("NaN") {
                 throw Failure("\(error)" + sentinelNote)
             }
-            analytic = grads
-            return "finite"
+            return grads
+        }
+        var analytic: [FloatBuffer]?
+        run(backwardWrites) {
+            analytic = try filledBackward(loss)
+            return ""
         }
         guard let analytic else { return }
         var exactGrad = analytic
         if exactLoss !== loss {
-            run("backward\(gradient.note)") {
-                let grads = views.map { _ in FloatBuffer(batch * dim) }
-                try input { try exactLoss.backward($0, gradLoss: gradLoss, gradViews: grads.map { $0.ptr }) }
-                exactGrad = grads
-                return "finite"
+            run(backwardWrites + gradient.note) {
+                exactGrad = try filledBackward(exactLoss)
+                return ""
             }
         }
         for v in 0..<loss.viewCount {
@@ -286,7 +291,7 @@ public enum PluginChecker {
                 try compare(exactGrad[v].array, numeric(views[v], of: "view") { Double(gradLoss) * (try input { try exactLoss.forward($0) }) })
             }
         }
-        run("backward honours NULL gradients") {
+        run("backward honours NULL gradients (only grad_views[0] asked for)") {
             let g = FloatBuffer(batch * dim)
             try input { try loss.backward($0, gradLoss: gradLoss, gradViews: [g.ptr] + Array(repeating: nil, count: loss.viewCount - 1)) }
             guard g.array == analytic[0].array else { throw Failure("grad_views[0] differs when the other gradients are NULL") }
