@@ -134,6 +134,17 @@ struct PluginInstanceTests {
         #expect(nulls.passed, "\(nulls)")
     }
 
+    /// What a reward plugin receives for a completion is its UTF-8 text: bytes that are not
+    /// UTF-8 have become U+FFFD (3 bytes each) where the tokenizers decoded them, as in the
+    /// checker's non-UTF-8 row; nothing else is changed.
+    @Test func completionsReachAPluginAsUTF8Text() throws {
+        let reward = try PluginReward(try fixture("byte_length_reward", "org.fixture.reward.byte-length"))
+        let cut = String(decoding: [0x41, 0xFF, 0x42, 0xE2, 0x82] as [UInt8], as: UTF8.self)
+        #expect(cut == "A\u{FFFD}B\u{FFFD}")
+        let r = try reward.scores([cut, "Ünïcödé €", ""].map { RewardInput(question: "q", completion: $0, gold: 1) })
+        #expect(r == [1 + 3 + 1 + 3, Float("Ünïcödé €".utf8.count), 0])
+    }
+
     @Test func contrastiveViewsSelectAndGradient() throws {
         let loss = try PluginContrastiveLoss(try example("org.example.contrastive.triplet"))
         #expect(loss.viewSources == [.annotated, .rollout])
