@@ -198,11 +198,13 @@ struct RLCommand: ParsableCommand {
         if let f = rewardFn {
             print("  reward: \(f.symbol) from \(f.path), \(f.signature)")
         } else if let r = reward as? PluginReward {
-            print("  reward: \(Self.describe(r.instance))")
+            print("  reward: \(PluginBanner.line(r.instance))")
         }
         print("  preset \(preset.rawValue): temperature \(c.temperature), λ \(c.lambda)")
         if let carft {
-            print("  CARFT: pooling \(Self.describe(carft.pooling.instance)), contrastive \(Self.describe(carft.contrastive.instance)), c \(carft.coefficient)")
+            print("  pooling: \(PluginBanner.line(carft.pooling.instance))")
+            print("  contrastive: \(PluginBanner.line(carft.contrastive.instance))")
+            print("  CARFT: contrastive coefficient c \(carft.coefficient)")
         }
         let len = c.updates.map { "\($0) updates" } ?? "\(c.minutes!) minutes"
         let per = algo == .drgrpo ? "\(batch) questions × \(group) samples" : "\(batch) questions × 1 sample"
@@ -270,6 +272,8 @@ struct RLCommand: ParsableCommand {
     /// Updates when neither --updates nor --minutes is given.
     static let defaultUpdates = 300
 
+    /// A plugin as run.json and comparison fingerprints record it. Kept as it is: a comparison
+    /// reruns every run whose fingerprint text changed. The console shows `PluginBanner.line`.
     static func describe(_ i: PluginInstance) -> String {
         let from = i.descriptor.library == PluginLoader.builtinName ? "built-in" : i.descriptor.library
         let config = i.config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")

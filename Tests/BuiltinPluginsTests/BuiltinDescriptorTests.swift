@@ -52,6 +52,14 @@ import TestSupport
         }
     }
 
+    /// Every check line says what it checks, so no two of a plugin's lines read the same (a
+    /// pooling once printed "backward: finite" twice, for one instance wrapped twice).
+    @Test(arguments: ids) func checkNamesAreDistinct(_ id: String) {
+        let names = PluginChecker.check(Self.plugin(id)).map(\.check)
+        let repeated = Dictionary(grouping: names, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
+        #expect(repeated.isEmpty, "\(id) repeats \(repeated) in \(names)")
+    }
+
     @Test(arguments: [
         "similarity=dot,positive-clamp=1,detach-denominator=false,reduction=sum",
         "similarity=cosine,tau=0.5,positive-clamp=0.3,reduction=sum",

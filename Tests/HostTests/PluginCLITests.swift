@@ -43,10 +43,56 @@ struct PluginCLITests {
     @Test func checkFailsWithNonZeroExitOnBrokenPlugins() throws {
         let r = try S.run(S.workbench, ["plugin", "check", try S.fixture("nan_output")])
         #expect(r.status != 0)
-        #expect(r.stdout.contains("FAIL  org.fixture.reward.nan  score without embeddings"))
+        #expect(r.stdout.contains("FAIL  org.fixture.reward.nan  scores of canonical completions (gold 1800, no CoT embeddings)"))
         #expect(r.stdout.contains("backward wrote NaN into grad_values[17]"))
         #expect(r.stdout.contains("FAIL  org.fixture.pooling.double-grad  backward vs finite differences (token embeddings)"))
         #expect(r.stdout.contains("checks failed"))
+    }
+
+    /// What a plugin logs shows under the check whose call logged it, at every level, and
+    /// nothing of it on stderr (it is collected, not printed).
+    @Test func checkShowsEachLogLineUnderItsCheck() throws {
+        let r = try S.run(S.workbench, ["plugin", "check", try S.fixture("logging_reward")])
+        #expect(r.status == 0, "\(r.all)")
+        let id = "org.fixture.reward.logging"
+        #expect(r.stdout.contains("PASS  \(id)  create: no config keys\n      log (info): answer table: the built-in rules\nPASS  "), "\(r.stdout)")
+        let scoreLogs = "      log (warning): scoring without an answer table\n      log (debug): score called\n"
+        #expect(r.stdout.contains(scoreLogs + "PASS  \(id)  score with 16-dim CoT embeddings"), "\(r.stdout)")
+        #expect(r.stdout.contains("PASS  \(id)  score is deterministic (the same batch twice)\n" + scoreLogs + scoreLogs), "\(r.stdout)")
+        #expect(!r.stderr.contains("answer table"), "\(r.stderr)")
+    }
+
+    /// A reward giving 1 to everything passes, but its table check reads WARN and names every
+    /// completion RL would wrongly count as right; the exit status stays 0.
+    @Test func checkWarnsAboutARewardThatCountsNonAnswersAsRight() throws {
+        let r = try S.run(S.workbench, ["plugin", "check", try S.fixture("always_one")])
+        #expect(r.status == 0, "\(r.all)")
+        let id = "org.fixture.reward.always-one"
+        #expect(r.stdout.contains("WARN  \(id)  scores of canonical completions (gold 1800, no CoT embeddings): 8 completions of one question, 4 scored against what the engine reads"), "\(r.stdout)")
+        for label in ["wrong number (18, the answer for one day)", "no answer line (1800 only in the CoT)", "empty", "non-UTF-8 bytes, no answer line"] {
+            #expect(r.stdout.contains("      WARNING: \"\(label)\" scores 1 (≥ 1), so RL's rollout accuracy and CARFT's reward ≥ 1 masks take it for a right answer"), "\(label): \(r.stdout)")
+        }
+        #expect(!r.stdout.contains("WARNING: \"correct"), "\(r.stdout)")
+        #expect(r.stdout.range(of: #"      empty +no answer +1 +yes\n"#, options: .regularExpression) != nil, "\(r.stdout)")
+        #expect(r.stdout.hasSuffix("5 checks passed (1 with warnings: the WARN lines)\n"), "\(r.stdout)")
+    }
+
+    /// The built-in rewards score the canonical completions as the engine reads them: no WARN,
+    /// and the rows a reward must get right are right.
+    @Test func builtinRewardsScoreTheCanonicalCompletionsWithoutWarnings() throws {
+        let r = try S.run(S.workbench, ["plugin", "check", "builtin"])
+        #expect(r.status == 0, "\(r.all)")
+        #expect(!r.stdout.contains("WARN"), "\(r.stdout)")
+        for id in ["exact", "reft-partial", "equation-checked", "carft-embedding"] {
+            #expect(r.stdout.contains("PASS  org.workbench.reward.\(id)  scores of canonical completions (gold 1800, no CoT embeddings): 8 completions of one question\n"),
+                    "\(id): \(r.stdout)")
+        }
+        for row in [#"correct +1800 \(right\) +1 +yes"#, #"very long \(correct, \d+ characters\) +1800 \(right\) +1 +yes"#,
+                    #"correct, comma-formatted \("1,800"\) +1800 \(right\) +1 +yes"#, #"no answer line \(1800 only in the CoT\) +no answer +0 +no"#,
+                    #"wrong number \(18, the answer for one day\) +18 \(wrong\) +0\.1 +no"#] {
+            let rows = r.stdout.components(separatedBy: "\n").filter { $0.range(of: "^      " + row + "$", options: .regularExpression) != nil }
+            #expect(rows.count >= 3, "\(row): \(r.stdout)")
+        }
     }
 
     @Test func checkReportsALoadFailure() throws {

@@ -136,7 +136,34 @@ struct PluginInstanceTests {
         let fd = try #require(results.first { $0.check == "backward vs finite differences (token embeddings)" })
         #expect(!fd.passed)
         #expect(fd.detail.contains("backward gave"))
-        #expect(results.first { $0.check == "forward" }?.passed == true)
+        #expect(results.first { $0.check == "forward is finite and pools an all-zero mask row to zeros" }?.passed == true)
+    }
+
+    /// A forward that fails only on perturbed inputs fails the finite-difference checks, and
+    /// nothing else: the inputs are restored after the failed call, so the NULL-gradient check
+    /// after them compares backward on the same views it was first run on.
+    @Test func aFailedFiniteDifferenceLeavesTheInputsAsTheyWere() throws {
+        let results = PluginChecker.check(try fixture("perturbed_nan", "org.fixture.contrastive.perturbed-nan"))
+        let failed = results.filter { !$0.passed }
+        #expect(failed.count == 2, "\(failed)")
+        for r in failed {
+            #expect(r.check.hasPrefix("backward vs finite differences (view "), "\(r)")
+            #expect(r.detail.contains("forward wrote NaN into out_loss"), "\(r)")
+            #expect(r.detail.contains("entry 0 of the view moved by +0.01"), "\(r)")
+        }
+        let nulls = try #require(results.first { $0.check.hasPrefix("backward honours NULL gradients") })
+        #expect(nulls.passed, "\(nulls)")
+    }
+
+    /// What a reward plugin receives for a completion is its UTF-8 text: bytes that are not
+    /// UTF-8 have become U+FFFD (3 bytes each) where the tokenizers decoded them, as in the
+    /// checker's non-UTF-8 row; nothing else is changed.
+    @Test func completionsReachAPluginAsUTF8Text() throws {
+        let reward = try PluginReward(try fixture("byte_length_reward", "org.fixture.reward.byte-length"))
+        let cut = String(decoding: [0x41, 0xFF, 0x42, 0xE2, 0x82] as [UInt8], as: UTF8.self)
+        #expect(cut == "A\u{FFFD}B\u{FFFD}")
+        let r = try reward.scores([cut, "Ünïcödé €", ""].map { RewardInput(question: "q", completion: $0, gold: 1) })
+        #expect(r == [1 + 3 + 1 + 3, Float("Ünïcödé €".utf8.count), 0])
     }
 
     @Test func contrastiveViewsSelectAndGradient() throws {

@@ -89,7 +89,7 @@ struct PluginWatchdogTests {
         let r = try S.run(S.workbench, ["plugin", "check", lib, "--plugin-timeout", "1"], limit: 60)
         #expect(!r.overran && r.output.status == PluginWatchdog.exitCode, "\(r.output.all)")
         #expect(r.output.stdout.contains("PASS  org.fixture.reward.hang  create: hang=score"), "\(r.output.stdout)")
-        #expect(r.output.stdout.contains("FAIL  org.fixture.reward.hang  score without embeddings: plugin org.fixture.reward.hang (\(lib)) did not return from reward.score within 1 s (--plugin-timeout 1); the check stopped here"),
+        #expect(r.output.stdout.contains("FAIL  org.fixture.reward.hang  scores of canonical completions (gold 1800, no CoT embeddings): plugin org.fixture.reward.hang (\(lib)) did not return from reward.score within 1 s (--plugin-timeout 1); the check stopped here"),
                 "\(r.output.stdout)")
         #expect(Self.lastLine(r.output.stdout) == "1 of 3 checks failed (stopped at a call that did not return)", "\(r.output.stdout)")
 

@@ -28,6 +28,44 @@ struct RLPluginCLITests {
         #expect(try refused(["--algo", "carft", "--plugin", "builtin:tau=0.2"]).contains("no built-in plugin is called 'tau=0.2'"))
     }
 
+    /// A one-layer SFT checkpoint made in a second, for the RL runs below.
+    static func tinyCheckpoint(_ dir: String) throws -> String {
+        let sft = try S.run(S.workbench, ["sft", "--steps", "3", "--dim", "32", "--layers", "1", "--heads", "2", "--ffn", "64",
+                                          "--eval-examples", "8", "--max-new-tokens", "16", "--out", dir + "/sft"] + tinyData)
+        #expect(sft.status == 0, "\(sft.all)")
+        return dir + "/sft/final"
+    }
+
+    static let tinyData = ["--train-size", "64", "--test-size", "8", "--seed", "1", "--threads", "1"]
+
+    /// The banner names every plugin of the run with its whole config, defaults included, in
+    /// declaration order: a library reward given no config, the default pooling (which has
+    /// none), and a built-in contrastive loss given one key. A plugin's log reaches stderr
+    /// with its id: debug dropped, a line repeated on every call shown once.
+    @Test(.enabled(if: PluginTestSupport.cc != nil, "needs cc")) func bannerListsEveryPluginWithItsConfigAndLogsAreShownOnce() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rl-banner-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lib = try S.fixture("logging_reward")
+        let rl = try S.run(S.workbench, ["rl", "--algo", "carft", "--init", try Self.tinyCheckpoint(dir), "--updates", "2", "--batch", "4",
+                                         "--minibatch", "4", "--max-new-tokens", "16", "--eval-examples", "8", "--final-eval", "0",
+                                         "--plugin", lib, "--plugin", "builtin:infonce-positive:tau=0.1", "--out", dir + "/rl"] + Self.tinyData)
+        #expect(rl.status == 0, "\(rl.all)")
+        #expect(rl.stdout.contains("""
+
+              reward: org.fixture.reward.logging 0.1 (\(lib)) (no config keys)
+              preset tuned: temperature 0.4, λ 1.0
+              pooling: org.workbench.pooling.softmax-values 1.0.0 (built-in) (no config keys)
+              contrastive: org.workbench.contrastive.infonce-positive 1.0.0 (built-in) {similarity=cosine, tau=0.1, positive-clamp=0.9, detach-denominator=true, reduction=mean}
+              CARFT: contrastive coefficient c 0.001
+
+            """), "\(rl.stdout)")
+        #expect(Self.count(rl.stderr, "plugin org.fixture.reward.logging: info: answer table: the built-in rules\n") == 1, "\(rl.stderr)")
+        #expect(Self.count(rl.stderr, "plugin org.fixture.reward.logging: warning: scoring without an answer table\n") == 1, "\(rl.stderr)")
+        #expect(!rl.stderr.contains("score called"), "\(rl.stderr)")
+    }
+
+    static func count(_ text: String, _ part: String) -> Int { text.components(separatedBy: part).count - 1 }
+
     /// A tiny SFT checkpoint, then two CARFT updates with the C example's triplet loss (config
     /// given on the command line) and the embedding-enhanced reward: both are named in the
     /// output and run.json, and every update logs a finite contrastive loss.
@@ -44,8 +82,8 @@ struct RLPluginCLITests {
                                          "--plugin", lib + "@org.example.contrastive.triplet:margin=0.3",
                                          "--plugin", "builtin:carft-embedding", "--out", dir + "/rl"] + data)
         #expect(rl.status == 0, "\(rl.all)")
-        #expect(rl.stdout.contains("contrastive org.example.contrastive.triplet 1.0.0 (\(lib)) [margin=0.3"))
-        #expect(rl.stdout.contains("reward: org.workbench.reward.carft-embedding"))
+        #expect(rl.stdout.contains("\n  contrastive: org.example.contrastive.triplet 1.0.0 (\(lib)) {margin=0.3, min-reward=1}\n"), "\(rl.stdout)")
+        #expect(rl.stdout.contains("\n  reward: org.workbench.reward.carft-embedding 1.0.0 (built-in) {base=0.2, scale=0.1, fallback=0.1, check-equations=true}\n"), "\(rl.stdout)")
         let run = try String(contentsOfFile: dir + "/rl/run.json", encoding: .utf8)
         #expect(run.contains("org.example.contrastive.triplet"))
         let updates = try String(contentsOfFile: dir + "/rl/metrics.jsonl", encoding: .utf8)

@@ -1,23 +1,6 @@
 import Foundation
 import PluginABI
 
-/// One line of `workbench plugin check`.
-public struct PluginCheckResult: Sendable, CustomStringConvertible {
-    public var plugin: String
-    public var check: String
-    public var passed: Bool
-    public var detail: String
-
-    public init(plugin: String, check: String, passed: Bool, detail: String) {
-        self.plugin = plugin
-        self.check = check
-        self.passed = passed
-        self.detail = detail
-    }
-
-    public var description: String { "\(passed ? "PASS" : "FAIL")  \(plugin)  \(check)\(detail.isEmpty ? "" : ": \(detail)")" }
-}
-
 /// Runs a plugin on random inputs and checks what a training run relies on: it can be created
 /// from its defaults, its outputs are finite and shaped as the header says, and each backward is
 /// the gradient of its forward (central finite differences of a random projection of the output).
@@ -27,32 +10,21 @@ public enum PluginChecker {
     /// name of each check before it runs and `finished` each result as it comes, so a caller can
     /// show them as they happen and say which check a call that never returns belongs to.
     public static func check(_ descriptor: PluginDescriptor, config: [String: String] = [:], seed: UInt64 = 0,
-                             starting: (String) -> Void = { _ in }, finished: (PluginCheckResult) -> Void = { _ in }) -> [PluginCheckResult] {
-        var results: [PluginCheckResult] = []
-        func run(_ name: String, _ body: () throws -> String) {
-            starting(name)
-            let result: PluginCheckResult
-            do {
-                result = PluginCheckResult(plugin: descriptor.id, check: name, passed: true, detail: try body())
-            } catch {
-                result = PluginCheckResult(plugin: descriptor.id, check: name, passed: false, detail: "\(error)")
-            }
-            results.append(result)
-            finished(result)
-        }
+                             starting: @escaping (String) -> Void = { _ in }, finished: @escaping (PluginCheckResult) -> Void = { _ in }) -> [PluginCheckResult] {
+        let run = PluginCheckRun(plugin: descriptor.id, starting: starting, finished: finished)
         var instance: PluginInstance?
-        run("create") {
-            instance = try PluginInstance(descriptor, config: config)
+        run.check("create") {
+            instance = try PluginInstance(descriptor, config: config, onLog: run.logSink)
             return instance!.config.isEmpty ? "no config keys" : instance!.config.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         }
-        guard let instance else { return results }
+        guard let instance else { return run.results }
         // A plugin whose backward stops gradients on purpose names a config under which it does
         // not (WB_EXT_GRADIENT_CHECK_CONFIG); finite differences are compared on that instance.
         var gradient = GradientInstance(instance: instance, note: "")
         if let pairs = gradientCheckConfig(descriptor) {
-            run("create for the finite-difference checks (\(WB_EXT_GRADIENT_CHECK_CONFIG))") {
+            run.check("create the exact-gradient instance for the finite-difference checks (\(WB_EXT_GRADIENT_CHECK_CONFIG))") {
                 let extra = try PluginConfig.parse(pairs)
-                let made = try PluginInstance(descriptor, config: config.merging(extra) { _, new in new })
+                let made = try PluginInstance(descriptor, config: config.merging(extra) { _, new in new }, onLog: run.logSink)
                 gradient = GradientInstance(instance: made, note: " [with \(pairs): the plugin's exact-gradient config]")
                 return pairs
             }
@@ -63,7 +35,10 @@ public enum PluginChecker {
         case .pooling: checkPooling(instance, gradient, &rng, run)
         case .contrastive: checkContrastive(instance, gradient, &rng, run)
         }
-        return results
+        // What destroy logs belongs to no check: it goes where training's log goes.
+        instance.onLog = nil
+        gradient.instance.onLog = nil
+        return run.results
     }
 
     /// The instance the finite-difference checks use, and what their lines add when it is not
@@ -87,47 +62,19 @@ public enum PluginChecker {
     /// What select's mask buffers hold before the call: neither 0 nor 1, so a skipped entry shows.
     static let maskSentinel: UInt8 = 171
 
+    /// The check that runs backward on buffers filled with NaN first.
+    static let backwardWrites = "backward is finite and writes every gradient entry"
+
     /// What a NaN-filled gradient entry means in a check failure.
     static let sentinelNote = " (the checker fills gradient buffers with NaN first, so an entry backward did not overwrite also shows as NaN)"
 
-    // MARK: reward
-
-    static func checkReward(_ instance: PluginInstance, _ rng: inout RNG, _ run: (String, () throws -> String) -> Void) {
-        guard let reward = try? PluginReward(instance) else { return }
-        let long = (1...60).map { "Step \($0): 1 + 1 = 2." }.joined(separator: "\n")
-        let cases: [(String, String, Double)] = [
-            ("Tom has 3 apples and buys 4 more. How many apples?", "3 + 4 = 7\nTherefore, the answer is: 7", 7),
-            ("What is 6 times 7?", "6 * 7 = 43\nTherefore, the answer is: 43", 42),
-            ("What is 10 minus 4?", "10 - 4 = 6", 6),
-            ("What is 2.5 plus 0.25?", "", 2.75),
-            ("What is 1 + 1?", long + "\nTherefore, the answer is: 2", 2),
-        ]
-        let plain = cases.map { RewardInput(question: $0.0, completion: $0.1, gold: $0.2) }
-        let dim = 16
-        let embedded = plain.map { item -> RewardInput in
-            var item = item
-            item.rolloutEmbedding = (0..<dim).map { _ in rng.normal() }
-            item.annotatedEmbedding = (0..<dim).map { _ in rng.normal() }
-            return item
-        }
-        func show(_ r: [Float]) -> String { r.map { "\($0)" }.joined(separator: ", ") }
-        run("score without embeddings") {
-            let r = try reward.scores(plain)
-            guard r.count == plain.count else { throw Failure("returned \(r.count) rewards for \(plain.count) rollouts") }
-            return "rewards [\(show(r))] (correct, wrong, no answer line, empty, long)"
-        }
-        run("score with \(dim)-dim embeddings") { "rewards [\(show(try reward.scores(embedded)))]" }
-        run("score is deterministic") {
-            let a = try reward.scores(embedded), b = try reward.scores(embedded)
-            guard a == b else { throw Failure("two calls on the same batch gave [\(show(a))] and [\(show(b))]") }
-            return ""
-        }
-    }
-
     // MARK: pooling
 
-    static func checkPooling(_ instance: PluginInstance, _ gradient: GradientInstance, _ rng: inout RNG, _ run: (String, () throws -> String) -> Void) {
-        guard let pooling = try? PluginPooling(instance), let exact = try? PluginPooling(gradient.instance) else { return }
+    static func checkPooling(_ instance: PluginInstance, _ gradient: GradientInstance, _ rng: inout RNG, _ run: PluginCheckRun) {
+        guard let pooling = try? PluginPooling(instance) else { return }
+        // One wrapper when there is one instance: a second would run (and print) backward twice.
+        let separate = gradient.instance !== instance
+        guard let exact = separate ? try? PluginPooling(gradient.instance) : pooling else { return }
         let batch = 3, tokens = 6, dim = 5
         let x = FloatBuffer((0..<(batch * tokens * dim)).map { _ in rng.normal() })
         let values = FloatBuffer((0..<(batch * tokens)).map { _ in rng.normal() })
@@ -138,55 +85,53 @@ public enum PluginChecker {
             let out = try exact.forward(tokenEmbeddings: x, values: values, mask: mask, batch: batch, tokens: tokens, dim: dim)
             return (0..<(batch * dim)).reduce(0.0) { $0 + Double(out[$1]) * Double(projection[$1]) }
         }
-        run("forward") {
+        run.check("forward is finite and pools an all-zero mask row to zeros") {
             let out = try pooling.forward(tokenEmbeddings: x, values: values, mask: mask, batch: batch, tokens: tokens, dim: dim)
             for d in 0..<dim where out[2 * dim + d] != 0 {
                 throw Failure("a row with an all-zero mask pooled to \(out[2 * dim + d]) at dim \(d); it must give a zero embedding")
             }
-            return "finite, all-zero mask row gives zeros"
+            return ""
         }
         if !pooling.usesValues {
-            run("forward without values (the plugin does not declare WB_POOLING_USES_VALUES)") {
+            run.check("forward without values (the plugin does not declare WB_POOLING_USES_VALUES)") {
                 _ = try pooling.forward(tokenEmbeddings: x, values: nil, mask: mask, batch: batch, tokens: tokens, dim: dim)
                 return ""
             }
         }
-        var analytic: (tokens: FloatBuffer, values: FloatBuffer?)?
-        run("backward") {
+        func filledBackward(_ p: PluginPooling) throws -> (tokens: FloatBuffer, values: FloatBuffer?) {
             let gt = FloatBuffer(batch * tokens * dim), gv = FloatBuffer(batch * tokens)
             gt.ptr.update(repeating: .nan, count: gt.count)
             gv.ptr.update(repeating: .nan, count: gv.count)
             try mask.withUnsafeBufferPointer { m in
                 let input = PoolingInput(batch: batch, tokens: tokens, dim: dim, tokenEmbeddings: x.ptr, values: values.ptr, mask: m.baseAddress!)
                 do {
-                    try pooling.backward(input, gradOut: projection.ptr, gradTokens: gt.ptr, gradValues: gv.ptr)
+                    try p.backward(input, gradOut: projection.ptr, gradTokens: gt.ptr, gradValues: gv.ptr)
                 } catch let error as PluginError where error.message.contains("NaN") {
                     throw Failure("\(error)" + sentinelNote)
                 }
             }
-            analytic = (gt, gv)
-            return "finite"
+            return (gt, gv)
+        }
+        var analytic: (tokens: FloatBuffer, values: FloatBuffer?)?
+        run.check(backwardWrites) {
+            analytic = try filledBackward(pooling)
+            return ""
         }
         guard let analytic else { return }
         var exactGrad = analytic
-        if exact !== pooling {
-            run("backward\(gradient.note)") {
-                let gt = FloatBuffer(batch * tokens * dim), gv = FloatBuffer(batch * tokens)
-                try mask.withUnsafeBufferPointer { m in
-                    let input = PoolingInput(batch: batch, tokens: tokens, dim: dim, tokenEmbeddings: x.ptr, values: values.ptr, mask: m.baseAddress!)
-                    try exact.backward(input, gradOut: projection.ptr, gradTokens: gt.ptr, gradValues: gv.ptr)
-                }
-                exactGrad = (gt, gv)
-                return "finite"
+        if separate {
+            run.check(backwardWrites + gradient.note) {
+                exactGrad = try filledBackward(exact)
+                return ""
             }
         }
-        run("backward vs finite differences (token embeddings)\(gradient.note)") {
-            try compare(exactGrad.tokens.array, numeric(x, loss))
+        run.check("backward vs finite differences (token embeddings)\(gradient.note)") {
+            try compare(exactGrad.tokens.array, numeric(x, of: "token embeddings", loss))
         }
-        run("backward vs finite differences (values)\(gradient.note)") {
-            try compare(exactGrad.values!.array, numeric(values, loss))
+        run.check("backward vs finite differences (values)\(gradient.note)") {
+            try compare(exactGrad.values!.array, numeric(values, of: "values", loss))
         }
-        run("backward honours NULL gradients") {
+        run.check("backward honours NULL gradients (grad_values NULL, then both)") {
             let gt = FloatBuffer(batch * tokens * dim)
             try mask.withUnsafeBufferPointer { m in
                 let input = PoolingInput(batch: batch, tokens: tokens, dim: dim, tokenEmbeddings: x.ptr, values: values.ptr, mask: m.baseAddress!)
@@ -200,9 +145,9 @@ public enum PluginChecker {
 
     // MARK: contrastive
 
-    static func checkContrastive(_ instance: PluginInstance, _ gradient: GradientInstance, _ rng: inout RNG, _ run: (String, () throws -> String) -> Void) {
+    static func checkContrastive(_ instance: PluginInstance, _ gradient: GradientInstance, _ rng: inout RNG, _ run: PluginCheckRun) {
         var loss: PluginContrastiveLoss?, exactLoss: PluginContrastiveLoss?
-        run("views") {
+        run.check("view count and sources") {
             loss = try PluginContrastiveLoss(instance)
             exactLoss = gradient.instance === instance ? loss : try PluginContrastiveLoss(gradient.instance)
             guard exactLoss!.viewSources == loss!.viewSources else {
@@ -224,7 +169,7 @@ public enum PluginChecker {
             for t in 0..<rLen { rPresent[b * tr + t] = 1 }
             for t in 0..<aLen { aPresent[b * ta + t] = 1 }
         }
-        run("select") {
+        run.check("select writes 0/1 masks over real tokens only") {
             let masks = try rIDs.withUnsafeBufferPointer { ri in try aIDs.withUnsafeBufferPointer { ai in
                 try rPresent.withUnsafeBufferPointer { rp in try aPresent.withUnsafeBufferPointer { ap in
                     try rCoT.withUnsafeBufferPointer { rc in try aCoT.withUnsafeBufferPointer { ac in
@@ -258,35 +203,36 @@ public enum PluginChecker {
                 try body(ContrastiveInput(batch: batch, dim: dim, views: views.map { UnsafePointer($0.ptr) }, rewards: r.baseAddress!, valid: v.baseAddress!))
             } }
         }
-        run("forward") { "loss \(try input { try loss.forward($0) })" }
-        var analytic: [FloatBuffer]?
-        run("backward") {
+        run.check("forward gives a finite loss") { "loss \(try input { try loss.forward($0) })" }
+        func filledBackward(_ l: PluginContrastiveLoss) throws -> [FloatBuffer] {
             let grads = views.map { _ in FloatBuffer(batch * dim) }
             for g in grads { g.ptr.update(repeating: .nan, count: g.count) }
             do {
-                try input { try loss.backward($0, gradLoss: gradLoss, gradViews: grads.map { $0.ptr }) }
+                try input { try l.backward($0, gradLoss: gradLoss, gradViews: grads.map { $0.ptr }) }
             } catch let error as PluginError where error.message.contains("NaN") {
                 throw Failure("\(error)" + sentinelNote)
             }
-            analytic = grads
-            return "finite"
+            return grads
+        }
+        var analytic: [FloatBuffer]?
+        run.check(backwardWrites) {
+            analytic = try filledBackward(loss)
+            return ""
         }
         guard let analytic else { return }
         var exactGrad = analytic
         if exactLoss !== loss {
-            run("backward\(gradient.note)") {
-                let grads = views.map { _ in FloatBuffer(batch * dim) }
-                try input { try exactLoss.backward($0, gradLoss: gradLoss, gradViews: grads.map { $0.ptr }) }
-                exactGrad = grads
-                return "finite"
+            run.check(backwardWrites + gradient.note) {
+                exactGrad = try filledBackward(exactLoss)
+                return ""
             }
         }
         for v in 0..<loss.viewCount {
-            run("backward vs finite differences (view \(v), \(loss.viewSources[v]))\(gradient.note)") {
-                try compare(exactGrad[v].array, numeric(views[v]) { Double(gradLoss) * (try input { try exactLoss.forward($0) }) })
+            run.check("backward vs finite differences (view \(v), \(loss.viewSources[v]))\(gradient.note)") {
+                try compare(exactGrad[v].array, numeric(views[v], of: "view") { Double(gradLoss) * (try input { try exactLoss.forward($0) }) })
             }
         }
-        run("backward honours NULL gradients") {
+        run.check("backward honours NULL gradients (only grad_views[0] asked for)") {
             let g = FloatBuffer(batch * dim)
             try input { try loss.backward($0, gradLoss: gradLoss, gradViews: [g.ptr] + Array(repeating: nil, count: loss.viewCount - 1)) }
             guard g.array == analytic[0].array else { throw Failure("grad_views[0] differs when the other gradients are NULL") }
@@ -296,15 +242,24 @@ public enum PluginChecker {
 
     // MARK: finite differences
 
-    /// Central differences of `f` with respect to each entry of `x` (restored afterwards). The
-    /// step actually taken is measured after Float rounding.
-    static func numeric(_ x: FloatBuffer, h: Float = 1e-2, _ f: () throws -> Double) throws -> [Double] {
+    /// Central differences of `f` with respect to each entry of `x`, named `input` in a failure.
+    /// The step actually taken is measured after Float rounding.
+    static func numeric(_ x: FloatBuffer, of input: String, h: Float = 1e-2, _ f: () throws -> Double) throws -> [Double] {
         try (0..<x.count).map { i in
             let orig = x[i]
-            x[i] = orig + h; let plusX = x[i]; let plus = try f()
-            x[i] = orig - h; let minusX = x[i]; let minus = try f()
-            x[i] = orig
-            return (plus - minus) / (Double(plusX) - Double(minusX))
+            // Put back however f ends: after a throw, a moved entry would otherwise stay moved
+            // and fail every later check that reuses x, whatever the plugin does right.
+            defer { x[i] = orig }
+            func at(_ step: Float) throws -> (x: Float, f: Double) {
+                x[i] = orig + step
+                do {
+                    return (x[i], try f())
+                } catch {
+                    throw Failure("with entry \(i) of the \(input) moved by \(step > 0 ? "+" : "")\(step): \(error)")
+                }
+            }
+            let plus = try at(h), minus = try at(-h)
+            return (plus.f - minus.f) / (Double(plus.x) - Double(minus.x))
         }
     }
 

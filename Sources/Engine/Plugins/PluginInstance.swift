@@ -14,8 +14,12 @@ final class PluginHostSink {
     var onLog: ((_ level: Int, _ message: String) -> Void)?
     var onMetric: ((_ name: String, _ value: Double) -> Void)?
     var metrics: [String: Double] = [:]
+    var throttle: PluginLogThrottle
 
-    init(pluginID: String) { self.pluginID = pluginID }
+    init(pluginID: String) {
+        self.pluginID = pluginID
+        throttle = PluginLogThrottle(pluginID: pluginID)
+    }
 
     static func from(_ host: UnsafePointer<wb_host>?) -> PluginHostSink? {
         guard let data = host?.pointee.host_data else { return nil }
@@ -32,9 +36,8 @@ private let logSink: @convention(c) (UnsafePointer<wb_host>?, Int32, UnsafePoint
     let text = message.map { String(cString: $0) } ?? ""
     if let onLog = sink.onLog {
         onLog(Int(level), text)
-    } else if Int(level) >= WB_LOG_WARNING {
-        // Without a listener, only what a user must see reaches stderr; debug chatter is dropped.
-        fputs("plugin \(sink.pluginID): \(level >= WB_LOG_ERROR ? "error" : "warning"): \(text)\n", stderr)
+    } else {
+        for line in sink.throttle.lines(for: PluginLogLine(level: Int(level), message: text)) { fputs(line + "\n", stderr) }
     }
 }
 
@@ -61,8 +64,9 @@ public final class PluginInstance {
     let host: UnsafeMutablePointer<wb_host>
     let sink: PluginHostSink
 
-    /// Called for every log line the plugin writes (level is WB_LOG_*). Without it, warnings and
-    /// errors go to stderr with the plugin's id.
+    /// Called for every log line the plugin writes (level is WB_LOG_*). Without it, lines above
+    /// debug go to stderr with the plugin's id, each distinct line once and at most
+    /// PluginLogThrottle.limit of them.
     public var onLog: ((_ level: Int, _ message: String) -> Void)? {
         get { sink.onLog }
         set { sink.onLog = newValue }
@@ -76,12 +80,15 @@ public final class PluginInstance {
     public var metrics: [String: Double] { sink.metrics }
 
     /// Creates an instance. `config` holds the user's key=value pairs; they are checked against
-    /// the declared keys and completed with defaults before the plugin sees them.
-    public init(_ descriptor: PluginDescriptor, config: [String: String] = [:]) throws {
+    /// the declared keys and completed with defaults before the plugin sees them. `onLog` is
+    /// set before create runs, so it also hears what create logs.
+    public init(_ descriptor: PluginDescriptor, config: [String: String] = [:],
+                onLog: ((_ level: Int, _ message: String) -> Void)? = nil) throws {
         self.descriptor = descriptor
         let resolved = try PluginConfig.resolve(config, for: descriptor)
         self.config = resolved
         let sink = PluginHostSink(pluginID: descriptor.id)
+        sink.onLog = onLog
         let host = UnsafeMutablePointer<wb_host>.allocate(capacity: 1)
         host.initialize(to: wb_host(struct_size: ABIStruct.size(wb_host.self), reserved: 0,
                                     host_data: Unmanaged.passRetained(sink).toOpaque(),

@@ -55,7 +55,12 @@ struct PluginCommand: ParsableCommand {
             commandName: "check",
             abstract: "Load a library, validate it, and run each plugin on random inputs (outputs finite, backward vs finite differences).",
             discussion: """
-            Prints one PASS or FAIL line per check and exits with status 1 when any fails. \
+            Prints one PASS, WARN or FAIL line per check and exits with status 1 when any fails. \
+            WARN marks a check that passed but found what a training run would get wrong (a \
+            reward that counts an answerless completion as right, say); its warnings follow it. \
+            A reward is scored on canonical completions of one question, shown as a table. \
+            Whatever a plugin logs through host->log is shown under the check during which it \
+            logged, as `log (<level>): <message>`. \
             --config applies each key to every plugin that declares it; with --plugin, the keys \
             must all belong to that plugin. A call into a plugin that runs longer than \
             --plugin-timeout is a FAIL line naming the check and the function that hung; the \
@@ -103,8 +108,9 @@ struct PluginCommand: ParsableCommand {
                     tally.finished(result)
                 })
             }
-            let (failed, total) = tally.counts
-            print(failed == 0 ? "\(total) checks passed" : "\(failed) of \(total) checks failed")
+            let (failed, warned, total) = tally.counts
+            let warnings = warned == 0 ? "" : " (\(warned) with warnings: the WARN lines)"
+            print((failed == 0 ? "\(total) checks passed" : "\(failed) of \(total) checks failed") + warnings)
             if failed > 0 { throw ExitCode.failure }
         }
     }
@@ -116,14 +122,14 @@ final class CheckTally: @unchecked Sendable {
     private let lock = NSLock()
     private let library: String
     private var running: (plugin: String, check: String)?
-    private var failed = 0, total = 0
+    private var failed = 0, warned = 0, total = 0
 
     init(library: String) { self.library = library }
 
-    var counts: (failed: Int, total: Int) {
+    var counts: (failed: Int, warned: Int, total: Int) {
         lock.lock()
         defer { lock.unlock() }
-        return (failed, total)
+        return (failed, warned, total)
     }
 
     func loaded() {
@@ -144,6 +150,7 @@ final class CheckTally: @unchecked Sendable {
         running = nil
         total += 1
         if !result.passed { failed += 1 }
+        if result.passed && !result.warnings.isEmpty { warned += 1 }
     }
 
     /// The hung check's FAIL line, the summary, and the error; the watchdog then exits.

@@ -71,6 +71,7 @@ enum PluginLoader {
         }
         let library = try PluginLibrary(table: table, name: path)
         loaded[path] = library
+        ReservedPluginIDs.warn(library)
         return library
     }
 
