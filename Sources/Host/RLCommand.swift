@@ -276,7 +276,7 @@ struct RLCommand: ParsableCommand {
     /// reruns every run whose fingerprint text changed. The console shows `PluginBanner.line`.
     static func describe(_ i: PluginInstance) -> String {
         let from = i.descriptor.library == PluginLoader.builtinName ? "built-in" : i.descriptor.library
-        let config = i.config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        let config = PluginConfig.text(i.config.sorted { $0.key < $1.key })
         return "\(i.descriptor.id) \(i.descriptor.version) (\(from))" + (config.isEmpty ? "" : " [\(config)]")
     }
 

@@ -15,7 +15,7 @@ public enum PluginChecker {
         var instance: PluginInstance?
         run.check("create") {
             instance = try PluginInstance(descriptor, config: config, onLog: run.logSink)
-            return instance!.config.isEmpty ? "no config keys" : instance!.config.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            return instance!.config.isEmpty ? "no config keys" : PluginConfig.text(instance!.config)
         }
         guard let instance else { return run.results }
         // A plugin whose backward stops gradients on purpose names a config under which it does

@@ -7,7 +7,7 @@ import Engine
 enum PluginBanner {
     static func line(_ i: PluginInstance) -> String {
         let from = i.descriptor.library == PluginLoader.builtinName ? "built-in" : i.descriptor.library
-        let config = i.config.isEmpty ? "(no config keys)" : "{" + i.config.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "}"
+        let config = i.config.isEmpty ? "(no config keys)" : "{" + i.config.map { "\($0.key)=\(PluginConfig.quoted($0.value))" }.joined(separator: ", ") + "}"
         return "\(i.descriptor.id) \(i.descriptor.version) (\(from)) \(config)"
     }
 }
