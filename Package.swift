@@ -45,7 +45,11 @@ let package = Package(
             name: "NegSignal",
             dependencies: ["PluginABI"],
             path: "plugins/negsignal/Sources",
-            swiftSettings: fastMath
+            swiftSettings: fastMath,
+            // swiftc records the toolchain's runtime folder as a RUNPATH by default; the host
+            // that loads the plugin has the Swift runtime loaded already, so the library needs
+            // none and must not depend on where this toolchain is installed.
+            linkerSettings: [.unsafeFlags(["-no-toolchain-stdlib-rpath"])]
         ),
         .executableTarget(
             name: "Host",
