@@ -290,8 +290,8 @@ struct SwiftPluginTemplate {
 
         /// \#(scaffold.id): 1 when the number on the completion's answer line is within `tolerance`
         /// of the gold answer, `partial` for any other number, 0 without an answer line (the header's
-        /// READING THE ANSWER). Change `score(completion:gold:)` to try your own rule, and keep wrong
-        /// answers below 1 (THE REWARD SCALE).
+        /// READING THE ANSWER). Change `score(answer:gold:)` to try your own rule (`score(_:into:)`
+        /// has each completion's text), and keep wrong answers below 1 (THE REWARD SCALE).
         final class Reward: PluginInstance {
             static let keys = [
                 configKey(WB.configFloat, "partial", default: "0.1", "reward for a readable but wrong number (0 <= partial < 1: a reward >= 1 means correct)"),
@@ -313,8 +313,9 @@ struct SwiftPluginTemplate {
                 self.tolerance = tolerance
             }
 
-            func score(completion: String, gold: Double) -> Float {
-                guard let answer = AnswerLine.number(in: completion) else { return 0 }
+            /// The reward of a completion whose answer line reads `answer` (nil: it has none).
+            func score(answer: Double?, gold: Double) -> Float {
+                guard let answer else { return 0 }
                 return abs(answer - gold) <= tolerance ? 1 : partial
             }
 
@@ -326,9 +327,9 @@ struct SwiftPluginTemplate {
                 var answered = 0
                 for i in 0..<count {
                     guard let completion = completions[i] else { throw PluginFailure(WB.invalidArgument, "score got a NULL completions[\(i)]") }
-                    let text = String(cString: completion)
-                    if AnswerLine.number(in: text) != nil { answered += 1 }
-                    out[i] = score(completion: text, gold: golds[i])
+                    let answer = AnswerLine.number(in: String(cString: completion))
+                    if answer != nil { answered += 1 }
+                    out[i] = score(answer: answer, gold: golds[i])
                 }
                 // In `workbench rl`'s metrics.jsonl as plugin/\#(name)/answered.
                 metric("\#(name)/answered", Double(answered) / Double(max(1, count)))
