@@ -113,10 +113,13 @@ struct PluginNewTests {
         #expect(try String(contentsOfFile: dir + "/notes.txt", encoding: .utf8) == "mine\n")
     }
 
-    @Test func writesIntoAnEmptyFolder() throws {
+    @Test func writesIntoAnEmptyFolderGivenWithATrailingSlash() throws {
         let dir = try Self.scratch()
-        let r = try S.run(S.workbench, ["plugin", "new", "mine", "--lang", "c", "--kind", "pooling", "--out", dir])
+        let r = try S.run(S.workbench, ["plugin", "new", "mine", "--lang", "c", "--kind", "pooling", "--out", dir + "/"])
         #expect(r.status == 0, "\(r.all)")
+        #expect(r.stdout.contains("Wrote a C pooling plugin, org.example.pooling.mine, into \(dir)/:\n"), "\(r.stdout)")
+        #expect(r.stdout.contains("  make -C \(dir)\n"), "\(r.stdout)")
+        #expect(r.stdout.contains("plugin check \(dir)/libmine.so\n"), "\(r.stdout)")
         #expect(FileManager.default.fileExists(atPath: dir + "/mine.c"))
         #expect(try String(contentsOfFile: dir + "/mine.c", encoding: .utf8).contains(#".id = "org.example.pooling.mine""#))
     }

@@ -57,7 +57,9 @@ extension PluginCommand {
 
         func run() throws {
             let scaffold = PluginScaffold(name: try PluginName(name), language: lang, kind: kind)
-            let folder = out ?? name
+            // "mine/" and "mine" are one folder; the printed paths join it with "/".
+            var folder = out ?? name
+            while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
             try Self.write(scaffold.files, into: folder)
             print("Wrote a \(lang == .c ? "C" : "Swift") \(kind.rawValue) plugin, \(scaffold.id), into \(folder)/:")
             for file in scaffold.files { print("  \(file.path)") }
@@ -68,7 +70,7 @@ extension PluginCommand {
 
         /// The commands to run from here: build, check, train, compare.
         static func nextSteps(_ scaffold: PluginScaffold, folder: String) -> [String] {
-            let library = (folder.hasSuffix("/") ? String(folder.dropLast()) : folder) + "/" + scaffold.library
+            let library = folder + "/" + scaffold.library
             let workbench = invokedAs()
             let build = scaffold.language == .c ? "make -C \(shellQuoted(folder))" : "swift build -c release --package-path \(shellQuoted(folder))"
             let algo = scaffold.kind == .reward ? "reft" : "carft"
