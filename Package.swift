@@ -24,6 +24,9 @@ let package = Package(
         .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
         // The plugin ABI header (include/workbench_plugin.h) as a module, nothing else.
         .target(name: "PluginABI", path: "Sources/PluginABI"),
+        // The header's text, compiled in for `workbench plugin new`; a module of its own so its
+        // large byte literal recompiles only when the header changes, not with every Host edit.
+        .target(name: "PluginHeaderText", path: "Sources/PluginHeaderText", resources: [.embedInCode("workbench_plugin.h")]),
         // The plugin call in progress, in C so a watchdog thread and a crash signal handler can
         // read it (async-signal-safe); the Engine records its calls, the host reports a hang or a crash.
         .target(name: "CallWatch", path: "Sources/CallWatch"),
@@ -45,7 +48,11 @@ let package = Package(
             name: "NegSignal",
             dependencies: ["PluginABI"],
             path: "plugins/negsignal/Sources",
-            swiftSettings: fastMath
+            swiftSettings: fastMath,
+            // swiftc records the toolchain's runtime folder as a RUNPATH by default; the host
+            // that loads the plugin has the Swift runtime loaded already, so the library needs
+            // none and must not depend on where this toolchain is installed.
+            linkerSettings: [.unsafeFlags(["-no-toolchain-stdlib-rpath"])]
         ),
         .executableTarget(
             name: "Host",
@@ -55,6 +62,7 @@ let package = Package(
                 "PluginABI",
                 "CallWatch",
                 "CFFI",
+                "PluginHeaderText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Host"
@@ -77,7 +85,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HostTests",
-            dependencies: ["Host", "Engine", "PluginABI", "TestSupport"],
+            dependencies: ["Host", "Engine", "PluginABI", "PluginHeaderText", "TestSupport"],
             path: "Tests/HostTests",
             // Broken plugins in C, compiled by the tests with cc, not by SwiftPM.
             exclude: ["Fixtures"]

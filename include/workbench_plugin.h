@@ -6,15 +6,29 @@
  * a pooling, or a contrastive loss. The workbench (the "host") creates instances of a plugin from
  * key=value configuration and calls the plugin's kind-specific functions during training.
  *
- * Read this file top to bottom; it is the whole contract. Build a plugin with nothing else:
+ * Read this file top to bottom; it is the whole contract. `workbench plugin new <name> --lang c`
+ * (or `--lang swift`, with `--kind reward|pooling|contrastive`) writes a plugin folder that
+ * builds and passes `workbench plugin check` as generated. Build a C plugin with nothing else
+ * (-lm links the C math library, which expf, sqrtf and the like need):
  *
- *     cc -shared -fPIC -std=c11 -I include -o libmine.so mine.c
+ *     cc -shared -fPIC -std=c11 -I include -o libmine.so mine.c -lm
  *     workbench plugin check ./libmine.so
  *
- * In Swift, import this header as a C module and export the entry with
- *     @_cdecl("workbench_plugin_entry_v1") public func entry(_ info: UnsafePointer<wb_host_info>?) -> UnsafePointer<wb_library>?
- * (`public`, or an optimised build drops the symbol), keep every descriptor and string in memory
- * allocated once and never freed, and catch every error inside the plugin.
+ * In Swift, make a SwiftPM package (swift-tools-version 5.9 or later) with
+ *   - a system-library target, `.systemLibrary(name: "WorkbenchPluginABI")`, whose folder
+ *     Sources/WorkbenchPluginABI holds a copy of this header and a file module.modulemap:
+ *         module WorkbenchPluginABI [system] { header "workbench_plugin.h" export * }
+ *   - a target that depends on it, `import WorkbenchPluginABI`, and exports the entry with
+ *         @_cdecl("workbench_plugin_entry_v1") public func entry(_ info: UnsafePointer<wb_host_info>?) -> UnsafePointer<wb_library>?
+ *     (`public`, or an optimised build drops the symbol), and has
+ *         linkerSettings: [.unsafeFlags(["-no-toolchain-stdlib-rpath"])]
+ *     so the library gets no RUNPATH into the toolchain's folder: the host already has the
+ *     Swift runtime loaded, and a library should not depend on where a compiler was installed;
+ *   - a product `.library(name: "mine", type: .dynamic, targets: [...])`;
+ * then `swift build -c release` makes .build/release/libmine.so. Swift imports the enum constants
+ * below as Int, so convert them to the type of the field or result that takes them:
+ * wb_status(WB_OK), UInt32(WB_KIND_REWARD), UInt32(WB_CONFIG_FLOAT). Keep every descriptor and
+ * string in memory allocated once and never freed, and catch every error inside the plugin.
  *
  * General rules (they hold for every function below unless its comment says otherwise):
  *
@@ -38,6 +52,9 @@
  * - ARRAYS. All arrays are dense and row-major, float32 unless stated. "batch×T×dim" means
  *   element [b][t][d] is at index (b*T + t)*dim + d.
  * - STRINGS are NUL-terminated UTF-8.
+ * - NULL. Every pointer the host passes (arguments, batch fields, array entries, callbacks) is
+ *   non-NULL unless its comment below says when it may be NULL; the instance pointer is whatever
+ *   create stored. Every batch holds at least one row.
  * - THREADS. create and destroy are called on the host's main thread. The kind functions of one
  *   instance are called from one thread at a time (never concurrently), but not always the same
  *   thread; different instances may be used concurrently from different threads, so instances
@@ -126,8 +143,12 @@ struct wb_host {
     void (*error)(const wb_host* host, const char* message);
     /* Free-form diagnostics (level: WB_LOG_*). The host copies `message`. */
     void (*log)(const wb_host* host, int32_t level, const char* message);
-    /* A named scalar for the run's metrics (e.g. "contrastive/masked_rows"); the host records
-       the last value of each name per training step. The host copies `name`. */
+    /* A named scalar for the run's metrics, e.g. metric(host, "mine/rows", 3). `workbench rl`
+       writes the mean of the values a name got during one update into that update's line of
+       metrics.jsonl under the key "plugin/<name>" ("plugin/mine/rows"), and the report of
+       `workbench compare` (and of `workbench --plugin`) draws one chart per such key. All the
+       run's plugins share the names, so start yours with the plugin's short name. `plugin
+       check` ignores metrics. The host copies `name`; `value` should be finite. */
     void (*metric)(const wb_host* host, const char* name, double value);
     /* Optional host features by versioned id (none defined in 1.0). Returns NULL when the host
        has no such feature. The returned pointer lives as long as this wb_host. */
@@ -192,15 +213,16 @@ struct wb_plugin_descriptor {
     /* Creates an instance. Main thread. `descriptor` is this descriptor (one function may serve
        several). `host` lives until destroy of the new instance returns. The config arrives as
        `config_count` pairs keys[i]=values[i], one per declared key, with the defaults filled in
-       and every value already checked against its key's type, in declaration order. On WB_OK,
+       and every value already checked against its key's type, in declaration order (`keys` and
+       `values` may be NULL when config_count is 0). On WB_OK,
        *out_instance holds the new instance (it may be NULL if the plugin needs no state). On
        failure, report through host->error and leave *out_instance unset. The strings are valid
        only during the call. */
     wb_status (*create)(const wb_plugin_descriptor* descriptor, const wb_host* host,
                         uint32_t config_count, const char* const* keys, const char* const* values,
                         wb_instance** out_instance);
-    /* Frees an instance made by create. Main thread. No call on the instance is running or
-       follows. Must not fail. */
+    /* Frees an instance made by create (NULL when create set *out_instance to NULL). Main
+       thread. No call on the instance is running or follows. Must not fail. */
     void (*destroy)(wb_instance* instance);
 
     /* The kind's function table: a const wb_reward_functions*, wb_pooling_functions* or
@@ -243,16 +265,48 @@ typedef const wb_library* (*wb_entry_function)(const wb_host_info* info);
 WB_EXPORT const wb_library* workbench_plugin_entry_v1(const wb_host_info* info);
 
 /* ---- REWARD: scores a batch of rollouts ------------------------------------------------------- */
+/*
+ * WHAT THE MODEL WRITES. The host prompts the model with
+ *     "Question:\n" <question> "\nAnswer reasoning:\n"
+ * (inside the model's chat template, for chat models) and trains it, in SFT, to continue with
+ *     <chain of thought> "\nTherefore, the answer is: " <number>
+ * and end the sequence. A completion is the continuation a rollout sampled, decoded to text: no
+ * prompt, no special tokens (end of sequence, chat markers). One cut off at the token limit ends
+ * wherever it stopped, and a model may write anything, so parse defensively.
+ *
+ * READING THE ANSWER, as the host's evaluation and built-in rewards do:
+ *   1. Take the text after the LAST "\nTherefore, the answer is: ", or, when there is none, after
+ *      "Therefore, the answer is: " at the very start of the completion. Neither: no answer.
+ *   2. Keep only that line (up to the next '\n').
+ *   3. The answer is the first number on the line: an optional '-' or '+' right before it, then
+ *      digits, and an optional fraction ('.' and at least one digit; ".5" alone is a number too).
+ *      Commas count only in thousands groups (one to three leading digits, then groups of ',' and
+ *      exactly three digits) and are dropped. "1,234.5" reads 1234.5, "-12." reads -12,
+ *      "3, 4" reads 3. No digit on the line: no answer.
+ *   4. The answer is correct when |answer - gold_values[i]| <= 1e-2 (0.333 matches 1/3).
+ *
+ * THE REWARD SCALE. A reward of 1 or more means "correct": `workbench rl` counts rollouts with
+ * reward >= 1 as correct in its rollout accuracy, and CARFT's contrastive losses take rows with
+ * reward >= 1 as the correct rollouts (the built-in positive InfoNCE contrasts those) and the rest
+ * as wrong ones (the LCS negative signal contrasts those). The built-in rewards give 1 for a
+ * correct answer, a partial value for a readable but wrong number (0.1, ReFT's; 0.1 to 0.3 for
+ * CARFT's embedding reward) and 0 for no answer. Keep every reward for a wrong answer below 1.
+ * A score >= 1 for a completion without an answer line is almost certainly a bug.
+ */
 
 /* One batch of rollouts to score. Owned by the host; valid only during the call. */
 typedef struct wb_reward_batch wb_reward_batch;
 struct wb_reward_batch {
     uint32_t struct_size;
-    uint32_t count;                       /* rollouts in the batch */
-    const char* const* prompts;           /* [count] the question text */
-    const char* const* completions;       /* [count] the model's generated answer text */
-    const char* const* gold_answers;      /* [count] the reference answer as text, e.g. "42" */
-    const double* gold_values;            /* [count] the reference answer as a number */
+    uint32_t count;                       /* rollouts in the batch (at least 1) */
+    const char* const* prompts;           /* [count] the question alone, as the data set has it
+                                             (not the "Question:\n..." prompt around it) */
+    const char* const* completions;       /* [count] the sampled continuation as text (see above) */
+    const char* const* gold_answers;      /* [count] the reference answer as text: an integer
+                                             without ".0" ("42", "-3"), otherwise the shortest
+                                             text that reads back as gold_values[i] ("2.75") */
+    const double* gold_values;            /* [count] the reference answer as a number; judge
+                                             correctness against this one */
     /* CARFT's pooled CoT embeddings, when the host has them (a contrastive stage is running);
        otherwise embedding_dim is 0 and both pointers are NULL (plain PPO, Dr.GRPO). */
     uint32_t embedding_dim;
@@ -264,7 +318,8 @@ struct wb_reward_batch {
 typedef struct wb_reward_functions wb_reward_functions;
 struct wb_reward_functions {
     uint32_t struct_size;
-    /* Writes one reward per rollout into out_rewards[count] (host-allocated). */
+    /* Writes one reward per rollout into out_rewards[count] (host-allocated), on the scale
+       above. Every reward must be finite. */
     wb_status (*score)(wb_instance* instance, const wb_reward_batch* batch, float* out_rewards);
 };
 
@@ -282,9 +337,11 @@ struct wb_pooling_batch {
     uint32_t tokens;                 /* T: padded sequence length */
     uint32_t dim;                    /* embedding width */
     const float* token_embeddings;   /* [batch×T×dim] hidden states p_t */
-    const float* values;             /* [batch×T] value-head outputs V_t; NULL when the host has no
-                                        value head (then a plugin that needs them fails with
-                                        WB_ERROR_INVALID_ARGUMENT) */
+    const float* values;             /* [batch×T] value-head outputs V_t. Training always passes
+                                        them; NULL when the host has none (`plugin check` calls
+                                        forward once without them when flags lack
+                                        WB_POOLING_USES_VALUES); a plugin that needs them then
+                                        fails with WB_ERROR_INVALID_ARGUMENT */
     const uint8_t* mask;             /* [batch×T] 1 = pool this token, 0 = skip it */
 };
 
@@ -300,9 +357,9 @@ struct wb_pooling_functions {
     /* Writes out[batch×dim]. A row whose mask is all zero gets a zero embedding. */
     wb_status (*forward)(wb_instance* instance, const wb_pooling_batch* batch, float* out);
     /* Given grad_out[batch×dim] = dLoss/dout, overwrites grad_tokens[batch×T×dim] and
-       grad_values[batch×T] (either may be NULL: skip it) with dLoss/dinput. Recomputes what it
-       needs from `batch` (the same batch forward saw); no state is kept between calls. Masked-out
-       tokens and all-zero-mask rows get zero gradient. */
+       grad_values[batch×T] (either may be NULL: skip it; grad_values is NULL whenever values is)
+       with dLoss/dinput. Recomputes what it needs from `batch` (the same batch forward saw); no
+       state is kept between calls. Masked-out tokens and all-zero-mask rows get zero gradient. */
     wb_status (*backward)(wb_instance* instance, const wb_pooling_batch* batch,
                           const float* grad_out, float* grad_tokens, float* grad_values);
 };
@@ -347,8 +404,13 @@ struct wb_contrastive_batch {
     uint32_t dim;
     uint32_t view_count;                 /* = the instance's view_count */
     const float* const* views;           /* [view_count] pointers, each [batch×dim] */
-    const float* rewards;                /* [batch] the rollouts' rewards (e.g. mask: reward >= 1) */
-    const uint8_t* valid;                /* [batch] 1 = a real row, 0 = padding: ignore it */
+    const float* rewards;                /* [batch] the rollouts' rewards from the run's reward
+                                            plugin; reward >= 1 = a correct rollout (THE REWARD
+                                            SCALE, under REWARD) */
+    const uint8_t* valid;                /* [batch] 1 = a real row, 0 = padding: no loss term, not
+                                            a candidate for other rows, zero gradient. Never NULL:
+                                            training passes all 1 (no padding rows yet), `plugin
+                                            check` a padding row */
 };
 
 typedef struct wb_contrastive_functions wb_contrastive_functions;
@@ -364,10 +426,17 @@ struct wb_contrastive_functions {
        empty in a row; its pooled embedding is then zero. */
     wb_status (*select)(wb_instance* instance, const wb_token_views_batch* batch,
                         uint8_t* const* out_masks);
-    /* Writes the scalar loss into *out_loss (0 when no row takes part). */
+    /* Writes the scalar loss into *out_loss (0 when no row takes part). REDUCTION: the host adds
+       c × loss (c = `workbench rl --contrastive-coef`, 1e-3 by default) to a PPO mini-batch loss
+       whose other terms are means over the mini-batch's rollouts, and divides it by nothing; so
+       return a MEAN over the rows that take part, as the built-in InfoNCE does by default
+       (reduction=mean). A sum grows with the mini-batch size and changes what c means. The
+       run's metrics log this loss, before c, as contrastive_loss. */
     wb_status (*forward)(wb_instance* instance, const wb_contrastive_batch* batch, double* out_loss);
-    /* Given grad_loss = dTotal/dloss, overwrites grad_views[v] ([batch×dim], or NULL: skip it)
-       with dTotal/dviews[v]. Recomputes from `batch`; no state is kept between calls. */
+    /* Given grad_loss = dTotal/dloss (c in training), overwrites grad_views[v] ([batch×dim])
+       with dTotal/dviews[v]; padding rows (valid 0) get zeros. grad_views[v] may be NULL: skip
+       it (training passes NULL for every WB_VIEW_ANNOTATED view, which it pools without
+       gradient). Recomputes from `batch`; no state is kept between calls. */
     wb_status (*backward)(wb_instance* instance, const wb_contrastive_batch* batch, float grad_loss,
                           float* const* grad_views);
 };

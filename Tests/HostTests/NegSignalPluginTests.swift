@@ -23,6 +23,16 @@ struct NegSignalPluginTests {
         #expect(r.stdout.range(of: #"\bT workbench_plugin_entry_v1\b"#, options: .regularExpression) != nil, "\(r.all)")
     }
 
+    /// Package.swift links it with -no-toolchain-stdlib-rpath: the host has the Swift runtime
+    /// loaded already, and a library must not depend on where the toolchain is installed.
+    @Test func hasNoRunpathIntoTheToolchain() throws {
+        guard let readelf = S.which("readelf") else { return }
+        let r = try S.run(readelf, ["-d", Self.path])
+        try #require(r.status == 0, "\(r.all)")
+        let paths = r.stdout.split(separator: "\n").filter { $0.contains("RUNPATH") || $0.contains("RPATH") }
+        #expect(!paths.contains { $0.contains("/usr/lib/swift") }, "\(paths)")
+    }
+
     @Test func loadsAndPassesTheChecker() throws {
         let lib = try PluginLoader.load(Self.path)
         #expect(lib.plugins.map(\.id) == [Self.id])

@@ -12,7 +12,7 @@ struct PluginCommand: ParsableCommand {
         plugins shipped inside workbench. `list` shows what a library holds; `check` runs every \
         plugin on random inputs and exits non-zero when anything fails.
         """,
-        subcommands: [List.self, Check.self]
+        subcommands: [List.self, Check.self, New.self]
     )
 
     struct List: ParsableCommand {

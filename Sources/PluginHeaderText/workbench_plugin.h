@@ -1,0 +1,1 @@
+../../include/workbench_plugin.h
