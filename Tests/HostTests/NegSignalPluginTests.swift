@@ -12,7 +12,7 @@ import TestSupport
 struct NegSignalPluginTests {
     typealias S = PluginTestSupport
     static let path = PluginTestSupport.negsignal
-    static let id = "org.workbench.example.negsignal"
+    static let id = "org.example.contrastive.negsignal"
 
     static func negsignal() throws -> PluginDescriptor { try PluginLoader.load(path).plugin(id) }
     static func builtin() throws -> PluginDescriptor { try PluginLoader.library("builtin").plugin("org.workbench.contrastive.lcs-negative") }

@@ -64,9 +64,9 @@ struct PluginBuildLineTests {
         let check = try S.run(S.workbench, ["plugin", "check", "./libmine.so"], in: dir)
         #expect(check.status == 0, "\(check.all)")
         #expect(!check.stdout.contains("FAIL"), "\(check.stdout)")
-        // The empty completion (fourth) scores sqrt(exp(0)) = 1; the others less.
-        let rewards = try #require(check.stdout.split(separator: "\n").first { $0.contains("score without embeddings: rewards [") })
+        // The empty completion (sixth of the canonical ones) scores sqrt(exp(0)) = 1; the others less.
+        let rewards = try #require(check.stdout.split(separator: "\n").first { $0.contains("same completions: rewards [") })
         let values = rewards.split(separator: "[")[1].split(separator: "]")[0].split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-        #expect(values.count == 5 && values[3] == 1 && values.enumerated().allSatisfy { $0.offset == 3 || ($0.element > 0 && $0.element < 1) }, "\(rewards)")
+        #expect(values.count == 8 && values[5] == 1 && values.enumerated().allSatisfy { $0.offset == 5 || ($0.element >= 0 && $0.element < 1) }, "\(rewards)")
     }
 }

@@ -37,7 +37,7 @@ let functionTable = keep(functions)
 
 let descriptor = keep(wb_plugin_descriptor(
     struct_size: UInt32(MemoryLayout<wb_plugin_descriptor>.size), abi_major: UInt32(WB_ABI_MAJOR), abi_minor: UInt32(WB_ABI_MINOR),
-    kind: UInt32(WB_KIND_CONTRASTIVE), id: text("org.workbench.example.negsignal"), version: text("1.0.0"),
+    kind: UInt32(WB_KIND_CONTRASTIVE), id: text("org.example.contrastive.negsignal"), version: text("1.0.0"),
     summary: text("CARFT's LCS negative signal as an external Swift plugin (own O(n·m) LCS)"),
     config_key_count: UInt32(keys.count), reserved: 0, config_keys: keyArray,
     create: { _, host, count, names, values, out in
