@@ -140,7 +140,7 @@ struct RLCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let p = rlConfig().problems.first { throw ValidationError(p) }
+        if let p = rlConfig().problems.first { throw ValidationError(SettingFlags.text(p)) }
         // Sizes the algorithm allows but the machine does not: refused with the range.
         typealias L = FlagLimits
         try L.check(updates, "--updates", L.steps)

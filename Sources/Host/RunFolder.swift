@@ -169,8 +169,9 @@ final class RunFolder {
             if let signal = Interrupt.signalName { end(.interrupted, detail: signal) } else { end(.finished) }
             return result
         } catch {
-            end(.failed, detail: "\(error)")
-            throw error
+            let shown = SettingFlags.shown(error)
+            end(.failed, detail: "\(shown)")
+            throw shown
         }
     }
 

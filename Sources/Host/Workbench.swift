@@ -96,7 +96,7 @@ struct Workbench: ParsableCommand {
             var command = try root.parseAsRoot(arguments)
             try command.run()
         } catch {
-            root.exit(withError: error)
+            root.exit(withError: SettingFlags.shown(error))
         }
     }
 }

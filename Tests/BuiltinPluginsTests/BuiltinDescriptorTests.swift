@@ -341,7 +341,7 @@ import TestSupport
     @Test func configTyposAndBadValuesAreRejectedClearly() throws {
         let lcs = Self.plugin("org.workbench.contrastive.lcs-negative")
         #expect(Self.message { _ = try PluginInstance(lcs, config: ["tua": "0.3"]) }
-                == "builtin: plugin org.workbench.contrastive.lcs-negative: has no config key 'tua'; its keys are: similarity (string: cosine|dot), tau (float), positive-clamp (float), detach-denominator (bool), reduction (string: mean|sum), lcs-scope (string: cot|sequence); check the spelling, or run `workbench plugin list` on the library")
+                == "builtin: plugin org.workbench.contrastive.lcs-negative: has no config key 'tua'; its keys are: similarity (string: cosine|dot), tau (float), positive-clamp (float), detach-denominator (bool), reduction (string: mean|sum), lcs-scope (string: cot|sequence); check the spelling against the keys above")
         #expect(Self.message { _ = try PluginInstance(lcs, config: ["tau": "fast"]) }.contains("config key 'tau' is a float but got 'fast'"))
         #expect(Self.message { _ = try PluginInstance(lcs, config: ["similarity": "cos"]) }
                 .contains("config key 'similarity' is a string: cosine|dot but got 'cos'; give one of cosine, dot"))

@@ -185,7 +185,7 @@ import TestSupport
         }
         var linear = t.config
         linear.valueHead = .linear
-        #expect(linear.problems.contains { $0.contains("carft value head") })
+        #expect(linear.problems.contains { $0.description.contains("carft value head") })
         var reft = t.config
         reft.algorithm = .reft
         #expect(throws: RLError.self) {

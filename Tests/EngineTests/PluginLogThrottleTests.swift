@@ -23,7 +23,7 @@ import Testing
         let shown = (0..<1000).flatMap { t.lines(for: line(WB_LOG_INFO, "batch \($0)")) }
         #expect(shown.count == PluginLogThrottle.limit + 1)
         #expect(shown[PluginLogThrottle.limit - 1] == "plugin org.x.reward: info: batch \(PluginLogThrottle.limit - 1)")
-        #expect(shown.last == "plugin org.x.reward: logged more than \(PluginLogThrottle.limit) different lines; the rest are not shown (`workbench plugin check` shows every line, under the check that logged it)")
+        #expect(shown.last == "plugin org.x.reward: logged more than \(PluginLogThrottle.limit) different lines; the rest are not shown (the plugin checker shows every line, under the check that logged it)")
         #expect(t.lines(for: line(WB_LOG_ERROR, "a new error")) == [])
     }
 }

@@ -171,9 +171,21 @@ import TestSupport
         c.updates = 1
         c.algorithm = .drgrpo
         c.samplesPerQuestion = 1
-        #expect(c.problems.contains { $0.contains("--group") })
+        // The Engine names the setting in its words and keeps it apart, for a front end's names.
+        #expect(c.problems.contains { $0.settings == [.samplesPerQuestion] && $0.description.contains("the samples per question") })
         c = RLConfig()
-        #expect(c.problems.contains { $0.contains("--updates") })
+        #expect(c.problems.contains { $0.settings == [.updates, .minutes] && $0.description == "give a length: the number of updates or the minutes" })
+    }
+
+    /// A message renders a setting in the Engine's words or in the names a caller gives, and
+    /// keeps its settings when interpolated into another.
+    @Test func settingMessagesRenderWithTheCallersNames() {
+        let inner: SettingMessage = "lower \(setting: .learningRate) (now \(1e-5))"
+        let outer: SettingMessage = "the loss became nan; \(inner)"
+        #expect(outer.description == "the loss became nan; lower the learning rate (now 1e-05)")
+        #expect(outer.text(naming: { $0 == .learningRate ? "--lr" : "?" }) == "the loss became nan; lower --lr (now 1e-05)")
+        #expect(outer.settings == [.learningRate])
+        #expect(RLError(outer).description == outer.description)
     }
 
     /// A --minutes budget is never overrun by a whole update: the next update starts only when,

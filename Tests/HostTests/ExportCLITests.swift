@@ -86,7 +86,7 @@ struct ExportCLITests {
         try FileManager.default.createDirectory(atPath: dir + "/old", withIntermediateDirectories: true)
         try "old".write(toFile: dir + "/old/tokenizer.json", atomically: true, encoding: .utf8)
         let full = try S.run(S.workbench, ["export", ck, "--out", dir + "/old"])
-        #expect(full.status != 0 && full.stderr.contains("already holds 1 item (tokenizer.json)") && full.stderr.contains("choose a new --out"), "\(full.all)")
+        #expect(full.status != 0 && full.stderr.contains("already holds 1 item (tokenizer.json)") && full.stderr.contains("choose another --out"), "\(full.all)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/old") == ["tokenizer.json"])
 
         try "x".write(toFile: dir + "/a-file", atomically: true, encoding: .utf8)

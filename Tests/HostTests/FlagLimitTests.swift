@@ -59,6 +59,8 @@ import Testing
         (["--minutes=-1"], "minutes must be positive"),
         (["--max-new-tokens", "9223372036854775807"], "--max-new-tokens must be in"),
         (["--group", "100000", "--algo", "drgrpo"], "--group must be in"),
+        // An Engine setting problem, shown with the CLI's flag.
+        (["--group", "1", "--algo", "drgrpo"], "Dr.GRPO needs at least 2 for --group"),
     ] as [([String], String)])
     func rlRefusesOutOfRange(arguments: [String], expected: String) {
         let message = Self.refusal(RLCommand.self, ["--init", "x"] + arguments)
@@ -84,6 +86,17 @@ import Testing
         #expect(Self.refusal(BenchCommand.Rollout.self, ["--new-tokens", "0"])?.contains("--new-tokens must be in") == true)
         #expect(Self.refusal(Workbench.self, ["--plugin", "x.so", "--sft-minutes", "1e300"])?.contains("--sft-minutes must be in") == true)
         #expect(Self.refusal(Workbench.self, ["--plugin", "x.so", "--jobs", "1000"])?.contains("--jobs must be in 1…64") == true)
+    }
+
+    /// Engine errors name settings in the Engine's words; the CLI shows each as its flag.
+    @Test func engineErrorsAreShownWithTheFlags() {
+        let e = SettingFlags.shown(RLError("the RL loss became nan; lower \(setting: .learningRate) (now 1e-05)"))
+        #expect("\(e)" == "the RL loss became nan; lower --lr (now 1e-05)")
+        #expect("\(SFTError("SFT needs a length: give \(setting: .steps) or \(setting: .minutes)"))" == "SFT needs a length: give the number of steps or the minutes")
+        let flags = TrainingSetting.allCases.map(SettingFlags.flag)
+        #expect(Set(flags).count == flags.count && flags.allSatisfy { $0.hasPrefix("--") })
+        let other = CLIError("x")
+        #expect("\(SettingFlags.shown(other))" == "x")
     }
 
     @Test func valuesInsideTheRangesParse() throws {

@@ -36,7 +36,7 @@ struct PluginInstanceTests {
         let d = try example("org.example.contrastive.triplet")
         let e = message { _ = try PluginInstance(d, config: ["margn": "0.3"]) }
         #expect(e.contains("plugin org.example.contrastive.triplet: has no config key 'margn'; its keys are: margin (float), min-reward (float)"))
-        #expect(e.contains("workbench plugin list"))
+        #expect(e.contains("check the spelling against the keys above"))
     }
 
     @Test func illTypedConfigValueNamesKeyTypeAndValue() throws {

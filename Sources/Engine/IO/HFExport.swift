@@ -5,10 +5,10 @@ import Darwin
 #endif
 import Foundation
 
-public struct HFExportError: Error, CustomStringConvertible {
+public struct HFExportError: SettingError {
     public let path: String
-    public let problem: String
-    public var description: String { "export to \(path): \(problem)" }
+    public let problem: SettingMessage
+    public var message: SettingMessage { "export to \(path): \(problem)" }
 }
 
 /// A model as a folder Hugging Face transformers loads with `AutoModelForCausalLM` (and, with
@@ -60,12 +60,12 @@ public enum HFExport {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return }
         guard isDir.boolValue else {
-            throw HFExportError(path: path, problem: "is a file, not a folder; choose a new --out path")
+            throw HFExportError(path: path, problem: "is a file, not a folder; choose another \(setting: .outputFolder)")
         }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         if !entries.isEmpty {
             let shown = entries.sorted().prefix(3).joined(separator: ", ") + (entries.count > 3 ? ", …" : "")
-            throw HFExportError(path: path, problem: "already holds \(entries.count) item\(entries.count == 1 ? "" : "s") (\(shown)); choose a new --out folder, or delete this one first if it is an old export")
+            throw HFExportError(path: path, problem: "already holds \(entries.count) item\(entries.count == 1 ? "" : "s") (\(shown)); choose another \(setting: .outputFolder), or delete this one first if it is an old export")
         }
     }
 }

@@ -71,7 +71,7 @@ public final class MetricsWriter: @unchecked Sendable {
             throw FileError.posix(path, "reading the metrics file's size", hint: "is this the run's folder?")
         }
         guard UInt64(info.st_size) >= length else {
-            throw FileError(path: path, problem: "holds \(info.st_size) bytes but the checkpoint was saved when it held \(length); the metrics belong to another run — resume from a complete run folder or start again with --overwrite")
+            throw FileError(path: path, problem: "holds \(info.st_size) bytes but the checkpoint was saved when it held \(length); the metrics belong to another run — resume from a complete run folder or start the run again from the beginning")
         }
         guard posixTruncate(path, off_t(length)) == 0 else {
             throw FileError.posix(path, "cutting the metrics back to the checkpoint", hint: "check permissions")

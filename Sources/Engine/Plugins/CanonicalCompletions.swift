@@ -1,6 +1,6 @@
 /// One question answered in the engine's completion format (`ReFTFormat`: CoT, then
 /// "Therefore, the answer is: <number>") in the ways a reward must tell apart, for the table
-/// `workbench plugin check` prints of a reward's scores. The question is GSM8K's first test
+/// the plugin checker prints of a reward's scores. The question is GSM8K's first test
 /// question stretched to 100 days, so that its answer (1800) can also be written "1,800".
 enum CanonicalCompletions {
     static let question = "Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins for her friends every day with four. She sells the remainder at the farmers' market daily for $2 per fresh duck egg. How much in dollars does she make at the farmers' market in 100 days?"

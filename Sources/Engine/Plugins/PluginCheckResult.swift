@@ -1,4 +1,4 @@
-/// One check of `workbench plugin check`: a PASS, WARN or FAIL line, then, indented under it,
+/// One check of the plugin checker: a PASS, WARN or FAIL line, then, indented under it,
 /// what the check shows (a table), what it warns about, and what the plugin logged meanwhile.
 public struct PluginCheckResult: Sendable, CustomStringConvertible {
     public var plugin: String

@@ -156,7 +156,7 @@ public enum PluginConfig {
             let known = keys.isEmpty ? "it takes no config keys"
                 : "its keys are: " + keys.map { "\($0.name) (\($0.typeDescription))" }.joined(separator: ", ")
             throw descriptor.error("has no config key '\(name)'; \(known)",
-                                   remedy: "check the spelling, or run `workbench plugin list` on the library")
+                                   remedy: "check the spelling against the keys above")
         }
         return try keys.map { key in
             guard let raw = given[key.name] else { return (key.name, key.defaultValue) }

@@ -43,6 +43,6 @@ public struct PluginLibrary: @unchecked Sendable {
     public func plugin(_ id: String) throws -> PluginDescriptor {
         if let d = plugins.first(where: { $0.id == id }) { return d }
         let known = plugins.isEmpty ? "it holds no plugins" : "it holds " + plugins.map(\.id).joined(separator: ", ")
-        throw PluginError(library: name, message: "no plugin with the id '\(id)'; \(known)", remedy: "check the id with `workbench plugin list \(name)`")
+        throw PluginError(library: name, message: "no plugin with the id '\(id)'; \(known)", remedy: "check the id against those")
     }
 }

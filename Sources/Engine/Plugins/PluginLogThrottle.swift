@@ -3,7 +3,7 @@ import PluginABI
 /// What of a plugin's log reaches stderr when nobody collects it, as in training. A plugin that
 /// logs on every call would otherwise print thousands of lines over the progress line, so debug
 /// lines are dropped, each distinct line is shown once, and after `limit` distinct lines one
-/// notice says the rest are not shown. `workbench plugin check` collects every line instead.
+/// notice says the rest are not shown. The plugin checker collects every line instead.
 struct PluginLogThrottle {
     static let limit = 20
 
@@ -20,7 +20,7 @@ struct PluginLogThrottle {
         if shown.contains(text) { return [] }
         guard shown.count < Self.limit else {
             stopped = true
-            return ["plugin \(pluginID): logged more than \(Self.limit) different lines; the rest are not shown (`workbench plugin check` shows every line, under the check that logged it)"]
+            return ["plugin \(pluginID): logged more than \(Self.limit) different lines; the rest are not shown (the plugin checker shows every line, under the check that logged it)"]
         }
         shown.insert(text)
         return [text]

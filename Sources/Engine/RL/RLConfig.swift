@@ -64,12 +64,12 @@ public struct RLConfig: Codable, Equatable, Sendable {
     public init() {}
 
     /// Problems with the settings, each naming the setting and what to change; empty means usable.
-    public var problems: [String] {
-        var p: [String] = []
-        if updates == nil && minutes == nil { p.append("give a length: updates (--updates) or minutes (--minutes)") }
+    public var problems: [SettingMessage] {
+        var p: [SettingMessage] = []
+        if updates == nil && minutes == nil { p.append("give a length: \(setting: .updates) or \(setting: .minutes)") }
         if let u = updates, u < 1 { p.append("updates must be at least 1") }
         if questionsPerUpdate < 1 { p.append("questions per update must be at least 1") }
-        if algorithm == .drgrpo && samplesPerQuestion < 2 { p.append("Dr.GRPO needs at least 2 samples per question (--group), since its advantage is reward minus the group mean") }
+        if algorithm == .drgrpo && samplesPerQuestion < 2 { p.append("Dr.GRPO needs at least 2 for \(setting: .samplesPerQuestion), since its advantage is reward minus the group mean") }
         if ppoEpochs < 1 { p.append("PPO epochs must be at least 1") }
         if miniBatchSize < 1 { p.append("mini-batch size must be at least 1") }
         if let m = minutes, !(m > 0 && m.isFinite) { p.append("minutes must be positive") }
@@ -84,7 +84,7 @@ public struct RLConfig: Codable, Equatable, Sendable {
         if !(vfCoef >= 0 && vfCoef.isFinite) { p.append("the value-loss weight must be ≥ 0") }
         if !(gradClip > 0 && gradClip.isFinite) { p.append("the gradient-norm clip must be positive (a large value such as 1e6 turns clipping off)") }
         if !["constant", "linear"].contains(schedule) { p.append("schedule must be 'constant' or 'linear'") }
-        if schedule == "linear" && updates == nil { p.append("a linear schedule needs --updates (it decays to 0 at the last update)") }
+        if schedule == "linear" && updates == nil { p.append("a linear schedule needs \(setting: .updates) (it decays to 0 at the last update)") }
         if !(clipEps > 0 && clipEps.isFinite) { p.append("clip epsilon must be positive") }
         if !(temperature > 0 && temperature.isFinite) { p.append("temperature must be > 0 (RL scores its samples under softmax(logits / T))") }
         if !(topP > 0 && topP <= 1) { p.append("top-p must be in (0, 1]") }

@@ -11,7 +11,7 @@ public struct RLUpdateReport: Sendable {
     public var policyLoss: Double
     public var valueLoss: Double
     /// The global gradient norm (policy and value head together) before clipping to
-    /// --grad-clip, averaged over the update's optimiser steps: above the clip, the optimiser saw
+    /// the gradient-norm clip, averaged over the update's optimiser steps: above the clip, the optimiser saw
     /// the gradient scaled by clip / norm (AdamW's step size hardly changes with a steady
     /// scale; a norm that jumps between steps is what the clip tames).
     public var gradNorm: Double
@@ -37,9 +37,9 @@ public struct RLEvalReport: Sendable {
     public var checkpoint: String?
 }
 
-public struct RLError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ d: String) { description = d }
+public struct RLError: SettingError {
+    public var message: SettingMessage
+    public init(_ message: SettingMessage) { self.message = message }
 }
 
 /// PPO as the ReFT reference code runs it, and Dr.GRPO, on one policy model.
@@ -95,7 +95,7 @@ public final class RLTrainer {
         if config.algorithm == .carft {
             guard carft != nil else { throw RLError("CARFT needs a pooling and a contrastive plugin (the built-ins by default)") }
             guard config.valueHead == .carft else {
-                throw RLError("CARFT pools the value head's projection p_t, which only the carft value head has; use --value-head carft")
+                throw RLError("CARFT pools the value head's projection p_t, which only the carft value head has; set \(setting: .valueHead) to carft")
             }
             if let bare = train.first(where: { $0.cots.isEmpty }) {
                 throw RLError("CARFT contrasts rollouts with the annotated CoT, but training question \(bare.id) has none; use data with rationales (the built-in task, GSM8K or the ReFT JSON layout)")
@@ -104,7 +104,7 @@ public final class RLTrainer {
                 throw RLError("question \(long.id)'s annotated CoT is \(long.tokens) tokens with its prompt, more than the model's context of \(policy.config.maxSeqLen); CARFT teacher-forces it whole, so leave long questions out or use a model with a longer context")
             }
         } else if carft != nil {
-            throw RLError("a contrastive term was given for --algo \(config.algorithm.rawValue); pooling and contrastive plugins apply to carft only")
+            throw RLError("a contrastive term was given for \(setting: .algorithm) \(config.algorithm.rawValue); pooling and contrastive plugins apply to carft only")
         }
         self.carft = carft
         guard policy.config == reference.config else { throw RLError("the reference model's shape differs from the policy's; both must come from the same SFT checkpoint") }
@@ -135,7 +135,7 @@ public final class RLTrainer {
         for ex in train {
             let n = prompt.encode(question: ex.question, tokenizer: tokenizer).count
             if n + config.maxNewTokens > policy.config.maxSeqLen {
-                throw RLError("question \(ex.id) has a \(n)-token prompt; with --max-new-tokens \(config.maxNewTokens) it exceeds the model's context of \(policy.config.maxSeqLen). Lower --max-new-tokens or drop long questions")
+                throw RLError("question \(ex.id) has a \(n)-token prompt; with \(setting: .maxNewTokens) \(config.maxNewTokens) it exceeds the model's context of \(policy.config.maxSeqLen). Lower \(setting: .maxNewTokens) or drop long questions")
             }
         }
     }
@@ -154,7 +154,7 @@ public final class RLTrainer {
 
     // MARK: run
 
-    /// Whether another update fits a `--minutes` budget when it takes as long as the last one:
+    /// Whether another update fits a budget in minutes when it takes as long as the last one:
     /// a budget is a limit users compare runs by, so a run stops short of it rather than
     /// overrunning it by most of an update.
     static func nextUpdateFits(elapsed: Double, lastUpdate: Double, budget: Double) -> Bool {
@@ -186,7 +186,7 @@ public final class RLTrainer {
                 throw RLError("\(resume.dir) holds the state of a \(s.run) run over other data; resume it with the command that started it")
             }
             guard s.referenceChecksum == referenceSum else {
-                throw RLError("the reference model differs from the one this run started with (\(resume.dir)); give the same --init checkpoint the run was started from")
+                throw RLError("the reference model differs from the one this run started with (\(resume.dir)); point \(setting: .referenceCheckpoint) at the checkpoint the run was started from")
             }
             try Checkpoint.loadWeights(from: resume.dir, into: policy.params)
             if let head = valueHead {
@@ -497,11 +497,11 @@ public final class RLTrainer {
     private func optimise(miniBatch mb: [Int], _ ub: UpdateBatch, lr: Float, trainPolicy: Bool) throws -> MiniBatchTerms {
         var terms = try accumulateGradients(miniBatch: mb, ub, trainPolicy: trainPolicy)
         guard terms.total.isFinite else {
-            throw RLError("the RL loss became \(terms.total) (policy \(terms.policy), value \(terms.value), contrastive \(terms.contrastive)); lower --lr (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
+            throw RLError("the RL loss became \(terms.total) (policy \(terms.policy), value \(terms.value), contrastive \(terms.contrastive)); lower \(setting: .learningRate) (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
         }
         let norm = clipJointly(maxNorm: config.gradClip)
         guard norm.isFinite else {
-            throw RLError("the gradient norm became \(norm); lower --lr (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
+            throw RLError("the gradient norm became \(norm); lower \(setting: .learningRate) (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
         }
         terms.gradNorm = norm
         if trainPolicy { policyOptimizer.step(lr: lr) }

@@ -64,7 +64,7 @@ public enum BLAS {
             beta, c, Int32(ldc))
     }
 
-    /// Threads OpenBLAS may use inside one call. Set once per process from `--threads`.
+    /// Threads OpenBLAS may use inside one call. Set once per process from the thread count.
     public static func setThreads(_ n: Int) {
         openblas_set_num_threads(Int32(max(1, n)))
     }

@@ -15,7 +15,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var run: String
     /// Steps (SFT) or updates (RL) finished.
     public var position: Int
-    /// SFT with `--minutes`: the step count fixed after the first steps.
+    /// SFT with a budget in minutes: the step count fixed after the first steps.
     public var totalSteps: Int?
     public var dataRNG: [UInt64]
     public var order: [Int]
@@ -77,7 +77,7 @@ public struct ResumePoint: Sendable {
         let path = dir + "/" + TrainingState.optimizerFileName
         let file: SafetensorsFile
         do { file = try Safetensors.read(from: path) } catch {
-            throw CheckpointError(path: path, problem: "\(error); the checkpoint's optimiser state is unreadable, so the run cannot resume exactly — start again with --overwrite")
+            throw CheckpointError(path: path, problem: "\(error); the checkpoint's optimiser state is unreadable, so the run cannot resume exactly — start it again from the beginning")
         }
         for (name, opt) in optimizers {
             guard let m = file.tensors[name + ".m"], let v = file.tensors[name + ".v"],
@@ -100,7 +100,7 @@ public struct ResumePoint: Sendable {
             guard let data = FileManager.default.contents(atPath: path) else { continue }
             let state: TrainingState
             do { state = try JSONDecoder().decode(TrainingState.self, from: data) } catch {
-                throw CheckpointError(path: path, problem: "is not a readable training state (\(error)); remove it to resume from an older checkpoint, or start again with --overwrite")
+                throw CheckpointError(path: path, problem: "is not a readable training state (\(error)); remove it to resume from an older checkpoint, or start the run again from the beginning")
             }
             if best.map({ state.position > $0.state.position }) ?? true {
                 best = ResumePoint(dir: root + "/" + name, state: state)

@@ -51,8 +51,9 @@ public struct SFTEvalReport: Sendable {
     public var checkpoint: String?
 }
 
-public struct SFTError: Error, CustomStringConvertible {
-    public var description: String
+public struct SFTError: SettingError {
+    public var message: SettingMessage
+    public init(_ message: SettingMessage) { self.message = message }
 }
 
 /// Runs SFT: batches of (prompt, CoT, answer) with loss on target tokens only, AdamW with
@@ -80,18 +81,18 @@ public final class SFTTrainer {
                 train: [MathExample], eval: [MathExample], outputDir: String?, metrics: MetricsWriter?,
                 prompt: PromptFormat = .plain) throws {
         guard config.steps != nil || config.minutes != nil else {
-            throw SFTError(description: "SFT needs a length: give --steps or --minutes")
+            throw SFTError("SFT needs a length: give \(setting: .steps) or \(setting: .minutes)")
         }
-        guard !train.isEmpty else { throw SFTError(description: "no training examples") }
-        guard config.batchSize >= 1 else { throw SFTError(description: "--batch must be at least 1 (got \(config.batchSize))") }
+        guard !train.isEmpty else { throw SFTError("no training examples") }
+        guard config.batchSize >= 1 else { throw SFTError("\(setting: .batchSize) must be at least 1 (got \(config.batchSize))") }
         guard ["linear", "constant"].contains(config.schedule) else {
-            throw SFTError(description: "schedule must be 'linear' or 'constant' (got '\(config.schedule)')")
+            throw SFTError("schedule must be 'linear' or 'constant' (got '\(config.schedule)')")
         }
         guard ["random", "first"].contains(config.cotChoice) else {
-            throw SFTError(description: "cot choice must be 'random' or 'first' (got '\(config.cotChoice)')")
+            throw SFTError("cot choice must be 'random' or 'first' (got '\(config.cotChoice)')")
         }
         if let bad = train.first(where: { $0.cots.isEmpty }) {
-            throw SFTError(description: "training example \(bad.id) has no CoT to learn from; SFT needs a rationale for every question (an evaluation-only file cannot be training data)")
+            throw SFTError("training example \(bad.id) has no CoT to learn from; SFT needs a rationale for every question (an evaluation-only file cannot be training data)")
         }
         self.model = model
         self.tokenizer = tokenizer
@@ -105,10 +106,10 @@ public final class SFTTrainer {
         // cannot fit the context.
         let fit = ContextFit(tokenizer: tokenizer, prompt: prompt, context: model.config.maxSeqLen)
         if let long = fit.sequencesTooLong(train).first {
-            throw SFTError(description: "training example \(long.id) needs \(long.tokens) tokens but the model's context is \(model.config.maxSeqLen); use a longer context or leave long examples out")
+            throw SFTError("training example \(long.id) needs \(long.tokens) tokens but the model's context is \(model.config.maxSeqLen); use a longer context or leave long examples out")
         }
         if let long = fit.promptsTooLong(eval).first {
-            throw SFTError(description: "held-out question \(long.id)'s prompt is \(long.tokens) tokens, leaving no room to answer in the model's context of \(model.config.maxSeqLen); use a longer context or leave long questions out")
+            throw SFTError("held-out question \(long.id)'s prompt is \(long.tokens) tokens, leaving no room to answer in the model's context of \(model.config.maxSeqLen); use a longer context or leave long questions out")
         }
     }
 
@@ -154,7 +155,7 @@ public final class SFTTrainer {
             let s = resume.state
             guard s.run == "sft", let rng = RNG(state: s.dataRNG), s.cursor <= s.order.count,
                   s.order.allSatisfy({ train.indices.contains($0) }) else {
-                throw SFTError(description: "\(resume.dir) holds the state of a \(s.run) run over other data; resume it with the command that started it")
+                throw SFTError("\(resume.dir) holds the state of a \(s.run) run over other data; resume it with the command that started it")
             }
             try Checkpoint.loadWeights(from: resume.dir, into: model.params)
             try resume.restore([("model", optimizer)])
@@ -227,7 +228,7 @@ public final class SFTTrainer {
             let lp = model.head(positions: batch.positions, targets: batch.targets) { _, _ in -1 / n }.logProbs
             let loss = -lp.reduce(0, +) / n
             guard loss.isFinite else {
-                throw SFTError(description: "loss became \(loss) at step \(step + 1); lower --lr (now \(config.learningRate)) — checkpoints up to the last evaluation are on disk")
+                throw SFTError("loss became \(loss) at step \(step + 1); lower \(setting: .learningRate) (now \(config.learningRate)) — checkpoints up to the last evaluation are on disk")
             }
             model.backward()
             let norm = clipGradients(model.params, maxNorm: config.gradClip)
