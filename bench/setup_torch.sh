@@ -11,7 +11,7 @@
 # benchmark, just big. There is no CPU-only torch on plain PyPI for x86_64.
 # If a CPU wheel is on disk (pip's PIP_FIND_LINKS), you can pick it instead:
 #   WORKBENCH_TORCH_SPEC='torch==2.13.0+cpu' bench/setup_torch.sh
-# (note that the version then differs from the one BENCHMARKS.md quotes).
+# (note that the version then differs from the one bench/README.md quotes).
 set -euo pipefail
 
 VENV="${WORKBENCH_BENCH_VENV:-$HOME/.cache/workbench/bench-venv}"

@@ -30,11 +30,10 @@ struct RLCommand: ParsableCommand {
 
         Defaults are the ReFT reference values, except those marked "scaled" (chosen for small \
         models trained in minutes) and those marked [preset]. --preset tuned (the default) sets \
-        the ones measured to raise greedy accuracy on the built-in task: the equation-checked \
-        reward, temperature 0.4 and GAE λ 1 (with the reference reward at temperature 1 greedy \
-        accuracy stays flat there); --preset reference restores the reference code's \
-        reft-partial reward, temperature 1 and λ 0.95. A flag given explicitly overrides its \
-        preset. Writes metrics.jsonl (kind=update per update, kind=eval per evaluation), \
+        the equation-checked reward, temperature 0.4 and GAE λ 1, chosen by measurements on the \
+        built-in task (docs/results/rl-gains.md); --preset reference restores the reference \
+        code's reft-partial reward, temperature 1 and λ 0.95. A flag given explicitly overrides \
+        its preset. Writes metrics.jsonl (kind=update per update, kind=eval per evaluation), \
         run.json, checkpoints (policy safetensors + value_head.safetensors) and eval-final.jsonl \
         to --out. Use the same --task-* flags as the SFT run that made the checkpoint.
 
@@ -66,7 +65,7 @@ struct RLCommand: ParsableCommand {
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
 
-    @Option(help: ArgumentHelp("Defaults for the settings marked [preset]: 'tuned' (the default: the settings measured to raise greedy accuracy on the built-in task) or 'reference' (the ReFT/CARFT reference code's).", valueName: "name"))
+    @Option(help: ArgumentHelp("Defaults for the settings marked [preset]: 'tuned' (the default: settings chosen by measurements on the built-in task, see docs/results/rl-gains.md) or 'reference' (the ReFT/CARFT reference code's).", valueName: "name"))
     var preset: RLPreset = .tuned
     @Option(parsing: .unconditional, help: "Updates to run (default \(RLCommand.defaultUpdates) unless --minutes is given): a count, so the same command does the same work on any machine.") var updates: Int?
     @Option(parsing: .unconditional, help: "Wall-clock budget in minutes for rollouts and updates (evaluation excluded) instead of a count; the run stops before an update that, at the last one's pace, would overrun it. How far that gets depends on the machine's speed.") var minutes: Double?
@@ -78,7 +77,7 @@ struct RLCommand: ParsableCommand {
     @Option(help: "'constant' (reference) or 'linear' decay to 0 (needs --updates).") var schedule: String = "constant"
     @Option(name: .customLong("kl-beta"), parsing: .unconditional, help: "KL coefficient β ≥ 0: per-token shaping for reft (reference 0.05); k3 penalty for drgrpo (default 0).") var klBeta: Float?
     @Option(parsing: .unconditional, help: "GAE discount γ in [0, 1] (reference code 1.0; the paper's appendix prints 0.95).") var gamma: Float = 1.0
-    @Option(parsing: .unconditional, help: "[preset] GAE λ in [0, 1]: tuned 1 (the paper's appendix), reference 0.95 (the reference code). With a terminal-only score, λ < 1 gives a token ~λ^(tokens to the end) of it and the rest through the value head's differences; λ 1 (A_t = return − V_t) gained more on the built-in task.") var lambda: Float?
+    @Option(parsing: .unconditional, help: "[preset] GAE λ in [0, 1]: tuned 1 (the paper's appendix), reference 0.95 (the reference code). With a terminal-only score, λ < 1 gives a token ~λ^(tokens to the end) of it and the rest through the value head's differences; λ 1 gives A_t = return − V_t (measurements: docs/results/rl-gains.md).") var lambda: Float?
     @Option(name: .customLong("clip-eps"), parsing: .unconditional, help: "PPO ratio clip ε > 0 (reference 0.2).") var clipEps: Float = 0.2
     @Option(name: .customLong("value-clip"), parsing: .unconditional, help: "Value clip range around the old values, > 0 (reference 0.2).") var valueClip: Float = 0.2
     @Option(name: .customLong("vf-coef"), parsing: .unconditional, help: "Value-loss weight α ≥ 0 (reference 5).") var vfCoef: Float = 5

