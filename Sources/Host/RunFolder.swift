@@ -25,6 +25,11 @@ final class RunFolder {
         var detail: String?
         /// How many times the run was resumed (absent: never).
         var resumed: Int?
+        /// For failed: `diverged` when training broke down (a loss or gradient stopped being a
+        /// number), which a comparison counts as a collapse; absent for any other failure.
+        var failure: Failure?
+
+        enum Failure: String, Codable { case diverged }
     }
 
     let path: String
@@ -170,14 +175,14 @@ final class RunFolder {
             return result
         } catch {
             let shown = SettingFlags.shown(error)
-            end(.failed, detail: "\(shown)")
+            end(.failed, detail: "\(shown)", failure: (error as? any TrainingError)?.diverged == true ? .diverged : nil)
             throw shown
         }
     }
 
     /// Records how the run ended and lets the folder go. A failure to record it is reported, not
     /// thrown: the run's own outcome (and error) matters more.
-    func end(_ state: Status.State, detail: String? = nil) {
+    func end(_ state: Status.State, detail: String? = nil, failure: Status.Failure? = nil) {
         endLock.lock()
         defer { endLock.unlock() }
         guard !ended else { return }
@@ -185,6 +190,7 @@ final class RunFolder {
         status.state = state
         status.ended = Self.timestamp()
         status.detail = detail
+        status.failure = failure
         metrics.close()
         do { try writeRunFile(status) } catch { printErr("workbench: \(error)") }
         lock.release()

@@ -274,6 +274,25 @@ import Testing
         #expect(throws: (any Error).self) { try ReportCommand.parse([dir, "--baseline", "carft"]) }
     }
 
+    /// status.json's failure kind decides whether a failed run collapsed; the error's words
+    /// decide only when no kind is recorded.
+    @Test func aRecordedFailureKindDecidesTheCollapse() throws {
+        let dir = try Self.makeExperiment()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func reasons(_ failure: String, error: String) throws -> [String]? {
+            var text = Self.status(Self.failedName, 0, "carft", "failed", wall: 40, signal: nil, error: error)
+            text.removeLast()
+            try (text + #","failure":"\#(failure)"}"#).write(toFile: dir + "/\(Self.failedName)/seed-0/status.json", atomically: true, encoding: .utf8)
+            let v = try #require(try ExperimentFolder.load(dir).variants.first { $0.name == Self.failedName })
+            return RunSummary(variant: v.name, try #require(v.runs.first { $0.seed == 0 })).collapseReasons
+        }
+        // (Its accuracy also fell below half the start, a reason of its own either way.)
+        let error = try reasons("error", error: "exited with status 1: Error: the reward returned nan")
+        #expect(error?.contains("failed with a non-finite value") == false && error?.count == 1, "\(String(describing: error))")
+        let diverged = try reasons("diverged", error: "exited with status 1: Error: stopped")
+        #expect(diverged?.contains("failed with a non-finite value") == true, "\(String(describing: diverged))")
+    }
+
     @Test func clearErrors() throws {
         #expect(throws: CLIError.self) { try ExperimentFolder.load("/nonexistent/experiment") }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-empty-\(UUID().uuidString)").path
@@ -317,7 +336,10 @@ import Testing
     }
 
     @Test func collapseRule() {
-        let r = CollapseRule.reasons
+        let r = { (e: String?, s: Double?, f: Double?, w: [Double]) in CollapseRule.reasons(failureError: e, startAccuracy: s, finalAccuracy: f, rewards: w) }
+        // A recorded failure kind decides over the error's words.
+        #expect(CollapseRule.reasons(failureError: "the RL loss became nan", diverged: false, startAccuracy: 0.4, finalAccuracy: 0.4, rewards: []) == [])
+        #expect(CollapseRule.reasons(failureError: "stopped", diverged: true, startAccuracy: 0.4, finalAccuracy: 0.4, rewards: [])?.count == 1)
         #expect(r(nil, nil, nil, []) == nil, "nothing to judge")
         #expect(r(nil, 0.40, 0.40, []) == [])
         #expect(r("fatal error: loss is NaN at update 3", nil, nil, [])?.count == 1)

@@ -150,6 +150,22 @@ private typealias S = PluginTestSupport
         #expect(RunFolder.holder(dir + "/rl") == nil)
     }
 
+    /// A run whose loss or gradient stopped being a number records the kind `diverged` in
+    /// run.json (a comparison counts it as a collapse, whatever the error's words); another
+    /// failure records none.
+    @Test func aDivergedRunRecordsItsKind() throws {
+        struct Settings: Encodable { var command = "test" }
+        for (error, kind) in [(RLError("the RL loss became inf", diverged: true), RunFolder.Status.Failure.diverged),
+                              (RLError("reward 'x' returned nan for rollout 3"), nil)] as [(RLError, RunFolder.Status.Failure?)] {
+            let dir = Self.temp("run-diverged")
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let folder = try RunFolder.open(dir, existing: .refuse, settings: Settings())
+            #expect(throws: (any Error).self) { try folder.record { throw error } }
+            let status = try Self.runStatus(dir)
+            #expect(status.state == .failed && status.failure == kind && status.detail == error.description, "\(status)")
+        }
+    }
+
     /// A status.json left "running" by a comparison that was killed (SIGKILL, out of memory) is
     /// reported as killed, not as running, and its cut-off curve is not judged a collapse.
     @Test func aRunningStatusWithNoLiveProcessReadsAsKilled() throws {

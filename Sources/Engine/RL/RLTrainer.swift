@@ -37,9 +37,13 @@ public struct RLEvalReport: Sendable {
     public var checkpoint: String?
 }
 
-public struct RLError: SettingError {
+public struct RLError: TrainingError {
     public var message: SettingMessage
-    public init(_ message: SettingMessage) { self.message = message }
+    public var diverged: Bool
+    public init(_ message: SettingMessage, diverged: Bool = false) {
+        self.message = message
+        self.diverged = diverged
+    }
 }
 
 /// PPO as the ReFT reference code runs it, and Dr.GRPO, on one policy model.
@@ -497,11 +501,11 @@ public final class RLTrainer {
     private func optimise(miniBatch mb: [Int], _ ub: UpdateBatch, lr: Float, trainPolicy: Bool) throws -> MiniBatchTerms {
         var terms = try accumulateGradients(miniBatch: mb, ub, trainPolicy: trainPolicy)
         guard terms.total.isFinite else {
-            throw RLError("the RL loss became \(terms.total) (policy \(terms.policy), value \(terms.value), contrastive \(terms.contrastive)); lower \(setting: .learningRate) (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
+            throw RLError("the RL loss became \(terms.total) (policy \(terms.policy), value \(terms.value), contrastive \(terms.contrastive)); lower \(setting: .learningRate) (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk", diverged: true)
         }
         let norm = clipJointly(maxNorm: config.gradClip)
         guard norm.isFinite else {
-            throw RLError("the gradient norm became \(norm); lower \(setting: .learningRate) (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk")
+            throw RLError("the gradient norm became \(norm); lower \(setting: .learningRate) (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk", diverged: true)
         }
         terms.gradNorm = norm
         if trainPolicy { policyOptimizer.step(lr: lr) }

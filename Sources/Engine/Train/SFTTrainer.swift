@@ -51,9 +51,13 @@ public struct SFTEvalReport: Sendable {
     public var checkpoint: String?
 }
 
-public struct SFTError: SettingError {
+public struct SFTError: TrainingError {
     public var message: SettingMessage
-    public init(_ message: SettingMessage) { self.message = message }
+    public var diverged: Bool
+    public init(_ message: SettingMessage, diverged: Bool = false) {
+        self.message = message
+        self.diverged = diverged
+    }
 }
 
 /// Runs SFT: batches of (prompt, CoT, answer) with loss on target tokens only, AdamW with
@@ -228,7 +232,7 @@ public final class SFTTrainer {
             let lp = model.head(positions: batch.positions, targets: batch.targets) { _, _ in -1 / n }.logProbs
             let loss = -lp.reduce(0, +) / n
             guard loss.isFinite else {
-                throw SFTError("loss became \(loss) at step \(step + 1); lower \(setting: .learningRate) (now \(config.learningRate)) — checkpoints up to the last evaluation are on disk")
+                throw SFTError("loss became \(loss) at step \(step + 1); lower \(setting: .learningRate) (now \(config.learningRate)) — checkpoints up to the last evaluation are on disk", diverged: true)
             }
             model.backward()
             let norm = clipGradients(model.params, maxNorm: config.gradClip)

@@ -79,3 +79,10 @@ public protocol SettingError: Error, CustomStringConvertible {
 extension SettingError {
     public var description: String { message.description }
 }
+
+/// A training run's error, saying whether training broke down (a loss or gradient stopped being
+/// a number) rather than being refused or failing for another reason: a comparison counts the
+/// first as a collapse.
+public protocol TrainingError: SettingError {
+    var diverged: Bool { get }
+}

@@ -10,6 +10,8 @@ final class ChildProcess {
         var signal: Int32?
         var wallSeconds: Double
         var stderrTail: [String]
+        /// The child's run.json says training broke down (a loss or gradient stopped being a number).
+        var diverged = false
 
         var succeeded: Bool { exitCode == 0 }
         /// The child's plugin watchdog stopped it: a plugin call overran --plugin-timeout.
@@ -40,7 +42,8 @@ final class ChildProcess {
         /// What kind of failure it was, in status.json's words.
         var failure: String? {
             succeeded ? nil : signal != nil ? ComparisonFiles.Status.Failure.crash
-                : timedOut ? ComparisonFiles.Status.Failure.timeout : ComparisonFiles.Status.Failure.error
+                : timedOut ? ComparisonFiles.Status.Failure.timeout
+                : diverged ? ComparisonFiles.Status.Failure.diverged : ComparisonFiles.Status.Failure.error
         }
     }
 
@@ -113,7 +116,8 @@ final class ChildProcess {
         let bySignal = process.terminationReason == .uncaughtSignal
         return Outcome(exitCode: bySignal ? nil : process.terminationStatus,
                        signal: bySignal ? process.terminationStatus : nil,
-                       wallSeconds: elapsed, stderrTail: tail.lines)
+                       wallSeconds: elapsed, stderrTail: tail.lines,
+                       diverged: RunFolder.readStatus(folder)?.failure == .diverged)
     }
 }
 

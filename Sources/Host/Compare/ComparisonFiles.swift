@@ -114,6 +114,8 @@ enum ComparisonFiles {
             static let crash = "crash"
             /// The child exited with a non-zero status (an error it reported).
             static let error = "error"
+            /// Training broke down: a loss or gradient stopped being a number (a collapse).
+            static let diverged = "diverged"
             /// The comparison was interrupted and stopped it.
             static let interrupted = "interrupted"
             /// It could not be started.

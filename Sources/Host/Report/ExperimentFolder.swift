@@ -23,6 +23,10 @@ struct ExperimentFolder {
         var answers: [EvalRecord]?
         /// Why `answers` is nil although the file exists.
         var answersProblem: String?
+        /// For a failed run: whether training broke down (a loss or gradient stopped being a
+        /// number), from status.json's failure kind or the run's run.json; nil when neither
+        /// says (a folder from before they did).
+        var diverged: Bool? = nil
     }
 
     struct Variant {
@@ -144,8 +148,16 @@ struct ExperimentFolder {
             state = answers != nil ? .finished : .other("no status")
         }
         let settings = runSettings(dir)
+        var diverged: Bool?
+        if state.isFailed {
+            if let kind = status?.failure {
+                diverged = kind == ComparisonFiles.Status.Failure.diverged
+            } else if let own = RunFolder.readStatus(dir), own.state == .failed {
+                diverged = own.failure == .diverged
+            }
+        }
         return Run(seed: seed ?? settings?.seed, folder: folder, state: state, wallSeconds: status?.wallSeconds,
-                   metrics: metrics, budget: settings?.budget, answers: answers, answersProblem: problem)
+                   metrics: metrics, budget: settings?.budget, answers: answers, answersProblem: problem, diverged: diverged)
     }
 
     /// The algorithm a run's own run.json records ("sft", or rl.algorithm), for folders the

@@ -53,7 +53,7 @@ struct RunSummary {
         if case .failed(_, _, let error) = state { failureError = error ?? "" }
         // A run still going, or killed mid-way, has no end to judge; its curve so far is no verdict.
         collapseReasons = state.hasEnded || state == .other("no status")
-            ? CollapseRule.reasons(failureError: failureError, startAccuracy: accuracies.first,
+            ? CollapseRule.reasons(failureError: failureError, diverged: run.diverged, startAccuracy: accuracies.first,
                                    finalAccuracy: accuracies.last, rewards: rewards)
             : nil
     }

@@ -30,7 +30,8 @@ enum CollapseRule {
     /// …judged only on runs with at least this many updates (fewer are noise, not a trend).
     static let minimumUpdates = 10
 
-    /// An error that says a loss or gradient stopped being a number.
+    /// An error that says a loss or gradient stopped being a number: how a failure is read
+    /// when neither status.json nor run.json records its kind (folders from before they did).
     static let nonFiniteError = try! NSRegularExpression(pattern: #"\b(nan|inf|infinity|non-?finite|not finite)\b"#, options: [.caseInsensitive])
 
     static let definition = "collapsed: yes when the run failed with a non-finite (NaN/Inf) loss or gradient error, "
@@ -40,10 +41,12 @@ enum CollapseRule {
 
     /// The reasons a run collapsed, empty when it did not; nil when there is nothing to judge
     /// (no evaluations, no updates and no failure).
-    static func reasons(failureError: String?, startAccuracy: Double?, finalAccuracy: Double?, rewards: [Double]) -> [String]? {
+    /// `diverged`: the failure's recorded kind (true: training broke down); nil when not
+    /// recorded, and then the error text decides.
+    static func reasons(failureError: String?, diverged: Bool? = nil, startAccuracy: Double?, finalAccuracy: Double?, rewards: [Double]) -> [String]? {
         var reasons: [String] = []
         if let error = failureError,
-           nonFiniteError.firstMatch(in: error, range: NSRange(error.startIndex..., in: error)) != nil {
+           diverged ?? (nonFiniteError.firstMatch(in: error, range: NSRange(error.startIndex..., in: error)) != nil) {
             reasons.append("failed with a non-finite value")
         }
         if let start = startAccuracy, let final = finalAccuracy, start > 0, final < accuracyFraction * start {
