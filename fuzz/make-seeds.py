@@ -73,7 +73,7 @@ meta = [("general.architecture", "str", "llama"), ("general.name", "str", "tiny"
         ("tokenizer.ggml.tokens", "arr", ("str", ["<s>", "a", "Ġthe"])),
         ("tokenizer.ggml.scores", "arr", ("f32", [0.0, -1.5, -2.0])),
         ("test.nested", "arr", ("arr", [("i32", [1, -2]), ("u8", [7])]))]
-put("gguf", "metadata-and-tensors.gguf", gguf(meta, [
+put("gguf", "metadata-and-tensors", gguf(meta, [
     ("norm.weight", [4], 0, f32([1, -2, 3.5, 0])),
     ("w.f16", [2, 2], 1, f16([0.5, -1, 2, 65504])),
     ("w.q8_0", [32, 1], 8, q8_0),
@@ -84,9 +84,9 @@ put("gguf", "metadata-and-tensors.gguf", gguf(meta, [
     ("w.q6_K", [256], 14, q6_K),
     ("w.bf16", [2], 30, b"\x80\x3f\x00\xc0"),
 ]))
-put("gguf", "aligned-64.gguf", gguf([("general.alignment", "u32", 64)], [("a", [3], 0, f32([1, 2, 3])), ("b", [1, 1], 0, f32([4]))], alignment=64))
-put("gguf", "empty.gguf", gguf([], []))
-put("gguf", "unknown-type.gguf", gguf([], [("x", [32], 9, bytes(40))]))
+put("gguf", "aligned-64", gguf([("general.alignment", "u32", 64)], [("a", [3], 0, f32([1, 2, 3])), ("b", [1, 1], 0, f32([4]))], alignment=64))
+put("gguf", "empty", gguf([], []))
+put("gguf", "unknown-type", gguf([], [("x", [32], 9, bytes(40))]))
 
 # --- safetensors -----------------------------------------------------------------------------
 def safetensors(tensors, metadata=None):
@@ -108,12 +108,12 @@ put("safetensors", "scalar.safetensors", safetensors([("s", "F32", [], f32([7]))
 put("safetensors", "header-only.safetensors", safetensors([], {"tokenizer": "t"}))
 
 # --- the data formats ------------------------------------------------------------------------
-put("gsm8k", "three.jsonl",
+put("gsm8k", "three",
     '{"question": "Q1?", "answer": "Half is 48/2 = <<48/2=24>>24.\\nTotal 48+24 = <<48+24=72>>72.\\n#### 72"}\n'
     '\n'
     '{"question": "Q2?", "answer": "Big 1000*2 = <<1000*2=2000>>2,000.\\n#### 2,000"}\n'
     '{"question": "Q3?", "answer": "  Lost 5.  \\r\\n#### -5\\n"}\n')
-put("gsm8k", "one.jsonl", '{"question": "How many?", "answer": "#### $1.5"}')
+put("gsm8k", "one", '{"question": "How many?", "answer": "#### $1.5"}')
 
 put("svamp", "two.jsonl",
     '{"Body": "There are 87 oranges and 290 bananas.", "Question": "How big is each group?", '
