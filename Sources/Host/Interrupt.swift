@@ -3,8 +3,8 @@ import CallWatch
 import Foundation
 
 /// Stopping a long run cleanly: Ctrl-C (SIGINT) and SIGTERM (what `kill`, `timeout`,
-/// `docker stop` and Slurm send) ask the trainer to stop after the current step; it then
-/// evaluates and writes its final checkpoint, so no finished work is lost, and the process exits
+/// `docker stop` and Slurm send) ask the trainer to stop after the current step; it then saves
+/// a resumable checkpoint (`--resume` continues from it), so no finished work is lost, and the process exits
 /// with 128 + the signal's number, as if the signal had ended it. A second signal exits at once.
 /// When the step is inside a plugin call, the message names the call: the step cannot end before
 /// it returns, and the plugin watchdog (--plugin-timeout) ends a call that never does.

@@ -167,7 +167,7 @@ final class RunFolder {
     }
 
     /// Runs the training and records how it ended: finished, interrupted (a signal asked it to
-    /// stop early; its final checkpoint is still written), or failed with the error.
+    /// stop early; it saved a resumable checkpoint instead of a final one), or failed with the error.
     func record<T>(_ body: () throws -> T) throws -> T {
         do {
             let result = try body()
