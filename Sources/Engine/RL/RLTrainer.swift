@@ -218,8 +218,7 @@ public final class RLTrainer {
                                       lastUpdateSeconds: lastUpdateSeconds, lastLoss: nil,
                                       evaluations: evaluations.map { .init(position: $0.0, accuracy: $0.1) },
                                       metricsLength: metrics?.length() ?? 0, referenceChecksum: referenceSum)
-            try ResumePoint.save(state, optimizers: optimizers, to: dir)
-            if let old = stateDir, old != dir { ResumePoint.discard(in: old) }
+            try ResumePoint.save(state, optimizers: optimizers, to: dir, replacing: stateDir)
             (stateDir, saved) = (dir, update)
         }
 
@@ -300,7 +299,7 @@ public final class RLTrainer {
                                             count: FinalEvaluation.count(config.finalEvalExamples, of: eval.count),
                                             reusing: lastEvaluation, outputDir: outputDir, metrics: metrics, position: ("update", update))
         // A finished run is not resumed; its optimiser state would only take disk space.
-        if let stateDir { ResumePoint.discard(in: stateDir) }
+        if let outputDir { ResumePoint.discardAll(in: outputDir) }
         return Summary(updates: update, evaluations: evaluations, seconds: elapsed, finalEvaluation: final,
                        interrupted: false, resumeFrom: nil)
     }

@@ -43,9 +43,10 @@ public struct ResumePoint: Sendable {
     public let dir: String
     public let state: TrainingState
 
-    /// Writes the state into `dir`, which already holds the weights. The state file goes last,
-    /// atomically, so a checkpoint has a state file only when everything else is complete.
-    static func save(_ state: TrainingState, optimizers: [(name: String, optimizer: AdamW)], to dir: String) throws {
+    /// Writes the state into `dir`, which already holds the weights, then removes it from
+    /// `previous` (the checkpoint that held it until now). The state file goes last, atomically,
+    /// so a checkpoint has a state file only when everything else is complete.
+    static func save(_ state: TrainingState, optimizers: [(name: String, optimizer: AdamW)], to dir: String, replacing previous: String?) throws {
         var tensors: [String: TensorData] = [:]
         var metadata = ["format": "pt"]
         for (name, opt) in optimizers {
@@ -63,6 +64,7 @@ public struct ResumePoint: Sendable {
         let file = try StagedFile(path: dir + "/" + TrainingState.fileName)
         try json.withUnsafeBytes { try file.write($0) }
         try file.commit()
+        if let previous, previous != dir { discard(in: previous) }
     }
 
     /// Removes the state from an older checkpoint once a newer one has it; its weights stay.
@@ -107,6 +109,14 @@ public struct ResumePoint: Sendable {
             }
         }
         return best
+    }
+
+    /// Removes the state from every checkpoint of a finished run. Not only the newest: a kill
+    /// between a new state's commit and the old one's removal leaves two, and a resumed run
+    /// knows only the newer.
+    static func discardAll(in runDir: String) {
+        let root = runDir + "/checkpoints"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] { discard(in: root + "/" + name) }
     }
 
     /// A hash of a model's weights (FNV-1a over their bits), to recognise the same reference.

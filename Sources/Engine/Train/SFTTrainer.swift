@@ -184,8 +184,7 @@ public final class SFTTrainer {
                                       lastLoss: lastLoss.isFinite ? lastLoss : nil,
                                       evaluations: evaluations.map { .init(position: $0.0, accuracy: $0.1) },
                                       metricsLength: metrics?.length() ?? 0, referenceChecksum: nil)
-            try ResumePoint.save(state, optimizers: [("model", optimizer)], to: dir)
-            if let old = stateDir, old != dir { ResumePoint.discard(in: old) }
+            try ResumePoint.save(state, optimizers: [("model", optimizer)], to: dir, replacing: stateDir)
             (stateDir, saved) = (dir, step)
         }
 
@@ -272,7 +271,7 @@ public final class SFTTrainer {
                                             count: FinalEvaluation.count(config.finalEvalExamples, of: eval.count),
                                             reusing: lastEvaluation, outputDir: outputDir, metrics: metrics, position: ("step", step))
         // A finished run is not resumed; its optimiser state would only take disk space.
-        if let stateDir { ResumePoint.discard(in: stateDir) }
+        if let outputDir { ResumePoint.discardAll(in: outputDir) }
         return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds,
                        finalEvaluation: final, interrupted: false, resumeFrom: nil)
     }
