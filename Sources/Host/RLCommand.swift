@@ -101,6 +101,7 @@ struct RLCommand: ParsableCommand {
     @Option(name: .customLong("value-lr"), parsing: .unconditional, help: "reft: the value head's learning rate (scaled; the reference uses --lr).") var valueLR: Float = 5e-4
     @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Greedy evaluation and checkpoint every N updates (1 or more).") var evalEvery: Int = 20
     @Option(name: .customLong("eval-examples"), parsing: .unconditional, help: "Held-out questions per evaluation (0 or more).") var evalExamples: Int = 256
+    @Option(name: .customLong("stop-below"), parsing: .unconditional, help: ArgumentHelp("End the run early, as finished, when a periodic evaluation scores below this fraction of the update-0 evaluation (0 < f ≤ 1; 0.5 is the comparison report's collapse line). The final checkpoint is still saved and scored, and run.json says where the run stopped. Default: the whole budget.", valueName: "fraction")) var stopBelow: Double?
     @Option(name: .customLong("final-eval"), parsing: .unconditional, help: "Held-out questions the final checkpoint is scored on, each answer kept in eval-final.jsonl (default: all of them; 0: none).") var finalEval: Int?
 
     /// The settings these flags ask for. Checked in validate(), so `workbench compare` (which
@@ -134,6 +135,7 @@ struct RLCommand: ParsableCommand {
         c.evalEvery = evalEvery
         c.evalExamples = evalExamples
         c.finalEvalExamples = finalEval
+        c.stopBelowStartFraction = stopBelow
         c.seed = runOptions.seed
         return c
     }
@@ -227,7 +229,7 @@ struct RLCommand: ParsableCommand {
         if let point = folder.resumePoint {
             print("  resuming at update \(point.state.position) from \(point.dir)")
         }
-        let summary = try folder.record { try trainer.run(resume: folder.resumePoint) }
+        let summary = try folder.record(detail: { $0.collapseStop.map(Self.describe) }) { try trainer.run(resume: folder.resumePoint) }
         progress.finishLine()
         if summary.interrupted {
             print("\nStopped at update \(summary.updates)\(summary.resumeFrom.map { "; checkpoint \($0)" } ?? ""). To continue, run the same command with --resume.")
@@ -237,8 +239,14 @@ struct RLCommand: ParsableCommand {
         print("\nAccuracy on held-out questions (greedy), by update:")
         print(AccuracyCurve.render(summary.evaluations.map { (step: $0.update, accuracy: $0.accuracy) }, label: "update"))
         print("\n\(summary.updates) updates in \(ProgressLine.duration(summary.seconds)). Checkpoint: \(out)/final, metrics: \(out)/metrics.jsonl")
+        if let stop = summary.collapseStop { print(Self.describe(stop) + " (--stop-below).") }
         if let line = AccuracyCurve.finalEvaluation(summary.finalEvaluation, folder: out) { print(line) }
         try Interrupt.exitIfSignalled()
+    }
+
+    static func describe(_ stop: RLTrainer.CollapseStop) -> String {
+        String(format: "Stopped early at update %d: held-out accuracy %.1f%% fell below %g of the start's %.1f%%",
+               stop.update, stop.accuracy * 100, stop.fraction, stop.startAccuracy * 100)
     }
 
     /// The run's plugins, created: every library loaded, every plugin made with its config. Run

@@ -21,7 +21,7 @@ final class RunFolder {
         var pid: Int32
         var started: String
         var ended: String?
-        /// For failed: the error; for interrupted: the signal.
+        /// For failed: the error; for interrupted: the signal; for finished: an early stop, if any.
         var detail: String?
         /// How many times the run was resumed (absent: never).
         var resumed: Int?
@@ -168,10 +168,11 @@ final class RunFolder {
 
     /// Runs the training and records how it ended: finished, interrupted (a signal asked it to
     /// stop early; it saved a resumable checkpoint instead of a final one), or failed with the error.
-    func record<T>(_ body: () throws -> T) throws -> T {
+    /// `detail`: what to say of a finished run (such as an early stop), in run.json's detail.
+    func record<T>(detail: (T) -> String? = { _ in nil }, _ body: () throws -> T) throws -> T {
         do {
             let result = try body()
-            if let signal = Interrupt.signalName { end(.interrupted, detail: signal) } else { end(.finished) }
+            if let signal = Interrupt.signalName { end(.interrupted, detail: signal) } else { end(.finished, detail: detail(result)) }
             return result
         } catch {
             let shown = SettingFlags.shown(error)

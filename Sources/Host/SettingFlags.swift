@@ -16,6 +16,7 @@ enum SettingFlags {
         case .algorithm: "--algo"
         case .referenceCheckpoint: "--init"
         case .outputFolder: "--out"
+        case .earlyStopFraction: "--stop-below"
         }
     }
 

@@ -197,4 +197,78 @@ import TestSupport
         #expect(!RLTrainer.nextUpdateFits(elapsed: 1200, lastUpdate: 0.1, budget: 1200))
         #expect(RLTrainer.nextUpdateFits(elapsed: 1199.5, lastUpdate: 0.5, budget: 1200))
     }
+
+    /// --stop-below's rule: the newest evaluation, taken at this update, below the fraction of the first.
+    @Test func collapseStopComparesTheNewestEvaluationWithTheFirst() {
+        let evals: [(Int, Double)] = [(0, 0.5), (10, 0.3), (20, 0.2)]
+        #expect(RLTrainer.CollapseStop.check(evals, update: 20, fraction: 0.5)
+                == .init(update: 20, accuracy: 0.2, startAccuracy: 0.5, fraction: 0.5))
+        #expect(RLTrainer.CollapseStop.check(Array(evals.prefix(2)), update: 10, fraction: 0.5) == nil, "0.3 is not below 0.25")
+        #expect(RLTrainer.CollapseStop.check(evals, update: 21, fraction: 0.5) == nil, "no evaluation at this update")
+        #expect(RLTrainer.CollapseStop.check(evals, update: 20, fraction: nil) == nil)
+        #expect(RLTrainer.CollapseStop.check([(0, 0)], update: 0, fraction: 1) == nil, "a start of 0 never stops")
+        var c = RLConfig()
+        c.updates = 1
+        for bad in [0.0, -0.5, 1.5, .nan] {
+            c.stopBelowStartFraction = bad
+            #expect(c.problems.contains { $0.settings == [.earlyStopFraction] }, "\(bad)")
+        }
+    }
+
+    /// A run taught to answer wrong (a reward for every wrong answer, a large learning rate) from
+    /// a policy that answers some stops at the first evaluation below half its start, finishes
+    /// there with a final checkpoint score, and reports where; without the stop it runs on.
+    @Test func aRunStopsAtTheFirstEvaluationBelowTheFractionOfItsStart() throws {
+        let held = ThreadCount.hold(2)
+        defer { held.release() }
+        let tok = ByteTokenizer()
+        var tc = ArithmeticTaskConfig.default
+        tc.steps = 1; tc.maxValue = 9; tc.operations = ["add"]
+        let task = ArithmeticTask(config: tc, seed: 3)
+        let model = try Transformer(config: ModelConfig(vocabSize: tok.vocabSize, dim: 64, layers: 2, heads: 4, kvHeads: 2,
+                                                        ffnDim: 176, maxSeqLen: 160), seed: 1)
+        var sft = SFTConfig()
+        sft.steps = 450; sft.learningRate = 3e-3; sft.evalEvery = 10_000; sft.seed = 3
+        _ = try SFTTrainer(model: model, tokenizer: tok, config: sft, train: task.train(count: 2000), eval: [],
+                           outputDir: nil, metrics: nil).run()
+        final class Wrong: RewardFunction {
+            let name = "wrong"
+            func scores(_ batch: [RewardInput]) throws -> [Float] {
+                batch.map { input in (ReFTFormat.extractAnswer(input.completion).map { abs($0 - input.gold) < 1e-2 } ?? false) ? 0 : 1 }
+            }
+        }
+        func run(stop: Double?) throws -> RLTrainer.Summary {
+            let policy = try Transformer(config: model.config)
+            policy.params.values.copy(from: model.params.values)
+            let reference = try Transformer(config: model.config)
+            reference.params.values.copy(from: model.params.values)
+            var c = RLConfig()
+            c.updates = 12
+            c.questionsPerUpdate = 16
+            c.miniBatchSize = 16
+            c.valueWarmupUpdates = 0
+            c.learningRate = 3e-3
+            c.klBeta = 0
+            c.maxNewTokens = 64
+            c.evalEvery = 2
+            c.evalExamples = 40
+            c.finalEvalExamples = 40
+            c.stopBelowStartFraction = stop
+            c.seed = 5
+            return try RLTrainer(policy: policy, reference: reference, tokenizer: tok, reward: Wrong(), config: c,
+                                 train: task.train(count: 500), eval: task.test(count: 40), outputDir: nil).run()
+        }
+        let full = try run(stop: nil)
+        let start = try #require(full.evaluations.first?.accuracy)
+        #expect(start >= 0.2, "the SFT policy should answer some: \(start)")
+        let below = try #require(full.evaluations.first { $0.accuracy < 0.5 * start }, "the policy should collapse: \(full.evaluations)")
+        #expect(full.updates == 12 && full.collapseStop == nil)
+        let stopped = try run(stop: 0.5)
+        #expect(stopped.updates == below.update, "stops at the first evaluation below half the start")
+        #expect(stopped.collapseStop == .init(update: below.update, accuracy: below.accuracy, startAccuracy: start, fraction: 0.5))
+        #expect(stopped.evaluations.map(\.accuracy) == full.evaluations.prefix(stopped.evaluations.count).map(\.accuracy),
+                "the same run up to the stop")
+        #expect(stopped.finalEvaluation?.total == 40, "the final checkpoint is still scored")
+        #expect(!stopped.interrupted)
+    }
 }

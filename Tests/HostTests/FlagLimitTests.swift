@@ -61,6 +61,8 @@ import Testing
         (["--group", "100000", "--algo", "drgrpo"], "--group must be in"),
         // An Engine setting problem, shown with the CLI's flag.
         (["--group", "1", "--algo", "drgrpo"], "Dr.GRPO needs at least 2 for --group"),
+        (["--stop-below", "0"], "--stop-below must be in (0, 1]"),
+        (["--stop-below", "1.5"], "--stop-below must be in (0, 1]"),
     ] as [([String], String)])
     func rlRefusesOutOfRange(arguments: [String], expected: String) {
         let message = Self.refusal(RLCommand.self, ["--init", "x"] + arguments)

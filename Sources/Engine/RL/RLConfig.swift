@@ -59,6 +59,11 @@ public struct RLConfig: Codable, Equatable, Sendable {
     public var evalExamples = 256
     /// Held-out questions the final policy is scored on into eval-final.jsonl; nil: all of them.
     public var finalEvalExamples: Int? = nil
+    /// Ends the run early, as finished (final checkpoint saved and scored), once a periodic
+    /// evaluation scores below this fraction of the update-0 evaluation; nil runs the whole budget.
+    /// A collapsed policy rarely recovers, and its remaining updates cost the most: it writes to
+    /// the length limit. Optional so settings recorded before it existed still decode.
+    public var stopBelowStartFraction: Double? = nil
     public var seed: UInt64 = 0
 
     public init() {}
@@ -96,6 +101,7 @@ public struct RLConfig: Codable, Equatable, Sendable {
         if algorithm == .carft && valueHead != .carft { p.append("CARFT pools the carft value head's projection p_t; use the carft value head") }
         if evalEvery < 1 { p.append("eval-every must be at least 1") }
         if evalExamples < 0 { p.append("eval-examples must be ≥ 0") }
+        if let f = stopBelowStartFraction, !(f > 0 && f <= 1) { p.append("\(setting: .earlyStopFraction) must be in (0, 1]") }
         if let f = finalEvalExamples, f < 0 { p.append("final-eval must be ≥ 0 (0 skips the final evaluation)") }
         return p
     }

@@ -154,6 +154,24 @@ public final class RLTrainer {
         public var interrupted: Bool
         /// When interrupted: the checkpoint to resume from.
         public var resumeFrom: String?
+        /// Ended before its budget by `stopBelowStartFraction`: the evaluation that fell below it.
+        public var collapseStop: CollapseStop? = nil
+    }
+
+    /// An evaluation below `RLConfig.stopBelowStartFraction` of the start's, which ended the run.
+    public struct CollapseStop: Sendable, Equatable {
+        public var update: Int
+        public var accuracy: Double
+        public var startAccuracy: Double
+        public var fraction: Double
+
+        /// The stop the newest evaluation calls for: when it was taken at `update` and scores
+        /// below `fraction` of the first (update-0) evaluation; nil otherwise.
+        static func check(_ evaluations: [(Int, Double)], update: Int, fraction: Double?) -> CollapseStop? {
+            guard let fraction, let start = evaluations.first?.1, let last = evaluations.last,
+                  last.0 == update, last.1 < fraction * start else { return nil }
+            return CollapseStop(update: update, accuracy: last.1, startAccuracy: start, fraction: fraction)
+        }
     }
 
     // MARK: run
@@ -241,6 +259,7 @@ public final class RLTrainer {
 
         if resume == nil { try evaluate(0) }
         var interrupted = false
+        var collapseStop: CollapseStop?
         while config.updates.map({ update < $0 }) ?? true {
             if shouldStop?() == true { interrupted = true; break }
             if let m = config.minutes, !Self.nextUpdateFits(elapsed: elapsed, lastUpdate: lastUpdateSeconds, budget: m * 60) { break }
@@ -281,7 +300,11 @@ public final class RLTrainer {
             pluginMetrics = [:]
             metrics?.write(line)
             onUpdate?(report)
-            if update % config.evalEvery == 0 { try evaluate(update) }
+            if update % config.evalEvery == 0 {
+                try evaluate(update)
+                collapseStop = CollapseStop.check(evaluations, update: update, fraction: config.stopBelowStartFraction)
+                if collapseStop != nil { break }
+            }
         }
         if interrupted {
             if saved != update, let path = checkpointPath(update) {
@@ -301,7 +324,7 @@ public final class RLTrainer {
         // A finished run is not resumed; its optimiser state would only take disk space.
         if let outputDir { ResumePoint.discardAll(in: outputDir) }
         return Summary(updates: update, evaluations: evaluations, seconds: elapsed, finalEvaluation: final,
-                       interrupted: false, resumeFrom: nil)
+                       interrupted: false, resumeFrom: nil, collapseStop: collapseStop)
     }
 
     func saveCheckpoint(to dir: String, update: Int) throws {

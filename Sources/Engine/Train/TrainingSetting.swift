@@ -3,7 +3,7 @@
 /// the same message with its own names, so the Engine never speaks in one front end's terms.
 public enum TrainingSetting: String, Sendable, CaseIterable {
     case learningRate, updates, minutes, steps, batchSize, samplesPerQuestion, valueHead, maxNewTokens
-    case algorithm, referenceCheckpoint, outputFolder
+    case algorithm, referenceCheckpoint, outputFolder, earlyStopFraction
 
     /// The setting in words, as the Engine's own description of a message reads.
     public var words: String {
@@ -19,6 +19,7 @@ public enum TrainingSetting: String, Sendable, CaseIterable {
         case .algorithm: "the algorithm"
         case .referenceCheckpoint: "the starting-checkpoint setting"
         case .outputFolder: "output folder"
+        case .earlyStopFraction: "the early-stop fraction of the start accuracy"
         }
     }
 }
