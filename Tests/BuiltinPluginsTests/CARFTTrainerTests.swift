@@ -14,7 +14,8 @@ import TestSupport
     /// A random one-layer policy (large enough weights that every part matters), its frozen
     /// copy, and a CARFT trainer with the given contrastive plugin and c.
     static func trainer(contrastive: String, config: [String: String] = [:], pooling: String = "org.workbench.pooling.softmax-values", coefficient: Float,
-                        reward: any RewardFunction = ReFTPartialReward(), questions: Int = 6) throws -> (RLTrainer, [MathExample]) {
+                        reward: any RewardFunction = ReFTPartialReward(), questions: Int = 6,
+                        algorithm: RLConfig.Algorithm = .carft, updates: Int = 1) throws -> (RLTrainer, [MathExample]) {
         let tok = ByteTokenizer()
         var tc = ArithmeticTaskConfig.default
         tc.steps = 1; tc.maxValue = 9; tc.operations = ["add"]
@@ -27,8 +28,8 @@ import TestSupport
                                        contrastive: try PluginContrastiveLoss(library.plugin(contrastive), config: config),
                                        coefficient: coefficient, tokenizer: tok)
         var c = RLConfig()
-        c.algorithm = .carft
-        c.updates = 1
+        c.algorithm = algorithm
+        c.updates = updates
         c.questionsPerUpdate = questions
         c.miniBatchSize = questions
         c.maxNewTokens = 12
@@ -36,7 +37,8 @@ import TestSupport
         c.projectionDim = 8
         c.seed = 4
         let train = ArithmeticTask(config: tc, seed: 3).train(count: 40)
-        let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: reward, config: c, carft: objective,
+        let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: reward, config: c,
+                              carft: algorithm == .carft ? objective : nil,
                               train: train, eval: [], outputDir: nil)
         return (t, Array(train.prefix(questions)))
     }
@@ -87,6 +89,28 @@ import TestSupport
             size += Double(abs(ha.params.grads[w.offset + i]))
         }
         #expect(diff > 0.1 * size, "c = 1 vs c = 0: |Δgrad| \(diff) of \(size)")
+    }
+
+    /// c = 0 makes CARFT reft with the same value head, bit for bit: the value loss reads the
+    /// head as reft's does, and the contrastive term, read on its own, adds exact zeros. Three
+    /// updates of each from the same start leave the same policy and value head, and the same
+    /// losses; with c = 1 they differ, so the comparison can see the term.
+    @Test func carftWithCZeroIsReFTBitForBit() throws {
+        func run(_ algorithm: RLConfig.Algorithm, c: Float) throws -> (policy: [Float], head: [Float], losses: [Double]) {
+            let (t, _) = try Self.trainer(contrastive: "org.workbench.contrastive.infonce-positive", coefficient: c,
+                                          reward: AlternatingReward(), algorithm: algorithm, updates: 3)
+            var losses: [Double] = []
+            t.onUpdate = { losses += [$0.policyLoss, $0.valueLoss, $0.gradNorm] }
+            _ = try t.run()
+            let head = try #require(t.valueHead)
+            return (Array(UnsafeBufferPointer(start: t.policy.params.values.ptr, count: t.policy.params.count)),
+                    Array(UnsafeBufferPointer(start: head.params.values.ptr, count: head.params.count)), losses)
+        }
+        let reft = try run(.reft, c: 0), zero = try run(.carft, c: 0), one = try run(.carft, c: 1)
+        #expect(zero.policy == reft.policy)
+        #expect(zero.head == reft.head)
+        #expect(zero.losses == reft.losses)
+        #expect(one.policy != reft.policy && one.head != reft.head, "c = 1 must move the weights differently")
     }
 
     /// Records what the trainer hands a reward, so the embeddings can be checked.
@@ -147,8 +171,9 @@ import TestSupport
         func pooled(_ ids: [Int32], cot: Range<Int>) -> [Float] {
             t.policy.forward(tokens: ids, batch: 1, seq: ids.count)
             let states = cot.map { $0 - 1 }
-            let v = head.forward(hidden: t.policy.hiddenStates, positions: states)
-            let p = head.projections!, P = head.projectionDim
+            let pass = ValueHead.Pass()
+            let v = head.forward(hidden: t.policy.hiddenStates, positions: states, into: pass)
+            let p = pass.projections!, P = head.projectionDim
             let m = v.max()!
             let w = v.map { exp(Double($0 - m)) }, sum = w.reduce(0, +)
             var z = [Double](repeating: 0, count: P)

@@ -7,6 +7,8 @@ import TestSupport
 /// of Σ r_t·V_t + Σ s·p_t, and its file round trip.
 @Suite struct ValueHeadTests {
     static let dim = 6, proj = 5, rows = 7
+    /// Each test's head forward and what its backward reads (a new suite instance per test).
+    let pass = ValueHead.Pass()
 
     /// A head whose parameters are all random (biases included), so every term of the backward
     /// is exercised rather than the near-zero output layer of a fresh head.
@@ -51,16 +53,16 @@ import TestSupport
         let s = withProjectionGradient ? GradCheck.randomBuffer(n * p, &rng) : nil
 
         func loss() -> Double {
-            let v = head.forward(hidden: hidden.ptr, positions: positions)
+            let v = head.forward(hidden: hidden.ptr, positions: positions, into: pass)
             var l = 0.0
             for i in 0..<n { l += Double(v[i]) * Double(r[i]) }
-            if let s { l += GradCheck.weightedSum(head.projections!, s) }
+            if let s { l += GradCheck.weightedSum(pass.projections!, s) }
             return l
         }
         _ = loss()
         // A p_t within finite-difference reach of the ReLU kink would make the check meaningless.
         if kind == .carft {
-            let minAbs = (0..<(n * p)).map { abs(head.projections![$0]) }.min()!
+            let minAbs = (0..<(n * p)).map { abs(pass.projections![$0]) }.min()!
             #expect(minAbs > 0.05, "seed puts a projection at \(minAbs), too near the ReLU kink to check")
         }
 
@@ -68,7 +70,7 @@ import TestSupport
         let prior = GradCheck.randomBuffer(hidden.count, &rng)
         let dHidden = FloatBuffer(hidden.count); dHidden.copy(from: prior)
         head.params.zeroGrad()
-        head.backward(dValues: r.array, dProjections: s.map { UnsafePointer($0.ptr) }, dHidden: dHidden.ptr)
+        head.backward(pass, dValues: r.array, dProjections: s.map { UnsafePointer($0.ptr) }, dHidden: dHidden.ptr)
         for row in 0..<Self.rows where !positions.contains(row) {
             for j in 0..<d { #expect(dHidden[row * d + j] == prior[row * d + j]) }
         }
@@ -87,22 +89,22 @@ import TestSupport
         let head = Self.randomHead(kind, seed: 22)
         let hidden = GradCheck.randomBuffer(Self.rows * Self.dim, &rng)
         let positions = [2, 6, 1]
-        let v = head.forward(hidden: hidden.ptr, positions: positions)
+        let v = head.forward(hidden: hidden.ptr, positions: positions, into: pass)
         let ref = Self.reference(head, hidden: hidden, positions: positions)
         #expect(v.count == positions.count)
         for i in 0..<v.count { #expect(abs(Double(v[i]) - ref.values[i]) < 1e-5) }
-        #expect(head.forward(hidden: hidden.ptr, positions: []) == [])
+        #expect(head.forward(hidden: hidden.ptr, positions: [], into: pass) == [])
     }
 
     @Test func projectionsArePreReLU() {
         var rng = RNG(seed: 13)
         let head = Self.randomHead(.carft, seed: 23)
         let hidden = GradCheck.randomBuffer(Self.rows * Self.dim, &rng)
-        #expect(head.projections == nil)
+        #expect(pass.projections == nil)
         let positions = [4, 0, 2, 6]
-        _ = head.forward(hidden: hidden.ptr, positions: positions)
+        _ = head.forward(hidden: hidden.ptr, positions: positions, into: pass)
         let ref = Self.reference(head, hidden: hidden, positions: positions).proj
-        let pr = head.projections!
+        let pr = pass.projections!
         var negatives = 0
         for i in 0..<positions.count {
             for k in 0..<Self.proj {
@@ -113,8 +115,8 @@ import TestSupport
         #expect(negatives > 0, "the check must include negative p_t to show they are kept before the ReLU")
 
         let linear = Self.randomHead(.linear, seed: 23)
-        _ = linear.forward(hidden: hidden.ptr, positions: positions)
-        #expect(linear.projections == nil)
+        _ = linear.forward(hidden: hidden.ptr, positions: positions, into: pass)
+        #expect(pass.projections == nil)
     }
 
     /// A unit held negative by its bias passes no gradient: not to w2, b1, its W1 row, nor h.
@@ -127,10 +129,10 @@ import TestSupport
         head.params.value("v_head.proj.bias")[live] = 100
         let hidden = GradCheck.randomBuffer(Self.rows * d, &rng)
         let positions = [0, 1, 2, 3]
-        _ = head.forward(hidden: hidden.ptr, positions: positions)
+        _ = head.forward(hidden: hidden.ptr, positions: positions, into: pass)
         head.params.zeroGrad()
         let dHidden = FloatBuffer(hidden.count)
-        head.backward(dValues: [1, -2, 0.5, 3], dHidden: dHidden.ptr)
+        head.backward(pass, dValues: [1, -2, 0.5, 3], dHidden: dHidden.ptr)
         let g = head.params
         #expect(g.grad("v_head.out.weight")[dead] == 0)
         #expect(g.grad("v_head.proj.bias")[dead] == 0)
@@ -141,9 +143,9 @@ import TestSupport
         // With only the dead unit able to carry gradient to h, h receives none.
         let w2 = g.value("v_head.out.weight")
         for k in 0..<p where k != dead { w2[k] = 0 }
-        _ = head.forward(hidden: hidden.ptr, positions: positions)
+        _ = head.forward(hidden: hidden.ptr, positions: positions, into: pass)
         dHidden.zero()
-        head.backward(dValues: [1, -2, 0.5, 3], dHidden: dHidden.ptr)
+        head.backward(pass, dValues: [1, -2, 0.5, 3], dHidden: dHidden.ptr)
         #expect(dHidden.array.allSatisfy { $0 == 0 })
     }
 
@@ -154,13 +156,13 @@ import TestSupport
         let positions = [1, 5, 2]
         let dv: [Float] = [0.3, -1.1, 2]
         let s = kind == .carft ? GradCheck.randomBuffer(positions.count * Self.proj, &rng) : nil
-        _ = head.forward(hidden: hidden.ptr, positions: positions)
+        _ = head.forward(hidden: hidden.ptr, positions: positions, into: pass)
         head.params.zeroGrad()
         let dh = FloatBuffer(hidden.count)
-        head.backward(dValues: dv, dProjections: s.map { UnsafePointer($0.ptr) }, dHidden: dh.ptr)
+        head.backward(pass, dValues: dv, dProjections: s.map { UnsafePointer($0.ptr) }, dHidden: dh.ptr)
         let once = head.params.grads.array, dhOnce = dh.array
         #expect(once.contains { $0 != 0 })
-        head.backward(dValues: dv, dProjections: s.map { UnsafePointer($0.ptr) }, dHidden: dh.ptr)
+        head.backward(pass, dValues: dv, dProjections: s.map { UnsafePointer($0.ptr) }, dHidden: dh.ptr)
         for (a, b) in zip(head.params.grads.array, once) { #expect(abs(a - 2 * b) <= 1e-6 * abs(b)) }
         for (a, b) in zip(dh.array, dhOnce) { #expect(abs(a - 2 * b) <= 1e-6 * abs(b)) }
     }
@@ -178,7 +180,7 @@ import TestSupport
             #expect((0..<e.count).allSatisfy { head.params.value(e.name)[$0] == 0 })
         }
         let hidden = GradCheck.randomBuffer(10 * d, &rng)
-        let v = head.forward(hidden: hidden.ptr, positions: Array(0..<10))
+        let v = head.forward(hidden: hidden.ptr, positions: Array(0..<10), into: pass)
         let rms = (v.map { Double($0 * $0) }.reduce(0, +) / Double(v.count)).squareRoot()
         #expect(rms > 0.01 && rms < 0.5, "initial values should be small but not all zero, got rms \(rms)")
         // Same seed, same head.
@@ -202,7 +204,7 @@ import TestSupport
         #expect(loaded.params.entries.map(\.name) == head.params.entries.map(\.name))
         #expect(loaded.params.values.array.map(\.bitPattern) == head.params.values.array.map(\.bitPattern))
         let hidden = GradCheck.randomBuffer(Self.rows * Self.dim, &rng)
-        #expect(loaded.forward(hidden: hidden.ptr, positions: [1, 4]) == head.forward(hidden: hidden.ptr, positions: [1, 4]))
+        #expect(loaded.forward(hidden: hidden.ptr, positions: [1, 4], into: pass) == head.forward(hidden: hidden.ptr, positions: [1, 4], into: pass))
         let meta = try Safetensors.read(from: dir + "/value_head.safetensors").metadata
         #expect(meta["kind"] == kind.rawValue)
         #expect(meta["projection_dim"] == (kind == .carft ? String(Self.proj) : nil))

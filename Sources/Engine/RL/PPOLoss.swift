@@ -66,27 +66,43 @@ public enum PPOLoss {
                      "\(name): \(oldLogProbs.count) old log-probs for \(logProbs.count) tokens")
         let n = logProbs.count
         if n == 0 { return PolicyLossResult(loss: 0, gradLogProbs: [], clipFraction: 0, approxKL: 0) }
-        let lo = 1 - Double(clipEps), hi = 1 + Double(clipEps)
         var grad = [Float](repeating: 0, count: n)
         var sum = 0.0, kl = 0.0
         var clipped = 0
         for t in 0..<n {
+            let term = surrogateToken(logProb: logProbs[t], oldLogProb: oldLogProbs[t], advantage: advantage(t),
+                                      clipEps: clipEps, divisor: divisor)
+            sum += term.loss
+            grad[t] = term.grad
+            if term.clipped { clipped += 1 }
             let d = Double(logProbs[t]) - Double(oldLogProbs[t])
-            let ratio = exp(d)
-            let a = advantage(t)
-            let unclippedLoss = -a * ratio
-            let clippedLoss = -a * min(max(ratio, lo), hi)
-            if clippedLoss > unclippedLoss {
-                sum += clippedLoss
-                clipped += 1
-            } else {
-                sum += unclippedLoss
-                grad[t] = Float(-a * ratio / divisor)
-            }
             kl += 0.5 * d * d
         }
         return PolicyLossResult(loss: sum / divisor, gradLogProbs: grad,
                                 clipFraction: Double(clipped) / Double(n), approxKL: kl / Double(n))
+    }
+
+    /// One token of the clipped surrogate: its loss term l_t (not yet divided) and ∂(l_t / divisor)/∂log p_t.
+    /// The sequence losses above sum these; a trainer that forms ∂L/∂log p inside the output
+    /// head's pass calls it per token, so both give the same bits.
+    @inline(__always)
+    public static func surrogateToken(logProb: Float, oldLogProb: Float, advantage a: Double, clipEps: Float,
+                                      divisor: Double) -> (loss: Double, grad: Float, clipped: Bool) {
+        let lo = 1 - Double(clipEps), hi = 1 + Double(clipEps)
+        let ratio = exp(Double(logProb) - Double(oldLogProb))
+        let unclippedLoss = -a * ratio
+        let clippedLoss = -a * min(max(ratio, lo), hi)
+        if clippedLoss > unclippedLoss { return (clippedLoss, 0, true) }
+        return (unclippedLoss, Float(-a * ratio / divisor), false)
+    }
+
+    /// One token of the k3 penalty: its term `exp(x) − x − 1` (x = ref − log p, not yet scaled)
+    /// and ∂(scale·term)/∂log p, where scale = β / normalizer.
+    @inline(__always)
+    public static func klToken(logProb: Float, refLogProb: Float, scale: Double) -> (term: Double, grad: Float) {
+        let x = Double(refLogProb) - Double(logProb)
+        let e = exp(x)
+        return (e - x - 1, Float(scale * (1 - e)))
     }
 
     /// ReFT's clipped value loss, averaged over the sequence's tokens:
@@ -134,10 +150,9 @@ public enum PPOLoss {
         var grad = [Float](repeating: 0, count: logProbs.count)
         var sum = 0.0
         for t in 0..<logProbs.count {
-            let x = Double(refLogProbs[t]) - Double(logProbs[t])
-            let e = exp(x)
-            sum += e - x - 1
-            grad[t] = Float(scale * (1 - e))
+            let k = klToken(logProb: logProbs[t], refLogProb: refLogProbs[t], scale: scale)
+            sum += k.term
+            grad[t] = k.grad
         }
         return (scale * sum, grad)
     }

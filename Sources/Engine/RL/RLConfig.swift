@@ -68,6 +68,11 @@ public struct RLConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// The policy's learning rate by update (0-based): `schedule` as an `LRSchedule`.
+    public var lrSchedule: LRSchedule {
+        schedule == "linear" ? .linear(peak: learningRate, warmupSteps: 0, totalSteps: updates ?? 1) : .constant(lr: learningRate)
+    }
+
     /// Problems with the settings, each naming the setting and what to change; empty means usable.
     public var problems: [SettingMessage] {
         var p: [SettingMessage] = []

@@ -46,13 +46,11 @@ public struct RLError: TrainingError {
     }
 }
 
-/// PPO as the ReFT reference code runs it, and Dr.GRPO, on one policy model.
-///
-/// Each update: sample rollouts from the current policy; score them; run the batch once
-/// through the policy (old log-probs, values) and the frozen reference (reference log-probs);
-/// turn scores into per-token advantages (GAE over KL-shaped rewards and whitening for PPO, the
-/// group-mean baseline for Dr.GRPO); then `ppoEpochs` passes of clipped-ratio updates over
-/// shuffled mini-batches.
+/// The loop of reinforced fine-tuning on one policy model, for every algorithm: each update
+/// samples rollouts from the current policy, runs the batch once through the policy (old
+/// log-probs) and the frozen reference, scores it, and hands it to the algorithm
+/// (`PPOUpdate` for reft and carft, `DrGRPOUpdate`) for advantages and `ppoEpochs` passes of
+/// mini-batch optimiser steps; every `evalEvery` updates it evaluates and checkpoints.
 public final class RLTrainer {
     public let policy: Transformer
     public let reference: Transformer
@@ -82,6 +80,8 @@ public final class RLTrainer {
 
     private let policyOptimizer: AdamW
     private let valueOptimizer: AdamW?
+    /// The algorithm's own part of each update: PPO (reft; carft adds its contrastive term) or Dr.GRPO.
+    let algorithm: any RLUpdate
 
     public init(policy: Transformer, reference: Transformer, tokenizer: any Tokenizer, reward: any RewardFunction,
                 config: RLConfig, carft: CARFTObjective? = nil, train: [MathExample], eval: [MathExample], outputDir: String?,
@@ -125,9 +125,11 @@ public final class RLTrainer {
                                  projectionDim: config.projectionDim, seed: config.seed)
             valueHead = head
             valueOptimizer = AdamW(store: head.params)
+            algorithm = PPOUpdate(policy: policy, head: head, config: config, contrastive: carft, tokenizer: tokenizer, prompt: prompt)
         } else {
             valueHead = nil
             valueOptimizer = nil
+            algorithm = DrGRPOUpdate(policy: policy, config: config, tokenizer: tokenizer)
         }
         policyOptimizer = AdamW(store: policy.params)
         for instance in [carft?.pooling.instance, carft?.contrastive.instance, (reward as? PluginReward)?.instance].compactMap({ $0 }) {
@@ -270,8 +272,7 @@ public final class RLTrainer {
                 questions.append(train[order[cursor]])
                 cursor += 1
             }
-            let lr: Float = config.schedule == "linear"
-                ? config.learningRate * (1 - Float(update) / Float(config.updates!)) : config.learningRate
+            let lr = config.lrSchedule.lr(at: update)
             var report = try step(questions: questions, update: update, lr: lr)
             update += 1
             let secs = (clock.now - started).seconds
@@ -335,39 +336,6 @@ public final class RLTrainer {
 
     // MARK: one update
 
-    /// One rollout batch with everything its optimisation passes read: the scored rollouts, the
-    /// padded batch, old and reference log-probs, old values, advantages and returns, and for
-    /// CARFT the views and annotated embeddings fixed for the batch.
-    struct UpdateBatch {
-        var rollouts: [Rollout]
-        var batch: TokenBatch
-        var oldHead: Transformer.HeadOutput
-        var oldValues: [Float]?
-        var refLogProbs: [Float]
-        var advantages: [[Float]]
-        var returns: [[Float]]
-        var carft: CARFTObjective.Prepared?
-        var generated: Int
-        var rolloutSeconds: Double
-        /// The scoring forwards (policy, reference, annotated CoTs), counted as training time.
-        var forwardSeconds: Double
-        var kl: Double
-        var mismatch: Double
-    }
-
-    /// The result of one mini-batch's loss and gradients.
-    struct MiniBatchTerms {
-        var policy: Double
-        var value: Double
-        var contrastive: Double
-        var clip: Double
-        var tokens: Int
-        /// Before clipping; set by `optimise`.
-        var gradNorm = 0.0
-        /// The loss whose gradient is in the parameters' grads.
-        var total: Double
-    }
-
     /// Samples, scores and learns from one batch of questions.
     func step(questions: [MathExample], update: Int, lr: Float) throws -> RLUpdateReport {
         let clock = ContinuousClock()
@@ -375,7 +343,8 @@ public final class RLTrainer {
         lastRollouts = ub.rollouts
         let trainStart = clock.now
 
-        // Optimisation passes.
+        // Optimisation passes: U shuffled passes over the batch in mini-batches.
+        let trainPolicy = update >= config.valueWarmupUpdates
         var shuffleRNG = RNG(seed: config.seed &+ UInt64(update), stream: "rl-minibatch")
         var pgLoss = 0.0, vLoss = 0.0, cLoss = 0.0, clipFrac = 0.0, gradNorm = 0.0, lossTerms = 0
         var trainedTokens = 0
@@ -386,7 +355,7 @@ public final class RLTrainer {
             while start < idx.count {
                 let mb = Array(idx[start..<min(idx.count, start + config.miniBatchSize)])
                 start += config.miniBatchSize
-                let terms = try optimise(miniBatch: mb, ub, lr: lr, trainPolicy: update >= config.valueWarmupUpdates)
+                let terms = try optimise(miniBatch: mb, ub, lr: lr, trainPolicy: trainPolicy)
                 pgLoss += terms.policy
                 vLoss += terms.value
                 cLoss += terms.contrastive
@@ -418,12 +387,12 @@ public final class RLTrainer {
             seconds: 0, elapsed: 0)
     }
 
-    /// Rollouts for `questions`, one forward of the batch through the policy (old log-probs,
-    /// values; for CARFT also the annotated CoTs and the views), the reference's log-probs, the
-    /// scores, and the advantages.
+    /// Rollouts for `questions`; one forward of the batch through the policy (old log-probs,
+    /// and what the algorithm reads from the states); the reference's log-probs; the scores;
+    /// and the algorithm's advantages.
     func collect(questions: [MathExample], update: Int) throws -> UpdateBatch {
         let clock = ContinuousClock()
-        let g = config.algorithm == .drgrpo ? config.samplesPerQuestion : 1
+        let g = algorithm.samplesPerQuestion
         // Rollouts: each question repeated G times, each row its own random stream.
         let rolloutStart = clock.now
         let prompts = questions.flatMap { q in
@@ -444,44 +413,25 @@ public final class RLTrainer {
         let rolloutSecs = (clock.now - rolloutStart).seconds
         let generated = rollouts.reduce(0) { $0 + $1.response.count }
 
-        // Old log-probs, values and entropy from the policy; reference log-probs.
+        // Old log-probs and entropy from the policy, then what the algorithm reads from its
+        // states; the reference's log-probs. Activations are kept between forwards (they grow
+        // to the largest batch and are reused): freeing them made every update zero-fill
+        // hundreds of MB again.
         let forwardStart = clock.now
-        let sequences = rollouts.map(\.sequence)
-        let batch = TokenBatch(sequences, padId: tokenizer.padId)
-        let layout = carft?.layout(sequences, batch: batch)
+        let batch = TokenBatch(rollouts.map(\.sequence), padId: tokenizer.padId)
         policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
         let oldHead = policy.head(positions: batch.positions, targets: batch.targets, entropy: true, temperature: config.temperature)
-        var oldValues: [Float]? = nil, headValues: [Float] = [], projections: FloatBuffer? = nil
-        if let head = valueHead {
-            if let layout {
-                // CARFT's head reads every state: the views embed prompt and CoT tokens alike.
-                headValues = head.forward(hidden: policy.hiddenStates, positions: layout.headPositions)
-                oldValues = layout.actionIndex.map { headValues[$0] }
-                let p = FloatBuffer(headValues.count * head.projectionDim)
-                p.ptr.update(from: head.projections!, count: p.count)
-                projections = p
-            } else {
-                oldValues = head.forward(hidden: policy.hiddenStates, positions: batch.positions)
-            }
-        }
+        let read = try algorithm.readRolloutStates(batch, rollouts: rollouts)
         var refLogProbs: [Float] = []
-        if config.algorithm != .drgrpo || config.klBeta > 0 {
+        if algorithm.needsReference {
             reference.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
             refLogProbs = reference.head(positions: batch.positions, targets: batch.targets, temperature: config.temperature).logProbs
-        }
-        // Activations are kept between forwards (they grow to the largest batch and are reused):
-        // freeing them here made every update zero-fill hundreds of MB again.
-        var prepared: CARFTObjective.Prepared? = nil
-        if let carft, let layout, let head = valueHead, let projections {
-            let annotated = rollouts.map { PromptedSequence(example: $0.example, cot: $0.example.cots[0], tokenizer: tokenizer, prompt: prompt) }
-            prepared = try carft.prepare(policy: policy, head: head, rollout: layout, rolloutProjections: projections,
-                                         rolloutValues: headValues, annotated: annotated, padId: tokenizer.padId)
         }
 
         // Scores; CARFT's reward also sees both CoT embeddings.
         let scores = try reward.scores(rollouts.indices.map { i in
             RewardInput(question: rollouts[i].example.question, completion: rollouts[i].completion, gold: rollouts[i].example.answer,
-                        rolloutEmbedding: prepared?.rolloutCoT[i], annotatedEmbedding: prepared?.annotatedCoT[i])
+                        rolloutEmbedding: read.carft?.rolloutCoT[i], annotatedEmbedding: read.carft?.annotatedCoT[i])
         })
         guard scores.count == rollouts.count else {
             throw RLError("reward '\(reward.name)' returned \(scores.count) scores for \(rollouts.count) rollouts")
@@ -491,32 +441,20 @@ public final class RLTrainer {
         }
         for i in rollouts.indices { rollouts[i].reward = scores[i] }
 
-        // Advantages (and returns for PPO), per rollout.
-        var advantages: [[Float]] = [], returns: [[Float]] = []
         var klSum = 0.0, mismatch = 0.0
         for (i, r) in batch.ranges.enumerated() {
-            let old = Array(oldHead.logProbs[r])
+            let old = oldHead.logProbs[r]
             for (a, b) in zip(old, rollouts[i].sampleLogProbs) { mismatch = max(mismatch, Double(abs(a - b))) }
             if !refLogProbs.isEmpty {
                 klSum += zip(old, refLogProbs[r]).reduce(0.0) { $0 + Double($1.0 - $1.1) }
             }
-            if config.algorithm.isPPO {
-                let shaped = TokenRewards.shaped(score: scores[i], logProbs: old, refLogProbs: Array(refLogProbs[r]), beta: config.klBeta)
-                let gae = GAE.compute(rewards: shaped, values: Array(oldValues![r]), gamma: config.gamma, lambda: config.lambda)
-                advantages.append(gae.advantages)
-                returns.append(gae.returns)
-            }
         }
-        if config.algorithm.isPPO {
-            advantages = whiten(advantages)
-        } else {
-            let groupAdv = GroupAdvantage.drGRPO(rewards: scores, groupSize: g)
-            advantages = batch.ranges.enumerated().map { [Float](repeating: groupAdv[$0.offset], count: $0.element.count) }
-        }
-        return UpdateBatch(rollouts: rollouts, batch: batch, oldHead: oldHead, oldValues: oldValues, refLogProbs: refLogProbs,
-                           advantages: advantages, returns: returns, carft: prepared, generated: generated,
-                           rolloutSeconds: rolloutSecs, forwardSeconds: (clock.now - forwardStart).seconds,
-                           kl: klSum, mismatch: mismatch)
+        var ub = UpdateBatch(rollouts: rollouts, batch: batch, oldHead: oldHead, refLogProbs: refLogProbs,
+                             oldValues: read.oldValues, advantages: [], returns: [], carft: read.carft, generated: generated,
+                             rolloutSeconds: rolloutSecs, forwardSeconds: 0, kl: klSum, mismatch: mismatch)
+        (ub.advantages, ub.returns) = algorithm.advantages(ub)
+        ub.forwardSeconds = (clock.now - forwardStart).seconds
+        return ub
     }
 
     /// One optimiser step on a mini-batch of rollouts (indices into the update's batch).
@@ -535,72 +473,12 @@ public final class RLTrainer {
         return terms
     }
 
-    /// The mini-batch's loss, L_pg + α·L_v (+ c·L_contrastive for CARFT), each averaged over
-    /// its sequences, with its gradient left in the policy's and value head's grads (zeroed
+    /// The mini-batch's loss, its gradient left in the policy's and value head's grads (zeroed
     /// first). Without `trainPolicy` only the value head's gradient is computed.
     func accumulateGradients(miniBatch mb: [Int], _ ub: UpdateBatch, trainPolicy: Bool) throws -> MiniBatchTerms {
-        let subSequences = mb.map { ub.rollouts[$0].sequence }
-        let sub = TokenBatch(subSequences, padId: tokenizer.padId)
         policy.params.zeroGrad()
         valueHead?.params.zeroGrad()
-        policy.forward(tokens: sub.tokens, batch: sub.batch, seq: sub.seq)
-        let newLogProbs = policy.head(positions: sub.positions, targets: sub.targets, temperature: config.temperature).logProbs
-        let scale = 1 / Float(mb.count)
-        var grads = [Float](repeating: 0, count: sub.positions.count)
-        var pg = 0.0, clip = 0.0
-        for (j, i) in mb.enumerated() {
-            let r = sub.ranges[j], old = Array(ub.oldHead.logProbs[ub.batch.ranges[i]])
-            let lp = Array(newLogProbs[r])
-            let res = config.algorithm.isPPO
-                ? PPOLoss.policy(logProbs: lp, oldLogProbs: old, advantages: ub.advantages[i], clipEps: config.clipEps)
-                : PPOLoss.grpoPolicy(logProbs: lp, oldLogProbs: old, advantage: ub.advantages[i].first ?? 0,
-                                     clipEps: config.clipEps, normalizer: Float(config.maxNewTokens))
-            var loss = res.loss, g = res.gradLogProbs
-            if config.algorithm == .drgrpo && config.klBeta > 0 {
-                let kl = PPOLoss.klPenalty(logProbs: lp, refLogProbs: Array(ub.refLogProbs[ub.batch.ranges[i]]),
-                                           beta: config.klBeta, normalizer: Float(config.maxNewTokens))
-                loss += kl.loss
-                for t in g.indices { g[t] += kl.gradLogProbs[t] }
-            }
-            pg += loss
-            clip += res.clipFraction
-            for (t, gr) in g.enumerated() { grads[r.lowerBound + t] = gr * scale }
-        }
-        var vl = 0.0, cl = 0.0
-        if let head = valueHead, let oldValues = ub.oldValues {
-            let layout = ub.carft.map { carft!.layout(subSequences, batch: sub, minTokens: $0.rollout.tokens) }
-            let headValues = head.forward(hidden: policy.hiddenStates, positions: layout?.headPositions ?? sub.positions)
-            let values = layout.map { $0.actionIndex.map { headValues[$0] } } ?? headValues
-            var dValues = [Float](repeating: 0, count: headValues.count)
-            for (j, i) in mb.enumerated() {
-                let r = sub.ranges[j]
-                let res = PPOLoss.value(values: Array(values[r]), oldValues: Array(oldValues[ub.batch.ranges[i]]),
-                                        returns: ub.returns[i], clipRange: config.valueClip)
-                vl += res.loss
-                for (t, gr) in res.gradValues.enumerated() {
-                    dValues[layout?.actionIndex[r.lowerBound + t] ?? (r.lowerBound + t)] = gr * config.vfCoef * scale
-                }
-            }
-            var dProjections: FloatBuffer? = nil
-            if let carft, let prepared = ub.carft, let layout {
-                let d = FloatBuffer(headValues.count * head.projectionDim)
-                cl = try carft.lossAndGradient(prepared, rows: mb, sub: layout, projections: head.projections!, values: headValues,
-                                               rewards: mb.map { ub.rollouts[$0].reward }, dim: head.projectionDim,
-                                               dProjections: d.ptr, dValues: &dValues)
-                dProjections = d
-            }
-            let dHidden = FloatBuffer(sub.batch * sub.seq * policy.config.dim)
-            head.backward(dValues: dValues, dProjections: dProjections.map { UnsafePointer($0.ptr) }, dHidden: dHidden.ptr)
-            if trainPolicy { policy.addHiddenGradient(dHidden.ptr) }
-        }
-        let total = (pg + Double(config.vfCoef) * vl) / Double(mb.count) + Double(carft?.coefficient ?? 0) * cl
-        if trainPolicy && total.isFinite {
-            // The head's second pass carries the policy gradient into the hidden states.
-            policy.head(positions: sub.positions, targets: sub.targets, temperature: config.temperature) { i, _ in grads[i] }
-            policy.backward()
-        }
-        return MiniBatchTerms(policy: pg / Double(mb.count), value: vl / Double(mb.count), contrastive: cl,
-                              clip: clip / Double(mb.count), tokens: sub.tokenCount, total: total)
+        return try algorithm.miniBatch(mb, of: ub, trainPolicy: trainPolicy)
     }
 
     /// Global-norm clipping over the policy and the value head together, as one model.

@@ -4,8 +4,8 @@ import Foundation
 /// last norm) at chosen positions and giving one value per position.
 ///
 /// - carft: `p_t = W1 h_t + b1`, `V_t = w2 · ReLU(p_t) + b2`, as in the CARFT reference code.
-///   The pre-ReLU p_t doubles as the token embedding CARFT's contrastive loss pools, so it is
-///   kept (`projections`) and can receive its own upstream gradient in `backward`.
+///   The pre-ReLU p_t doubles as the token embedding CARFT's contrastive loss pools, so a
+///   forward keeps it (`Pass.projections`) and `backward` takes its own upstream gradient.
 /// - linear: `V_t = w · h_t + b`, the plain head of ReFT-style PPO.
 ///
 /// The head owns its parameters in a separate store so the policy's checkpoints stay loadable
@@ -20,18 +20,6 @@ public final class ValueHead {
     /// Width of p_t; 0 for the linear kind, which has no projection.
     public let projectionDim: Int
     public let params: ParameterStore
-
-    // Saved by `forward` for `backward`; buffers grow to the largest position count seen and
-    // are reused, so a PPO pass does not allocate per minibatch.
-    private var positions: [Int] = []
-    private var hasForward = false
-    private var capacity = 0
-    private var x = FloatBuffer(0)        // gathered hidden rows [n, D]
-    private var proj = FloatBuffer(0)     // p = x·W1ᵀ + b1 [n, P]
-    private var act = FloatBuffer(0)      // ReLU(p) [n, P]
-    private var dProj = FloatBuffer(0)    // scratch for ∂L/∂p [n, P]
-    private var dx = FloatBuffer(0)       // scratch for ∂L/∂x [n, D]
-    private var values = FloatBuffer(0)   // V [n]
 
     static func layout(kind: Kind, inputDim: Int, projectionDim: Int) -> [(String, [Int])] {
         switch kind {
@@ -62,31 +50,59 @@ public final class ValueHead {
         }
     }
 
-    private func reserve(_ n: Int) {
-        guard n > capacity else { return }
-        let d = inputDim, p = projectionDim
-        x = FloatBuffer(n * d); dx = FloatBuffer(n * d)
-        proj = FloatBuffer(n * p); act = FloatBuffer(n * p); dProj = FloatBuffer(n * p)
-        values = FloatBuffer(n)
-        capacity = n
+    /// What one forward keeps for its backward, owned by the caller: each reader of the head
+    /// (PPO's value loss, CARFT's contrastive term) holds its own, so one reader's forward never
+    /// invalidates another's projections. Buffers grow to the largest position count seen and
+    /// are reused, so a PPO pass does not allocate per mini-batch.
+    public final class Pass {
+        public internal(set) var positions: [Int] = []
+        var projectionDim = 0
+        private var capacity = (rows: 0, dim: 0, projection: 0)
+        var x = FloatBuffer(0)        // gathered hidden rows [n, D]
+        var proj = FloatBuffer(0)     // p = x·W1ᵀ + b1 [n, P]
+        var act = FloatBuffer(0)      // ReLU(p) [n, P]
+        var dProj = FloatBuffer(0)    // scratch for ∂L/∂p [n, P]
+        var dx = FloatBuffer(0)       // scratch for ∂L/∂x [n, D]
+        var values = FloatBuffer(0)   // V [n]
+        var hasForward = false
+
+        public init() {}
+
+        /// p_t (before the ReLU) at `positions`, [positions.count, projectionDim]; valid until
+        /// this pass's next forward. nil for the linear kind and before any forward.
+        public var projections: UnsafePointer<Float>? {
+            projectionDim > 0 && hasForward ? UnsafePointer(proj.ptr) : nil
+        }
+
+        fileprivate func reserve(_ n: Int, dim d: Int, projection p: Int) {
+            guard n > capacity.rows || d != capacity.dim || p != capacity.projection else { return }
+            let rows = max(n, d == capacity.dim && p == capacity.projection ? capacity.rows : 0)
+            x = FloatBuffer(rows * d); dx = FloatBuffer(rows * d)
+            proj = FloatBuffer(rows * p); act = FloatBuffer(rows * p); dProj = FloatBuffer(rows * p)
+            values = FloatBuffer(rows)
+            capacity = (rows, d, p)
+        }
     }
 
     // MARK: forward
 
     /// Values at `positions`, flat row indices into `hidden` [rows, inputDim] (rows = batch·seq
-    /// for `Transformer.hiddenStates`). Rows are gathered first so the head's products are one
-    /// BLAS call over only the positions that matter (response tokens), not the whole batch.
-    public func forward(hidden: UnsafePointer<Float>, positions: [Int]) -> [Float] {
+    /// for `Transformer.hiddenStates`), keeping in `pass` what `backward` needs. Rows are
+    /// gathered first so the head's products are one BLAS call over only the positions that
+    /// matter (response tokens), not the whole batch.
+    public func forward(hidden: UnsafePointer<Float>, positions: [Int], into pass: Pass) -> [Float] {
         let n = positions.count, d = inputDim, p = projectionDim
-        reserve(n)
-        self.positions = positions
-        hasForward = true
+        pass.reserve(n, dim: d, projection: p)
+        pass.positions = positions
+        pass.projectionDim = p
+        pass.hasForward = true
+        let x = pass.x, proj = pass.proj, act = pass.act
         for (i, row) in positions.enumerated() {
             precondition(row >= 0, "ValueHead.forward: negative position \(row)")
             (x.ptr + i * d).update(from: hidden + row * d, count: d)
         }
         if n == 0 { return [] }
-        let v = values.ptr
+        let v = pass.values.ptr
         switch kind {
         case .carft:
             Linear.forward(proj.ptr, x.ptr, params.value("v_head.proj.weight"), rows: n, inDim: d, outDim: p)
@@ -107,28 +123,23 @@ public final class ValueHead {
         return Array(UnsafeBufferPointer(start: v, count: n))
     }
 
-    /// p_t (before the ReLU) of the last forward, [positions.count, projectionDim]; valid until the
-    /// next forward. nil for the linear kind and before any forward.
-    public var projections: UnsafePointer<Float>? {
-        kind == .carft && hasForward ? UnsafePointer(proj.ptr) : nil
-    }
-
     // MARK: backward
 
-    /// Backward through the last forward: adds parameter gradients to `params.grads` and ADDS
-    /// ∂L/∂h into `dHidden` ([rows, inputDim], the layout of the forward's `hidden`) at the saved
-    /// positions; other rows are untouched. A position listed twice receives both contributions,
-    /// which is the correct gradient of the sum, though PPO callers pass each position once.
-    /// `dValues` is ∂L/∂V per position. `dProjections` ([n, projectionDim], carft only) is an extra
-    /// upstream gradient on p_t, from the contrastive loss, added to the one flowing back from V.
-    /// The saved activations are not consumed: calling backward twice accumulates twice.
-    public func backward(dValues: [Float], dProjections: UnsafePointer<Float>? = nil,
+    /// Backward through `pass`'s forward: adds parameter gradients to `params.grads` and ADDS
+    /// ∂L/∂h into `dHidden` ([rows, inputDim], the layout of the forward's `hidden`) at the
+    /// pass's positions; other rows are untouched. A position listed twice receives both
+    /// contributions, which is the correct gradient of the sum, though PPO callers pass each
+    /// position once. `dValues` is ∂L/∂V per position. `dProjections` ([n, projectionDim], carft
+    /// only) is an extra upstream gradient on p_t, from the contrastive loss, added to the one
+    /// flowing back from V. The pass is not consumed: calling backward twice accumulates twice.
+    public func backward(_ pass: Pass, dValues: [Float], dProjections: UnsafePointer<Float>? = nil,
                          dHidden: UnsafeMutablePointer<Float>) {
-        precondition(hasForward, "ValueHead.backward called before forward")
-        let n = positions.count, d = inputDim, p = projectionDim
+        precondition(pass.hasForward && pass.projectionDim == projectionDim, "ValueHead.backward: the pass is not a forward of this head")
+        let n = pass.positions.count, d = inputDim, p = projectionDim
         precondition(dValues.count == n, "ValueHead.backward: \(dValues.count) value gradients for \(n) positions")
         precondition(dProjections == nil || kind == .carft, "ValueHead.backward: the linear head has no projections")
         if n == 0 { return }
+        let x = pass.x, proj = pass.proj, act = pass.act, dProj = pass.dProj, dx = pass.dx
         dValues.withUnsafeBufferPointer { dvBuf in
             let dv = dvBuf.baseAddress!
             let db2 = params.grad("v_head.out.bias")
@@ -149,7 +160,7 @@ public final class ValueHead {
                                 w: params.value("v_head.out.weight"), rows: n, inDim: d, outDim: 1)
             }
         }
-        for (i, row) in positions.enumerated() {
+        for (i, row) in pass.positions.enumerated() {
             VectorMath.axpy(dHidden + row * d, dx.ptr + i * d, d, 1)
         }
     }

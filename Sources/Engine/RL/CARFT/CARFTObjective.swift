@@ -20,6 +20,10 @@ public final class CARFTObjective {
         eos = Int32(tokenizer.eosId)
     }
 
+    /// Where each reader keeps its value-head forward: the rollout batch's states, the
+    /// annotated batch's, and a mini-batch's. PPO's value loss keeps its own.
+    private let rolloutPass = ValueHead.Pass(), annotatedPass = ValueHead.Pass(), miniBatchPass = ValueHead.Pass()
+
     /// What one rollout batch fixes for all its PPO passes.
     struct Prepared {
         var rollout: CoTLayout
@@ -37,19 +41,20 @@ public final class CARFTObjective {
         CoTLayout(sequences, batch: batch, marker: marker, eos: eos, minTokens: minTokens)
     }
 
-    /// Teacher-forces the annotated sequences through the current policy (no gradient), runs
-    /// `select` over the whole batch, and pools the annotated views and both whole-CoT
-    /// embeddings. `rolloutProjections`/`rolloutValues` are the head's outputs over
-    /// `rollout.headPositions` from the caller's rollout forward.
-    func prepare(policy: Transformer, head: ValueHead, rollout: CoTLayout, rolloutProjections: FloatBuffer,
-                 rolloutValues: [Float], annotated sequences: [PromptedSequence], padId: Int) throws -> Prepared {
+    /// Reads the head over every state of the rollout batch (the policy's hidden states must be
+    /// that batch's, as its rollout forward left them), then teacher-forces the annotated
+    /// sequences through the policy (no gradient; this overwrites the policy's activations),
+    /// runs `select` over the whole batch, and pools the annotated views and both whole-CoT
+    /// embeddings.
+    func prepare(policy: Transformer, head: ValueHead, rollouts: [PromptedSequence], batch rolloutBatch: TokenBatch,
+                 annotated sequences: [PromptedSequence], padId: Int) throws -> Prepared {
         let P = head.projectionDim
+        let rollout = layout(rollouts, batch: rolloutBatch)
+        let rValues = head.forward(hidden: policy.hiddenStates, positions: rollout.headPositions, into: rolloutPass)
         let batch = TokenBatch(sequences, padId: padId)
         let annotated = layout(sequences, batch: batch)
         policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
-        let aValues = head.forward(hidden: policy.hiddenStates, positions: annotated.headPositions)
-        let aProjections = FloatBuffer(aValues.count * P)
-        aProjections.ptr.update(from: head.projections!, count: aValues.count * P)
+        let aValues = head.forward(hidden: policy.hiddenStates, positions: annotated.headPositions, into: annotatedPass)
 
         let masks: [[UInt8]] = try rollout.ids.withUnsafeBufferPointer { rIds in
             try rollout.present.withUnsafeBufferPointer { rPresent in
@@ -67,8 +72,8 @@ public final class CARFTObjective {
                 }
             }
         }
-        let r = rolloutValues.withUnsafeBufferPointer { rollout.gather(projections: rolloutProjections.ptr, values: $0.baseAddress!, dim: P) }
-        let a = aValues.withUnsafeBufferPointer { annotated.gather(projections: aProjections.ptr, values: $0.baseAddress!, dim: P) }
+        let r = rValues.withUnsafeBufferPointer { rollout.gather(projections: rolloutPass.projections!, values: $0.baseAddress!, dim: P) }
+        let a = aValues.withUnsafeBufferPointer { annotated.gather(projections: annotatedPass.projections!, values: $0.baseAddress!, dim: P) }
         var annotatedViews: [Int: FloatBuffer] = [:]
         for (v, source) in contrastive.viewSources.enumerated() where source == .annotated {
             annotatedViews[v] = try pooling.forward(tokenEmbeddings: a.tokens, values: a.values, mask: masks[v],
@@ -85,15 +90,20 @@ public final class CARFTObjective {
                         rolloutCoT: rows(zr), annotatedCoT: rows(za))
     }
 
-    /// The contrastive loss of mini-batch rows `mb` (indices into the prepared batch) and its
-    /// gradient, c·∂L/∂p and c·∂L/∂V, ADDED into `dProjections` [n×P] and `dValues` [n] over
-    /// `sub.headPositions`. `sub` must be laid out with the prepared rollout's T. Returns L (without c).
-    func lossAndGradient(_ prepared: Prepared, rows mb: [Int], sub: CoTLayout, projections: UnsafePointer<Float>,
-                         values: [Float], rewards: [Float], dim P: Int,
-                         dProjections: UnsafeMutablePointer<Float>, dValues: inout [Float]) throws -> Double {
-        precondition(sub.tokens == prepared.rollout.tokens, "CARFTObjective: the mini-batch layout must share the update's T")
-        let n = mb.count, T = sub.tokens
-        let r = values.withUnsafeBufferPointer { sub.gather(projections: projections, values: $0.baseAddress!, dim: P) }
+    /// The contrastive loss of mini-batch rows `mb` (indices into the prepared batch), read from
+    /// the policy's hidden states of that mini-batch (`sequences` laid out as `batch`, as the
+    /// policy's forward left them), and its backward: c·∂L flows through the plugins, the head's
+    /// projections and values, into the head's parameter gradients and into the returned
+    /// ∂L/∂hidden ([batch·seq × dim], for the caller to add to the policy's). Returns L without c.
+    func lossAndGradient(_ prepared: Prepared, rows mb: [Int], sequences: [PromptedSequence], batch: TokenBatch,
+                         policy: Transformer, head: ValueHead, rewards: [Float]) throws -> (loss: Double, dHidden: FloatBuffer) {
+        let sub = layout(sequences, batch: batch, minTokens: prepared.rollout.tokens)
+        guard sub.tokens == prepared.rollout.tokens else {
+            throw RLError("CARFT: a mini-batch of \(sub.tokens) tokens does not fit its update's \(prepared.rollout.tokens)")
+        }
+        let n = mb.count, T = sub.tokens, P = head.projectionDim
+        let values = head.forward(hidden: policy.hiddenStates, positions: sub.headPositions, into: miniBatchPass)
+        let r = values.withUnsafeBufferPointer { sub.gather(projections: miniBatchPass.projections!, values: $0.baseAddress!, dim: P) }
         var views: [FloatBuffer] = [], rolloutMasks: [Int: [UInt8]] = [:]
         for (v, source) in contrastive.viewSources.enumerated() {
             if source == .rollout {
@@ -120,12 +130,16 @@ public final class CARFTObjective {
                 return loss
             }
         }
+        let dProjections = FloatBuffer(values.count * P)
+        var dValues = [Float](repeating: 0, count: values.count)
         for (v, g) in grads.enumerated() {
             guard let g, let mask = rolloutMasks[v] else { continue }
             let back = try pooling.backward(tokenEmbeddings: r.tokens, values: r.values, mask: mask,
                                             gradOut: g, batch: n, tokens: T, dim: P)
-            sub.scatter(gradTokens: back.tokens, gradValues: back.values, dim: P, dProjections: dProjections, dValues: &dValues)
+            sub.scatter(gradTokens: back.tokens, gradValues: back.values, dim: P, dProjections: dProjections.ptr, dValues: &dValues)
         }
-        return loss
+        let dHidden = FloatBuffer(batch.batch * batch.seq * head.inputDim)
+        head.backward(miniBatchPass, dValues: dValues, dProjections: dProjections.ptr, dHidden: dHidden.ptr)
+        return (loss, dHidden)
     }
 }

@@ -5,8 +5,8 @@
 ///
 /// Token t's embedding is p at h_{t−1}, the state that chose it (so a CoT token's embedding and
 /// its V are the ones PPO uses for that action); the first prompt token, which no state chose,
-/// takes h_0. The value head therefore runs over every state the model computes for a row
-/// (s < inputLength), and PPO's values are the subset at the action states.
+/// takes h_0. The contrastive term therefore reads the value head over every state the model
+/// computes for a row (s < inputLength).
 struct CoTLayout {
     let rows: Int
     /// T: the longest full sequence of the batch (or more, when the caller pads to a shared T).
@@ -20,8 +20,6 @@ struct CoTLayout {
     let cot: [UInt8]
     /// Flat hidden-state rows (row·seq + s) the value head reads, row by row.
     let headPositions: [Int]
-    /// For each of `TokenBatch.positions` (the action states), its index in `headPositions`.
-    let actionIndex: [Int]
     /// [rows×T] index into `headPositions` of token t's state, −1 for padding.
     let tokenState: [Int]
 
@@ -35,11 +33,10 @@ struct CoTLayout {
         var ids = [Int32](repeating: 0, count: rows * T)
         var present = [UInt8](repeating: 0, count: rows * T), cot = present
         var tokenState = [Int](repeating: -1, count: rows * T)
-        var headPositions: [Int] = [], actionIndex: [Int] = []
+        var headPositions: [Int] = []
         for (b, s) in sequences.enumerated() {
             let first = headPositions.count
             for state in 0..<s.inputLength { headPositions.append(b * batch.seq + state) }
-            for state in (s.promptLength - 1)..<s.inputLength { actionIndex.append(first + state) }
             for t in 0..<s.ids.count {
                 ids[b * T + t] = s.ids[t]
                 present[b * T + t] = 1
@@ -48,12 +45,10 @@ struct CoTLayout {
             let end = Self.cotEnd(s, marker: marker, eos: eos)
             for t in s.promptLength..<end { cot[b * T + t] = 1 }
         }
-        precondition(actionIndex.count == batch.positions.count, "CoTLayout: action states disagree with the TokenBatch")
         self.ids = ids
         self.present = present
         self.cot = cot
         self.headPositions = headPositions
-        self.actionIndex = actionIndex
         self.tokenState = tokenState
     }
 

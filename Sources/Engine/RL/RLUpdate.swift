@@ -1,0 +1,66 @@
+/// One rollout batch and everything its optimisation passes read: the scored rollouts, the
+/// padded batch, the policy's log-probs (and entropies) at sampling time, the reference's, and
+/// what the algorithm fixed for the batch (advantages; PPO's old values and returns; CARFT's
+/// prepared contrastive term). Built by `RLTrainer.collect`, read by every mini-batch.
+struct UpdateBatch {
+    var rollouts: [Rollout]
+    var batch: TokenBatch
+    var oldHead: Transformer.HeadOutput
+    /// Empty when the algorithm has no use for them (Dr.GRPO without a KL penalty).
+    var refLogProbs: [Float]
+    var oldValues: [Float]?
+    var advantages: [[Float]]
+    var returns: [[Float]]
+    var carft: CARFTObjective.Prepared?
+    var generated: Int
+    var rolloutSeconds: Double
+    /// The scoring forwards (policy, reference, annotated CoTs), counted as training time.
+    var forwardSeconds: Double
+    var kl: Double
+    var mismatch: Double
+}
+
+/// One mini-batch's loss terms, each a mean over its sequences, with its gradient left in the
+/// policy's and value head's grads.
+struct MiniBatchTerms {
+    var policy: Double
+    var value: Double
+    var contrastive: Double
+    var clip: Double
+    var tokens: Int
+    /// Before clipping; set by the trainer's optimiser step.
+    var gradNorm = 0.0
+    /// The loss whose gradient is in the parameters' grads.
+    var total: Double
+}
+
+/// An algorithm's own part of an RL update. The loop around it (`RLTrainer`) samples, scores,
+/// evaluates, checkpoints and steps the optimisers; this is the rest, in the order it runs.
+protocol RLUpdate {
+    /// Rollouts sampled per question.
+    var samplesPerQuestion: Int { get }
+    /// Whether the frozen reference's log-probs are needed (KL shaping or a KL penalty).
+    var needsReference: Bool { get }
+    /// Called right after the rollout batch's forward through the policy, while the policy's
+    /// hidden states are that batch's: what the algorithm reads from them (PPO: old values;
+    /// CARFT: its contrastive term, whose embeddings the reward sees).
+    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout]) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?)
+    /// Per-token advantages (and, for PPO, returns) of the scored batch.
+    func advantages(_ ub: UpdateBatch) -> (advantages: [[Float]], returns: [[Float]])
+    /// The loss of mini-batch `mb` (indices into the batch) with its gradient accumulated into
+    /// the policy's (when `trainPolicy`) and value head's zeroed grads.
+    func miniBatch(_ mb: [Int], of ub: UpdateBatch, trainPolicy: Bool) throws -> MiniBatchTerms
+}
+
+extension RLUpdate {
+    /// The policy's forward over the mini-batch's sequences and ONE pass of its output head:
+    /// each action's log-prob, and, when `tokenGradient` is given, ∂L/∂log p (from the
+    /// position's index in `sub.positions` and its new log-prob) carried into the hidden
+    /// states as the pass goes, for `Transformer.backward`. Every algorithm's surrogate is a
+    /// sum of per-token terms, so its gradient needs nothing but the token's own log-prob.
+    func policyPass(_ policy: Transformer, _ sub: TokenBatch, temperature: Float,
+                    tokenGradient: ((Int, Float) -> Float)?) -> [Float] {
+        policy.forward(tokens: sub.tokens, batch: sub.batch, seq: sub.seq)
+        return policy.head(positions: sub.positions, targets: sub.targets, temperature: temperature, gradient: tokenGradient).logProbs
+    }
+}
