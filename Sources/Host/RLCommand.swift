@@ -97,7 +97,7 @@ struct RLCommand: ParsableCommand {
     @Option(name: .customLong("value-head"), help: "reft value head: carft (64-dim projection, ReLU, linear) or linear.") var valueHead: ValueHead.Kind = .carft
     @Option(help: "[preset] Built-in reward, when no reward plugin is given: tuned equation-checked (full credit only when the answer is right and every 'a op b = c' line of the CoT holds), reference reft-partial (1 correct, --partial-reward for a wrong number, 0 without one). The same as --plugin builtin:<name>.")
     var reward: BuiltinReward?
-    @Option(name: .customLong("value-warmup"), parsing: .unconditional, help: "reft: updates at the start that train only the value head (scaled; the reference has none: a fresh head on a small model otherwise feeds the policy noise).") var valueWarmup: Int = 10
+    @Option(name: .customLong("value-warmup"), parsing: .unconditional, help: "reft and carft: updates at the start that train only the value head (scaled; the reference has none: a fresh head on a small model otherwise feeds the policy noise). Dr.GRPO has no value head and trains its policy from the first update.") var valueWarmup: Int = 10
     @Option(name: .customLong("value-lr"), parsing: .unconditional, help: "reft: the value head's learning rate (scaled; the reference uses --lr).") var valueLR: Float = 5e-4
     @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Greedy evaluation and checkpoint every N updates (1 or more).") var evalEvery: Int = 20
     @Option(name: .customLong("eval-examples"), parsing: .unconditional, help: "Held-out questions per evaluation (0 or more).") var evalExamples: Int = 256

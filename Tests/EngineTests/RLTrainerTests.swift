@@ -87,6 +87,29 @@ import TestSupport
         #expect(Array(UnsafeBufferPointer(start: model.params.values.ptr, count: model.params.count)) != start)
     }
 
+    /// Dr.GRPO has no value head to warm up: a value warm-up setting leaves its first update
+    /// training the policy (it used to hold the policy still for that many updates).
+    @Test func drGRPOTrainsItsPolicyFromTheFirstUpdate() throws {
+        let (tok, task, model, reference) = try Self.onePolicy(randomizeScale: 0.2)
+        let start = Array(UnsafeBufferPointer(start: model.params.values.ptr, count: model.params.count))
+        var c = RLConfig()
+        c.algorithm = .drgrpo
+        c.updates = 1
+        c.valueWarmupUpdates = 10
+        c.questionsPerUpdate = 4
+        c.miniBatchSize = 8
+        c.maxNewTokens = 16
+        c.evalEvery = 10_000
+        final class ByLength: RewardFunction {
+            let name = "by-length"
+            func scores(_ batch: [RewardInput]) throws -> [Float] { batch.map { Float($0.completion.utf8.count % 3) } }
+        }
+        let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: ByLength(), config: c,
+                              train: task.train(count: 50), eval: [], outputDir: nil)
+        _ = try t.run()
+        #expect(Array(UnsafeBufferPointer(start: model.params.values.ptr, count: model.params.count)) != start)
+    }
+
     /// `grad_norm` is the joint norm of the policy's and value head's gradient *before* clipping:
     /// one update of one optimiser step, run twice from the same weights (so on the same
     /// rollouts), once with a clip far above the norm and once far below. Both report the same

@@ -45,7 +45,8 @@ public struct RLConfig: Codable, Equatable, Sendable {
     public var topP: Float = 1
     public var maxNewTokens = 160
     public var valueHead: ValueHead.Kind = .carft
-    /// PPO: updates at the start that train only the value head, leaving the policy as it is.
+    /// PPO: updates at the start that train only the value head, leaving the policy as it is
+    /// (Dr.GRPO, which has no value head, trains its policy from the first update).
     /// Not in the reference, whose 7B value head learns within a few steps; a fresh head on a
     /// small model gives advantages that are mostly its own error, and the policy pays for it.
     public var valueWarmupUpdates = 0

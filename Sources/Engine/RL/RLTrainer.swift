@@ -343,8 +343,9 @@ public final class RLTrainer {
         lastRollouts = ub.rollouts
         let trainStart = clock.now
 
-        // Optimisation passes: U shuffled passes over the batch in mini-batches.
-        let trainPolicy = update >= config.valueWarmupUpdates
+        // Optimisation passes: U shuffled passes over the batch in mini-batches. The value
+        // warm-up holds the policy still while a fresh value head learns; Dr.GRPO has no head.
+        let trainPolicy = valueHead == nil || update >= config.valueWarmupUpdates
         var shuffleRNG = RNG(seed: config.seed &+ UInt64(update), stream: "rl-minibatch")
         var pgLoss = 0.0, vLoss = 0.0, cLoss = 0.0, clipFrac = 0.0, gradNorm = 0.0, lossTerms = 0
         var trainedTokens = 0
