@@ -176,7 +176,7 @@ final class RunFolder {
             return result
         } catch {
             let shown = SettingFlags.shown(error)
-            end(.failed, detail: "\(shown)", failure: (error as? any TrainingError)?.diverged == true ? .diverged : nil)
+            end(.failed, detail: "\(shown)", failure: (error as? TrainingError)?.diverged == true ? .diverged : nil)
             throw shown
         }
     }

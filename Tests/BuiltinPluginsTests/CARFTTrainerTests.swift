@@ -204,7 +204,7 @@ import TestSupport
         let (t, _) = try Self.trainer(contrastive: "org.workbench.contrastive.infonce-positive", coefficient: 1e-3)
         var bare = t.train
         bare[0].cots = []
-        #expect(throws: RLError.self) {
+        #expect(throws: TrainingError.self) {
             _ = try RLTrainer(policy: t.policy, reference: t.reference, tokenizer: t.tokenizer, reward: t.reward,
                               config: t.config, carft: t.carft, train: bare, eval: [], outputDir: nil)
         }
@@ -213,7 +213,7 @@ import TestSupport
         #expect(linear.problems.contains { $0.description.contains("carft value head") })
         var reft = t.config
         reft.algorithm = .reft
-        #expect(throws: RLError.self) {
+        #expect(throws: TrainingError.self) {
             _ = try RLTrainer(policy: t.policy, reference: t.reference, tokenizer: t.tokenizer, reward: t.reward,
                               config: reft, carft: t.carft, train: t.train, eval: [], outputDir: nil)
         }

@@ -12,16 +12,7 @@ import TestSupport
     @Test(arguments: [RLConfig.Algorithm.reft]) func shortRunRaisesMeanReward(algo: RLConfig.Algorithm) throws {
         let held = ThreadCount.hold(2)
         defer { held.release() }
-        let tok = ByteTokenizer()
-        var tc = ArithmeticTaskConfig.default
-        tc.steps = 1; tc.maxValue = 9; tc.operations = ["add"]
-        let task = ArithmeticTask(config: tc, seed: 3)
-        let model = try Transformer(config: ModelConfig(vocabSize: tok.vocabSize, dim: 64, layers: 2, heads: 4, kvHeads: 2,
-                                                        ffnDim: 176, maxSeqLen: 160), seed: 1)
-        var sft = SFTConfig()
-        sft.steps = 450; sft.learningRate = 3e-3; sft.evalEvery = 10_000; sft.seed = 3
-        _ = try SFTTrainer(model: model, tokenizer: tok, config: sft, train: task.train(count: 3000), eval: [],
-                           outputDir: nil, metrics: nil).run()
+        let (tok, task, model) = try Self.sftPolicy()
         let reference = try Transformer(config: model.config)
         reference.params.values.copy(from: model.params.values)
         var c = RLConfig()
@@ -43,6 +34,22 @@ import TestSupport
         _ = try t.run()
         let first = rewards.prefix(10).reduce(0, +) / 10, last = rewards.suffix(10).reduce(0, +) / 10
         #expect(last > first + 0.05, "\(algo): mean reward \(first) → \(last)")
+    }
+
+    /// A two-layer policy SFT'd part-way on single-step addition: it answers some questions
+    /// (about a quarter, greedy), so RL has something to raise or to lose.
+    static func sftPolicy() throws -> (ByteTokenizer, ArithmeticTask, Transformer) {
+        let tok = ByteTokenizer()
+        var tc = ArithmeticTaskConfig.default
+        tc.steps = 1; tc.maxValue = 9; tc.operations = ["add"]
+        let task = ArithmeticTask(config: tc, seed: 3)
+        let model = try Transformer(config: ModelConfig(vocabSize: tok.vocabSize, dim: 64, layers: 2, heads: 4, kvHeads: 2,
+                                                        ffnDim: 176, maxSeqLen: 160), seed: 1)
+        var sft = SFTConfig()
+        sft.steps = 450; sft.learningRate = 3e-3; sft.evalEvery = 10_000; sft.seed = 3
+        _ = try SFTTrainer(model: model, tokenizer: tok, config: sft, train: task.train(count: 3000), eval: [],
+                           outputDir: nil, metrics: nil).run()
+        return (tok, task, model)
     }
 
     /// A one-layer policy on single-step addition and its frozen copy as the reference.
@@ -208,7 +215,7 @@ import TestSupport
         #expect(outer.description == "the loss became nan; lower the learning rate (now 1e-05)")
         #expect(outer.text(naming: { $0 == .learningRate ? "--lr" : "?" }) == "the loss became nan; lower --lr (now 1e-05)")
         #expect(outer.settings == [.learningRate])
-        #expect(RLError(outer).description == outer.description)
+        #expect(TrainingError(outer).description == outer.description)
     }
 
     /// A --minutes budget is never overrun by a whole update: the next update starts only when,
@@ -244,16 +251,7 @@ import TestSupport
     @Test func aRunStopsAtTheFirstEvaluationBelowTheFractionOfItsStart() throws {
         let held = ThreadCount.hold(2)
         defer { held.release() }
-        let tok = ByteTokenizer()
-        var tc = ArithmeticTaskConfig.default
-        tc.steps = 1; tc.maxValue = 9; tc.operations = ["add"]
-        let task = ArithmeticTask(config: tc, seed: 3)
-        let model = try Transformer(config: ModelConfig(vocabSize: tok.vocabSize, dim: 64, layers: 2, heads: 4, kvHeads: 2,
-                                                        ffnDim: 176, maxSeqLen: 160), seed: 1)
-        var sft = SFTConfig()
-        sft.steps = 450; sft.learningRate = 3e-3; sft.evalEvery = 10_000; sft.seed = 3
-        _ = try SFTTrainer(model: model, tokenizer: tok, config: sft, train: task.train(count: 2000), eval: [],
-                           outputDir: nil, metrics: nil).run()
+        let (tok, task, model) = try Self.sftPolicy()
         final class Wrong: RewardFunction {
             let name = "wrong"
             func scores(_ batch: [RewardInput]) throws -> [Float] {

@@ -92,9 +92,9 @@ import Testing
 
     /// Engine errors name settings in the Engine's words; the CLI shows each as its flag.
     @Test func engineErrorsAreShownWithTheFlags() {
-        let e = SettingFlags.shown(RLError("the RL loss became nan; lower \(setting: .learningRate) (now 1e-05)"))
+        let e = SettingFlags.shown(TrainingError("the RL loss became nan; lower \(setting: .learningRate) (now 1e-05)"))
         #expect("\(e)" == "the RL loss became nan; lower --lr (now 1e-05)")
-        #expect("\(SFTError("SFT needs a length: give \(setting: .steps) or \(setting: .minutes)"))" == "SFT needs a length: give the number of steps or the minutes")
+        #expect("\(TrainingError("SFT needs a length: give \(setting: .steps) or \(setting: .minutes)"))" == "SFT needs a length: give the number of steps or the minutes")
         let flags = TrainingSetting.allCases.map(SettingFlags.flag)
         #expect(Set(flags).count == flags.count && flags.allSatisfy { $0.hasPrefix("--") })
         let other = CLIError("x")

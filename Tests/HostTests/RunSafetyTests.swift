@@ -155,8 +155,8 @@ private typealias S = PluginTestSupport
     /// failure records none.
     @Test func aDivergedRunRecordsItsKind() throws {
         struct Settings: Encodable { var command = "test" }
-        for (error, kind) in [(RLError("the RL loss became inf", diverged: true), RunFolder.Status.Failure.diverged),
-                              (RLError("reward 'x' returned nan for rollout 3"), nil)] as [(RLError, RunFolder.Status.Failure?)] {
+        for (error, kind) in [(TrainingError("the RL loss became inf", diverged: true), RunFolder.Status.Failure.diverged),
+                              (TrainingError("reward 'x' returned nan for rollout 3"), nil)] as [(TrainingError, RunFolder.Status.Failure?)] {
             let dir = Self.temp("run-diverged")
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let folder = try RunFolder.open(dir, existing: .refuse, settings: Settings())

@@ -37,15 +37,6 @@ public struct RLEvalReport: Sendable {
     public var checkpoint: String?
 }
 
-public struct RLError: TrainingError {
-    public var message: SettingMessage
-    public var diverged: Bool
-    public init(_ message: SettingMessage, diverged: Bool = false) {
-        self.message = message
-        self.diverged = diverged
-    }
-}
-
 /// The loop of reinforced fine-tuning on one policy model, for every algorithm: each update
 /// samples rollouts from the current policy, runs the batch once through the policy (old
 /// log-probs) and the frozen reference, scores it, and hands it to the algorithm
@@ -87,31 +78,31 @@ public final class RLTrainer {
                 config: RLConfig, carft: CARFTObjective? = nil, train: [MathExample], eval: [MathExample], outputDir: String?,
                 prompt: PromptFormat = .plain) throws {
         self.prompt = prompt
-        if let p = config.problems.first { throw RLError("RL settings: \(p)") }
-        guard !train.isEmpty else { throw RLError("no training questions") }
+        if let p = config.problems.first { throw TrainingError("RL settings: \(p)") }
+        guard !train.isEmpty else { throw TrainingError("no training questions") }
         // Rollouts and evaluations generate after the prompt, so each prompt needs room for a token.
         let fit = ContextFit(tokenizer: tokenizer, prompt: prompt, context: policy.config.maxSeqLen)
         for (examples, what) in [(train, "training question"), (eval, "held-out question")] {
             if let long = fit.promptsTooLong(examples).first {
-                throw RLError("\(what) \(long.id)'s prompt is \(long.tokens) tokens, leaving no room to answer in the model's context of \(policy.config.maxSeqLen); leave long questions out or use a model with a longer context")
+                throw TrainingError("\(what) \(long.id)'s prompt is \(long.tokens) tokens, leaving no room to answer in the model's context of \(policy.config.maxSeqLen); leave long questions out or use a model with a longer context")
             }
         }
         if config.algorithm == .carft {
-            guard carft != nil else { throw RLError("CARFT needs a pooling and a contrastive plugin (the built-ins by default)") }
+            guard carft != nil else { throw TrainingError("CARFT needs a pooling and a contrastive plugin (the built-ins by default)") }
             guard config.valueHead == .carft else {
-                throw RLError("CARFT pools the value head's projection p_t, which only the carft value head has; set \(setting: .valueHead) to carft")
+                throw TrainingError("CARFT pools the value head's projection p_t, which only the carft value head has; set \(setting: .valueHead) to carft")
             }
             if let bare = train.first(where: { $0.cots.isEmpty }) {
-                throw RLError("CARFT contrasts rollouts with the annotated CoT, but training question \(bare.id) has none; use data with rationales (the built-in task, GSM8K or the ReFT JSON layout)")
+                throw TrainingError("CARFT contrasts rollouts with the annotated CoT, but training question \(bare.id) has none; use data with rationales (the built-in task, GSM8K or the ReFT JSON layout)")
             }
             if let long = fit.sequencesTooLong(train, firstCoTOnly: true).first {
-                throw RLError("question \(long.id)'s annotated CoT is \(long.tokens) tokens with its prompt, more than the model's context of \(policy.config.maxSeqLen); CARFT teacher-forces it whole, so leave long questions out or use a model with a longer context")
+                throw TrainingError("question \(long.id)'s annotated CoT is \(long.tokens) tokens with its prompt, more than the model's context of \(policy.config.maxSeqLen); CARFT teacher-forces it whole, so leave long questions out or use a model with a longer context")
             }
         } else if carft != nil {
-            throw RLError("a contrastive term was given for \(setting: .algorithm) \(config.algorithm.rawValue); pooling and contrastive plugins apply to carft only")
+            throw TrainingError("a contrastive term was given for \(setting: .algorithm) \(config.algorithm.rawValue); pooling and contrastive plugins apply to carft only")
         }
         self.carft = carft
-        guard policy.config == reference.config else { throw RLError("the reference model's shape differs from the policy's; both must come from the same SFT checkpoint") }
+        guard policy.config == reference.config else { throw TrainingError("the reference model's shape differs from the policy's; both must come from the same SFT checkpoint") }
         self.policy = policy
         self.reference = reference
         self.tokenizer = tokenizer
@@ -141,7 +132,7 @@ public final class RLTrainer {
         for ex in train {
             let n = prompt.encode(question: ex.question, tokenizer: tokenizer).count
             if n + config.maxNewTokens > policy.config.maxSeqLen {
-                throw RLError("question \(ex.id) has a \(n)-token prompt; with \(setting: .maxNewTokens) \(config.maxNewTokens) it exceeds the model's context of \(policy.config.maxSeqLen). Lower \(setting: .maxNewTokens) or drop long questions")
+                throw TrainingError("question \(ex.id) has a \(n)-token prompt; with \(setting: .maxNewTokens) \(config.maxNewTokens) it exceeds the model's context of \(policy.config.maxSeqLen). Lower \(setting: .maxNewTokens) or drop long questions")
             }
         }
     }
@@ -207,16 +198,16 @@ public final class RLTrainer {
             let s = resume.state
             guard s.run == config.algorithm.rawValue, let rng = RNG(state: s.dataRNG), s.cursor <= s.order.count,
                   s.order.allSatisfy({ train.indices.contains($0) }) else {
-                throw RLError("\(resume.dir) holds the state of a \(s.run) run over other data; resume it with the command that started it")
+                throw TrainingError("\(resume.dir) holds the state of a \(s.run) run over other data; resume it with the command that started it")
             }
             guard s.referenceChecksum == referenceSum else {
-                throw RLError("the reference model differs from the one this run started with (\(resume.dir)); point \(setting: .referenceCheckpoint) at the checkpoint the run was started from")
+                throw TrainingError("the reference model differs from the one this run started with (\(resume.dir)); point \(setting: .referenceCheckpoint) at the checkpoint the run was started from")
             }
             try Checkpoint.loadWeights(from: resume.dir, into: policy.params)
             if let head = valueHead {
                 let saved = try ValueHead.load(from: resume.dir, kind: head.kind, inputDim: policy.config.dim)
                 guard saved.params.count == head.params.count else {
-                    throw RLError("\(resume.dir)'s value head has \(saved.params.count) weights but this run's has \(head.params.count); resume with the settings the run started with")
+                    throw TrainingError("\(resume.dir)'s value head has \(saved.params.count) weights but this run's has \(head.params.count); resume with the settings the run started with")
                 }
                 head.params.values.ptr.update(from: saved.params.values.ptr, count: head.params.count)
             }
@@ -435,10 +426,10 @@ public final class RLTrainer {
                         rolloutEmbedding: read.carft?.rolloutCoT[i], annotatedEmbedding: read.carft?.annotatedCoT[i])
         })
         guard scores.count == rollouts.count else {
-            throw RLError("reward '\(reward.name)' returned \(scores.count) scores for \(rollouts.count) rollouts")
+            throw TrainingError("reward '\(reward.name)' returned \(scores.count) scores for \(rollouts.count) rollouts")
         }
         if let bad = scores.firstIndex(where: { !$0.isFinite }) {
-            throw RLError("reward '\(reward.name)' returned \(scores[bad]) for rollout \(bad) (question \(rollouts[bad].example.id)); rewards must be finite numbers")
+            throw TrainingError("reward '\(reward.name)' returned \(scores[bad]) for rollout \(bad) (question \(rollouts[bad].example.id)); rewards must be finite numbers")
         }
         for i in rollouts.indices { rollouts[i].reward = scores[i] }
 
@@ -462,11 +453,11 @@ public final class RLTrainer {
     private func optimise(miniBatch mb: [Int], _ ub: UpdateBatch, lr: Float, trainPolicy: Bool) throws -> MiniBatchTerms {
         var terms = try accumulateGradients(miniBatch: mb, ub, trainPolicy: trainPolicy)
         guard terms.total.isFinite else {
-            throw RLError("the RL loss became \(terms.total) (policy \(terms.policy), value \(terms.value), contrastive \(terms.contrastive)); lower \(setting: .learningRate) (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk", diverged: true)
+            throw TrainingError("the RL loss became \(terms.total) (policy \(terms.policy), value \(terms.value), contrastive \(terms.contrastive)); lower \(setting: .learningRate) (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk", diverged: true)
         }
         let norm = clipJointly(maxNorm: config.gradClip)
         guard norm.isFinite else {
-            throw RLError("the gradient norm became \(norm); lower \(setting: .learningRate) (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk", diverged: true)
+            throw TrainingError("the gradient norm became \(norm); lower \(setting: .learningRate) (now \(config.learningRate)). Checkpoints up to the last evaluation are on disk", diverged: true)
         }
         terms.gradNorm = norm
         if trainPolicy { policyOptimizer.step(lr: lr) }

@@ -51,15 +51,6 @@ public struct SFTEvalReport: Sendable {
     public var checkpoint: String?
 }
 
-public struct SFTError: TrainingError {
-    public var message: SettingMessage
-    public var diverged: Bool
-    public init(_ message: SettingMessage, diverged: Bool = false) {
-        self.message = message
-        self.diverged = diverged
-    }
-}
-
 /// Runs SFT: batches of (prompt, CoT, answer) with loss on target tokens only, AdamW with
 /// warm-up and linear decay, gradient clipping, periodic greedy evaluation and checkpoints.
 /// Metrics go to `metrics` as they happen; nothing is buffered until the end.
@@ -85,18 +76,18 @@ public final class SFTTrainer {
                 train: [MathExample], eval: [MathExample], outputDir: String?, metrics: MetricsWriter?,
                 prompt: PromptFormat = .plain) throws {
         guard config.steps != nil || config.minutes != nil else {
-            throw SFTError("SFT needs a length: give \(setting: .steps) or \(setting: .minutes)")
+            throw TrainingError("SFT needs a length: give \(setting: .steps) or \(setting: .minutes)")
         }
-        guard !train.isEmpty else { throw SFTError("no training examples") }
-        guard config.batchSize >= 1 else { throw SFTError("\(setting: .batchSize) must be at least 1 (got \(config.batchSize))") }
+        guard !train.isEmpty else { throw TrainingError("no training examples") }
+        guard config.batchSize >= 1 else { throw TrainingError("\(setting: .batchSize) must be at least 1 (got \(config.batchSize))") }
         guard ["linear", "constant"].contains(config.schedule) else {
-            throw SFTError("schedule must be 'linear' or 'constant' (got '\(config.schedule)')")
+            throw TrainingError("schedule must be 'linear' or 'constant' (got '\(config.schedule)')")
         }
         guard ["random", "first"].contains(config.cotChoice) else {
-            throw SFTError("cot choice must be 'random' or 'first' (got '\(config.cotChoice)')")
+            throw TrainingError("cot choice must be 'random' or 'first' (got '\(config.cotChoice)')")
         }
         if let bad = train.first(where: { $0.cots.isEmpty }) {
-            throw SFTError("training example \(bad.id) has no CoT to learn from; SFT needs a rationale for every question (an evaluation-only file cannot be training data)")
+            throw TrainingError("training example \(bad.id) has no CoT to learn from; SFT needs a rationale for every question (an evaluation-only file cannot be training data)")
         }
         self.model = model
         self.tokenizer = tokenizer
@@ -110,10 +101,10 @@ public final class SFTTrainer {
         // cannot fit the context.
         let fit = ContextFit(tokenizer: tokenizer, prompt: prompt, context: model.config.maxSeqLen)
         if let long = fit.sequencesTooLong(train).first {
-            throw SFTError("training example \(long.id) needs \(long.tokens) tokens but the model's context is \(model.config.maxSeqLen); use a longer context or leave long examples out")
+            throw TrainingError("training example \(long.id) needs \(long.tokens) tokens but the model's context is \(model.config.maxSeqLen); use a longer context or leave long examples out")
         }
         if let long = fit.promptsTooLong(eval).first {
-            throw SFTError("held-out question \(long.id)'s prompt is \(long.tokens) tokens, leaving no room to answer in the model's context of \(model.config.maxSeqLen); use a longer context or leave long questions out")
+            throw TrainingError("held-out question \(long.id)'s prompt is \(long.tokens) tokens, leaving no room to answer in the model's context of \(model.config.maxSeqLen); use a longer context or leave long questions out")
         }
     }
 
@@ -159,7 +150,7 @@ public final class SFTTrainer {
             let s = resume.state
             guard s.run == "sft", let rng = RNG(state: s.dataRNG), s.cursor <= s.order.count,
                   s.order.allSatisfy({ train.indices.contains($0) }) else {
-                throw SFTError("\(resume.dir) holds the state of a \(s.run) run over other data; resume it with the command that started it")
+                throw TrainingError("\(resume.dir) holds the state of a \(s.run) run over other data; resume it with the command that started it")
             }
             try Checkpoint.loadWeights(from: resume.dir, into: model.params)
             try resume.restore([("model", optimizer)])
@@ -231,7 +222,7 @@ public final class SFTTrainer {
             let lp = model.head(positions: batch.positions, targets: batch.targets) { _, _ in -1 / n }.logProbs
             let loss = -lp.reduce(0, +) / n
             guard loss.isFinite else {
-                throw SFTError("loss became \(loss) at step \(step + 1); lower \(setting: .learningRate) (now \(config.learningRate)) — checkpoints up to the last evaluation are on disk", diverged: true)
+                throw TrainingError("loss became \(loss) at step \(step + 1); lower \(setting: .learningRate) (now \(config.learningRate)) — checkpoints up to the last evaluation are on disk", diverged: true)
             }
             model.backward()
             let norm = clipGradients(model.params, maxNorm: config.gradClip)

@@ -81,9 +81,14 @@ extension SettingError {
     public var description: String { message.description }
 }
 
-/// A training run's error, saying whether training broke down (a loss or gradient stopped being
-/// a number) rather than being refused or failing for another reason: a comparison counts the
-/// first as a collapse.
-public protocol TrainingError: SettingError {
-    var diverged: Bool { get }
+/// A training run's error (SFT or RL), saying whether training broke down (a loss or gradient
+/// stopped being a number) rather than being refused or failing for another reason: a
+/// comparison counts the first as a collapse.
+public struct TrainingError: SettingError {
+    public var message: SettingMessage
+    public var diverged: Bool
+    public init(_ message: SettingMessage, diverged: Bool = false) {
+        self.message = message
+        self.diverged = diverged
+    }
 }

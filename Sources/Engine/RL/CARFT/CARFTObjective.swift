@@ -99,7 +99,7 @@ public final class CARFTObjective {
                          policy: Transformer, head: ValueHead, rewards: [Float]) throws -> (loss: Double, dHidden: FloatBuffer) {
         let sub = layout(sequences, batch: batch, minTokens: prepared.rollout.tokens)
         guard sub.tokens == prepared.rollout.tokens else {
-            throw RLError("CARFT: a mini-batch of \(sub.tokens) tokens does not fit its update's \(prepared.rollout.tokens)")
+            throw TrainingError("CARFT: a mini-batch of \(sub.tokens) tokens does not fit its update's \(prepared.rollout.tokens)")
         }
         let n = mb.count, T = sub.tokens, P = head.projectionDim
         let values = head.forward(hidden: policy.hiddenStates, positions: sub.headPositions, into: miniBatchPass)
