@@ -14,16 +14,14 @@ public final class IncrementalForward {
     public let model: Transformer
     var c: ModelConfig { model.config }
 
-    /// Weights of one layer, as pointers into the parameter store.
-    struct LayerWeights {
-        var norm1, q, k, v, o, norm2, gate, up, down: UnsafeMutablePointer<Float>
-        /// q, k and v follow each other in memory: one [qw + 2·kw, dim] matrix.
-        var qkvFused: Bool
-        /// gate and up follow each other: one [2·ffn, dim] matrix.
-        var gateUpFused: Bool
-    }
-    let layers: [LayerWeights]
-    let embed, finalNorm, head: UnsafeMutablePointer<Float>
+    /// The model's weights, and per layer whether its products can run fused: q, k and v
+    /// adjacent in memory (one [qw + 2·kw, dim] matrix), and gate and up (one [2·ffn, dim]).
+    let weights: ModelTensors
+    let qkvFused: [Bool], gateUpFused: [Bool]
+    var layers: [ModelTensors.Layer] { weights.layers }
+    var embed: UnsafeMutablePointer<Float> { weights.embed }
+    var finalNorm: UnsafeMutablePointer<Float> { weights.finalNorm }
+    var head: UnsafeMutablePointer<Float> { weights.head }
 
     /// Scratch for `tokenCapacity` tokens; grown (never shrunk) by `reserve`.
     private var tokenCapacity = 0
@@ -42,24 +40,12 @@ public final class IncrementalForward {
 
     public init(model: Transformer) {
         self.model = model
-        let c = model.config, p = model.params
+        let c = model.config
         let qw = c.heads * c.headDim, kw = c.kvDim, D = c.dim
-        layers = (0..<c.layers).map { l in
-            let n = "model.layers.\(l)."
-            let q = p.value(n + "self_attn.q_proj.weight"), k = p.value(n + "self_attn.k_proj.weight")
-            let v = p.value(n + "self_attn.v_proj.weight")
-            let gate = p.value(n + "mlp.gate_proj.weight"), up = p.value(n + "mlp.up_proj.weight")
-            return LayerWeights(norm1: p.value(n + "input_layernorm.weight"), q: q, k: k, v: v,
-                                o: p.value(n + "self_attn.o_proj.weight"),
-                                norm2: p.value(n + "post_attention_layernorm.weight"),
-                                gate: gate, up: up, down: p.value(n + "mlp.down_proj.weight"),
-                                qkvFused: k == q + qw * D && v == k + kw * D,
-                                gateUpFused: up == gate + c.ffnDim * D)
-        }
+        weights = model.weights
+        qkvFused = weights.layers.map { $0.k == $0.q + qw * D && $0.v == $0.k + kw * D }
+        gateUpFused = weights.layers.map { $0.up == $0.gate + c.ffnDim * D }
         transposed = FloatBuffer(max(qw + 2 * kw, 2 * c.ffnDim, c.dim, c.vocabSize) * Self.transposedRows)
-        embed = p.value("model.embed_tokens.weight")
-        finalNorm = p.value("model.norm.weight")
-        head = p.value(model.headWeightName)
     }
 
     public struct Token {
@@ -122,7 +108,7 @@ public final class IncrementalForward {
         for l in 0..<c.layers {
             let w = layers[l]
             RMSNorm.forward(xn, rstd: rstd, x, gain: w.norm1, rows: m, dim: D, eps: c.normEps)
-            if w.qkvFused {
+            if qkvFused[l] {
                 project(qkv, xn, w.q, rows: m, inDim: D, outDim: qkvW)
             } else {
                 BLAS.gemm(transA: false, transB: true, m: m, n: qw, k: D, a: xn, lda: D, b: w.q, ldb: D, c: qkv, ldc: qkvW)
@@ -142,7 +128,7 @@ public final class IncrementalForward {
             attention(layer: l, tokens: tokens, m: m, cache: cache)
             project(x, attn, w.o, rows: m, inDim: qw, outDim: D, accumulate: true)
             RMSNorm.forward(xn, rstd: rstd, x, gain: w.norm2, rows: m, dim: D, eps: c.normEps)
-            if w.gateUpFused {
+            if gateUpFused[l] {
                 project(gateUp, xn, w.gate, rows: m, inDim: D, outDim: 2 * F)
             } else {
                 BLAS.gemm(transA: false, transB: true, m: m, n: F, k: D, a: xn, lda: D, b: w.gate, ldb: D, c: gateUp, ldc: 2 * F)

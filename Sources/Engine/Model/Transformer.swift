@@ -9,28 +9,31 @@
 public final class Transformer {
     public let config: ModelConfig
     public let params: ParameterStore
+    /// The weights and their gradients, by layer.
+    let weights: ModelTensors, gradients: ModelTensors
     let rope: RoPE
     private var acts: Activations?
 
     /// Parameters with Hugging Face LlamaForCausalLM names, W stored [out, in].
     public static func layout(_ c: ModelConfig) -> [(String, [Int])] {
-        var l: [(String, [Int])] = [("model.embed_tokens.weight", [c.vocabSize, c.dim])]
+        typealias N = ModelTensors.Names
+        var l: [(String, [Int])] = [(N.embed, [c.vocabSize, c.dim])]
         for i in 0..<c.layers {
-            let p = "model.layers.\(i)."
+            let n = N.layer(i)
             l += [
-                (p + "input_layernorm.weight", [c.dim]),
-                (p + "self_attn.q_proj.weight", [c.heads * c.headDim, c.dim]),
-                (p + "self_attn.k_proj.weight", [c.kvDim, c.dim]),
-                (p + "self_attn.v_proj.weight", [c.kvDim, c.dim]),
-                (p + "self_attn.o_proj.weight", [c.dim, c.heads * c.headDim]),
-                (p + "post_attention_layernorm.weight", [c.dim]),
-                (p + "mlp.gate_proj.weight", [c.ffnDim, c.dim]),
-                (p + "mlp.up_proj.weight", [c.ffnDim, c.dim]),
-                (p + "mlp.down_proj.weight", [c.dim, c.ffnDim]),
+                (n.norm1, [c.dim]),
+                (n.q, [c.heads * c.headDim, c.dim]),
+                (n.k, [c.kvDim, c.dim]),
+                (n.v, [c.kvDim, c.dim]),
+                (n.o, [c.dim, c.heads * c.headDim]),
+                (n.norm2, [c.dim]),
+                (n.gate, [c.ffnDim, c.dim]),
+                (n.up, [c.ffnDim, c.dim]),
+                (n.down, [c.dim, c.ffnDim]),
             ]
         }
-        l.append(("model.norm.weight", [c.dim]))
-        if !c.tiedEmbeddings { l.append(("lm_head.weight", [c.vocabSize, c.dim])) }
+        l.append((N.finalNorm, [c.dim]))
+        if !c.tiedEmbeddings { l.append((N.lmHead, [c.vocabSize, c.dim])) }
         return l
     }
 
@@ -39,6 +42,8 @@ public final class Transformer {
         try config.validate()
         self.config = config
         params = ParameterStore(layout: Self.layout(config))
+        weights = ModelTensors(params, config: config)
+        gradients = ModelTensors(params, config: config, grads: true)
         rope = RoPE(headDim: config.headDim, maxSeqLen: config.maxSeqLen, theta: config.ropeTheta)
     }
 
@@ -59,7 +64,7 @@ public final class Transformer {
         }
     }
 
-    var headWeightName: String { config.tiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight" }
+    var headWeightName: String { ModelTensors.Names.head(config) }
 
     private func activations(batch: Int, seq: Int) -> Activations {
         if let a = acts, a.fits(batch: batch, seq: seq, heads: config.heads) {
@@ -85,7 +90,7 @@ public final class Transformer {
         precondition(seq <= config.maxSeqLen, "sequence of \(seq) tokens exceeds max_position_embeddings \(config.maxSeqLen)")
         let c = config, a = activations(batch: batch, seq: seq), n = batch * seq
         let qw = c.heads * c.headDim, kw = c.kvDim
-        let emb = params.value("model.embed_tokens.weight")
+        let emb = weights.embed
         for i in 0..<n {
             let t = Int(tokens[i])
             precondition(t >= 0 && t < c.vocabSize, "token id \(t) outside vocabulary of \(c.vocabSize)")
@@ -93,13 +98,13 @@ public final class Transformer {
             (a.resid[0].ptr + i * c.dim).update(from: emb + t * c.dim, count: c.dim)
         }
         for l in 0..<c.layers {
-            let L = a.layers[l], p = "model.layers.\(l)."
+            let L = a.layers[l], W = weights.layers[l]
             let x = a.resid[l].ptr, out = a.resid[l + 1].ptr
-            RMSNorm.forward(L.xn1.ptr, rstd: L.rstd1.ptr, x, gain: params.value(p + "input_layernorm.weight"),
+            RMSNorm.forward(L.xn1.ptr, rstd: L.rstd1.ptr, x, gain: W.norm1,
                             rows: n, dim: c.dim, eps: c.normEps)
-            Linear.forward(L.q.ptr, L.xn1.ptr, params.value(p + "self_attn.q_proj.weight"), rows: n, inDim: c.dim, outDim: qw)
-            Linear.forward(L.k.ptr, L.xn1.ptr, params.value(p + "self_attn.k_proj.weight"), rows: n, inDim: c.dim, outDim: kw)
-            Linear.forward(L.v.ptr, L.xn1.ptr, params.value(p + "self_attn.v_proj.weight"), rows: n, inDim: c.dim, outDim: kw)
+            Linear.forward(L.q.ptr, L.xn1.ptr, W.q, rows: n, inDim: c.dim, outDim: qw)
+            Linear.forward(L.k.ptr, L.xn1.ptr, W.k, rows: n, inDim: c.dim, outDim: kw)
+            Linear.forward(L.v.ptr, L.xn1.ptr, W.v, rows: n, inDim: c.dim, outDim: kw)
             rope.apply(L.q.ptr, batch: batch, seq: seq, heads: c.heads)
             rope.apply(L.k.ptr, batch: batch, seq: seq, heads: c.kvHeads)
             CausalAttention.forward(out: L.attn.ptr, probs: L.probs.ptr, q: L.q.ptr, k: L.k.ptr, v: L.v.ptr,
@@ -107,18 +112,18 @@ public final class Transformer {
             // xMid = x + attn · Woᵀ
             L.xMid.ptr.update(from: x, count: n * c.dim)
             BLAS.gemm(transA: false, transB: true, m: n, n: c.dim, k: qw, a: L.attn.ptr, lda: qw,
-                      b: params.value(p + "self_attn.o_proj.weight"), ldb: qw, beta: 1, c: L.xMid.ptr, ldc: c.dim)
-            RMSNorm.forward(L.xn2.ptr, rstd: L.rstd2.ptr, L.xMid.ptr, gain: params.value(p + "post_attention_layernorm.weight"),
+                      b: W.o, ldb: qw, beta: 1, c: L.xMid.ptr, ldc: c.dim)
+            RMSNorm.forward(L.xn2.ptr, rstd: L.rstd2.ptr, L.xMid.ptr, gain: W.norm2,
                             rows: n, dim: c.dim, eps: c.normEps)
-            Linear.forward(L.gate.ptr, L.xn2.ptr, params.value(p + "mlp.gate_proj.weight"), rows: n, inDim: c.dim, outDim: c.ffnDim)
-            Linear.forward(L.up.ptr, L.xn2.ptr, params.value(p + "mlp.up_proj.weight"), rows: n, inDim: c.dim, outDim: c.ffnDim)
+            Linear.forward(L.gate.ptr, L.xn2.ptr, W.gate, rows: n, inDim: c.dim, outDim: c.ffnDim)
+            Linear.forward(L.up.ptr, L.xn2.ptr, W.up, rows: n, inDim: c.dim, outDim: c.ffnDim)
             SwiGLU.forward(L.h.ptr, gate: L.gate.ptr, up: L.up.ptr, count: n * c.ffnDim)
             // out = xMid + h · Wdownᵀ
             out.update(from: L.xMid.ptr, count: n * c.dim)
             BLAS.gemm(transA: false, transB: true, m: n, n: c.dim, k: c.ffnDim, a: L.h.ptr, lda: c.ffnDim,
-                      b: params.value(p + "mlp.down_proj.weight"), ldb: c.ffnDim, beta: 1, c: out, ldc: c.dim)
+                      b: W.down, ldb: c.ffnDim, beta: 1, c: out, ldc: c.dim)
         }
-        RMSNorm.forward(a.xf.ptr, rstd: a.rstdf.ptr, a.resid[c.layers].ptr, gain: params.value("model.norm.weight"),
+        RMSNorm.forward(a.xf.ptr, rstd: a.rstdf.ptr, a.resid[c.layers].ptr, gain: weights.finalNorm,
                         rows: n, dim: c.dim, eps: c.normEps)
         a.dxf.ptr.update(repeating: 0, count: n * c.dim)
     }
@@ -162,7 +167,7 @@ public final class Transformer {
         precondition(positions.count == targets.count, "head: positions and targets differ in length")
         guard let a = acts else { preconditionFailure("head called before forward") }
         let c = config, V = c.vocabSize, D = c.dim
-        let w = params.value(headWeightName), dw = params.grad(headWeightName)
+        let w = weights.head, dw = gradients.head
         var out = HeadOutput(logProbs: [Float](repeating: 0, count: positions.count),
                              entropies: entropy ? [Float](repeating: 0, count: positions.count) : [])
         let chunk = 128
@@ -225,40 +230,40 @@ public final class Transformer {
         let c = config, n = a.rows, batch = a.batch, seq = a.seq
         let qw = c.heads * c.headDim, kw = c.kvDim
         let dx = a.dx.ptr, dxn = a.dxn.ptr
-        RMSNorm.backward(dx: dx, dgain: params.grad("model.norm.weight"), dy: a.dxf.ptr, x: a.resid[c.layers].ptr,
-                         rstd: a.rstdf.ptr, gain: params.value("model.norm.weight"), rows: n, dim: c.dim, accumulate: false)
+        RMSNorm.backward(dx: dx, dgain: gradients.finalNorm, dy: a.dxf.ptr, x: a.resid[c.layers].ptr,
+                         rstd: a.rstdf.ptr, gain: weights.finalNorm, rows: n, dim: c.dim, accumulate: false)
         for l in stride(from: c.layers - 1, through: 0, by: -1) {
-            let L = a.layers[l], p = "model.layers.\(l)."
+            let L = a.layers[l], W = weights.layers[l], G = gradients.layers[l]
             // MLP: out = xMid + down(silu(gate(xn2)) · up(xn2)); dx holds ∂L/∂out.
-            Linear.backward(dx: a.dh.ptr, dw: params.grad(p + "mlp.down_proj.weight"), dy: dx, x: L.h.ptr,
-                            w: params.value(p + "mlp.down_proj.weight"), rows: n, inDim: c.ffnDim, outDim: c.dim)
+            Linear.backward(dx: a.dh.ptr, dw: G.down, dy: dx, x: L.h.ptr,
+                            w: W.down, rows: n, inDim: c.ffnDim, outDim: c.dim)
             SwiGLU.backward(dgate: a.dgate.ptr, dup: a.dup.ptr, dh: a.dh.ptr, gate: L.gate.ptr, up: L.up.ptr, count: n * c.ffnDim)
-            Linear.backward(dx: dxn, dw: params.grad(p + "mlp.gate_proj.weight"), dy: a.dgate.ptr, x: L.xn2.ptr,
-                            w: params.value(p + "mlp.gate_proj.weight"), rows: n, inDim: c.dim, outDim: c.ffnDim)
-            Linear.backward(dx: dxn, dw: params.grad(p + "mlp.up_proj.weight"), dy: a.dup.ptr, x: L.xn2.ptr,
-                            w: params.value(p + "mlp.up_proj.weight"), rows: n, inDim: c.dim, outDim: c.ffnDim, accumulateDx: true)
-            RMSNorm.backward(dx: dx, dgain: params.grad(p + "post_attention_layernorm.weight"), dy: dxn, x: L.xMid.ptr,
-                             rstd: L.rstd2.ptr, gain: params.value(p + "post_attention_layernorm.weight"),
+            Linear.backward(dx: dxn, dw: G.gate, dy: a.dgate.ptr, x: L.xn2.ptr,
+                            w: W.gate, rows: n, inDim: c.dim, outDim: c.ffnDim)
+            Linear.backward(dx: dxn, dw: G.up, dy: a.dup.ptr, x: L.xn2.ptr,
+                            w: W.up, rows: n, inDim: c.dim, outDim: c.ffnDim, accumulateDx: true)
+            RMSNorm.backward(dx: dx, dgain: G.norm2, dy: dxn, x: L.xMid.ptr,
+                             rstd: L.rstd2.ptr, gain: W.norm2,
                              rows: n, dim: c.dim, accumulate: true)
             // Attention: xMid = x + o(attn(rope(q(xn1)), rope(k(xn1)), v(xn1))); dx holds ∂L/∂xMid.
-            Linear.backward(dx: a.dattn.ptr, dw: params.grad(p + "self_attn.o_proj.weight"), dy: dx, x: L.attn.ptr,
-                            w: params.value(p + "self_attn.o_proj.weight"), rows: n, inDim: qw, outDim: c.dim)
+            Linear.backward(dx: a.dattn.ptr, dw: G.o, dy: dx, x: L.attn.ptr,
+                            w: W.o, rows: n, inDim: qw, outDim: c.dim)
             CausalAttention.backward(dq: a.dq.ptr, dk: a.dk.ptr, dv: a.dv.ptr, dout: a.dattn.ptr, probs: L.probs.ptr,
                                      q: L.q.ptr, k: L.k.ptr, v: L.v.ptr,
                                      batch: batch, seq: seq, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
             rope.apply(a.dq.ptr, batch: batch, seq: seq, heads: c.heads, inverse: true)
             rope.apply(a.dk.ptr, batch: batch, seq: seq, heads: c.kvHeads, inverse: true)
-            Linear.backward(dx: dxn, dw: params.grad(p + "self_attn.q_proj.weight"), dy: a.dq.ptr, x: L.xn1.ptr,
-                            w: params.value(p + "self_attn.q_proj.weight"), rows: n, inDim: c.dim, outDim: qw)
-            Linear.backward(dx: dxn, dw: params.grad(p + "self_attn.k_proj.weight"), dy: a.dk.ptr, x: L.xn1.ptr,
-                            w: params.value(p + "self_attn.k_proj.weight"), rows: n, inDim: c.dim, outDim: kw, accumulateDx: true)
-            Linear.backward(dx: dxn, dw: params.grad(p + "self_attn.v_proj.weight"), dy: a.dv.ptr, x: L.xn1.ptr,
-                            w: params.value(p + "self_attn.v_proj.weight"), rows: n, inDim: c.dim, outDim: kw, accumulateDx: true)
-            RMSNorm.backward(dx: dx, dgain: params.grad(p + "input_layernorm.weight"), dy: dxn, x: a.resid[l].ptr,
-                             rstd: L.rstd1.ptr, gain: params.value(p + "input_layernorm.weight"),
+            Linear.backward(dx: dxn, dw: G.q, dy: a.dq.ptr, x: L.xn1.ptr,
+                            w: W.q, rows: n, inDim: c.dim, outDim: qw)
+            Linear.backward(dx: dxn, dw: G.k, dy: a.dk.ptr, x: L.xn1.ptr,
+                            w: W.k, rows: n, inDim: c.dim, outDim: kw, accumulateDx: true)
+            Linear.backward(dx: dxn, dw: G.v, dy: a.dv.ptr, x: L.xn1.ptr,
+                            w: W.v, rows: n, inDim: c.dim, outDim: kw, accumulateDx: true)
+            RMSNorm.backward(dx: dx, dgain: G.norm1, dy: dxn, x: a.resid[l].ptr,
+                             rstd: L.rstd1.ptr, gain: W.norm1,
                              rows: n, dim: c.dim, accumulate: true)
         }
-        let demb = params.grad("model.embed_tokens.weight")
+        let demb = gradients.embed
         for i in 0..<n {
             VectorMath.axpy(demb + Int(a.tokens[i]) * c.dim, dx + i * c.dim, c.dim, 1)
         }
