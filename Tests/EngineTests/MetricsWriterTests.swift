@@ -69,3 +69,35 @@ private func object(_ line: String) throws -> [String: Any] {
     #expect(FileManager.default.createFile(atPath: blocker, contents: Data()))
     #expect(throws: FileError.self) { _ = try MetricsWriter(path: blocker + "/m.jsonl") }
 }
+
+/// The typed lines the trainers write read back as the same values: every RL field under its
+/// file key, plugin metrics as "plugin/<name>", a non-finite value as null (absent on reading),
+/// SFT's Float values, and both evaluation units. Anything else is not a line.
+@Test func typedMetricsLinesRoundTripThroughTheFile() throws {
+    let path = try makeTempDir("metrics-typed") + "/metrics.jsonl"
+    let w = try MetricsWriter(path: path, append: false)
+    var u = RLUpdateLine(update: 7)
+    for (i, (_, field)) in RLUpdateLine.numbers.enumerated() { u[keyPath: field] = Double(i) + 0.25 }
+    u.lr = 3e-5
+    u.plugin = ["mine/rows": 3, "other": 0.5]
+    var broken = RLUpdateLine(update: 8)
+    broken.reward = .nan
+    let lines: [MetricsLine] = [
+        .update(u), .update(broken),
+        .step(SFTStepLine(step: 3, loss: 0.1, lr: 2e-3, gradNorm: 1.5, tokensPerSecond: 900, trainSeconds: 12)),
+        .eval(EvalLine(unit: .update, index: 7, accuracy: 0.5, correct: 1, total: 2, elapsed: 4)),
+        .finalEval(EvalLine(unit: .step, index: 3, accuracy: 0.25, correct: 1, total: 4)),
+    ]
+    for line in lines { w.write(line) }
+    w.close()
+    let text = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+    #expect(text[0].contains(#""plugin/mine/rows":3"#) && text[0].contains(#""lr":3e-05"#) && text[0].contains(#""embed_auc":"#))
+    #expect(text[1].contains(#""reward":null"#))
+    var expected = lines
+    broken.reward = nil
+    expected[1] = .update(broken)
+    #expect(text.map { MetricsLine.parse($0) } == expected.map { Optional($0) })
+    #expect(MetricsLine.parse(#"{"kind":"mystery","update":1}"#) == nil)
+    #expect(MetricsLine.parse(#"{"kind":"update"}"#) == nil, "an update line needs its index")
+    #expect(MetricsLine.parse(#"{"kind":"eval","accuracy":0.5}"#) == nil, "an evaluation names its update or step")
+}

@@ -118,15 +118,15 @@ import Testing
         var previous = ev.evaluate(model: model, examples: examples)
         previous.samples[0].completion = "reused"
         let reused = try FinalEvaluation.run(evaluator: ev, model: model, examples: examples, count: 6, reusing: previous,
-                                             outputDir: dir, metrics: nil, position: ("step", 1))
+                                             outputDir: dir, metrics: nil, position: (.step, 1))
         #expect(reused?.samples[0].completion == "reused")
         #expect(try EvalRecords.read(dir + "/eval-final.jsonl")[0].completion == "reused")
         let fresh = try FinalEvaluation.run(evaluator: ev, model: model, examples: examples, count: 4, reusing: previous,
-                                            outputDir: dir, metrics: nil, position: ("step", 1))
+                                            outputDir: dir, metrics: nil, position: (.step, 1))
         #expect(fresh?.total == 4 && fresh?.samples[0].completion != "reused")
         #expect(try EvalRecords.read(dir + "/eval-final.jsonl").count == 4)
         #expect(try FinalEvaluation.run(evaluator: ev, model: model, examples: examples, count: 0, reusing: nil,
-                                        outputDir: dir, metrics: nil, position: ("step", 1)) == nil)
+                                        outputDir: dir, metrics: nil, position: (.step, 1)) == nil)
         #expect(FinalEvaluation.count(nil, of: 9) == 9 && FinalEvaluation.count(3, of: 9) == 3 && FinalEvaluation.count(30, of: 9) == 9)
     }
 

@@ -413,7 +413,7 @@ import Testing
         {"kind":"update","update":2,"reward":1e400
         """)
         #expect(m.skippedLines == 3, "the final evaluation is known, not skipped")
-        #expect(m.values("reward").isEmpty && m.values("kl") == [0.5])
+        #expect(m.values(\.reward).isEmpty && m.values(\.kl) == [0.5])
         #expect(m.evaluations == [RunMetrics.Evaluation(index: 1, accuracy: 0.75, elapsed: 4)])
     }
 

@@ -13,7 +13,7 @@ public enum FinalEvaluation {
     /// `outputDir` and a `final_eval` metrics line. `position` names the step or update.
     public static func run(evaluator: Evaluator, model: Transformer, examples: [MathExample], count: Int,
                            reusing previous: Evaluator.Result?, outputDir: String?, metrics: MetricsWriter?,
-                           position: (key: String, value: Int)) throws -> Evaluator.Result? {
+                           position: (unit: EvalLine.Unit, index: Int)) throws -> Evaluator.Result? {
         guard count > 0 else { return nil }
         let scored = Array(examples.prefix(count))
         let result: Evaluator.Result
@@ -25,8 +25,8 @@ public enum FinalEvaluation {
         if let dir = outputDir {
             try EvalRecords.write(result.samples.map(EvalRecord.init), to: dir + "/" + EvalRecords.finalFileName)
         }
-        metrics?.write(["kind": "final_eval", position.key: .int(position.value), "accuracy": .double(result.accuracy),
-                        "correct": .int(result.correct), "total": .int(result.total)])
+        metrics?.write(.finalEval(EvalLine(unit: position.unit, index: position.index, accuracy: result.accuracy,
+                                           correct: result.correct, total: result.total)))
         return result
     }
 }

@@ -36,7 +36,9 @@ public final class MetricsWriter: @unchecked Sendable {
 
     /// Metrics must never stop training, so a failed write is reported once on stderr instead of
     /// thrown; writing after `close()` is a programming error and traps.
-    public func write(_ record: [String: MetricValue]) {
+    public func write(_ line: MetricsLine) { write(line.fields) }
+
+    func write(_ record: [String: MetricValue]) {
         let line = "{" + record.sorted { $0.key < $1.key }
             .map { JSONText.string($0.key) + ":" + $0.value.json }
             .joined(separator: ",") + "}\n"

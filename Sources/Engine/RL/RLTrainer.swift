@@ -241,8 +241,8 @@ public final class RLTrainer {
                 let result = evaluator.evaluate(model: policy, examples: Array(eval.prefix(config.evalExamples)))
                 evaluations.append((update, result.accuracy))
                 lastEvaluation = result
-                metrics?.write(["kind": "eval", "update": .int(update), "accuracy": .double(result.accuracy),
-                                "correct": .int(result.correct), "total": .int(result.total), "elapsed": .double(elapsed)])
+                metrics?.write(.eval(EvalLine(unit: .update, index: update, accuracy: result.accuracy, correct: result.correct,
+                                              total: result.total, elapsed: elapsed)))
                 onEval?(RLEvalReport(update: update, result: result, checkpoint: path))
             }
             // After the metrics line, so a resumed run does not log this evaluation twice.
@@ -273,24 +273,29 @@ public final class RLTrainer {
             report.totalUpdates = config.updates
             report.seconds = secs
             report.elapsed = elapsed
-            var line: [String: MetricValue] = [
-                "kind": "update", "update": .int(update), "reward": .double(report.meanReward),
-                "rollout_accuracy": .double(report.accuracy), "sampling_mismatch": .double(report.samplingMismatch), "kl": .double(report.kl), "entropy": .double(report.entropy),
-                "clip_fraction": .double(report.clipFraction), "policy_loss": .double(report.policyLoss),
-                "value_loss": .double(report.valueLoss), "grad_norm": .double(report.gradNorm), "response_length": .double(report.meanResponseLength),
-                "rollout_tokens_per_sec": .double(report.rolloutTokensPerSecond),
-                "train_tokens_per_sec": .double(report.trainTokensPerSecond), "lr": .float(lr),
-                "seconds": .double(secs), "elapsed": .double(elapsed),
-            ]
-            if let c = report.contrastiveLoss { line["contrastive_loss"] = .double(c) }
-            if let e = report.embedding {
-                if let c = e.correctCosine { line["embed_cos_correct"] = .double(c) }
-                if let w = e.wrongCosine { line["embed_cos_wrong"] = .double(w) }
-                if let a = e.auc { line["embed_auc"] = .double(a) }
-            }
-            for (name, m) in pluginMetrics { line["plugin/" + name] = .double(m.sum / Double(max(1, m.count))) }
+            var line = RLUpdateLine(update: update)
+            line.reward = report.meanReward
+            line.rolloutAccuracy = report.accuracy
+            line.samplingMismatch = report.samplingMismatch
+            line.kl = report.kl
+            line.entropy = report.entropy
+            line.clipFraction = report.clipFraction
+            line.policyLoss = report.policyLoss
+            line.valueLoss = report.valueLoss
+            line.gradNorm = report.gradNorm
+            line.responseLength = report.meanResponseLength
+            line.rolloutTokensPerSecond = report.rolloutTokensPerSecond
+            line.trainTokensPerSecond = report.trainTokensPerSecond
+            line.lr = Double(lr)
+            line.seconds = secs
+            line.elapsed = elapsed
+            line.contrastiveLoss = report.contrastiveLoss
+            line.embedCosineCorrect = report.embedding?.correctCosine
+            line.embedCosineWrong = report.embedding?.wrongCosine
+            line.embedAUC = report.embedding?.auc
+            for (name, m) in pluginMetrics { line.plugin[name] = m.sum / Double(max(1, m.count)) }
             pluginMetrics = [:]
-            metrics?.write(line)
+            metrics?.write(.update(line))
             onUpdate?(report)
             if update % config.evalEvery == 0 {
                 try evaluate(update)
@@ -312,7 +317,7 @@ public final class RLTrainer {
         if let dir = outputDir { try saveCheckpoint(to: dir + "/final", update: update) }
         let final = try FinalEvaluation.run(evaluator: evaluator, model: policy, examples: eval,
                                             count: FinalEvaluation.count(config.finalEvalExamples, of: eval.count),
-                                            reusing: lastEvaluation, outputDir: outputDir, metrics: metrics, position: ("update", update))
+                                            reusing: lastEvaluation, outputDir: outputDir, metrics: metrics, position: (.update, update))
         // A finished run is not resumed; its optimiser state would only take disk space.
         if let outputDir { ResumePoint.discardAll(in: outputDir) }
         return Summary(updates: update, evaluations: evaluations, seconds: elapsed, finalEvaluation: final,

@@ -187,9 +187,8 @@ public final class SFTTrainer {
                 let result = evaluator.evaluate(model: model, examples: Array(eval.prefix(config.evalExamples)))
                 evaluations.append((step, result.accuracy))
                 lastEvaluation = result
-                metrics?.write(["kind": "eval", "step": .int(step), "accuracy": .double(result.accuracy),
-                                "correct": .int(result.correct), "total": .int(result.total),
-                                "eval_tokens_per_sec": .double(result.tokensPerSecond), "elapsed": .double(trainSeconds)])
+                metrics?.write(.eval(EvalLine(unit: .step, index: step, accuracy: result.accuracy, correct: result.correct,
+                                              total: result.total, elapsed: trainSeconds, tokensPerSecond: result.tokensPerSecond)))
                 onEval?(SFTEvalReport(step: step, result: result, checkpoint: path))
             }
             // After the metrics line, so a resumed run does not log this evaluation twice.
@@ -242,8 +241,7 @@ public final class SFTTrainer {
             }
             if let minutes = config.minutes, trainSeconds >= minutes * 60 { totalSteps = step }
             let tps = Double(batch.tokenCount) / secs
-            metrics?.write(["kind": "train", "step": .int(step), "loss": .float(loss), "lr": .float(lr),
-                            "grad_norm": .float(norm), "tokens_per_sec": .double(tps), "train_seconds": .double(trainSeconds)])
+            metrics?.write(.step(SFTStepLine(step: step, loss: loss, lr: lr, gradNorm: norm, tokensPerSecond: tps, trainSeconds: trainSeconds)))
             onStep?(SFTStepReport(step: step, totalSteps: totalSteps, loss: loss, gradNorm: norm, lr: lr,
                                   tokensPerSecond: tps, trainSeconds: trainSeconds))
             if step % config.evalEvery == 0 && step != totalSteps { try evaluate(at: step) }
@@ -260,7 +258,7 @@ public final class SFTTrainer {
         if let dir = outputDir { try saveCheckpoint(to: dir + "/final", step: step) }
         let final = try FinalEvaluation.run(evaluator: evaluator, model: model, examples: eval,
                                             count: FinalEvaluation.count(config.finalEvalExamples, of: eval.count),
-                                            reusing: lastEvaluation, outputDir: outputDir, metrics: metrics, position: ("step", step))
+                                            reusing: lastEvaluation, outputDir: outputDir, metrics: metrics, position: (.step, step))
         // A finished run is not resumed; its optimiser state would only take disk space.
         if let outputDir { ResumePoint.discardAll(in: outputDir) }
         return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds,

@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 
 /// Follows a running child's metrics.jsonl for the progress line: its latest step (SFT) or
 /// update (RL) and its latest evaluated accuracy. Reads only what was appended since last time.
@@ -25,15 +26,21 @@ final class MetricsTail {
         while let nl = partial.firstIndex(of: 0x0A) {
             let line = partial[partial.startIndex..<nl]
             partial = Data(partial[partial.index(after: nl)...])
-            guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { continue }
-            for key in ["update", "step"] {
-                if let n = object[key] as? Int {
-                    unit = key
-                    position = max(position ?? 0, n)
-                }
+            guard let line = MetricsLine.parse(String(decoding: line, as: UTF8.self)) else { continue }
+            switch line {
+            case .update(let u): advance("update", u.update)
+            case .step(let s): advance("step", s.step)
+            case .eval(let e):
+                advance(e.unit.rawValue, e.index)
+                if let a = e.accuracy { accuracy = a }
+            case .finalEval(let e): advance(e.unit.rawValue, e.index)
             }
-            if object["kind"] as? String == "eval", let a = object["accuracy"] as? Double { accuracy = a }
         }
+    }
+
+    private func advance(_ unit: String, _ n: Int) {
+        self.unit = unit
+        position = max(position ?? 0, n)
     }
 
     /// "update 14, 35.2%" or "starting".

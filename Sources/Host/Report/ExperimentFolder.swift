@@ -143,7 +143,7 @@ struct ExperimentFolder {
         if fm.fileExists(atPath: answersPath) {
             do { answers = try EvalRecords.read(answersPath) } catch { problem = "\(error)" }
         }
-        if case .notRun = state, !metrics.training.isEmpty || !metrics.evaluations.isEmpty || answers != nil {
+        if case .notRun = state, !metrics.updates.isEmpty || !metrics.steps.isEmpty || !metrics.evaluations.isEmpty || answers != nil {
             // A run made outside a comparison and copied in: its final answers say it ended.
             state = answers != nil ? .finished : .other("no status")
         }

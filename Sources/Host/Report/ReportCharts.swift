@@ -46,37 +46,38 @@ enum ReportCharts {
     }
 
     struct PerUpdate {
-        var key: String
         var title: String
         var yLabel: String
+        /// The metric, read from an update's line.
+        var value: (RLUpdateLine) -> Double?
     }
 
     static let perUpdate = [
-        PerUpdate(key: "reward", title: "Mean reward", yLabel: "reward"),
-        PerUpdate(key: "kl", title: "KL to the reference policy", yLabel: "KL"),
-        PerUpdate(key: "policy_loss", title: "Policy (RL) loss", yLabel: "loss"),
-        PerUpdate(key: "contrastive_loss", title: "Contrastive loss (CARFT)", yLabel: "loss"),
+        PerUpdate(title: "Mean reward", yLabel: "reward", value: \.reward),
+        PerUpdate(title: "KL to the reference policy", yLabel: "KL", value: \.kl),
+        PerUpdate(title: "Policy (RL) loss", yLabel: "loss", value: \.policyLoss),
+        PerUpdate(title: "Contrastive loss (CARFT)", yLabel: "loss", value: \.contrastiveLoss),
     ]
 
     /// CARFT's embedding diagnostics, charted when some variant recorded them.
     static let embedding = [
-        PerUpdate(key: "embed_cos_correct", title: "Cosine of a correct rollout's pooled CoT to its annotated CoT (CARFT)", yLabel: "cosine"),
-        PerUpdate(key: "embed_cos_wrong", title: "Cosine of a wrong rollout's pooled CoT to its annotated CoT (CARFT)", yLabel: "cosine"),
-        PerUpdate(key: "embed_auc", title: "How well that cosine separates correct from wrong rollouts (AUC, 0.5 = not at all)", yLabel: "AUC"),
+        PerUpdate(title: "Cosine of a correct rollout's pooled CoT to its annotated CoT (CARFT)", yLabel: "cosine", value: \.embedCosineCorrect),
+        PerUpdate(title: "Cosine of a wrong rollout's pooled CoT to its annotated CoT (CARFT)", yLabel: "cosine", value: \.embedCosineWrong),
+        PerUpdate(title: "How well that cosine separates correct from wrong rollouts (AUC, 0.5 = not at all)", yLabel: "AUC", value: \.embedAUC),
     ]
 
     /// The per-update charts of a folder: the standard ones, CARFT's embedding diagnostics when
     /// recorded, then the plugins' metrics.
     static func perUpdateCharts(_ folder: ExperimentFolder) -> [PerUpdate] {
-        let recorded = embedding.filter { m in folder.variants.contains { v in v.runs.contains { r in r.metrics.training.contains { $0.values[m.key] != nil } } } }
+        let recorded = embedding.filter { m in folder.variants.contains { v in v.runs.contains { r in r.metrics.updates.contains { m.value($0) != nil } } } }
         return perUpdate + recorded + pluginMetrics(folder)
     }
 
     /// The metrics plugins reported (`plugin/<name>` in metrics.jsonl), one chart each.
     static func pluginMetrics(_ folder: ExperimentFolder) -> [PerUpdate] {
         var keys = Set<String>()
-        for v in folder.variants { for r in v.runs { for p in r.metrics.training { keys.formUnion(p.values.keys.filter { $0.hasPrefix("plugin/") }) } } }
-        return keys.sorted().map { PerUpdate(key: $0, title: "Plugin metric \($0.dropFirst("plugin/".count))", yLabel: "value") }
+        for v in folder.variants { for r in v.runs { for u in r.metrics.updates { keys.formUnion(u.plugin.keys) } } }
+        return keys.sorted().map { name in PerUpdate(title: "Plugin metric \(name)", yLabel: "value", value: { $0.plugin[name] }) }
     }
 
     /// A per-update metric for every variant that recorded it, averaged over its seeds at each
@@ -86,7 +87,7 @@ enum ReportCharts {
         let raw = folder.variants.enumerated().compactMap { i, v -> LineChart.Series? in
             var byIndex: [Int: [Double]] = [:]
             for r in v.runs where !r.metrics.hasSFTSteps {
-                for p in r.metrics.training { if let y = p.values[metric.key] { byIndex[p.index, default: []].append(y) } }
+                for u in r.metrics.updates { if let y = metric.value(u) { byIndex[u.update, default: []].append(y) } }
             }
             let points = byIndex.keys.sorted().map { ChartPoint(x: Double($0), y: SeriesMath.mean(byIndex[$0]!)!) }
             return points.isEmpty ? nil : LineChart.Series(name: v.name, colorIndex: i, points: points)

@@ -33,20 +33,20 @@ struct RunSummary {
         state = run.state
         evaluations = m.evaluations
         budget = run.budget
-        steps = m.training.last?.index
+        steps = m.lastIndex
         if let answers = run.answers, !answers.isEmpty {
             finalAccuracy = Double(answers.filter(\.correct).count) / Double(answers.count)
             finalQuestions = answers.count
         }
         // An SFT run has no reward, KL or rollouts; its train lines' tokens_per_sec is training speed.
-        let rewards = m.hasSFTSteps ? [] : m.values("reward")
+        let rewards = m.values(\.reward)
         meanReward = SeriesMath.mean(rewards)
-        meanKL = m.hasSFTSteps ? nil : SeriesMath.mean(m.values("kl"))
-        meanContrastiveLoss = SeriesMath.mean(m.values("contrastive_loss"))
-        rolloutTokensPerSecond = SeriesMath.median(m.values("rollout_tokens_per_sec"))
-        trainTokensPerSecond = SeriesMath.median(m.values(m.hasSFTSteps ? "tokens_per_sec" : "train_tokens_per_sec"))
+        meanKL = m.hasSFTSteps ? nil : SeriesMath.mean(m.values(\.kl))
+        meanContrastiveLoss = SeriesMath.mean(m.values(\.contrastiveLoss))
+        rolloutTokensPerSecond = SeriesMath.median(m.values(\.rolloutTokensPerSecond))
+        trainTokensPerSecond = SeriesMath.median(m.hasSFTSteps ? m.steps.compactMap(\.tokensPerSecond) : m.values(\.trainTokensPerSecond))
         // Without a status (still running, or killed before writing it), training time so far.
-        wallSeconds = run.wallSeconds ?? m.training.last.flatMap { $0.values["elapsed"] ?? $0.values["train_seconds"] }
+        wallSeconds = run.wallSeconds ?? m.lastElapsed
         let accuracies = m.evaluations.map(\.accuracy)
         largestDropPoints = Stability.largestDrop(accuracies).map { $0 * 100 }
         var failureError: String?
