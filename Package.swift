@@ -30,17 +30,20 @@ let package = Package(
         // The plugin call in progress, in C so a watchdog thread and a crash signal handler can
         // read it (async-signal-safe); the Engine records its calls, the host reports a hang or a crash.
         .target(name: "CallWatch", path: "Sources/CallWatch"),
+        // The papers' prompt and answer layout and answer checking, shared by the Engine (targets,
+        // evaluation) and the built-in rewards, which must agree on it byte for byte.
+        .target(name: "AnswerFormat", path: "Sources/AnswerFormat"),
         .target(
             name: "Engine",
-            dependencies: ["COpenBLAS", "PluginABI", "CallWatch"],
+            dependencies: ["COpenBLAS", "PluginABI", "CallWatch", "AnswerFormat"],
             path: "Sources/Engine",
             swiftSettings: fastMath
         ),
         // The stock reward, pooling and contrastive-loss plugins, behind the same descriptors as
-        // loaded ones.
+        // loaded ones. They see the host only through the ABI, as a loaded plugin does.
         .target(
             name: "BuiltinPlugins",
-            dependencies: ["PluginABI", "Engine"],
+            dependencies: ["PluginABI", "AnswerFormat"],
             path: "Sources/BuiltinPlugins",
             swiftSettings: fastMath
         ),
@@ -70,7 +73,7 @@ let package = Package(
         // Finite-difference gradient checking, shared by the test targets.
         .target(
             name: "TestSupport",
-            dependencies: ["Engine"],
+            dependencies: ["Engine", "BuiltinPlugins"],
             path: "Tests/TestSupport"
         ),
         .testTarget(

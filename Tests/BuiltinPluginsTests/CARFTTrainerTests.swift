@@ -14,7 +14,7 @@ import TestSupport
     /// A random one-layer policy (large enough weights that every part matters), its frozen
     /// copy, and a CARFT trainer with the given contrastive plugin and c.
     static func trainer(contrastive: String, config: [String: String] = [:], pooling: String = "org.workbench.pooling.softmax-values", coefficient: Float,
-                        reward: any RewardFunction = ReFTPartialReward(), questions: Int = 6,
+                        reward: any RewardFunction = BuiltinRewards.reftPartial(), questions: Int = 6,
                         algorithm: RLConfig.Algorithm = .carft, updates: Int = 1) throws -> (RLTrainer, [MathExample]) {
         let tok = ByteTokenizer()
         var tc = ArithmeticTaskConfig.default

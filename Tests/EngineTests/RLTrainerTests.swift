@@ -28,7 +28,7 @@ import TestSupport
         c.evalEvery = 10_000
         c.seed = 5
         var rewards: [Double] = []
-        let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: ReFTPartialReward(), config: c,
+        let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: BuiltinRewards.reftPartial(), config: c,
                               train: task.train(count: 3000), eval: [], outputDir: nil)
         t.onUpdate = { rewards.append($0.meanReward) }
         _ = try t.run()
@@ -78,7 +78,7 @@ import TestSupport
         c.miniBatchSize = 4
         c.maxNewTokens = 16
         c.evalEvery = 10_000
-        let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: ReFTPartialReward(), config: c,
+        let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: BuiltinRewards.reftPartial(), config: c,
                               train: task.train(count: 50), eval: [], outputDir: nil)
         let head = try #require(t.valueHead)
         let headStart = Array(UnsafeBufferPointer(start: head.params.values.ptr, count: head.params.count))
@@ -88,7 +88,7 @@ import TestSupport
         // One more update past the warm-up trains the policy too.
         var c2 = c
         c2.updates = 3
-        let t2 = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: ReFTPartialReward(), config: c2,
+        let t2 = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: BuiltinRewards.reftPartial(), config: c2,
                                train: task.train(count: 50), eval: [], outputDir: nil)
         _ = try t2.run()
         #expect(Array(UnsafeBufferPointer(start: model.params.values.ptr, count: model.params.count)) != start)
@@ -133,7 +133,7 @@ import TestSupport
             c.maxNewTokens = 16
             c.evalEvery = 10_000
             c.gradClip = clip
-            let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: ReFTPartialReward(), config: c,
+            let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: BuiltinRewards.reftPartial(), config: c,
                                   train: task.train(count: 50), eval: [], outputDir: nil)
             var reported = Double.nan
             t.onUpdate = { reported = $0.gradNorm }
@@ -184,16 +184,6 @@ import TestSupport
         let before = logLikelihoods(reference), after = logLikelihoods(model)
         let gain = zip(advantages, zip(after, before)).reduce(0.0) { $0 + Double($1.0) * ($1.1.0 - $1.1.1) }
         #expect(gain > 0, "Σ A·Δlog π = \(gain)")
-    }
-
-    @Test func rewardIsReFTPartial() throws {
-        let r = ReFTPartialReward()
-        let s = try r.scores([
-            RewardInput(question: "", completion: "x\nTherefore, the answer is: 7", gold: 7),
-            RewardInput(question: "", completion: "x\nTherefore, the answer is: 8", gold: 7),
-            RewardInput(question: "", completion: "no answer", gold: 7),
-        ])
-        #expect(s == [1, 0.1, 0])
     }
 
     @Test func invalidSettingsAreRefusedWithTheSetting() throws {

@@ -1,4 +1,4 @@
-import Engine
+import AnswerFormat
 
 /// The stock rewards as pure functions of one completion, scored with the Engine's ReFT answer
 /// extraction (`ReFTFormat.extractAnswer`: the number after the last "Therefore, the answer is: ")
@@ -19,11 +19,11 @@ public enum RewardMath {
     }
 
     /// ReFT's reward with full credit only when every `a op b = c` line of the completion holds
-    /// (`EquationCheckedReward.equationsHold`); a right answer reached through a false equation
+    /// (`EquationCheck.equationsHold`); a right answer reached through a false equation
     /// gets `partial`, as a wrong one does.
     public static func equationChecked(completion: String, gold: Double, partial: Float = reftPartialValue) -> Float {
         let score = reftPartial(completion: completion, gold: gold, partial: partial)
-        return score >= 1 && !EquationCheckedReward.equationsHold(completion) ? partial : score
+        return score >= 1 && !EquationCheck.equationsHold(completion) ? partial : score
     }
 
     /// CARFT's embedding-enhanced partial reward: 1 correct; 0 when no number was extracted;
@@ -42,7 +42,7 @@ public enum RewardMath {
                                       base: Float = 0.2, scale: Float = 0.1,
                                       fallback: Float = reftPartialValue, checkEquations: Bool = false) -> Float {
         guard let pred = ReFTFormat.extractAnswer(completion) else { return 0 }
-        if ReFTFormat.isCorrect(predicted: pred, gold: gold) && (!checkEquations || EquationCheckedReward.equationsHold(completion)) { return 1 }
+        if ReFTFormat.isCorrect(predicted: pred, gold: gold) && (!checkEquations || EquationCheck.equationsHold(completion)) { return 1 }
         guard let r = rollout, let a = annotated else { return fallback }
         return base + scale * Float(cosine(r, a, dim))
     }

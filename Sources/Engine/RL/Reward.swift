@@ -25,19 +25,3 @@ public protocol RewardFunction: AnyObject {
     var name: String { get }
     func scores(_ batch: [RewardInput]) throws -> [Float]
 }
-
-/// The ReFT reward: 1 when the extracted answer is within 1e-2 of gold, `partial` (0.1) when a
-/// number was extracted but is wrong, 0 when no answer line could be read.
-public final class ReFTPartialReward: RewardFunction {
-    public let partial: Float
-    public var name: String { partial == 0 ? "exact-match" : "reft-partial" }
-
-    public init(partial: Float = 0.1) { self.partial = partial }
-
-    public func scores(_ batch: [RewardInput]) throws -> [Float] {
-        batch.map { item in
-            guard let pred = ReFTFormat.extractAnswer(item.completion) else { return 0 }
-            return ReFTFormat.isCorrect(predicted: pred, gold: item.gold) ? 1 : partial
-        }
-    }
-}

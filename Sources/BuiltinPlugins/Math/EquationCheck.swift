@@ -1,27 +1,13 @@
-/// The ReFT reward with one more condition for full credit: every equation the CoT writes as
-/// `a + b = c`, `a - b = c`, `a * b = c` or `a / b = c` must hold. Outcome reward alone pays a
-/// small model for right answers reached through wrong lines ("9 + 9 = 17" on the way to the
-/// right 17), which teaches it wrong arithmetic; this reward scores such answers as partial.
-/// CoTs without equations are judged by their answer alone, as `ReFTPartialReward` does.
-public final class EquationCheckedReward: RewardFunction {
-    public let partial: Float
-    public var name: String { "equation-checked" }
-
-    public init(partial: Float = 0.1) { self.partial = partial }
-
-    public func scores(_ batch: [RewardInput]) throws -> [Float] {
-        batch.map { item in
-            guard let pred = ReFTFormat.extractAnswer(item.completion) else { return 0 }
-            guard ReFTFormat.isCorrect(predicted: pred, gold: item.gold) else { return partial }
-            return Self.equationsHold(item.completion) ? 1 : partial
-        }
-    }
-
+/// Whether the equations a CoT writes hold: `a + b = c`, `a - b = c`, `a * b = c` or
+/// `a / b = c`. Outcome reward alone pays a small model for right answers reached through wrong
+/// lines ("9 + 9 = 17" on the way to the right 17), which teaches it wrong arithmetic; the
+/// equation-checked reward gives such answers partial credit only.
+enum EquationCheck {
     /// True when no equation in `text` is false. The text is split into numbers, the signs
     /// + - * / × and =, and anything else (which breaks an equation); every run
     /// "number sign number = number" is checked, and chains ("2 + 3 = 5 * 2 = 10") are checked
     /// link by link.
-    public static func equationsHold(_ text: String) -> Bool {
+    static func equationsHold(_ text: String) -> Bool {
         enum Piece: Equatable { case number(Double), sign(Character), equals, other }
         var pieces: [Piece] = []
         var current = ""

@@ -66,7 +66,7 @@ public enum ReFTFormat {
     /// The first `[sign] digits [,ddd]* [.digits]` in `text`. Commas count only in proper
     /// thousands groups, so "3, 4" reads as 3 rather than 34. A trailing sentence period is not
     /// consumed because a decimal point needs a digit after it.
-    static func firstNumber(in text: Substring) -> Substring? {
+    public static func firstNumber(in text: Substring) -> Substring? {
         let chars = Array(text)
         func isDigit(_ i: Int) -> Bool { i < chars.count && chars[i].isASCII && chars[i].isNumber }
         var i = 0
