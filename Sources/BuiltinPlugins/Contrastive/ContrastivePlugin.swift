@@ -1,15 +1,26 @@
 import PluginABI
 
-/// A built-in contrastive loss: declares its views, selects their token masks, and computes the
-/// loss and its view gradients from the pooled views. Subclasses override the three calls; the
-/// checks of the ABI batches are shared here.
-class ContrastiveInstance: BuiltinInstance {
+/// What a built-in contrastive loss computes: it declares its views, selects their token masks,
+/// and computes the loss and its view gradients from the pooled views.
+protocol ContrastiveRule {
     /// WB_VIEW_* per view, fixed for the instance's life.
-    var sources: [Int] { preconditionFailure("ContrastiveInstance.sources is abstract") }
+    var sources: [Int] { get }
+    func select(_ b: ContrastiveInstance.TokenViews, masks: [UnsafeMutablePointer<UInt8>]) throws
+    /// `host` takes the loss's metrics.
+    func forward(_ b: ContrastiveInstance.Views, host: BuiltinInstance) throws -> Double
+    func backward(_ b: ContrastiveInstance.Views, gradLoss: Float, grads: [UnsafeMutablePointer<Float>?]) throws
+}
 
-    func select(_ b: TokenViews, masks: [UnsafeMutablePointer<UInt8>]) throws { preconditionFailure("abstract") }
-    func forward(_ b: Views) throws -> Double { preconditionFailure("abstract") }
-    func backward(_ b: Views, gradLoss: Float, grads: [UnsafeMutablePointer<Float>?]) throws { preconditionFailure("abstract") }
+/// A built-in contrastive loss's instance: its rule behind the ABI's calls, with the checks of
+/// the ABI batches shared here.
+final class ContrastiveInstance: BuiltinInstance {
+    let rule: any ContrastiveRule
+    var sources: [Int] { rule.sources }
+
+    init(_ rule: any ContrastiveRule, host: UnsafePointer<wb_host>?) {
+        self.rule = rule
+        super.init(host: host)
+    }
 
     /// The checked token-views batch. `present` and `cot` masks are combined, so views never
     /// hold padding even when a host's CoT mask overlaps it.
@@ -89,20 +100,20 @@ class ContrastiveInstance: BuiltinInstance {
         select: { instance, batch, out in
             BuiltinCall.run(instance, as: ContrastiveInstance.self) { c in
                 guard let (views, masks) = try c.tokenViews(batch, out) else { return }
-                try c.select(views, masks: masks)
+                try c.rule.select(views, masks: masks)
             }
         },
         forward: { instance, batch, out in
             BuiltinCall.run(instance, as: ContrastiveInstance.self) { c in
                 guard let out else { throw PluginFailure.invalid("forward got a NULL out_loss") }
                 guard let views = try c.views(batch) else { out.pointee = 0; return }
-                out.pointee = try c.forward(views)
+                out.pointee = try c.rule.forward(views, host: c)
             }
         },
         backward: { instance, batch, gradLoss, grads in
             BuiltinCall.run(instance, as: ContrastiveInstance.self) { c in
                 guard let grads, let views = try c.views(batch) else { return }
-                try c.backward(views, gradLoss: gradLoss, grads: (0..<c.sources.count).map { grads[$0] })
+                try c.rule.backward(views, gradLoss: gradLoss, grads: (0..<c.sources.count).map { grads[$0] })
             }
         })))
 

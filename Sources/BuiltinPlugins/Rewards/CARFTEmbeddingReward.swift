@@ -6,7 +6,7 @@ import PluginABI
 /// embeddings (plain PPO, Dr.GRPO) the wrong-answer reward is `fallback` (0.1, ReFT's).
 /// `check-equations` (on by default) gives full credit only when every `a op b = c` line also
 /// holds, as `workbench rl`'s default reward does, so a comparison with it changes one thing.
-final class CARFTEmbeddingReward: RewardInstance {
+struct CARFTEmbeddingReward: RewardRule {
     static let id = "org.workbench.reward.carft-embedding"
     static let keys: [ConfigKeySpec] = [
         .float("base", "0.2", "wrong-answer reward at cosine 0"),
@@ -16,24 +16,23 @@ final class CARFTEmbeddingReward: RewardInstance {
     ]
     let base: Float, scale: Float, fallback: Float, checkEquations: Bool
 
-    init(_ config: BuiltinConfig, host: UnsafePointer<wb_host>?) throws {
+    init(_ config: BuiltinConfig) throws {
         base = try config.float("base")
         scale = try config.float("scale")
-        _ = try Self.belowCorrect(base + abs(scale), "base + |scale|")
-        fallback = try Self.belowCorrect(config.float("fallback"), "fallback")
+        _ = try RewardInstance.belowCorrect(base + abs(scale), "base + |scale|")
+        fallback = try RewardInstance.belowCorrect(config.float("fallback"), "fallback")
         checkEquations = try config.bool("check-equations")
-        super.init(host: host)
     }
 
-    override func score(completion: String, gold: Double, rollout: UnsafePointer<Float>?, annotated: UnsafePointer<Float>?, dim: Int) -> Float {
+    func score(completion: String, gold: Double, rollout: UnsafePointer<Float>?, annotated: UnsafePointer<Float>?, dim: Int) -> Float {
         RewardMath.carftEmbedding(completion: completion, gold: gold, rollout: rollout, annotated: annotated, dim: dim,
                                   base: base, scale: scale, fallback: fallback, checkEquations: checkEquations)
     }
 
-    static let descriptor = makeDescriptor(
+    static let descriptor = RewardInstance.makeDescriptor(
         id: id, summary: "CARFT: 1 correct, 0.2 + 0.1·cos(annotated, rollout CoT) for a wrong but readable number, 0 without an answer",
         keys: keys,
         create: { _, host, n, k, v, out in
-            BuiltinCall.create(host, n, k, v, out, specs: CARFTEmbeddingReward.keys) { config, host in try CARFTEmbeddingReward(config, host: host) }
+            BuiltinCall.create(host, n, k, v, out, specs: CARFTEmbeddingReward.keys) { config, host in RewardInstance(try CARFTEmbeddingReward(config), host: host) }
         })
 }

@@ -1,10 +1,18 @@
 import PluginABI
 
-/// A built-in reward: one score per rollout from its completion, gold answer and (when the
-/// host has them) its pooled CoT embeddings. Subclasses override `score`.
-class RewardInstance: BuiltinInstance {
-    func score(completion: String, gold: Double, rollout: UnsafePointer<Float>?, annotated: UnsafePointer<Float>?, dim: Int) -> Float {
-        preconditionFailure("RewardInstance.score is abstract")
+/// What a built-in reward computes: one score per rollout from its completion, gold answer and
+/// (when the host has them) its pooled CoT embeddings.
+protocol RewardRule {
+    func score(completion: String, gold: Double, rollout: UnsafePointer<Float>?, annotated: UnsafePointer<Float>?, dim: Int) -> Float
+}
+
+/// A built-in reward's instance: its rule behind the ABI's score call, which checks the batch.
+final class RewardInstance: BuiltinInstance {
+    let rule: any RewardRule
+
+    init(_ rule: any RewardRule, host: UnsafePointer<wb_host>?) {
+        self.rule = rule
+        super.init(host: host)
     }
 
     /// The function table every built-in reward shares; the instance decides the rule.
@@ -29,7 +37,7 @@ class RewardInstance: BuiltinInstance {
         let haveEmbeddings = dim > 0 && b.rollout_embeddings != nil && b.annotated_embeddings != nil
         for i in 0..<n {
             guard let c = completions[i] else { throw PluginFailure.invalid("score got a NULL completions[\(i)]") }
-            out[i] = score(completion: String(cString: c), gold: golds[i],
+            out[i] = rule.score(completion: String(cString: c), gold: golds[i],
                            rollout: haveEmbeddings ? b.rollout_embeddings! + i * dim : nil,
                            annotated: haveEmbeddings ? b.annotated_embeddings! + i * dim : nil, dim: haveEmbeddings ? dim : 0)
         }

@@ -18,7 +18,7 @@ import PluginABI
 /// `LCSViews.Result.usable` in `valid` does. Rows are judged from the pooled views, so the loss
 /// needs no state from select; metrics `lcs-negative/rows` and `lcs-negative/excluded` count
 /// the rows taking part and the wrong rows dropped.
-final class LCSNegativePlugin: ContrastiveInstance {
+struct LCSNegativePlugin: ContrastiveRule {
     static let id = "org.workbench.contrastive.lcs-negative"
     static let keys = InfoNCEConfig.keys + [
         .choice("lcs-scope", ["cot", "sequence"], "cot", "LCS over the CoT tokens (cot) or over prompt + CoT (sequence, reference code)"),
@@ -26,15 +26,14 @@ final class LCSNegativePlugin: ContrastiveInstance {
     let options: InfoNCEOptions
     let scope: LCSViews.Scope
 
-    init(_ config: BuiltinConfig, host: UnsafePointer<wb_host>?) throws {
+    init(_ config: BuiltinConfig) throws {
         options = try InfoNCEConfig.options(config)
         scope = try config.choice("lcs-scope", as: LCSViews.Scope.self)
-        super.init(host: host)
     }
 
-    override var sources: [Int] { [WB_VIEW_ROLLOUT, WB_VIEW_ANNOTATED, WB_VIEW_ROLLOUT] }
+    var sources: [Int] { [WB_VIEW_ROLLOUT, WB_VIEW_ANNOTATED, WB_VIEW_ROLLOUT] }
 
-    override func select(_ b: TokenViews, masks: [UnsafeMutablePointer<UInt8>]) throws {
+    func select(_ b: ContrastiveInstance.TokenViews, masks: [UnsafeMutablePointer<UInt8>]) throws {
         // The tokens the LCS runs over: present CoT tokens (cot) or all present tokens (sequence).
         func filter(_ present: UnsafePointer<UInt8>, _ cot: UnsafePointer<UInt8>, _ count: Int) -> [UInt8] {
             (0..<count).map { present[$0] != 0 && (scope == .sequence || cot[$0] != 0) ? 1 : 0 }
@@ -52,7 +51,7 @@ final class LCSNegativePlugin: ContrastiveInstance {
     }
 
     /// `valid` with the rows whose views are not all non-zero turned off.
-    static func usable(_ b: Views) -> [UInt8] {
+    static func usable(_ b: ContrastiveInstance.Views) -> [UInt8] {
         (0..<b.batch).map { i in
             guard b.valid == nil || b.valid![i] != 0 else { return 0 }
             for v in b.views {
@@ -63,21 +62,21 @@ final class LCSNegativePlugin: ContrastiveInstance {
         }
     }
 
-    override func forward(_ b: Views) throws -> Double {
+    func forward(_ b: ContrastiveInstance.Views, host: BuiltinInstance) throws -> Double {
         let usable = Self.usable(b)
         var rows = 0, excluded = 0
         for i in 0..<b.batch where b.rewards[i] < LCSNegative.rewardThreshold && (b.valid == nil || b.valid![i] != 0) {
             if usable[i] != 0 { rows += 1 } else { excluded += 1 }
         }
-        metric("lcs-negative/rows", Double(rows))
-        metric("lcs-negative/excluded", Double(excluded))
+        host.metric("lcs-negative/rows", Double(rows))
+        host.metric("lcs-negative/excluded", Double(excluded))
         return usable.withUnsafeBufferPointer { u in
             LCSNegative.forward(batch: b.batch, dim: b.dim, rolloutLCS: b.views[0], annotatedExc: b.views[1], rolloutExc: b.views[2],
                                 rewards: b.rewards, valid: u.baseAddress!, options: options)
         }
     }
 
-    override func backward(_ b: Views, gradLoss: Float, grads: [UnsafeMutablePointer<Float>?]) throws {
+    func backward(_ b: ContrastiveInstance.Views, gradLoss: Float, grads: [UnsafeMutablePointer<Float>?]) throws {
         let usable = Self.usable(b)
         usable.withUnsafeBufferPointer { u in
             LCSNegative.backward(batch: b.batch, dim: b.dim, rolloutLCS: b.views[0], annotatedExc: b.views[1], rolloutExc: b.views[2],
@@ -86,10 +85,10 @@ final class LCSNegativePlugin: ContrastiveInstance {
         }
     }
 
-    static let descriptor = makeDescriptor(
+    static let descriptor = ContrastiveInstance.makeDescriptor(
         id: id, summary: "CARFT negative signal: wrong rollouts' LCS tokens vs the annotated CoT's tokens outside the LCS",
         keys: keys,
         create: { _, host, n, k, v, out in
-            BuiltinCall.create(host, n, k, v, out, specs: LCSNegativePlugin.keys) { config, host in try LCSNegativePlugin(config, host: host) }
+            BuiltinCall.create(host, n, k, v, out, specs: LCSNegativePlugin.keys) { config, host in ContrastiveInstance(try LCSNegativePlugin(config), host: host) }
         })
 }
