@@ -214,7 +214,17 @@ struct RLCommand: ParsableCommand {
         let progress = ProgressLine()
         Interrupt.install()
         trainer.shouldStop = { Interrupt.requested }
+        var silentContrastive = 0
         trainer.onUpdate = { r in
+            // A contrastive term that never reaches the policy makes the run reft under another
+            // name; say so once, early, instead of letting a comparison find "no difference".
+            if let c = r.hiddenGradients?.contrastive {
+                silentContrastive = c == 0 ? silentContrastive + 1 : -1_000_000
+                if silentContrastive == Self.silentContrastiveUpdates {
+                    progress.finishLine()
+                    print(Self.silentContrastiveWarning(trainer.carft.map { $0.contrastive.instance.descriptor.id } ?? "?"))
+                }
+            }
             let total = r.totalUpdates.map { "/\($0)" } ?? ""
             progress.update(String(format: "update %d%@ | reward %.3f | acc %.1f%% | kl %.3f | len %.0f | rollout %@ tok/s | train %@ tok/s | %@",
                                    r.update, total, r.meanReward, r.accuracy * 100, r.kl, r.meanResponseLength,
@@ -242,6 +252,16 @@ struct RLCommand: ParsableCommand {
         if let stop = summary.collapseStop { print(Self.describe(stop) + " (--stop-below).") }
         if let line = AccuracyCurve.finalEvaluation(summary.finalEvaluation, folder: out) { print(line) }
         try Interrupt.exitIfSignalled()
+    }
+
+    /// Training updates in a row whose contrastive gradient was exactly 0 before the warning.
+    static let silentContrastiveUpdates = 3
+
+    static func silentContrastiveWarning(_ plugin: String) -> String {
+        "warning: in \(silentContrastiveUpdates) updates CARFT's contrastive term (\(plugin)) has given the policy no gradient at all "
+            + "(grad_hidden_contrastive is exactly 0 in metrics.jsonl), so this run trains as reft does. With infonce-positive's reference "
+            + "settings that happens when every positive pair's cosine is above positive-clamp (0.9) and the denominator is detached; "
+            + "builtin:infonce-positive:positive-clamp=1,detach-denominator=false lets the term act."
     }
 
     static func describe(_ stop: RLTrainer.CollapseStop) -> String {

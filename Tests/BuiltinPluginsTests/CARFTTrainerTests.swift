@@ -113,6 +113,23 @@ import TestSupport
         #expect(one.policy != reft.policy && one.head != reft.head, "c = 1 must move the weights differently")
     }
 
+    /// Each term's gradient on the hidden states is reported: the policy's and the value loss's
+    /// do not depend on c, the contrastive term's is exactly 0 at c = 0 and proportional to c.
+    @Test func theTermsGradientsOnTheHiddenStatesAreReported() throws {
+        func terms(_ c: Float) throws -> HiddenGradients {
+            let (t, questions) = try Self.trainer(contrastive: "org.workbench.contrastive.infonce-positive", coefficient: c,
+                                                  reward: AlternatingReward())
+            let ub = try t.collect(questions: questions, update: 0)
+            return try #require(t.accumulateGradients(miniBatch: Array(ub.rollouts.indices), ub, trainPolicy: true).hiddenGradients)
+        }
+        let zero = try terms(0), one = try terms(1), two = try terms(2)
+        #expect(zero.policy > 0 && zero.value > 0)
+        #expect(zero.contrastive == 0)
+        #expect(one.policy == zero.policy && one.value == zero.value)
+        let c1 = try #require(one.contrastive), c2 = try #require(two.contrastive)
+        #expect(c1 > 0 && abs(c2 / c1 - 2) < 1e-5, "\(c1) \(c2)")
+    }
+
     /// Records what the trainer hands a reward, so the embeddings can be checked.
     final class RecordingReward: RewardFunction {
         var name: String { "recording" }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Engine
 
 /// `workbench rl --plugin` as a user runs it: bad specs are refused before anything loads, and
 /// a CARFT run with a loaded plugin records it and its contrastive loss.
@@ -94,5 +95,31 @@ struct RLPluginCLITests {
             let c = try #require(json["contrastive_loss"] as? Double, "\(line)")
             #expect(c.isFinite && c >= 0)
         }
+    }
+
+    /// A contrastive term that never reaches the policy is said once, after three updates: here
+    /// no rollout of a 3-step model is right, so the positive InfoNCE has no row and no gradient.
+    /// With every rollout rewarded and the clamp and detached denominator off, it acts, and
+    /// nothing is said.
+    @Test(.enabled(if: PluginTestSupport.cc != nil, "needs cc")) func aContrastiveTermThatGivesNoGradientIsReported() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rl-silent-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let checkpoint = try Self.tinyCheckpoint(dir)
+        func run(_ plugins: [String], _ out: String) throws -> S.Output {
+            try S.run(S.workbench, ["rl", "--algo", "carft", "--init", checkpoint, "--updates", "4", "--batch", "4", "--minibatch", "4",
+                                    "--max-new-tokens", "16", "--eval-examples", "8", "--final-eval", "0", "--value-warmup", "0",
+                                    "--out", dir + "/" + out] + plugins.flatMap { ["--plugin", $0] } + Self.tinyData)
+        }
+        let silent = try run(["builtin:exact"], "silent")
+        #expect(silent.status == 0, "\(silent.all)")
+        #expect(Self.count(silent.stdout, "has given the policy no gradient at all") == 1, "\(silent.stdout)")
+        let acting = try run([try S.fixture("always_one"), "builtin:infonce-positive:positive-clamp=1,detach-denominator=false"], "acting")
+        #expect(acting.status == 0, "\(acting.all)")
+        #expect(!acting.stdout.contains("no gradient at all"), "\(acting.stdout)")
+        let lines = try String(contentsOfFile: dir + "/acting/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        let pushes = lines.compactMap { MetricsLine.parse($0) }.compactMap { line -> Double? in
+            if case .update(let u) = line { return u.hiddenGradContrastive } else { return nil }
+        }
+        #expect(pushes.count == 4 && pushes.allSatisfy { $0 > 0 }, "\(pushes)")
     }
 }

@@ -53,6 +53,9 @@ public struct RLUpdateLine: Equatable, Sendable, Decodable {
     public var rolloutTokensPerSecond, trainTokensPerSecond, lr, seconds, elapsed: Double?
     /// CARFT only: the contrastive loss (without c) and the embedding diagnostics.
     public var contrastiveLoss, embedCosineCorrect, embedCosineWrong, embedAUC: Double?
+    /// PPO: each loss term's gradient norm on the policy's final hidden states (policy
+    /// surrogate, α × value loss, c × contrastive loss), absent while the policy is held still.
+    public var hiddenGradPolicy, hiddenGradValue, hiddenGradContrastive: Double?
     /// What the plugins reported through the host's metric callback, by name (the file's key
     /// is "plugin/<name>"), averaged over the update.
     public var plugin: [String: Double] = [:]
@@ -68,6 +71,8 @@ public struct RLUpdateLine: Equatable, Sendable, Decodable {
         case rolloutTokensPerSecond = "rollout_tokens_per_sec", trainTokensPerSecond = "train_tokens_per_sec"
         case contrastiveLoss = "contrastive_loss", embedCosineCorrect = "embed_cos_correct"
         case embedCosineWrong = "embed_cos_wrong", embedAUC = "embed_auc"
+        case hiddenGradPolicy = "grad_hidden_policy", hiddenGradValue = "grad_hidden_value"
+        case hiddenGradContrastive = "grad_hidden_contrastive"
     }
 
     /// Each numeric field by its key, for readers that chart any of them.
@@ -78,6 +83,8 @@ public struct RLUpdateLine: Equatable, Sendable, Decodable {
         (.rolloutTokensPerSecond, \.rolloutTokensPerSecond), (.trainTokensPerSecond, \.trainTokensPerSecond),
         (.lr, \.lr), (.seconds, \.seconds), (.elapsed, \.elapsed), (.contrastiveLoss, \.contrastiveLoss),
         (.embedCosineCorrect, \.embedCosineCorrect), (.embedCosineWrong, \.embedCosineWrong), (.embedAUC, \.embedAUC),
+        (.hiddenGradPolicy, \.hiddenGradPolicy), (.hiddenGradValue, \.hiddenGradValue),
+        (.hiddenGradContrastive, \.hiddenGradContrastive),
     ]
 
     public init(from decoder: Decoder) throws {

@@ -135,6 +135,20 @@ public final class Transformer {
         return UnsafePointer(a.xf.ptr)
     }
 
+    /// The L2 norm of the hidden-state gradient gathered so far (from `head` and
+    /// `addHiddenGradient`), in Double: a diagnostic of how much each loss term pushes the trunk.
+    public var hiddenGradientNorm: Double {
+        guard let a = acts else { return 0 }
+        return Self.norm(a.dxf.ptr, a.rows * config.dim)
+    }
+
+    /// The L2 norm of `count` floats, summed in Double.
+    public static func norm(_ x: UnsafePointer<Float>, _ count: Int) -> Double {
+        var s = 0.0
+        for i in 0..<count { s += Double(x[i]) * Double(x[i]) }
+        return s.squareRoot()
+    }
+
     /// Adds ∂L/∂hidden (same shape as `hiddenStates`) to the gradient `backward` will propagate.
     public func addHiddenGradient(_ g: UnsafePointer<Float>) {
         guard let a = acts else { preconditionFailure("addHiddenGradient before forward") }

@@ -65,6 +65,7 @@ struct PPOUpdate: RLUpdate {
         let logProbs = policyPass(policy, sub, temperature: config.temperature, tokenGradient: trainPolicy ? { i, lp in
             PPOLoss.surrogateToken(logProb: lp, oldLogProb: old[i], advantage: advantage[i], clipEps: clipEps, divisor: length[i]).grad * scale
         } : nil)
+        let policyHidden = trainPolicy ? policy.hiddenGradientNorm : 0
         var pg = 0.0, clip = 0.0
         for (j, i) in mb.enumerated() {
             let res = PPOLoss.policy(logProbs: Array(logProbs[sub.ranges[j]]), oldLogProbs: Array(ub.oldHead.logProbs[ub.batch.ranges[i]]),
@@ -89,17 +90,20 @@ struct PPOUpdate: RLUpdate {
         if trainPolicy { policy.addHiddenGradient(dHidden.ptr) }
 
         // CARFT: c · the contrastive loss over the mini-batch's pooled CoTs.
-        var cl = 0.0
+        var cl = 0.0, contrastiveHidden: Double? = nil
         if let contrastive, let prepared = ub.carft {
             let term = try contrastive.lossAndGradient(prepared, rows: mb, sequences: sequences, batch: sub, policy: policy, head: head,
                                                        rewards: mb.map { ub.rollouts[$0].reward })
             cl = term.loss
+            contrastiveHidden = Transformer.norm(term.dHidden.ptr, term.dHidden.count)
             if trainPolicy { policy.addHiddenGradient(term.dHidden.ptr) }
         }
 
         let total = (pg + Double(config.vfCoef) * vl) / Double(mb.count) + Double(contrastive?.coefficient ?? 0) * cl
         if trainPolicy && total.isFinite { policy.backward() }
         return MiniBatchTerms(policy: pg / Double(mb.count), value: vl / Double(mb.count), contrastive: cl,
-                              clip: clip / Double(mb.count), tokens: sub.tokenCount, total: total)
+                              clip: clip / Double(mb.count), tokens: sub.tokenCount, total: total,
+                              hiddenGradients: trainPolicy ? HiddenGradients(policy: policyHidden, value: Transformer.norm(dHidden.ptr, dHidden.count),
+                                                                             contrastive: contrastiveHidden) : nil)
     }
 }

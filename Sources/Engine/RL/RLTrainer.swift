@@ -29,6 +29,9 @@ public struct RLUpdateReport: Sendable {
     public var trainTokensPerSecond: Double
     public var seconds: Double
     public var elapsed: Double
+    /// PPO, once the policy trains: each loss term's gradient norm on the final hidden states,
+    /// averaged over the update's mini-batches.
+    public var hiddenGradients: HiddenGradients? = nil
 }
 
 public struct RLEvalReport: Sendable {
@@ -293,6 +296,9 @@ public final class RLTrainer {
             line.embedCosineCorrect = report.embedding?.correctCosine
             line.embedCosineWrong = report.embedding?.wrongCosine
             line.embedAUC = report.embedding?.auc
+            line.hiddenGradPolicy = report.hiddenGradients?.policy
+            line.hiddenGradValue = report.hiddenGradients?.value
+            line.hiddenGradContrastive = report.hiddenGradients?.contrastive
             for (name, m) in pluginMetrics { line.plugin[name] = m.sum / Double(max(1, m.count)) }
             pluginMetrics = [:]
             metrics?.write(.update(line))
@@ -345,6 +351,7 @@ public final class RLTrainer {
         var shuffleRNG = RNG(seed: config.seed &+ UInt64(update), stream: "rl-minibatch")
         var pgLoss = 0.0, vLoss = 0.0, cLoss = 0.0, clipFrac = 0.0, gradNorm = 0.0, lossTerms = 0
         var trainedTokens = 0
+        var hidden: [HiddenGradients] = []
         for _ in 0..<config.ppoEpochs {
             var idx = Array(ub.rollouts.indices)
             idx.shuffle(using: &shuffleRNG)
@@ -360,6 +367,7 @@ public final class RLTrainer {
                 gradNorm += terms.gradNorm
                 lossTerms += 1
                 trainedTokens += terms.tokens
+                if let h = terms.hiddenGradients { hidden.append(h) }
             }
         }
         let trainSecs = (clock.now - trainStart).seconds + ub.forwardSeconds
@@ -381,7 +389,11 @@ public final class RLTrainer {
             samplingMismatch: ub.mismatch,
             rolloutTokensPerSecond: Double(ub.generated) / ub.rolloutSeconds,
             trainTokensPerSecond: Double(trainedTokens) / trainSecs,
-            seconds: 0, elapsed: 0)
+            seconds: 0, elapsed: 0,
+            hiddenGradients: hidden.isEmpty ? nil : HiddenGradients(
+                policy: hidden.reduce(0) { $0 + $1.policy } / Double(hidden.count),
+                value: hidden.reduce(0) { $0 + $1.value } / Double(hidden.count),
+                contrastive: hidden.first?.contrastive == nil ? nil : hidden.reduce(0) { $0 + ($1.contrastive ?? 0) } / Double(hidden.count)))
     }
 
     /// Rollouts for `questions`; one forward of the batch through the policy (old log-probs,

@@ -32,6 +32,18 @@ struct MiniBatchTerms {
     var gradNorm = 0.0
     /// The loss whose gradient is in the parameters' grads.
     var total: Double
+    /// PPO, when the policy trains: the norm of each term's gradient on the policy's final
+    /// hidden states (the policy surrogate's, α × the value loss's, c × the contrastive loss's),
+    /// the scale at which each pushes the trunk.
+    var hiddenGradients: HiddenGradients? = nil
+}
+
+/// The norms of the loss terms' gradients on the policy's final hidden states.
+public struct HiddenGradients: Sendable, Equatable {
+    public var policy: Double
+    public var value: Double
+    /// nil for reft.
+    public var contrastive: Double?
 }
 
 /// An algorithm's own part of an RL update. The loop around it (`RLTrainer`) samples, scores,

@@ -66,10 +66,17 @@ enum ReportCharts {
         PerUpdate(title: "How well that cosine separates correct from wrong rollouts (AUC, 0.5 = not at all)", yLabel: "AUC", value: \.embedAUC),
     ]
 
-    /// The per-update charts of a folder: the standard ones, CARFT's embedding diagnostics when
-    /// recorded, then the plugins' metrics.
+    /// How hard each loss term pushes the trunk, charted when some variant recorded it.
+    static let hiddenGradients = [
+        PerUpdate(title: "Gradient norm on the final hidden states: policy term", yLabel: "norm", value: \.hiddenGradPolicy),
+        PerUpdate(title: "Gradient norm on the final hidden states: α × value loss", yLabel: "norm", value: \.hiddenGradValue),
+        PerUpdate(title: "Gradient norm on the final hidden states: c × contrastive loss (CARFT)", yLabel: "norm", value: \.hiddenGradContrastive),
+    ]
+
+    /// The per-update charts of a folder: the standard ones, CARFT's embedding diagnostics and
+    /// the terms' hidden-state gradients when recorded, then the plugins' metrics.
     static func perUpdateCharts(_ folder: ExperimentFolder) -> [PerUpdate] {
-        let recorded = embedding.filter { m in folder.variants.contains { v in v.runs.contains { r in r.metrics.updates.contains { m.value($0) != nil } } } }
+        let recorded = (embedding + hiddenGradients).filter { m in folder.variants.contains { v in v.runs.contains { r in r.metrics.updates.contains { m.value($0) != nil } } } }
         return perUpdate + recorded + pluginMetrics(folder)
     }
 
