@@ -65,7 +65,7 @@ import Testing
 
             try write("carft/seed-\(seed)/status.json", status("carft", seed, "carft", "finished", wall: 700))
             try write("carft/seed-\(seed)/metrics.jsonl", #"{"kind":"eval","update":0,"accuracy":0.40,"correct":200,"total":500,"elapsed":0}"# + "\n"
-                      + #"{"kind":"update","update":1,"reward":0.5,"kl":0.02,"contrastive_loss":1.5,"rollout_tokens_per_sec":16000,"train_tokens_per_sec":6000,"elapsed":3}"# + "\n"
+                      + #"{"kind":"update","update":1,"reward":0.5,"kl":0.02,"contrastive_loss":1.5,"grad_hidden_contrastive":0.0,"rollout_tokens_per_sec":16000,"train_tokens_per_sec":6000,"elapsed":3}"# + "\n"
                       + #"{"kind":"eval","update":20,"accuracy":0.70,"correct":350,"total":500,"elapsed":60}"# + "\n")
             try write("carft/seed-\(seed)/run.json", #"{"command":"rl","rl":{"updates":20,"seed":\#(seed)}}"#)
             try write("carft/seed-\(seed)/eval-final.jsonl", answers(right: 30))
@@ -87,7 +87,7 @@ import Testing
         var carft = #"{"kind":"eval","update":0,"accuracy":0.40,"correct":200,"total":500,"elapsed":0}"# + "\n"
         for u in 1...6 {
             let kl = u == 6 ? "null" : "0.02"
-            carft += #"{"kind":"update","update":\#(u),"reward":0.3,"kl":\#(kl),"policy_loss":0.1,"value_loss":0.2,"contrastive_loss":\#(2.2 - 0.2 * Double(u)),"embed_cos_correct":0.4,"embed_auc":0.6,"rollout_tokens_per_sec":17000,"train_tokens_per_sec":7000,"elapsed":\#(3 * u)}"# + "\n"
+            carft += #"{"kind":"update","update":\#(u),"reward":0.3,"kl":\#(kl),"policy_loss":0.1,"value_loss":0.2,"contrastive_loss":\#(2.2 - 0.2 * Double(u)),"grad_hidden_contrastive":\#(u == 1 ? 0 : 0.002),"embed_cos_correct":0.4,"embed_auc":0.6,"rollout_tokens_per_sec":17000,"train_tokens_per_sec":7000,"elapsed":\#(3 * u)}"# + "\n"
             if u == 5 { carft += #"{"kind":"eval","update":5,"accuracy":0.10,"correct":50,"total":500,"elapsed":15}"# + "\n" }
         }
         carft += #"{"kind":"update","update":7,"rew"#
@@ -272,6 +272,18 @@ import Testing
             #expect("\(error)".contains("--variants leaves out the baseline reft"), "\(error)")
         }
         #expect(throws: (any Error).self) { try ReportCommand.parse([dir, "--baseline", "carft"]) }
+    }
+
+    /// A variant whose contrastive term never reached the policy (grad_hidden_contrastive 0 in
+    /// every update of every run) is named in the notes; one whose term acted in some update is not.
+    @Test func aVariantWhoseContrastiveTermNeverActedIsNamed() throws {
+        let dir = try Self.makeExperiment()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try ComparisonReport.write(experimentDirectory: dir)
+        let md = try Self.read(dir + "/report.md")
+        #expect(md.contains("- carft: " + Escaping.markdownCell(ComparisonAnalysis.inertContrastiveNote)), "\(md)")
+        #expect(md.components(separatedBy: "its contrastive term gave the policy no gradient").count == 2, "only carft: \(md)")
+        #expect(!md.contains("- reft: its contrastive term"))
     }
 
     /// status.json's failure kind decides whether a failed run collapsed; the error's words

@@ -108,6 +108,12 @@ struct ComparisonAnalysis {
                 case .failure(let why): notes.append("\(who) was \(why.description); left out")
                 }
             }
+            // A contrastive term that never reached the policy makes the variant reft under
+            // another name; its verdict would read as the term's.
+            let pushes = v.runs.flatMap { $0.metrics.updates.compactMap(\.hiddenGradContrastive) }
+            if !pushes.isEmpty && pushes.allSatisfy({ $0 == 0 }) {
+                notes.append(Self.inertContrastiveNote)
+            }
             scored.append(used)
             return VariantResult(name: v.name, algorithm: v.algorithm, isBaseline: v.name == baseline, runs: runs,
                                  scoredSeeds: used.map(\.seed), accuracy: used.isEmpty ? nil : try? statistics.accuracy(used),
@@ -151,6 +157,8 @@ struct ComparisonAnalysis {
     }
 
     /// The comparison's notes, then each variant's, named.
+    static let inertContrastiveNote = "its contrastive term gave the policy no gradient in any update of any run (grad_hidden_contrastive is 0 throughout), so it trained as reft does; a verdict here is not the term's"
+
     var allNotes: [String] { notes + variants.flatMap { v in v.notes.map { "\(v.name): \($0)" } } }
 
     /// The Holm families' sizes: the comparisons with a verdict (two seeds or more).
