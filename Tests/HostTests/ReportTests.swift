@@ -147,7 +147,7 @@ import Testing
         #expect(failed.collapses == (1, 2))
         #expect(failed.notes.contains { $0.contains("seed 0 failed") && $0.contains("non-finite loss") })
         #expect(drgrpo.scoredSeeds.isEmpty && drgrpo.accuracy == nil && drgrpo.vsBaseline == nil && drgrpo.collapses.judged == 0)
-        #expect(drgrpo.notes == ["seed 0 not run", "seed 1 not run"])
+        #expect(drgrpo.notes == ["seeds 0, 1 not run"])
         #expect(reft.budget == "20 updates" && sft.budget == "30 steps" && drgrpo.budget == nil)
         #expect(reft.meanWallSeconds == 600 && reft.rolloutTokensPerSecond == 18000 && sft.trainTokensPerSecond == 21000)
         let run = try #require(reft.runs.first)

@@ -90,13 +90,19 @@ struct ComparisonAnalysis {
         variants = zip(folder.variants, summaries).map { v, runs in
             var notes: [String] = []
             var used: [RunOutcomes] = []
+            // Runs that have not ended, by state ("not run", "running", "killed"), as one line
+            // per state: a comparison in progress would otherwise bury its other notes.
+            var unended: [(state: String, seeds: [UInt64])] = []
             for (run, summary) in zip(v.runs, runs) {
                 let who = run.seed.map { "seed \($0)" } ?? run.folder
                 guard let seed = run.seed else { notes.append("\(who): its seed is unknown (no run.json); left out"); continue }
                 switch run.state {
                 case .finished: break
                 case .failed: notes.append("\(who) failed: \(summary.state.failureDetail ?? "see its log.txt"); left out of the accuracy"); continue
-                default: notes.append("\(who) \(run.state.label)"); continue
+                default:
+                    if let i = unended.firstIndex(where: { $0.state == run.state.label }) { unended[i].seeds.append(seed) }
+                    else { unended.append((run.state.label, [seed])) }
+                    continue
                 }
                 guard let answers = run.answers else {
                     notes.append("\(who) has no final answers (\(run.answersProblem ?? "no \(EvalRecords.finalFileName)")); left out")
@@ -108,6 +114,7 @@ struct ComparisonAnalysis {
                 case .failure(let why): notes.append("\(who) was \(why.description); left out")
                 }
             }
+            notes = unended.map { "seed\($0.seeds.count == 1 ? "" : "s") \($0.seeds.map(String.init).joined(separator: ", ")) \($0.state)" } + notes
             // A contrastive term that never reached the policy makes the variant reft under
             // another name; its verdict would read as the term's.
             let pushes = v.runs.flatMap { $0.metrics.updates.compactMap(\.hiddenGradContrastive) }
