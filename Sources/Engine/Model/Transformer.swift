@@ -139,14 +139,7 @@ public final class Transformer {
     /// `addHiddenGradient`), in Double: a diagnostic of how much each loss term pushes the trunk.
     public var hiddenGradientNorm: Double {
         guard let a = acts else { return 0 }
-        return Self.norm(a.dxf.ptr, a.rows * config.dim)
-    }
-
-    /// The L2 norm of `count` floats, summed in Double.
-    public static func norm(_ x: UnsafePointer<Float>, _ count: Int) -> Double {
-        var s = 0.0
-        for i in 0..<count { s += Double(x[i]) * Double(x[i]) }
-        return s.squareRoot()
+        return l2Norm(a.dxf.ptr, a.rows * config.dim)
     }
 
     /// Adds ∂L/∂hidden (same shape as `hiddenStates`) to the gradient `backward` will propagate.

@@ -95,7 +95,7 @@ struct PPOUpdate: RLUpdate {
             let term = try contrastive.lossAndGradient(prepared, rows: mb, sequences: sequences, batch: sub, policy: policy, head: head,
                                                        rewards: mb.map { ub.rollouts[$0].reward })
             cl = term.loss
-            contrastiveHidden = Transformer.norm(term.dHidden.ptr, term.dHidden.count)
+            contrastiveHidden = l2Norm(term.dHidden.ptr, term.dHidden.count)
             if trainPolicy { policy.addHiddenGradient(term.dHidden.ptr) }
         }
 
@@ -103,7 +103,7 @@ struct PPOUpdate: RLUpdate {
         if trainPolicy && total.isFinite { policy.backward() }
         return MiniBatchTerms(policy: pg / Double(mb.count), value: vl / Double(mb.count), contrastive: cl,
                               clip: clip / Double(mb.count), tokens: sub.tokenCount, total: total,
-                              hiddenGradients: trainPolicy ? HiddenGradients(policy: policyHidden, value: Transformer.norm(dHidden.ptr, dHidden.count),
+                              hiddenGradients: trainPolicy ? HiddenGradients(policy: policyHidden, value: l2Norm(dHidden.ptr, dHidden.count),
                                                                              contrastive: contrastiveHidden) : nil)
     }
 }

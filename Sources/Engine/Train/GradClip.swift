@@ -1,10 +1,14 @@
-/// The L2 norm of all gradients together. Sums run in Double over fixed-size blocks whose
-/// partial sums are added in block order, so the result is the same for any worker count.
+/// The L2 norm of all gradients together.
 public func globalGradNorm(_ store: ParameterStore) -> Float {
-    let n = store.count, block = 1 << 16
+    Float(l2Norm(store.grads.ptr, store.count))
+}
+
+/// The L2 norm of `n` floats. Sums run in Double over fixed-size blocks whose partial sums are
+/// added in block order, so the result is the same for any worker count.
+public func l2Norm(_ g: UnsafePointer<Float>, _ n: Int) -> Double {
+    let block = 1 << 16
     let blocks = (n + block - 1) / block
     if blocks == 0 { return 0 }
-    let g = store.grads.ptr
     let partial = UnsafeMutablePointer<Double>.allocate(capacity: blocks)
     defer { partial.deallocate() }
     Parallel.forEach(blocks) { b in
@@ -22,7 +26,7 @@ public func globalGradNorm(_ store: ParameterStore) -> Float {
     }
     var total = 0.0
     for b in 0..<blocks { total += partial[b] }
-    return Float(total.squareRoot())
+    return total.squareRoot()
 }
 
 /// Scales all gradients so their global norm is at most `maxNorm`, and returns the norm before
