@@ -28,14 +28,23 @@ let package = Package(
         // large byte literal recompiles only when the header changes, not with every Host edit.
         .target(name: "PluginHeaderText", path: "Sources/PluginHeaderText", resources: [.embedInCode("workbench_plugin.h")]),
         // The plugin call in progress, in C so a watchdog thread and a crash signal handler can
-        // read it (async-signal-safe); the Engine records its calls, the host reports a hang or a crash.
+        // read it (async-signal-safe); PluginHost records its calls, the host reports a hang or a crash.
         .target(name: "CallWatch", path: "Sources/CallWatch"),
         // The papers' prompt and answer layout and answer checking, shared by the Engine (targets,
         // evaluation) and the built-in rewards, which must agree on it byte for byte.
         .target(name: "AnswerFormat", path: "Sources/AnswerFormat"),
+        // The host side of the plugin ABI: loading a plugin's descriptor, creating instances with
+        // their config, calling them (each call watched, every output checked finite), and the
+        // conformance checks of `workbench plugin check`. The Engine calls plugins only through it.
+        .target(
+            name: "PluginHost",
+            dependencies: ["PluginABI", "CallWatch", "AnswerFormat"],
+            path: "Sources/PluginHost",
+            swiftSettings: fastMath
+        ),
         .target(
             name: "Engine",
-            dependencies: ["COpenBLAS", "PluginABI", "CallWatch", "AnswerFormat"],
+            dependencies: ["COpenBLAS", "PluginHost", "AnswerFormat"],
             path: "Sources/Engine",
             swiftSettings: fastMath
         ),

@@ -45,7 +45,7 @@ except ImportError as e:
 
 
 def reft_prompt(question):
-    # Must stay byte-identical to ReFTFormat.prompt (Sources/Engine/Text/ReFTFormat.swift);
+    # Must stay byte-identical to ReFTFormat.prompt (Sources/AnswerFormat/ReFTFormat.swift);
     # the fingerprint in the table catches any drift.
     return f"Question:\n{question}\nAnswer reasoning:\n"
 

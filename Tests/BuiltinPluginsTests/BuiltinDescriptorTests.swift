@@ -76,8 +76,8 @@ import TestSupport
     /// The stop-gradient default is checked under the exact-gradient config the plugin names.
     @Test func detachedDenominatorIsCheckedUnderTheExactGradientConfig() {
         let d = Self.plugin("org.workbench.contrastive.lcs-negative")
-        #expect(PluginChecker.gradientCheckConfig(d) == "detach-denominator=false")
-        #expect(PluginChecker.gradientCheckConfig(Self.plugin("org.workbench.pooling.mean")) == nil)
+        #expect(d.gradientCheckConfig == "detach-denominator=false")
+        #expect(Self.plugin("org.workbench.pooling.mean").gradientCheckConfig == nil)
         let results = PluginChecker.check(d)
         #expect(results.contains { $0.check.contains("(view 2, rollout) [with detach-denominator=false") && $0.passed })
     }

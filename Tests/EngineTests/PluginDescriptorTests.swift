@@ -4,6 +4,7 @@ import Glibc
 import PluginABI
 import Testing
 @testable import Engine
+@testable import PluginHost
 
 /// Descriptor validation and the checker, on descriptors built in Swift memory the way the
 /// built-ins build theirs (no dlopen, no C compiler needed).

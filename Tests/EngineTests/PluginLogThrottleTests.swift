@@ -1,6 +1,7 @@
 import PluginABI
 import Testing
 @testable import Engine
+@testable import PluginHost
 
 /// What of a plugin's log reaches stderr in training: no debug, each distinct line once, and a
 /// notice instead of everything past the limit.

@@ -1,5 +1,4 @@
 import Foundation
-import PluginABI
 
 /// Runs a plugin on random inputs and checks what a training run relies on: it can be created
 /// from its defaults, its outputs are finite and shaped as the header says, and each backward is
@@ -21,8 +20,8 @@ public enum PluginChecker {
         // A plugin whose backward stops gradients on purpose names a config under which it does
         // not (WB_EXT_GRADIENT_CHECK_CONFIG); finite differences are compared on that instance.
         var gradient = GradientInstance(instance: instance, note: "")
-        if let pairs = gradientCheckConfig(descriptor) {
-            run.check("create the exact-gradient instance for the finite-difference checks (\(WB_EXT_GRADIENT_CHECK_CONFIG))") {
+        if let pairs = descriptor.gradientCheckConfig {
+            run.check("create the exact-gradient instance for the finite-difference checks (\(PluginDescriptor.gradientCheckExtension))") {
                 let extra = try PluginConfig.parse(pairs)
                 let made = try PluginInstance(descriptor, config: config.merging(extra) { _, new in new }, onLog: run.logSink)
                 gradient = GradientInstance(instance: made, note: " [with \(pairs): the plugin's exact-gradient config]")
@@ -46,12 +45,6 @@ public enum PluginChecker {
     struct GradientInstance {
         var instance: PluginInstance
         var note: String
-    }
-
-    /// The plugin's WB_EXT_GRADIENT_CHECK_CONFIG pairs, when it declares them.
-    static func gradientCheckConfig(_ descriptor: PluginDescriptor) -> String? {
-        guard let p = descriptor.getExtension(WB_EXT_GRADIENT_CHECK_CONFIG) else { return nil }
-        return String(cString: p.assumingMemoryBound(to: CChar.self))
     }
 
     struct Failure: Error, CustomStringConvertible {

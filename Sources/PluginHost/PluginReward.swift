@@ -3,9 +3,10 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import AnswerFormat
 import PluginABI
 
-/// A reward plugin behind the Engine's RewardFunction protocol, so the RL trainer scores
+/// A reward plugin behind the RewardFunction protocol, so the RL trainer scores
 /// rollouts the same way whether the reward is built in or loaded from a library.
 public final class PluginReward: RewardFunction {
     public let instance: PluginInstance

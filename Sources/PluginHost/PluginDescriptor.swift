@@ -118,6 +118,16 @@ public struct PluginDescriptor: @unchecked Sendable {
         return PluginCallRecord.during(self, "get_extension") { f(pointer, extensionID) }
     }
 
+    /// The config pairs under which the plugin's backward is the exact gradient of its forward
+    /// (WB_EXT_GRADIENT_CHECK_CONFIG), for a plugin that stops gradients on purpose; nil if none.
+    public var gradientCheckConfig: String? {
+        guard let p = getExtension(WB_EXT_GRADIENT_CHECK_CONFIG) else { return nil }
+        return String(cString: p.assumingMemoryBound(to: CChar.self))
+    }
+
+    /// The extension id gradientCheckConfig reads, for messages.
+    public static let gradientCheckExtension = WB_EXT_GRADIENT_CHECK_CONFIG
+
     /// Names such as org.workbench.reward.exact: dot-separated labels of letters, digits, '-'
     /// and '_', at least two of them.
     static func isReverseDNS(_ id: String) -> Bool {
