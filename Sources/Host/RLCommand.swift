@@ -198,8 +198,8 @@ struct RLCommand: ParsableCommand {
         print("  \(loaded.train.count) training questions, \(loaded.eval.count) held out (\(min(evalExamples, loaded.eval.count)) per evaluation)")
         if let f = rewardFn {
             print("  reward: \(f.symbol) from \(f.path), \(f.signature)")
-        } else if let r = reward as? PluginReward {
-            print("  reward: \(PluginBanner.line(r.instance))")
+        } else {
+            print("  reward: \(PluginBanner.line(reward.instance))")
         }
         print("  preset \(preset.rawValue): temperature \(c.temperature), λ \(c.lambda)")
         if let carft {
@@ -272,7 +272,7 @@ struct RLCommand: ParsableCommand {
     /// The run's plugins, created: every library loaded, every plugin made with its config. Run
     /// before anything else loads, and by `workbench compare` for every variant before the
     /// warm-up, so a wrong spec, key or value fails at once.
-    func makePlugins() throws -> (reward: any RewardFunction, carft: (pooling: PluginPooling, contrastive: PluginContrastiveLoss)?) {
+    func makePlugins() throws -> (reward: PluginReward, carft: (pooling: PluginPooling, contrastive: PluginContrastiveLoss)?) {
         let selection = try PluginSelection(plugins)
         if algo != .carft, let d = selection.pooling?.descriptor ?? selection.contrastive?.descriptor {
             throw CLIError("\(d.id) is a \(d.kind) plugin, used only by CARFT's contrastive term; add --algo carft or drop it")
@@ -280,16 +280,16 @@ struct RLCommand: ParsableCommand {
         return (try resolveReward(selection), algo == .carft ? try selection.carftPlugins() : nil)
     }
 
-    /// The reward of this run: --reward-fn, a reward plugin, or the built-in reward plugin the
-    /// preset (or --reward) names, configured with --partial-reward.
-    private func resolveReward(_ selection: PluginSelection) throws -> any RewardFunction {
+    /// The reward plugin of this run: --reward-fn's C function, a reward plugin, or the built-in
+    /// reward plugin the preset (or --reward) names, configured with --partial-reward.
+    private func resolveReward(_ selection: PluginSelection) throws -> PluginReward {
         let given = [rewardFn.map { "--reward-fn \($0)" }, reward.map { "--reward \($0.rawValue)" },
                      selection.reward.map { "--plugin \($0.descriptor.id)" }].compactMap { $0 }
         if given.count > 1 { throw CLIError("\(given.joined(separator: " and ")) both set the reward; keep one") }
         if let partialReward, let other = given.first(where: { !$0.hasPrefix("--reward ") }) {
             throw CLIError("--partial-reward \(partialReward) configures the built-in reward, but \(other) replaces it; drop --partial-reward (a plugin takes its own key, e.g. lib.so:partial=\(partialReward))")
         }
-        if let rewardFn { return try FFIRewardFunction(spec: rewardFn) }
+        if let rewardFn { return try FFIRewardPlugin.reward(rewardFn) }
         if let r = selection.reward { return try PluginReward(r.descriptor, config: r.config) }
         let builtin = try PluginLoader.library(PluginLoader.builtinName)
         let partial = partialReward.map { ["partial": "\($0)"] } ?? [:]
@@ -307,7 +307,7 @@ struct RLCommand: ParsableCommand {
         return "\(i.descriptor.id) \(i.descriptor.version) (\(from))" + (config.isEmpty ? "" : " [\(config)]")
     }
 
-    private func runFile(config: RLConfig, dataDescription: String, reward: any RewardFunction, carft: CARFTObjective?) -> some Encodable {
+    private func runFile(config: RLConfig, dataDescription: String, reward: PluginReward, carft: CARFTObjective?) -> some Encodable {
         struct RunFile: Encodable {
             var command = "rl"
             var preset: String
@@ -322,7 +322,8 @@ struct RLCommand: ParsableCommand {
             var plugins: [String]
             var threads: Int
         }
-        let rewardText = (reward as? PluginReward).map { Self.describe($0.instance) } ?? (rewardFn == nil ? reward.name : nil)
+        // --reward-fn is recorded as rewardFn alone, as before it became a plugin: fingerprints stay.
+        let rewardText = rewardFn == nil ? Self.describe(reward.instance) : nil
         let file = RunFile(preset: preset.rawValue, initFrom: initFrom, data: dataDescription, task: data.data == "builtin" ? data.taskConfig : nil,
                            rl: config, rewardFn: rewardFn?.description, reward: rewardText,
                            pooling: carft.map { Self.describe($0.pooling.instance) },

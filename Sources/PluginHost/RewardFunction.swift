@@ -18,8 +18,9 @@ public struct RewardInput: Sendable {
     }
 }
 
-/// Scores a batch of rollouts. The engine calls rewards only through this protocol, so a
-/// plugin loaded from a shared library can stand in for a built-in.
+/// Scores a batch of rollouts. The engine calls rewards only through this protocol. Every reward
+/// `workbench` runs is a `PluginReward` (built-in, loaded, or `--reward-fn`'s C function); the
+/// protocol lets tests score with a few lines of Swift.
 public protocol RewardFunction: AnyObject {
     /// A short name for metrics and error messages.
     var name: String { get }

@@ -97,6 +97,29 @@ struct RLPluginCLITests {
         }
     }
 
+    /// `--reward-fn` runs as a reward plugin: the banner names the C function, run.json records
+    /// the spec, and a non-finite score stops the run with the plugin's id, the symbol and the
+    /// rollout.
+    @Test func aRewardFunctionRunsAsAPluginAndANonFiniteScoreStopsTheRunByName() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rl-reward-fn-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let checkpoint = try Self.tinyCheckpoint(dir), lib = try FFIFixture.library()
+        func rl(_ function: String, _ out: String) throws -> S.Output {
+            try S.run(S.workbench, ["rl", "--init", checkpoint, "--updates", "2", "--batch", "4", "--minibatch", "4",
+                                    "--max-new-tokens", "16", "--eval-examples", "8", "--final-eval", "0",
+                                    "--reward-fn", "\(lib):\(function)", "--out", dir + "/" + out] + Self.tinyData)
+        }
+        let ok = try rl("exact:f64(str,str)", "ok")
+        #expect(ok.status == 0, "\(ok.all)")
+        #expect(ok.stdout.contains("\n  reward: exact from \(lib), f64(completion:str, gold:str)\n"), "\(ok.stdout)")
+        let run = try String(contentsOfFile: dir + "/ok/run.json", encoding: .utf8)
+        #expect(run.contains("exact:f64(completion:str, gold:str)"), "\(run)")
+
+        let bad = try rl("infinite:f32(str)", "bad")
+        #expect(bad.status != 0)
+        #expect(bad.all.contains("--reward-fn: plugin org.workbench.reward.c-function: score failed with WB_ERROR: reward function infinite in '\(lib)' returned inf for rollout 0 of a batch of 4; a reward must be a finite number"), "\(bad.all)")
+    }
+
     /// A contrastive term that never reaches the policy is said once, after three updates: here
     /// no rollout of a 3-step model is right, so the positive InfoNCE has no row and no gradient.
     /// With every rollout rewarded and the clamp and detached denominator off, it acts, and

@@ -140,7 +140,8 @@ struct ExperimentPlan {
                     // instances are destroyed inside too, and destroy can hang as well.
                     let plugins = try PluginWatchdog.limit(rl.pluginTimeout, while: "creating the plugins of \(what) to check them") {
                         let made = try rl.makePlugins()
-                        let instances = [(made.reward as? PluginReward)?.instance, made.carft?.pooling.instance, made.carft?.contrastive.instance]
+                        // A --reward-fn reward is in the arguments already (and was never listed here).
+                        let instances = [rl.rewardFn == nil ? made.reward.instance : nil, made.carft?.pooling.instance, made.carft?.contrastive.instance]
                         return instances.compactMap { $0.map(RLCommand.describe) }
                     }
                     fingerprint = .rl(rl, arguments: arguments, plugins: plugins, start: startStamp)

@@ -5,29 +5,20 @@ import Foundation
 import Glibc
 #endif
 
-/// A reward that is one exported C function with a plain signature (`--reward-fn
-/// lib.so:symbol:signature`), called through libffi once per rollout.
-///
-/// The call interface (`ffi_cif`) is prepared once from the signature; each rollout's strings
-/// are copied into C strings that live until the call returns. The C function is called from one
-/// thread at a time (the trainer's), so it may keep static state, but it must not keep the
-/// string pointers after it returns. Scores must be finite; a NaN or infinity is an error that
-/// names the library, the symbol and the rollout.
-final class FFIRewardFunction: RewardFunction {
+/// One exported C function with a plain signature (`--reward-fn lib.so:symbol:signature`),
+/// ready to call through libffi: the call interface (`ffi_cif`) is prepared once from the
+/// signature. `FFIRewardPlugin` calls it once per rollout from the trainer's thread, so the C
+/// function may keep static state, but it must not keep the string pointers after it returns.
+/// Scores must be finite; a NaN or infinity is an error that names the library, the symbol and
+/// the rollout.
+final class FFIRewardCall {
     let spec: FFIRewardSpec
-    let name: String
     private let function: @convention(c) () -> Void
     private let cif: UnsafeMutablePointer<ffi_cif>
     private let argumentTypes: UnsafeMutablePointer<UnsafeMutablePointer<ffi_type>?>
 
-    convenience init(_ value: String) throws {
-        try self.init(spec: FFIRewardSpec(parsing: value))
-    }
-
     init(spec: FFIRewardSpec) throws {
         self.spec = spec
-        let fileName = (spec.path as NSString).lastPathComponent
-        self.name = "\(fileName):\(spec.symbol)"
         let symbol = try Self.lookUp(path: spec.path, symbol: spec.symbol)
         function = unsafeBitCast(symbol, to: (@convention(c) () -> Void).self)
 
@@ -51,55 +42,39 @@ final class FFIRewardFunction: RewardFunction {
         argumentTypes.deallocate()
     }
 
-    func scores(_ batch: [RewardInput]) throws -> [Float] {
-        var out: [Float] = []
-        out.reserveCapacity(batch.count)
-        for (index, input) in batch.enumerated() {
-            let raw = call(input)
-            guard raw.isFinite else {
-                throw FFIRewardError("reward function \(spec.symbol) in '\(spec.path)' returned \(raw) for rollout \(index) of a batch of \(batch.count); a reward must be a finite number")
-            }
-            let score = Float(raw)
-            guard score.isFinite else {
-                throw FFIRewardError("reward function \(spec.symbol) in '\(spec.path)' returned \(raw) for rollout \(index) of a batch of \(batch.count), which does not fit a 32-bit float reward")
-            }
-            out.append(score)
+    /// The score of rollout `index` (of `count`, for the message), checked finite and as a Float.
+    func score(prompt: UnsafePointer<CChar>?, completion: UnsafePointer<CChar>?, gold: UnsafePointer<CChar>?, goldValue: Double,
+               rollout index: Int, of count: Int) throws -> Float {
+        let raw = call(prompt: prompt, completion: completion, gold: gold, goldValue: goldValue)
+        guard raw.isFinite else {
+            throw FFIRewardError("reward function \(spec.symbol) in '\(spec.path)' returned \(raw) for rollout \(index) of a batch of \(count); a reward must be a finite number")
         }
-        return out
+        let score = Float(raw)
+        guard score.isFinite else {
+            throw FFIRewardError("reward function \(spec.symbol) in '\(spec.path)' returned \(raw) for rollout \(index) of a batch of \(count), which does not fit a 32-bit float reward")
+        }
+        return score
     }
 
-    /// One call of the C function, its result widened to Double (i64 results beyond 2^53 round).
-    func call(_ input: RewardInput) -> Double {
+    /// One call of the C function with the batch's strings (NUL-terminated, alive for the call),
+    /// its result widened to Double (i64 results beyond 2^53 round).
+    func call(prompt: UnsafePointer<CChar>?, completion: UnsafePointer<CChar>?, gold: UnsafePointer<CChar>?, goldValue: Double) -> Double {
         let roles = spec.signature.parameters
         // One 8-byte slot per argument holds the char* or the double; libffi reads each
         // argument through a pointer to its slot.
         let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: max(roles.count, 1))
         let argumentPointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: max(roles.count, 1))
-        var cStrings: [UnsafeMutablePointer<CChar>] = []
         defer {
-            // The C function has returned: it must not hold on to these.
-            cStrings.forEach { free($0) }
             slots.deallocate()
             argumentPointers.deallocate()
         }
         for (k, role) in roles.enumerated() {
             let slot = UnsafeMutableRawPointer(slots + k)
             switch role {
-            case .goldValue:
-                slot.storeBytes(of: input.gold, as: Double.self)
-            case .completion, .gold, .prompt:
-                let text: String
-                switch role {
-                case .completion: text = input.completion
-                case .gold: text = ReFTFormat.formatAnswer(input.gold)
-                default: text = input.question
-                }
-                // A heap copy (strdup) rather than withCString: the number of strings varies
-                // with the signature, and this keeps every one alive until the defer above.
-                // A Swift string holding NUL reaches C cut at the first NUL.
-                guard let c = strdup(text) else { fatalError("out of memory copying a \(role.rawValue) string") }
-                cStrings.append(c)
-                slot.storeBytes(of: UnsafePointer(c), as: UnsafePointer<CChar>.self)
+            case .goldValue: slot.storeBytes(of: goldValue, as: Double.self)
+            case .completion: slot.storeBytes(of: completion, as: UnsafePointer<CChar>?.self)
+            case .gold: slot.storeBytes(of: gold, as: UnsafePointer<CChar>?.self)
+            case .prompt: slot.storeBytes(of: prompt, as: UnsafePointer<CChar>?.self)
             }
             argumentPointers[k] = slot
         }
@@ -109,7 +84,8 @@ final class FFIRewardFunction: RewardFunction {
         let result = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
         defer { result.deallocate() }
         result.initializeMemory(as: UInt8.self, repeating: 0, count: 16)
-        // Recorded while it runs, so a hang (--plugin-timeout) or a crash inside it is reported by name.
+        // Recorded while it runs, so a hang (--plugin-timeout) or a crash inside it is reported
+        // by library and symbol rather than as the plugin wrapped around it.
         PluginCallRecord.during(plugin: "", library: spec.path, function: spec.symbol) {
             ffi_call(cif, function, result, argumentPointers)
         }
