@@ -186,17 +186,15 @@ public final class RLTrainer {
     public func run(resume: ResumePoint? = nil) throws -> Summary {
         var dataRNG = RNG(seed: config.seed, stream: "rl-data")
         var order: [Int] = [], cursor = 0
-        var evaluations: [(Int, Double)] = []
-        var lastEvaluation: Evaluator.Result?
         let clock = ContinuousClock()
         var elapsed = 0.0, lastUpdateSeconds = 0.0
         var update = 0
         let optimizers = [("policy", policyOptimizer)] + (valueOptimizer.map { [("value", $0)] } ?? [])
         // The reference must be the policy the run started from, not a mid-run checkpoint.
         let referenceSum = outputDir == nil ? nil : ResumePoint.checksum(reference.params)
-        var stateDir: String?, saved: Int?
-        /// Where the last evaluation-and-checkpoint happened, so the end does not repeat it.
-        var evaluatedAt: Int?
+        let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens, prompt: prompt)
+        let points = EvaluationPoints(outputDir: outputDir, unit: .update, evaluator: evaluator, model: policy,
+                                      examples: Array(eval.prefix(config.evalExamples)), metrics: metrics, logsSpeed: false)
         if let resume {
             let s = resume.state
             guard s.run == config.algorithm.rawValue, let rng = RNG(state: s.dataRNG), s.cursor <= s.order.count,
@@ -218,39 +216,21 @@ public final class RLTrainer {
             dataRNG = rng
             (order, cursor, update) = (s.order, s.cursor, s.position)
             (elapsed, lastUpdateSeconds) = (s.seconds, s.lastUpdateSeconds)
-            evaluations = s.evaluations.map { ($0.position, $0.accuracy) }
-            (stateDir, saved, evaluatedAt) = (resume.dir, s.position, s.position)
+            points.resume(s, from: resume.dir)
         }
-        let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens, prompt: prompt)
 
-        func checkpointPath(_ update: Int) -> String? {
-            outputDir.map { $0 + "/checkpoints/update-\(String(format: "%05d", update))" }
-        }
         func saveState(in dir: String) throws {
             let state = TrainingState(run: config.algorithm.rawValue, position: update, totalSteps: config.updates,
                                       dataRNG: dataRNG.state, order: order, cursor: cursor, seconds: elapsed, probeSeconds: 0,
                                       lastUpdateSeconds: lastUpdateSeconds, lastLoss: nil,
-                                      evaluations: evaluations.map { .init(position: $0.0, accuracy: $0.1) },
+                                      evaluations: points.records,
                                       metricsLength: metrics?.length() ?? 0, referenceChecksum: referenceSum)
-            try ResumePoint.save(state, optimizers: optimizers, to: dir, replacing: stateDir)
-            (stateDir, saved) = (dir, update)
+            try ResumePoint.save(state, optimizers: optimizers, to: dir, replacing: points.stateDir)
+            points.stateSaved(in: dir, at: update)
         }
-
-        /// Scores the held-out questions (when there are any) and saves a resumable checkpoint.
         func evaluate(_ update: Int) throws {
-            let path = checkpointPath(update)
-            if let path { try saveCheckpoint(to: path, update: update) }
-            if !eval.isEmpty {
-                let result = evaluator.evaluate(model: policy, examples: Array(eval.prefix(config.evalExamples)))
-                evaluations.append((update, result.accuracy))
-                lastEvaluation = result
-                metrics?.write(.eval(EvalLine(unit: .update, index: update, accuracy: result.accuracy, correct: result.correct,
-                                              total: result.total, elapsed: elapsed)))
-                onEval?(RLEvalReport(update: update, result: result, checkpoint: path))
-            }
-            // After the metrics line, so a resumed run does not log this evaluation twice.
-            if let path { try saveState(in: path) }
-            evaluatedAt = update
+            try points.evaluate(at: update, elapsed: elapsed, saveWeights: { try saveCheckpoint(to: $0, update: update) },
+                                saveState: saveState) { onEval?(RLEvalReport(update: update, result: $0, checkpoint: $1)) }
         }
 
         if resume == nil { try evaluate(0) }
@@ -305,28 +285,25 @@ public final class RLTrainer {
             onUpdate?(report)
             if update % config.evalEvery == 0 {
                 try evaluate(update)
-                collapseStop = CollapseStop.check(evaluations, update: update, fraction: config.stopBelowStartFraction)
+                collapseStop = CollapseStop.check(points.evaluations, update: update, fraction: config.stopBelowStartFraction)
                 if collapseStop != nil { break }
             }
         }
         if interrupted {
-            if saved != update, let path = checkpointPath(update) {
-                try saveCheckpoint(to: path, update: update)
-                try saveState(in: path)
-            }
-            return Summary(updates: update, evaluations: evaluations, seconds: elapsed, finalEvaluation: nil,
-                           interrupted: true, resumeFrom: stateDir)
+            try points.saveForResume(at: update, saveWeights: { try saveCheckpoint(to: $0, update: update) }, saveState: saveState)
+            return Summary(updates: update, evaluations: points.evaluations, seconds: elapsed, finalEvaluation: nil,
+                           interrupted: true, resumeFrom: points.stateDir)
         }
-        if evaluatedAt != update { try evaluate(update) }
+        if points.evaluatedAt != update { try evaluate(update) }
         policy.releaseActivations()
         reference.releaseActivations()
         if let dir = outputDir { try saveCheckpoint(to: dir + "/final", update: update) }
         let final = try FinalEvaluation.run(evaluator: evaluator, model: policy, examples: eval,
                                             count: FinalEvaluation.count(config.finalEvalExamples, of: eval.count),
-                                            reusing: lastEvaluation, outputDir: outputDir, metrics: metrics, position: (.update, update))
+                                            reusing: points.last, outputDir: outputDir, metrics: metrics, position: (.update, update))
         // A finished run is not resumed; its optimiser state would only take disk space.
         if let outputDir { ResumePoint.discardAll(in: outputDir) }
-        return Summary(updates: update, evaluations: evaluations, seconds: elapsed, finalEvaluation: final,
+        return Summary(updates: update, evaluations: points.evaluations, seconds: elapsed, finalEvaluation: final,
                        interrupted: false, resumeFrom: nil, collapseStop: collapseStop)
     }
 

@@ -138,14 +138,11 @@ public final class SFTTrainer {
         }
         let clock = ContinuousClock()
         var trainSeconds = 0.0, probeSeconds = 0.0
-        var evaluations: [(Int, Double)] = []
-        var lastEvaluation: Evaluator.Result?
         var lastLoss: Float = .nan
         var step = 0
-        /// The checkpoint that holds the training state, and its step.
-        var stateDir: String?, saved: Int?
-        /// Where the last evaluation-and-checkpoint happened, so the end does not repeat it.
-        var evaluatedAt: Int?
+        let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens, prompt: prompt)
+        let points = EvaluationPoints(outputDir: outputDir, unit: .step, evaluator: evaluator, model: model,
+                                      examples: Array(eval.prefix(config.evalExamples)), metrics: metrics, logsSpeed: true)
         if let resume {
             let s = resume.state
             guard s.run == "sft", let rng = RNG(state: s.dataRNG), s.cursor <= s.order.count,
@@ -157,15 +154,10 @@ public final class SFTTrainer {
             dataRNG = rng
             (order, cursor, totalSteps, step) = (s.order, s.cursor, s.totalSteps, s.position)
             (trainSeconds, probeSeconds, lastLoss) = (s.seconds, s.probeSeconds, s.lastLoss ?? .nan)
-            evaluations = s.evaluations.map { ($0.position, $0.accuracy) }
-            (stateDir, saved, evaluatedAt) = (resume.dir, s.position, s.position)
+            points.resume(s, from: resume.dir)
         }
         var schedule = makeSchedule(totalSteps)
-        let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens, prompt: prompt)
 
-        func checkpointPath(_ step: Int) -> String? {
-            outputDir.map { $0 + "/checkpoints/step-\(String(format: "%06d", step))" }
-        }
         func saveCheckpoint(to path: String, step: Int) throws {
             try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(tokenizer), to: path, metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
         }
@@ -173,27 +165,14 @@ public final class SFTTrainer {
             let state = TrainingState(run: "sft", position: step, totalSteps: totalSteps, dataRNG: dataRNG.state, order: order,
                                       cursor: cursor, seconds: trainSeconds, probeSeconds: probeSeconds, lastUpdateSeconds: 0,
                                       lastLoss: lastLoss.isFinite ? lastLoss : nil,
-                                      evaluations: evaluations.map { .init(position: $0.0, accuracy: $0.1) },
+                                      evaluations: points.records,
                                       metricsLength: metrics?.length() ?? 0, referenceChecksum: nil)
-            try ResumePoint.save(state, optimizers: [("model", optimizer)], to: dir, replacing: stateDir)
-            (stateDir, saved) = (dir, step)
+            try ResumePoint.save(state, optimizers: [("model", optimizer)], to: dir, replacing: points.stateDir)
+            points.stateSaved(in: dir, at: step)
         }
-
-        /// Scores the held-out questions (when there are any) and saves a resumable checkpoint.
         func evaluate(at step: Int) throws {
-            let path = checkpointPath(step)
-            if let path { try saveCheckpoint(to: path, step: step) }
-            if !eval.isEmpty {
-                let result = evaluator.evaluate(model: model, examples: Array(eval.prefix(config.evalExamples)))
-                evaluations.append((step, result.accuracy))
-                lastEvaluation = result
-                metrics?.write(.eval(EvalLine(unit: .step, index: step, accuracy: result.accuracy, correct: result.correct,
-                                              total: result.total, elapsed: trainSeconds, tokensPerSecond: result.tokensPerSecond)))
-                onEval?(SFTEvalReport(step: step, result: result, checkpoint: path))
-            }
-            // After the metrics line, so a resumed run does not log this evaluation twice.
-            if let path { try saveState(in: path) }
-            evaluatedAt = step
+            try points.evaluate(at: step, elapsed: trainSeconds, saveWeights: { try saveCheckpoint(to: $0, step: step) },
+                                saveState: saveState) { onEval?(SFTEvalReport(step: step, result: $0, checkpoint: $1)) }
         }
 
         if resume == nil { try evaluate(at: 0) }
@@ -247,21 +226,18 @@ public final class SFTTrainer {
             if step % config.evalEvery == 0 && step != totalSteps { try evaluate(at: step) }
         }
         if interrupted {
-            if saved != step, let path = checkpointPath(step) {
-                try saveCheckpoint(to: path, step: step)
-                try saveState(in: path)
-            }
-            return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds,
-                           finalEvaluation: nil, interrupted: true, resumeFrom: stateDir)
+            try points.saveForResume(at: step, saveWeights: { try saveCheckpoint(to: $0, step: step) }, saveState: saveState)
+            return Summary(steps: step, finalLoss: lastLoss, evaluations: points.evaluations, trainSeconds: trainSeconds,
+                           finalEvaluation: nil, interrupted: true, resumeFrom: points.stateDir)
         }
-        if evaluatedAt != step { try evaluate(at: step) }
+        if points.evaluatedAt != step { try evaluate(at: step) }
         if let dir = outputDir { try saveCheckpoint(to: dir + "/final", step: step) }
         let final = try FinalEvaluation.run(evaluator: evaluator, model: model, examples: eval,
                                             count: FinalEvaluation.count(config.finalEvalExamples, of: eval.count),
-                                            reusing: lastEvaluation, outputDir: outputDir, metrics: metrics, position: (.step, step))
+                                            reusing: points.last, outputDir: outputDir, metrics: metrics, position: (.step, step))
         // A finished run is not resumed; its optimiser state would only take disk space.
         if let outputDir { ResumePoint.discardAll(in: outputDir) }
-        return Summary(steps: step, finalLoss: lastLoss, evaluations: evaluations, trainSeconds: trainSeconds,
+        return Summary(steps: step, finalLoss: lastLoss, evaluations: points.evaluations, trainSeconds: trainSeconds,
                        finalEvaluation: final, interrupted: false, resumeFrom: nil)
     }
 }
