@@ -19,7 +19,8 @@ public struct RewardInput: Sendable {
 }
 
 /// Scores a batch of rollouts. The engine calls rewards only through this protocol. Every reward
-/// `workbench` runs is a `PluginReward` (built-in, loaded, or `--reward-fn`'s C function); the
+/// `workbench` runs is a `PluginReward` (built-in, loaded from a library, or a plain C function
+/// the host wraps as a plugin); the
 /// protocol lets tests score with a few lines of Swift.
 public protocol RewardFunction: AnyObject {
     /// A short name for metrics and error messages.
