@@ -27,6 +27,8 @@ public final class IncrementalForward {
     private var tokenCapacity = 0
     private var x = FloatBuffer(0), xn = FloatBuffer(0), rstd = FloatBuffer(0)
     private var qkv = FloatBuffer(0), attn = FloatBuffer(0), gateUp = FloatBuffer(0), h = FloatBuffer(0)
+    /// x·Aᵀ of one adapter, for the model's LoRA adapters when it has them.
+    private var loraU = FloatBuffer(0)
     /// Attention scores, one [maxRun, positions] slab per parallel chunk.
     private var scores = FloatBuffer(0)
     private var scoreSlab = 0
@@ -64,6 +66,7 @@ public final class IncrementalForward {
             gateUp = FloatBuffer(n * 2 * c.ffnDim); h = FloatBuffer(n * c.ffnDim)
             tokenCapacity = n
         }
+        if let r = model.adapters?.config.rank, loraU.count < m * r { loraU = FloatBuffer(m * r) }
         let slab = Self.maxRun * positions
         if slab > scoreSlab || scores.count < Parallel.workers * slab {
             scoreSlab = max(slab, scoreSlab)
@@ -105,8 +108,14 @@ public final class IncrementalForward {
         let gateUp = gateUp.ptr, h = h.ptr
         for i in 0..<m { (x + i * D).update(from: embed + Int(tokens[i].token) * D, count: D) }
 
+        let lora = model.activeAdapters, u = loraU.ptr
         for l in 0..<c.layers {
             let w = layers[l]
+            // y += s·(x·Aᵀ)·Bᵀ where layer l has an adapter on `t` (rows of y `ldy` apart).
+            func adapt(_ t: LoRAConfig.Target, _ y: UnsafeMutablePointer<Float>, ldy: Int, _ input: UnsafePointer<Float>) {
+                guard let lora, let p = lora.layers[l][t] else { return }
+                LoRAAdapters.forward(y, ldy: ldy, x: input, u: u, p, rows: m, rank: lora.config.rank, scale: lora.config.scale)
+            }
             RMSNorm.forward(xn, rstd: rstd, x, gain: w.norm1, rows: m, dim: D, eps: c.normEps)
             if qkvFused[l] {
                 project(qkv, xn, w.q, rows: m, inDim: D, outDim: qkvW)
@@ -115,6 +124,9 @@ public final class IncrementalForward {
                 BLAS.gemm(transA: false, transB: true, m: m, n: kw, k: D, a: xn, lda: D, b: w.k, ldb: D, c: qkv + qw, ldc: qkvW)
                 BLAS.gemm(transA: false, transB: true, m: m, n: kw, k: D, a: xn, lda: D, b: w.v, ldb: D, c: qkv + qw + kw, ldc: qkvW)
             }
+            adapt(.q, qkv, ldy: qkvW, xn)
+            adapt(.k, qkv + qw, ldy: qkvW, xn)
+            adapt(.v, qkv + qw + kw, ldy: qkvW, xn)
             for i in 0..<m {
                 let t = qkv + i * qkvW, row = tokens[i].row, p = pos[i]
                 model.rope.rotate(t, heads: c.heads + c.kvHeads, pos: p)  // q and k heads are adjacent
@@ -127,6 +139,7 @@ public final class IncrementalForward {
             // tokens see each other causally within one call.
             attention(layer: l, tokens: tokens, m: m, cache: cache)
             project(x, attn, w.o, rows: m, inDim: qw, outDim: D, accumulate: true)
+            adapt(.o, x, ldy: D, attn)
             RMSNorm.forward(xn, rstd: rstd, x, gain: w.norm2, rows: m, dim: D, eps: c.normEps)
             if gateUpFused[l] {
                 project(gateUp, xn, w.gate, rows: m, inDim: D, outDim: 2 * F)
@@ -134,8 +147,11 @@ public final class IncrementalForward {
                 BLAS.gemm(transA: false, transB: true, m: m, n: F, k: D, a: xn, lda: D, b: w.gate, ldb: D, c: gateUp, ldc: 2 * F)
                 BLAS.gemm(transA: false, transB: true, m: m, n: F, k: D, a: xn, lda: D, b: w.up, ldb: D, c: gateUp + F, ldc: 2 * F)
             }
+            adapt(.gate, gateUp, ldy: 2 * F, xn)
+            adapt(.up, gateUp + F, ldy: 2 * F, xn)
             Self.swiGLU(h, gateUp, rows: m, ffn: F)
             project(x, h, w.down, rows: m, inDim: F, outDim: D, accumulate: true)
+            adapt(.down, x, ldy: D, h)
         }
         cache.lengths = next
         // Logits only where a row's next token will be chosen: gather those rows' hidden states

@@ -23,7 +23,11 @@ final class Activations {
     // Backward scratch, shared by all layers.
     let dx, dxn, dxf, dq, dk, dv, dattn, dgate, dup, dh: FloatBuffer
 
-    init(config c: ModelConfig, batch: Int, seq: Int) {
+    /// With LoRA: each adapter's u = x·Aᵀ [rows×r] per layer, and the backward's du scratch.
+    let lora: [[LoRAConfig.Target: FloatBuffer]]
+    let loraDu: FloatBuffer?
+
+    init(config c: ModelConfig, batch: Int, seq: Int, lora: LoRAConfig? = nil) {
         self.batch = batch
         self.seq = seq
         let n = batch * seq
@@ -45,6 +49,10 @@ final class Activations {
         dq = FloatBuffer(n * qw); dk = FloatBuffer(n * kw); dv = FloatBuffer(n * kw)
         dattn = FloatBuffer(n * qw)
         dgate = FloatBuffer(n * c.ffnDim); dup = FloatBuffer(n * c.ffnDim); dh = FloatBuffer(n * c.ffnDim)
+        self.lora = (0..<c.layers).map { _ in
+            Dictionary(uniqueKeysWithValues: (lora?.targets ?? []).map { ($0, FloatBuffer(n * lora!.rank)) })
+        }
+        loraDu = lora.map { FloatBuffer(n * $0.rank) }
     }
 
     deinit { tokens.deallocate() }

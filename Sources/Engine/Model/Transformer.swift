@@ -14,6 +14,50 @@ public final class Transformer {
     let rope: RoPE
     private var acts: Activations?
 
+    /// Low-rank adapters on the frozen weights, once `attach` has put them there: then only the
+    /// adapters train (the backward computes no gradient for the base's matrices, norms or
+    /// embedding) and `params` stays as loaded.
+    public private(set) var adapters: LoRAAdapters?
+    /// With adapters attached: whether they take part in the forward passes. Off, the model is
+    /// its frozen base: RL's reference policy without a second copy of the weights.
+    public var adaptersEnabled = true
+    /// Whether `backward` and `head` compute the base weights' gradients.
+    public var trainsBase: Bool { adapters == nil }
+
+    /// Puts LoRA adapters on this model and freezes its own weights.
+    public func attach(_ adapters: LoRAAdapters) {
+        self.adapters = adapters
+        acts = nil  // the saved activations gain the adapters' buffers
+    }
+
+    /// Folds the adapters into the weights (W += (α/r)·B·A for each one) and removes them: the
+    /// model then computes what it computed with them, as a plain model whose weights all train.
+    public func mergeAdapters() {
+        guard let lora = adapters else { return }
+        for (l, layer) in lora.layers.enumerated() {
+            let W = weights.layers[l]
+            for (t, p) in layer {
+                let w: UnsafeMutablePointer<Float>
+                switch t {
+                case .q: w = W.q
+                case .k: w = W.k
+                case .v: w = W.v
+                case .o: w = W.o
+                case .gate: w = W.gate
+                case .up: w = W.up
+                case .down: w = W.down
+                }
+                BLAS.gemm(transA: false, transB: false, m: p.outDim, n: p.inDim, k: lora.config.rank, alpha: lora.config.scale,
+                          a: p.b, lda: lora.config.rank, b: p.a, ldb: p.inDim, beta: 1, c: w, ldc: p.inDim)
+            }
+        }
+        adapters = nil
+        acts = nil
+    }
+
+    /// The adapters the forward passes apply now, with their rank and scale.
+    var activeAdapters: LoRAAdapters? { adaptersEnabled ? adapters : nil }
+
     /// Parameters with Hugging Face LlamaForCausalLM names, W stored [out, in].
     public static func layout(_ c: ModelConfig) -> [(String, [Int])] {
         typealias N = ModelTensors.Names
@@ -73,7 +117,7 @@ public final class Transformer {
             return a
         }
         acts = nil  // free the old shape before allocating the new one
-        let a = Activations(config: config, batch: batch, seq: seq)
+        let a = Activations(config: config, batch: batch, seq: seq, lora: adapters?.config)
         acts = a
         return a
     }
@@ -91,6 +135,7 @@ public final class Transformer {
         let c = config, a = activations(batch: batch, seq: seq), n = batch * seq
         let qw = c.heads * c.headDim, kw = c.kvDim
         let emb = weights.embed
+        let lora = activeAdapters, r = lora?.config.rank ?? 0, s = lora?.config.scale ?? 0
         for i in 0..<n {
             let t = Int(tokens[i])
             precondition(t >= 0 && t < c.vocabSize, "token id \(t) outside vocabulary of \(c.vocabSize)")
@@ -100,11 +145,19 @@ public final class Transformer {
         for l in 0..<c.layers {
             let L = a.layers[l], W = weights.layers[l]
             let x = a.resid[l].ptr, out = a.resid[l + 1].ptr
+            // y += s·(x·Aᵀ)·Bᵀ where layer l has an adapter on `t`.
+            func adapt(_ t: LoRAConfig.Target, _ y: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>) {
+                guard let p = lora?.layers[l][t] else { return }
+                LoRAAdapters.forward(y, x: input, u: a.lora[l][t]!.ptr, p, rows: n, rank: r, scale: s)
+            }
             RMSNorm.forward(L.xn1.ptr, rstd: L.rstd1.ptr, x, gain: W.norm1,
                             rows: n, dim: c.dim, eps: c.normEps)
             Linear.forward(L.q.ptr, L.xn1.ptr, W.q, rows: n, inDim: c.dim, outDim: qw)
             Linear.forward(L.k.ptr, L.xn1.ptr, W.k, rows: n, inDim: c.dim, outDim: kw)
             Linear.forward(L.v.ptr, L.xn1.ptr, W.v, rows: n, inDim: c.dim, outDim: kw)
+            adapt(.q, L.q.ptr, L.xn1.ptr)
+            adapt(.k, L.k.ptr, L.xn1.ptr)
+            adapt(.v, L.v.ptr, L.xn1.ptr)
             rope.apply(L.q.ptr, batch: batch, seq: seq, heads: c.heads)
             rope.apply(L.k.ptr, batch: batch, seq: seq, heads: c.kvHeads)
             CausalAttention.forward(out: L.attn.ptr, probs: L.probs.ptr, q: L.q.ptr, k: L.k.ptr, v: L.v.ptr,
@@ -113,15 +166,19 @@ public final class Transformer {
             L.xMid.ptr.update(from: x, count: n * c.dim)
             BLAS.gemm(transA: false, transB: true, m: n, n: c.dim, k: qw, a: L.attn.ptr, lda: qw,
                       b: W.o, ldb: qw, beta: 1, c: L.xMid.ptr, ldc: c.dim)
+            adapt(.o, L.xMid.ptr, L.attn.ptr)
             RMSNorm.forward(L.xn2.ptr, rstd: L.rstd2.ptr, L.xMid.ptr, gain: W.norm2,
                             rows: n, dim: c.dim, eps: c.normEps)
             Linear.forward(L.gate.ptr, L.xn2.ptr, W.gate, rows: n, inDim: c.dim, outDim: c.ffnDim)
             Linear.forward(L.up.ptr, L.xn2.ptr, W.up, rows: n, inDim: c.dim, outDim: c.ffnDim)
+            adapt(.gate, L.gate.ptr, L.xn2.ptr)
+            adapt(.up, L.up.ptr, L.xn2.ptr)
             SwiGLU.forward(L.h.ptr, gate: L.gate.ptr, up: L.up.ptr, count: n * c.ffnDim)
             // out = xMid + h · Wdownᵀ
             out.update(from: L.xMid.ptr, count: n * c.dim)
             BLAS.gemm(transA: false, transB: true, m: n, n: c.dim, k: c.ffnDim, a: L.h.ptr, lda: c.ffnDim,
                       b: W.down, ldb: c.ffnDim, beta: 1, c: out, ldc: c.dim)
+            adapt(.down, out, L.h.ptr)
         }
         RMSNorm.forward(a.xf.ptr, rstd: a.rstdf.ptr, a.resid[c.layers].ptr, gain: weights.finalNorm,
                         rows: n, dim: c.dim, eps: c.normEps)
@@ -174,7 +231,7 @@ public final class Transformer {
         precondition(positions.count == targets.count, "head: positions and targets differ in length")
         guard let a = acts else { preconditionFailure("head called before forward") }
         let c = config, V = c.vocabSize, D = c.dim
-        let w = weights.head, dw = gradients.head
+        let w = weights.head, dw = trainsBase ? gradients.head : nil
         var out = HeadOutput(logProbs: [Float](repeating: 0, count: positions.count),
                              entropies: entropy ? [Float](repeating: 0, count: positions.count) : [])
         let chunk = 128
@@ -237,40 +294,56 @@ public final class Transformer {
         let c = config, n = a.rows, batch = a.batch, seq = a.seq
         let qw = c.heads * c.headDim, kw = c.kvDim
         let dx = a.dx.ptr, dxn = a.dxn.ptr
-        RMSNorm.backward(dx: dx, dgain: gradients.finalNorm, dy: a.dxf.ptr, x: a.resid[c.layers].ptr,
+        // A frozen base: no weight gradients; the norms' gains write into scratch.
+        let G0 = trainsBase ? gradients : nil
+        let lora = activeAdapters, r = lora?.config.rank ?? 0, s = lora?.config.scale ?? 0
+        let gainScratch = trainsBase ? nil : FloatBuffer(c.dim)
+        RMSNorm.backward(dx: dx, dgain: gainScratch?.ptr ?? gradients.finalNorm, dy: a.dxf.ptr, x: a.resid[c.layers].ptr,
                          rstd: a.rstdf.ptr, gain: weights.finalNorm, rows: n, dim: c.dim, accumulate: false)
         for l in stride(from: c.layers - 1, through: 0, by: -1) {
-            let L = a.layers[l], W = weights.layers[l], G = gradients.layers[l]
+            let L = a.layers[l], W = weights.layers[l], G = G0?.layers[l]
+            // The adapter on `t` (if any): its A and B gradients, and its share of dx.
+            func adapt(_ t: LoRAConfig.Target, dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>) {
+                guard let p = lora?.layers[l][t] else { return }
+                LoRAAdapters.backward(dx: dx, dy: dy, x: x, u: a.lora[l][t]!.ptr, du: a.loraDu!.ptr, p, rows: n, rank: r, scale: s)
+            }
             // MLP: out = xMid + down(silu(gate(xn2)) · up(xn2)); dx holds ∂L/∂out.
-            Linear.backward(dx: a.dh.ptr, dw: G.down, dy: dx, x: L.h.ptr,
+            Linear.backward(dx: a.dh.ptr, dw: G?.down, dy: dx, x: L.h.ptr,
                             w: W.down, rows: n, inDim: c.ffnDim, outDim: c.dim)
+            adapt(.down, dx: a.dh.ptr, dy: dx, x: L.h.ptr)
             SwiGLU.backward(dgate: a.dgate.ptr, dup: a.dup.ptr, dh: a.dh.ptr, gate: L.gate.ptr, up: L.up.ptr, count: n * c.ffnDim)
-            Linear.backward(dx: dxn, dw: G.gate, dy: a.dgate.ptr, x: L.xn2.ptr,
+            Linear.backward(dx: dxn, dw: G?.gate, dy: a.dgate.ptr, x: L.xn2.ptr,
                             w: W.gate, rows: n, inDim: c.dim, outDim: c.ffnDim)
-            Linear.backward(dx: dxn, dw: G.up, dy: a.dup.ptr, x: L.xn2.ptr,
+            Linear.backward(dx: dxn, dw: G?.up, dy: a.dup.ptr, x: L.xn2.ptr,
                             w: W.up, rows: n, inDim: c.dim, outDim: c.ffnDim, accumulateDx: true)
-            RMSNorm.backward(dx: dx, dgain: G.norm2, dy: dxn, x: L.xMid.ptr,
+            adapt(.gate, dx: dxn, dy: a.dgate.ptr, x: L.xn2.ptr)
+            adapt(.up, dx: dxn, dy: a.dup.ptr, x: L.xn2.ptr)
+            RMSNorm.backward(dx: dx, dgain: G?.norm2 ?? gainScratch!.ptr, dy: dxn, x: L.xMid.ptr,
                              rstd: L.rstd2.ptr, gain: W.norm2,
                              rows: n, dim: c.dim, accumulate: true)
             // Attention: xMid = x + o(attn(rope(q(xn1)), rope(k(xn1)), v(xn1))); dx holds ∂L/∂xMid.
-            Linear.backward(dx: a.dattn.ptr, dw: G.o, dy: dx, x: L.attn.ptr,
+            Linear.backward(dx: a.dattn.ptr, dw: G?.o, dy: dx, x: L.attn.ptr,
                             w: W.o, rows: n, inDim: qw, outDim: c.dim)
+            adapt(.o, dx: a.dattn.ptr, dy: dx, x: L.attn.ptr)
             CausalAttention.backward(dq: a.dq.ptr, dk: a.dk.ptr, dv: a.dv.ptr, dout: a.dattn.ptr, probs: L.probs.ptr,
                                      q: L.q.ptr, k: L.k.ptr, v: L.v.ptr,
                                      batch: batch, seq: seq, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
             rope.apply(a.dq.ptr, batch: batch, seq: seq, heads: c.heads, inverse: true)
             rope.apply(a.dk.ptr, batch: batch, seq: seq, heads: c.kvHeads, inverse: true)
-            Linear.backward(dx: dxn, dw: G.q, dy: a.dq.ptr, x: L.xn1.ptr,
+            Linear.backward(dx: dxn, dw: G?.q, dy: a.dq.ptr, x: L.xn1.ptr,
                             w: W.q, rows: n, inDim: c.dim, outDim: qw)
-            Linear.backward(dx: dxn, dw: G.k, dy: a.dk.ptr, x: L.xn1.ptr,
+            Linear.backward(dx: dxn, dw: G?.k, dy: a.dk.ptr, x: L.xn1.ptr,
                             w: W.k, rows: n, inDim: c.dim, outDim: kw, accumulateDx: true)
-            Linear.backward(dx: dxn, dw: G.v, dy: a.dv.ptr, x: L.xn1.ptr,
+            Linear.backward(dx: dxn, dw: G?.v, dy: a.dv.ptr, x: L.xn1.ptr,
                             w: W.v, rows: n, inDim: c.dim, outDim: kw, accumulateDx: true)
-            RMSNorm.backward(dx: dx, dgain: G.norm1, dy: dxn, x: a.resid[l].ptr,
+            adapt(.q, dx: dxn, dy: a.dq.ptr, x: L.xn1.ptr)
+            adapt(.k, dx: dxn, dy: a.dk.ptr, x: L.xn1.ptr)
+            adapt(.v, dx: dxn, dy: a.dv.ptr, x: L.xn1.ptr)
+            RMSNorm.backward(dx: dx, dgain: G?.norm1 ?? gainScratch!.ptr, dy: dxn, x: a.resid[l].ptr,
                              rstd: L.rstd1.ptr, gain: W.norm1,
                              rows: n, dim: c.dim, accumulate: true)
         }
-        let demb = gradients.embed
+        guard let demb = G0?.embed else { return }
         for i in 0..<n {
             VectorMath.axpy(demb + Int(a.tokens[i]) * c.dim, dx + i * c.dim, c.dim, 1)
         }

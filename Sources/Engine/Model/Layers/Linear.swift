@@ -9,16 +9,19 @@ public enum Linear {
                   a: x, lda: inDim, b: w, ldb: inDim, c: y, ldc: outDim)
     }
 
-    /// dx (+)= dy · W ; dW += dyᵀ · x. `accumulateDx` adds into dx instead of overwriting it.
+    /// dx (+)= dy · W ; dW += dyᵀ · x (skipped without dw: a frozen weight). `accumulateDx`
+    /// adds into dx instead of overwriting it.
     @inline(__always)
-    public static func backward(dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>,
+    public static func backward(dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
                                 dy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                 rows n: Int, inDim: Int, outDim: Int, accumulateDx: Bool = false) {
         if let dx {
             BLAS.gemm(transA: false, transB: false, m: n, n: inDim, k: outDim,
                       a: dy, lda: outDim, b: w, ldb: inDim, beta: accumulateDx ? 1 : 0, c: dx, ldc: inDim)
         }
-        BLAS.gemm(transA: true, transB: false, m: outDim, n: inDim, k: n,
-                  a: dy, lda: outDim, b: x, ldb: inDim, beta: 1, c: dw, ldc: inDim)
+        if let dw {
+            BLAS.gemm(transA: true, transB: false, m: outDim, n: inDim, k: n,
+                      a: dy, lda: outDim, b: x, ldb: inDim, beta: 1, c: dw, ldc: inDim)
+        }
     }
 }

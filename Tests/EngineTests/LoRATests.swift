@@ -1,0 +1,111 @@
+import Testing
+@testable import Engine
+import TestSupport
+
+/// LoRA adapters on a frozen model: their gradients against finite differences, the base left
+/// untouched, and the forward passes (training, incremental, merged) agreeing.
+@Suite struct LoRATests {
+    static let config = ModelGradientTests.tinyConfig(tied: false)
+
+    /// A tiny model with adapters on every map, B random so every adapter matters.
+    static func model(rank: Int = 3, targets: [LoRAConfig.Target] = LoRAConfig.Target.allCases) throws -> Transformer {
+        let model = try Transformer(config: config, seed: 21)
+        model.randomizeMatrices(seed: 22, scale: 0.3)
+        let adapters = LoRAAdapters(config: LoRAConfig(rank: rank, alpha: 5, targets: targets), model: config, seed: 23)
+        var rng = RNG(seed: 24)
+        for e in adapters.params.entries where e.name.hasSuffix("lora_B.weight") {
+            for i in 0..<e.count { adapters.params.values[e.offset + i] = rng.normal() * 0.3 }
+        }
+        model.attach(adapters)
+        return model
+    }
+
+    static let tokens: [Int32] = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8]
+    static let positions = [0, 1, 2, 4, 6, 7, 9, 10]
+    static let targets: [Int32] = [1, 4, 1, 9, 6, 5, 5, 8]
+    static let weights: [Float] = [0.5, -1, 0.25, 2, -0.75, 1, 0.3, -0.6]
+
+    /// Σ w_i · log p_i, as RL weights tokens by their advantages.
+    static func loss(_ model: Transformer) -> Double {
+        model.forward(tokens: tokens, batch: 2, seq: 6)
+        let lp = model.head(positions: positions, targets: targets).logProbs
+        return zip(lp, weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
+
+    @Test func adapterGradientsMatchFiniteDifferencesAndTheBaseGetsNone() throws {
+        let model = try Self.model()
+        let lora = model.adapters!
+        model.params.zeroGrad()
+        lora.params.zeroGrad()
+        model.forward(tokens: Self.tokens, batch: 2, seq: 6)
+        model.head(positions: Self.positions, targets: Self.targets) { i, _ in Self.weights[i] }
+        model.backward()
+        #expect(l2Norm(model.params.grads.ptr, model.params.count) == 0, "a frozen base must get no gradient")
+        let grads = FloatBuffer(lora.params.count); grads.copy(from: lora.params.grads)
+        #expect(l2Norm(grads.ptr, grads.count) > 0)
+        for e in lora.params.entries {
+            GradCheck.check(e.name, x: lora.params.values.ptr + e.offset, count: e.count,
+                            analytic: grads.ptr + e.offset, entries: 3) { Self.loss(model) }
+        }
+    }
+
+    @Test func aFreshAdapterAndADisabledOneLeaveTheModelAsItWas() throws {
+        let base = try Transformer(config: Self.config, seed: 21)
+        base.randomizeMatrices(seed: 22, scale: 0.3)
+        let before = Self.loss(base)
+        base.attach(LoRAAdapters(config: LoRAConfig(rank: 4), model: Self.config, seed: 1))  // B = 0
+        #expect(Self.loss(base) == before)
+        let trained = try Self.model()
+        #expect(Self.loss(trained) != before)
+        trained.adaptersEnabled = false
+        #expect(Self.loss(trained) == before)
+    }
+
+    @Test(arguments: [[LoRAConfig.Target.q, .v], LoRAConfig.Target.allCases])
+    func mergingGivesTheSameModel(targets: [LoRAConfig.Target]) throws {
+        let model = try Self.model(targets: targets)
+        let with = Self.loss(model)
+        model.mergeAdapters()
+        #expect(model.adapters == nil)
+        #expect(abs(Self.loss(model) - with) < 1e-4 * max(1, abs(with)))
+    }
+
+    /// Decoding reads the adapters too: the incremental forward's next-token log-probs equal the
+    /// training forward's at every position of a sequence.
+    @Test func incrementalDecodingAppliesTheAdapters() throws {
+        let model = try Self.model()
+        let seq = Array(Self.tokens.prefix(6))
+        model.forward(tokens: seq, batch: 1, seq: 6)
+        let full = model.head(positions: Array(0..<5), targets: Array(seq.dropFirst())).logProbs
+        let inc = IncrementalForward(model: model)
+        let cache = KVCache(config: Self.config, batch: 1, capacity: 6)
+        for t in 0..<5 {
+            let logits = inc.append([.init(row: 0, token: seq[t])], to: cache).logits
+            let row = Array(UnsafeBufferPointer(start: logits.ptr, count: Self.config.vocabSize))
+            let mx = row.max()!, lse = mx + Float(Foundation.log(Double(row.reduce(0) { $0 + Foundation.exp($1 - mx) })))
+            #expect(abs(row[Int(seq[t + 1])] - lse - full[t]) < 1e-4, "position \(t)")
+        }
+    }
+
+    @Test func settingsAreChecked() {
+        #expect(LoRAConfig(rank: 0).problem == "the LoRA rank must be at least 1 (got 0)")
+        #expect(LoRAConfig(rank: 8, alpha: -1).problem == "the LoRA alpha must be a positive number (got -1.0)")
+        #expect(LoRAConfig(rank: 8, targets: []).problem?.contains("at least one target") == true)
+        #expect(LoRAConfig(rank: 8).problem == nil)
+        #expect(LoRAConfig(rank: 8).scale == 1)
+        #expect(LoRAConfig(rank: 16, alpha: 32).scale == 2)
+    }
+
+    @Test func adapterNamesArePEFTs() {
+        let a = LoRAAdapters(config: LoRAConfig(rank: 2, targets: [.q, .down]), model: Self.config, seed: 0)
+        #expect(a.params.entries.map(\.name).prefix(4) == [
+            "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight",
+            "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight",
+            "base_model.model.model.layers.0.mlp.down_proj.lora_A.weight",
+            "base_model.model.model.layers.0.mlp.down_proj.lora_B.weight",
+        ])
+        #expect(a.params.entry("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight")?.shape == [16, 2])
+    }
+}
+
+import Foundation
