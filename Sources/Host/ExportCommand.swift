@@ -74,6 +74,9 @@ struct ExportCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw CLIError("\(path) does not exist; give a checkpoint folder a run wrote (for example runs/sft/final) or a .gguf file")
         }
+        if isDir.boolValue && LoRACheckpoint.isAdapter(path) {
+            throw CLIError("\(path) holds LoRA adapters, and export writes whole models only so far; `workbench eval --checkpoint \(path)` runs them merged into their base")
+        }
         if !isDir.boolValue {
             guard ModelSource.isGGUF(path) else {
                 throw CLIError("\(path) is a file; export takes a checkpoint folder (holding \(Checkpoint.weightsFileName) and \(Checkpoint.configFileName)) or a .gguf file")

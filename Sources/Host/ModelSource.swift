@@ -29,6 +29,7 @@ struct ModelSource {
                                description: "\(path) (\(name)GGUF, BPE tokenizer of \(g.tokenizer.vocabSize) tokens)",
                                chatTemplate: g.chatTemplate)
         }
+        if LoRACheckpoint.isAdapter(path) { return try openAdapters(path, context: context) }
         let shape = try Checkpoint.readConfig(from: path)
         let spec = try Checkpoint.readMetadata(from: path)["tokenizer"] ?? "byte"
         let tokenizer: any Tokenizer
@@ -56,6 +57,24 @@ struct ModelSource {
         try Checkpoint.loadWeights(from: path, into: model.params)
         return ModelSource(model: model, tokenizer: tokenizer, description: "\(path) (checkpoint, \(tokenizerText))",
                            chatTemplate: template)
+    }
+
+    /// A LoRA checkpoint: its base (a checkpoint, a .gguf file or adapters again, opened the same
+    /// way) with the adapters merged in, so every command sees one plain model. A run that trains
+    /// new adapters on it records this folder as their base.
+    private static func openAdapters(_ path: String, context: Int?) throws -> ModelSource {
+        let info = try LoRACheckpoint.read(from: path)
+        guard FileManager.default.fileExists(atPath: info.base) else {
+            throw CLIError("the LoRA adapters in \(path) were trained on \(info.base), which is missing; put that checkpoint back (or edit base_model_name_or_path in \(path)/\(LoRACheckpoint.configFileName))")
+        }
+        var base = try open(info.base, context: context)
+        let adapters = LoRAAdapters(config: info.config, model: base.model.config, seed: 0)
+        try LoRACheckpoint.loadWeights(from: path, into: adapters)
+        base.model.attach(adapters)
+        base.model.mergeAdapters()
+        let c = info.config
+        base.description = "\(path) (LoRA r \(c.rank), α \(c.alpha) on \(c.targets.map(\.rawValue).joined(separator: ",")), merged into \(base.description))"
+        return base
     }
 
     /// The prompt format `--prompt` asks for; chat needs the source's chat template.

@@ -23,6 +23,7 @@ struct SFTCommand: ParsableCommand {
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
+    @OptionGroup(title: "LoRA") var loraOptions: LoRAOptions
 
     @Option(parsing: .unconditional, help: "Optimiser steps to train for (default \(SFTCommand.defaultSteps) unless --minutes is given; \(FlagLimits.text(FlagLimits.steps))).") var steps: Int?
     @Option(parsing: .unconditional, help: "Training-time budget in minutes (evaluation excluded; up to a week) instead of --steps; the step count is fixed from the speed of the first steps, so it depends on the machine.") var minutes: Double?
@@ -68,6 +69,9 @@ struct SFTCommand: ParsableCommand {
             // The fresh model's shape, checked now rather than after the data loads.
             do { _ = try modelOptions.config(vocabSize: ByteTokenizer().vocabSize) } catch { throw ValidationError("\(error)") }
         }
+        if try loraOptions.config() != nil && initFrom == nil {
+            throw ValidationError("--lora-rank trains adapters on a trained model; give it with --init-from (a checkpoint or .gguf file)")
+        }
         if !["linear", "constant"].contains(schedule) { throw ValidationError("--schedule must be 'linear' or 'constant' (got '\(schedule)')") }
         if !["random", "first"].contains(cot) { throw ValidationError("--cot must be 'random' or 'first' (got '\(cot)')") }
     }
@@ -110,6 +114,12 @@ struct SFTCommand: ParsableCommand {
             source = ModelSource(model: model, tokenizer: tokenizer, description: "fresh model, byte tokenizer")
         }
         let model = source.model, tokenizer = source.tokenizer
+        let lora = try loraOptions.config()
+        if let lora, let initFrom {
+            let adapters = LoRAAdapters(config: lora, model: model.config, seed: runOptions.seed)
+            adapters.base = initFrom
+            model.attach(adapters)
+        }
         let format = try source.promptFormat(prompt)
         let loaded = try data.fitting(all, ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen), use: .sft)
         let config = sftConfig()
@@ -121,7 +131,7 @@ struct SFTCommand: ParsableCommand {
 
         let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
                                      eval: loaded.eval, outputDir: out, metrics: nil, prompt: format)
-        let folder = try RunFolder.open(out, existing: runOptions.existing, settings: runFile(config: config, model: model.config, dataDescription: loaded.description))
+        let folder = try RunFolder.open(out, existing: runOptions.existing, settings: runFile(config: config, model: model.config, lora: lora, dataDescription: loaded.description))
         trainer.metrics = folder.metrics
 
         let c = model.config
@@ -129,6 +139,10 @@ struct SFTCommand: ParsableCommand {
         print("  from \(source.description)\(prompt == .chat ? ", chat prompts" : "")")
         print("  \(loaded.train.count) training questions, \(loaded.eval.count) held out (\(min(evalExamples, loaded.eval.count)) per evaluation)")
         print("  model: \(c.layers) layers × width \(c.dim), \(c.heads) heads (\(c.kvHeads) kv), ffn \(c.ffnDim), context \(c.maxSeqLen), \(ProgressLine.count(Double(model.params.count))) parameters")
+        if let a = model.adapters {
+            let share = Double(a.params.count) / Double(model.params.count) * 100
+            print("  LoRA: rank \(a.config.rank), α \(a.config.alpha) on \(a.config.targets.map(\.rawValue).joined(separator: ",")): \(ProgressLine.count(Double(a.params.count))) trainable parameters (\(String(format: "%.2f", share))% of the model's), the model frozen")
+        }
         print("  \(config.steps.map { "\($0) steps" } ?? "\(config.minutes ?? 0) minutes"), batch \(batch), lr \(lr), \(runOptions.threads) threads, seed \(runOptions.seed) → \(out)")
 
         let progress = ProgressLine()
@@ -170,17 +184,18 @@ struct SFTCommand: ParsableCommand {
     /// The default length: the default job and comparisons' warm-up.
     static let defaultSteps = 1200
 
-    private func runFile(config: SFTConfig, model: ModelConfig, dataDescription: String) -> some Encodable {
+    private func runFile(config: SFTConfig, model: ModelConfig, lora: LoRAConfig?, dataDescription: String) -> some Encodable {
         struct RunFile: Encodable {
             var command = "sft"
             var data: String
             var task: ArithmeticTaskConfig?
             var sft: SFTConfig
             var model: ModelConfig
+            var lora: LoRAConfig?
             var threads: Int
         }
         let file = RunFile(data: dataDescription, task: data.data == "builtin" ? data.taskConfig : nil,
-                           sft: config, model: model, threads: runOptions.threads)
+                           sft: config, model: model, lora: lora, threads: runOptions.threads)
         return file
     }
 }

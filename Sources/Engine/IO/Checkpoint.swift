@@ -36,17 +36,7 @@ public enum Checkpoint {
             throw CheckpointError(path: dir, problem: "cannot create the folder (\(error.localizedDescription)); check the path and permissions")
         }
         let weightsPath = dir + "/" + weightsFileName, configPath = dir + "/" + configFileName
-
-        // transformers refuses safetensors files whose metadata lacks a known "format".
-        let fileMetadata = ["format": "pt"].merging(metadata) { _, given in given }
-        var shapes: [String: [Int]] = [:]
-        for e in store.entries { shapes[e.name] = e.shape }
-
-        let weights = try StagedFile(path: weightsPath)
-        try Safetensors.write(shapes: shapes, metadata: fileMetadata, source: weightsPath, into: weights) { name in
-            let e = store.entry(name)!
-            try weights.write(UnsafeRawBufferPointer(start: store.values.ptr + e.offset, count: e.count * 4))
-        }
+        let weights = try stageWeights(store, metadata: metadata, path: weightsPath)
         let configFile = try StagedFile(path: configPath)
         try HFConfig.modelJSON(config, tokens: tokens).withUnsafeBytes { try configFile.write($0) }
 
@@ -54,6 +44,21 @@ public enum Checkpoint {
         try configFile.finish()
         try configFile.commit()
         try weights.commit()
+    }
+
+    /// Every store entry under its name into a staged safetensors file at `path`, not yet
+    /// finished or committed (the caller pairs it with its config file).
+    static func stageWeights(_ store: ParameterStore, metadata: [String: String], path: String) throws -> StagedFile {
+        // transformers refuses safetensors files whose metadata lacks a known "format".
+        let fileMetadata = ["format": "pt"].merging(metadata) { _, given in given }
+        var shapes: [String: [Int]] = [:]
+        for e in store.entries { shapes[e.name] = e.shape }
+        let weights = try StagedFile(path: path)
+        try Safetensors.write(shapes: shapes, metadata: fileMetadata, source: path, into: weights) { name in
+            let e = store.entry(name)!
+            try weights.write(UnsafeRawBufferPointer(start: store.values.ptr + e.offset, count: e.count * 4))
+        }
+        return weights
     }
 
     /// The config of a checkpoint (ours or a Hub model's); keys this Engine does not use are ignored.
@@ -96,7 +101,12 @@ public enum Checkpoint {
     /// finite are found after the copy: the error then names the tensor, and the store is not to
     /// be used.
     public static func loadWeights(from dir: String, into store: ParameterStore) throws {
-        let path = dir + "/" + weightsFileName
+        try loadWeights(file: weightsFileName, in: dir, into: store)
+    }
+
+    /// `loadWeights` from the safetensors file `file` of the folder `dir`.
+    static func loadWeights(file: String, in dir: String, into store: ParameterStore) throws {
+        let path = dir + "/" + file
         let bytes: [UInt8]
         do {
             bytes = try readWholeFile(path)

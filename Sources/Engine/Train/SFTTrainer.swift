@@ -127,7 +127,9 @@ public final class SFTTrainer {
     /// batches and numbers as a run that was never stopped.
     public func run(resume: ResumePoint? = nil) throws -> Summary {
         var dataRNG = RNG(seed: config.seed, stream: "sft-data")
-        let optimizer = AdamW(store: model.params, weightDecay: Double(config.weightDecay))
+        // With LoRA adapters attached only they train; the base stays as loaded.
+        let trained = model.adapters?.params ?? model.params
+        let optimizer = AdamW(store: trained, weightDecay: Double(config.weightDecay))
         var order: [Int] = []
         var cursor = 0
         var totalSteps = config.steps
@@ -149,7 +151,11 @@ public final class SFTTrainer {
                   s.order.allSatisfy({ train.indices.contains($0) }) else {
                 throw TrainingError("\(resume.dir) holds the state of a \(s.run) run over other data; resume it with the command that started it")
             }
-            try Checkpoint.loadWeights(from: resume.dir, into: model.params)
+            if let adapters = model.adapters {
+                try LoRACheckpoint.loadWeights(from: resume.dir, into: adapters)
+            } else {
+                try Checkpoint.loadWeights(from: resume.dir, into: model.params)
+            }
             try resume.restore([("model", optimizer)])
             dataRNG = rng
             (order, cursor, totalSteps, step) = (s.order, s.cursor, s.totalSteps, s.position)
@@ -159,7 +165,13 @@ public final class SFTTrainer {
         var schedule = makeSchedule(totalSteps)
 
         func saveCheckpoint(to path: String, step: Int) throws {
-            try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(tokenizer), to: path, metadata: ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"])
+            let metadata = ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"]
+            if let adapters = model.adapters {
+                guard let base = adapters.base else { throw TrainingError("LoRA adapters without a base checkpoint cannot be saved; attach them with their base set") }
+                try LoRACheckpoint.save(adapters, base: base, to: path, metadata: metadata)
+            } else {
+                try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(tokenizer), to: path, metadata: metadata)
+            }
         }
         func saveState(in dir: String) throws {
             let state = TrainingState(run: "sft", position: step, totalSteps: totalSteps, dataRNG: dataRNG.state, order: order,
@@ -194,7 +206,7 @@ public final class SFTTrainer {
                 rows.append(PromptedSequence(example: ex, cot: cot, tokenizer: tokenizer, prompt: prompt))
             }
             let batch = TokenBatch(rows, padId: tokenizer.padId)
-            model.params.zeroGrad()
+            trained.zeroGrad()
             model.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
             let n = Float(batch.targetCount)
             let lp = model.head(positions: batch.positions, targets: batch.targets) { _, _ in -1 / n }.logProbs
@@ -203,7 +215,7 @@ public final class SFTTrainer {
                 throw TrainingError("loss became \(loss) at step \(step + 1); lower \(setting: .learningRate) (now \(config.learningRate)) — checkpoints up to the last evaluation are on disk", diverged: true)
             }
             model.backward()
-            let norm = clipGradients(model.params, maxNorm: config.gradClip)
+            let norm = clipGradients(trained, maxNorm: config.gradClip)
             let lr = schedule.lr(at: step)
             optimizer.step(lr: lr)
             step += 1

@@ -7,6 +7,8 @@
 public final class LoRAAdapters {
     public let config: LoRAConfig
     public let params: ParameterStore
+    /// The checkpoint (or .gguf file) the adapters sit on, which their checkpoints name.
+    public var base: String?
 
     /// One adapter's tensors and sizes.
     struct Pair {

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Engine
+
+/// `--lora-rank` and its companions: train low-rank adapters on a frozen model instead of all of
+/// its weights.
+struct LoRAOptions: ParsableArguments {
+    @Option(name: .customLong("lora-rank"), parsing: .unconditional,
+            help: "Train LoRA adapters of this rank (1…4,096) on the frozen --init-from model instead of all its weights; checkpoints then hold the adapters alone (PEFT's adapter_config.json + adapter_model.safetensors), naming the model they sit on.")
+    var rank: Int?
+    @Option(name: .customLong("lora-alpha"), parsing: .unconditional,
+            help: "LoRA α: the adapters' output is scaled by α/rank (default: the rank, i.e. scale 1).")
+    var alpha: Float?
+    @Option(name: .customLong("lora-targets"),
+            help: "The linear maps of each layer that get an adapter, comma-separated from q, k, v, o, gate, up, down (default: all seven).")
+    var targets: String?
+
+    /// The adapters asked for; nil without --lora-rank.
+    func config() throws -> LoRAConfig? {
+        guard let rank else {
+            if alpha != nil || targets != nil { throw ValidationError("--lora-alpha and --lora-targets configure LoRA adapters; add --lora-rank") }
+            return nil
+        }
+        var chosen = LoRAConfig.Target.allCases
+        if let targets {
+            chosen = []
+            for name in targets.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard let t = LoRAConfig.Target(rawValue: name) else {
+                    throw ValidationError("--lora-targets: '\(name)' is not a layer map; choose from q, k, v, o, gate, up, down")
+                }
+                chosen.append(t)
+            }
+        }
+        guard (1...4096).contains(rank) else { throw ValidationError("--lora-rank must be between 1 and 4,096 (got \(rank))") }
+        let c = LoRAConfig(rank: rank, alpha: alpha, targets: chosen)
+        if let problem = c.problem { throw ValidationError("--lora-*: \(problem)") }
+        return c
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import Engine
+
+/// SFT with LoRA adapters on a frozen model: only the adapters move, the checkpoints hold them
+/// alone (reloading them reproduces the model), and an interrupted run resumes to the numbers of
+/// one that never stopped.
+@Suite(.serialized) struct LoRASFTTests {
+    static let tok = ByteTokenizer()
+
+    /// A model already trained a little, so adapters have something to adjust, saved as the base.
+    static func base(_ dir: String) throws -> Transformer {
+        let model = try SFTTests.smallModel(seed: 8)
+        var cfg = SFTConfig()
+        cfg.steps = 10
+        cfg.evalEvery = 1000
+        cfg.evalExamples = 0
+        cfg.finalEvalExamples = 0
+        _ = try SFTTrainer(model: model, tokenizer: tok, config: cfg, train: SFTTests.easyTask().train(count: 200),
+                           eval: [], outputDir: dir + "/base", metrics: nil).run()
+        return model
+    }
+
+    static func config(steps: Int) -> SFTConfig {
+        var cfg = SFTConfig()
+        cfg.steps = steps
+        cfg.learningRate = 5e-3
+        cfg.evalEvery = 4
+        cfg.evalExamples = 8
+        cfg.finalEvalExamples = 8
+        cfg.maxNewTokens = 30
+        return cfg
+    }
+
+    static func attach(_ model: Transformer, base: String) -> LoRAAdapters {
+        let a = LoRAAdapters(config: LoRAConfig(rank: 4, alpha: 8, targets: [.q, .v, .up, .down]), model: model.config, seed: 5)
+        a.base = base
+        model.attach(a)
+        return a
+    }
+
+    @Test func onlyTheAdaptersTrainAndTheirCheckpointReproducesTheModel() throws {
+        let held = ThreadCount.hold(1)
+        defer { held.release() }
+        let dir = SFTTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = try Self.base(dir)
+        let frozen = Array(UnsafeBufferPointer(start: model.params.values.ptr, count: model.params.count))
+        let adapters = Self.attach(model, base: dir + "/base/final")
+        let before = Array(UnsafeBufferPointer(start: adapters.params.values.ptr, count: adapters.params.count))
+        let task = SFTTests.easyTask()
+        let summary = try SFTTrainer(model: model, tokenizer: Self.tok, config: Self.config(steps: 8), train: task.train(count: 200),
+                                     eval: task.test(count: 8), outputDir: dir + "/lora", metrics: nil).run()
+        #expect(memcmp(frozen, model.params.values.ptr, frozen.count * 4) == 0, "the base must not move")
+        #expect(memcmp(before, adapters.params.values.ptr, before.count * 4) != 0, "the adapters must train")
+        #expect(summary.finalLoss.isFinite)
+
+        // The final checkpoint: adapters only, PEFT's files, naming the base.
+        let final = dir + "/lora/final"
+        #expect(LoRACheckpoint.isAdapter(final) && !FileManager.default.fileExists(atPath: final + "/" + Checkpoint.weightsFileName))
+        let info = try LoRACheckpoint.read(from: final)
+        #expect(info.config == adapters.config && info.base == dir + "/base/final")
+        let reloaded = try Transformer(config: try Checkpoint.readConfig(from: info.base))
+        try Checkpoint.loadWeights(from: info.base, into: reloaded.params)
+        let again = LoRAAdapters(config: info.config, model: reloaded.config, seed: 99)
+        try LoRACheckpoint.loadWeights(from: final, into: again)
+        reloaded.attach(again)
+        #expect(memcmp(again.params.values.ptr, adapters.params.values.ptr, adapters.params.count * 4) == 0)
+        let ev = Evaluator(tokenizer: Self.tok, maxNewTokens: 30)
+        #expect(ev.evaluate(model: reloaded, examples: task.test(count: 8)).samples.map(\.completion)
+                == ev.evaluate(model: model, examples: task.test(count: 8)).samples.map(\.completion))
+    }
+
+    @Test func anInterruptedLoRARunResumesToTheSameAdapters() throws {
+        let held = ThreadCount.hold(1)
+        defer { held.release() }
+        let dir = SFTTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let task = SFTTests.easyTask()
+        func run(_ out: String, stopAfter: Int?, resume: ResumePoint?) throws -> (LoRAAdapters, SFTTrainer.Summary) {
+            let model = try Self.base(dir + "/" + out)
+            let adapters = Self.attach(model, base: dir + "/" + out + "/base/final")
+            let t = try SFTTrainer(model: model, tokenizer: Self.tok, config: Self.config(steps: 8), train: task.train(count: 200),
+                                   eval: task.test(count: 8), outputDir: dir + "/" + out + "/lora", metrics: nil)
+            var steps = 0
+            t.onStep = { _ in steps += 1 }
+            if let stopAfter { t.shouldStop = { steps >= stopAfter } }
+            return (adapters, try t.run(resume: resume))
+        }
+        let (whole, _) = try run("whole", stopAfter: nil, resume: nil)
+        let (_, stopped) = try run("split", stopAfter: 5, resume: nil)
+        #expect(stopped.interrupted)
+        let point = try #require(try ResumePoint.newest(in: dir + "/split/lora"))
+        #expect(point.dir == stopped.resumeFrom)
+        let (resumed, _) = try run("split", stopAfter: nil, resume: point)
+        #expect(memcmp(whole.params.values.ptr, resumed.params.values.ptr, whole.params.count * 4) == 0)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// `workbench sft --lora-rank` as a user runs it: bad LoRA flags are refused with what to do, a
+/// run writes adapters alone, and every command that opens a model takes the adapter folder
+/// (merged into its base), except export, which says it cannot yet.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: PluginTestSupport.workbench),
+                "needs .build/release/workbench (built by scripts/test.sh)"))
+struct LoRACLITests {
+    typealias S = PluginTestSupport
+
+    @Test func badLoRAFlagsAreRefused() throws {
+        func refused(_ args: [String]) throws -> String {
+            let r = try S.run(S.workbench, ["sft", "--steps", "1"] + args)
+            #expect(r.status != 0, "\(args) should fail")
+            return r.all
+        }
+        #expect(try refused(["--lora-rank", "4"]).contains("--lora-rank trains adapters on a trained model; give it with --init-from"))
+        #expect(try refused(["--init-from", "x", "--lora-rank", "4", "--lora-targets", "q,qv"])
+            .contains("--lora-targets: 'qv' is not a layer map; choose from q, k, v, o, gate, up, down"))
+        #expect(try refused(["--init-from", "x", "--lora-alpha", "8"]).contains("--lora-alpha and --lora-targets configure LoRA adapters; add --lora-rank"))
+        #expect(try refused(["--init-from", "x", "--lora-rank", "0"]).contains("--lora-rank must be between 1 and 4,096 (got 0)"))
+        #expect(try refused(["--init-from", "x", "--lora-rank", "4", "--lora-targets", "q,q"]).contains("a LoRA target module is named twice"))
+    }
+
+    @Test func aLoRARunWritesAdaptersThatEvalAndRLOpen() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lora-cli-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = try RLPluginCLITests.tinyCheckpoint(dir)
+        let sft = try S.run(S.workbench, ["sft", "--init-from", base, "--lora-rank", "4", "--lora-targets", "q,v,down", "--steps", "4",
+                                          "--eval-every", "100", "--eval-examples", "8", "--final-eval", "8", "--max-new-tokens", "16",
+                                          "--out", dir + "/lora"] + RLPluginCLITests.tinyData)
+        #expect(sft.status == 0, "\(sft.all)")
+        #expect(sft.stdout.contains("  LoRA: rank 4, α 4.0 on q,v,down: "), "\(sft.stdout)")
+        let final = dir + "/lora/final"
+        #expect(FileManager.default.fileExists(atPath: final + "/adapter_config.json"))
+        #expect(FileManager.default.fileExists(atPath: final + "/adapter_model.safetensors"))
+        #expect(!FileManager.default.fileExists(atPath: final + "/model.safetensors"))
+
+        // eval opens the adapters merged into their base and scores what the run scored last.
+        let finalLine = try #require(try String(contentsOfFile: dir + "/lora/metrics.jsonl", encoding: .utf8)
+            .split(separator: "\n").last { $0.contains("\"kind\":\"final_eval\"") })
+        let eval = try S.run(S.workbench, ["eval", "--checkpoint", final, "--examples", "8", "--max-new-tokens", "16"] + RLPluginCLITests.tinyData)
+        #expect(eval.status == 0, "\(eval.all)")
+        let json = try JSONSerialization.jsonObject(with: Data(finalLine.utf8)) as! [String: Any]
+        let correct = try #require(json["correct"] as? Int)
+        #expect(eval.stdout.contains("(\(correct)/8)"), "\(eval.stdout) vs \(finalLine)")
+
+        let rl = try S.run(S.workbench, ["rl", "--init", final, "--updates", "1", "--batch", "4", "--minibatch", "4",
+                                         "--max-new-tokens", "16", "--eval-examples", "4", "--final-eval", "0", "--out", dir + "/rl"] + RLPluginCLITests.tinyData)
+        #expect(rl.status == 0, "\(rl.all)")
+
+        let export = try S.run(S.workbench, ["export", final, "--out", dir + "/hf"])
+        #expect(export.status != 0)
+        #expect(export.all.contains("holds LoRA adapters, and export writes whole models only so far"), "\(export.all)")
+    }
+}
