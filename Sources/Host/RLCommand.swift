@@ -64,6 +64,7 @@ struct RLCommand: ParsableCommand {
     @OptionGroup var modelOptions: OpenModelOptions
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
+    @OptionGroup(title: "LoRA") var loraOptions: LoRAOptions
 
     @Option(help: ArgumentHelp("Defaults for the settings marked [preset]: 'tuned' (the default: settings chosen by measurements on the built-in task, see docs/results/rl-gains.md) or 'reference' (the ReFT/CARFT reference code's).", valueName: "name"))
     var preset: RLPreset = .tuned
@@ -159,6 +160,7 @@ struct RLCommand: ParsableCommand {
         try L.check(valueWarmup, "--value-warmup", 0...L.steps.upperBound)
         try L.check(pluginTimeout, "--plugin-timeout", L.pluginTimeout)
         try modelOptions.check(modelPath: initFrom)
+        _ = try loraOptions.config()
     }
 
     func run() throws {
@@ -174,23 +176,33 @@ struct RLCommand: ParsableCommand {
         // The frozen reference is a copy of the starting weights, loaded the same way.
         let (source, format) = try modelOptions.open(initFrom)
         let policy = source.model, tokenizer = source.tokenizer
+        // With LoRA the policy's frozen base is the reference: no second copy of the model.
+        let lora = try loraOptions.config()
+        if let lora {
+            let adapters = LoRAAdapters(config: lora, model: policy.config, seed: runOptions.seed)
+            adapters.base = initFrom
+            policy.attach(adapters)
+        }
         let loaded = try data.fitting(all, ContextFit(tokenizer: tokenizer, prompt: format, context: policy.config.maxSeqLen),
                                       use: algo == .carft ? .carft : .rl)
         let fit = ContextFit(tokenizer: tokenizer, prompt: format, context: policy.config.maxSeqLen)
         let rows = batch * (algo == .drgrpo ? group : 1)
         let rollout = min(policy.config.maxSeqLen, fit.longestPrompt(loaded.train + loaded.eval) + maxNewTokens)
         let seq = algo == .carft ? max(rollout, fit.longestSequence(loaded.train, firstCoTOnly: true)) : rollout
-        try MachineMemory.check(.training(policy.config, rows: rows, seq: seq, frozen: 1, generation: (batch: max(64, rows), length: rollout)),
+        try MachineMemory.check(.training(policy.config, rows: rows, seq: seq, frozen: lora == nil ? 1 : 0, generation: (batch: max(64, rows), length: rollout)),
                                 what: "this run", remedy: "lower --batch (now \(batch))\(algo == .drgrpo ? " or --group (now \(group))" : "") or --max-new-tokens (now \(maxNewTokens)), or use a smaller model")
-        let reference = try Transformer(config: policy.config)
-        reference.params.values.copy(from: policy.params.values)
+        var reference: Transformer?
+        if lora == nil {
+            reference = try Transformer(config: policy.config)
+            reference!.params.values.copy(from: policy.params.values)
+        }
         let carft = made.carft.map { CARFTObjective(pooling: $0.pooling, contrastive: $0.contrastive, coefficient: contrastiveCoef, tokenizer: tokenizer) }
         let c = rlConfig()
 
         let trainer = try RLTrainer(policy: policy, reference: reference, tokenizer: tokenizer,
                                     reward: reward, config: c, carft: carft,
                                     train: loaded.train, eval: loaded.eval, outputDir: out, prompt: format)
-        let folder = try RunFolder.open(out, existing: runOptions.existing, settings: runFile(config: c, dataDescription: loaded.description, reward: reward, carft: carft))
+        let folder = try RunFolder.open(out, existing: runOptions.existing, settings: runFile(config: c, policy: policy, dataDescription: loaded.description, reward: reward, carft: carft))
         trainer.metrics = folder.metrics
         watch.opened(folder)
 
@@ -202,6 +214,9 @@ struct RLCommand: ParsableCommand {
             print("  reward: \(PluginBanner.line(reward.instance))")
         }
         print("  preset \(preset.rawValue): temperature \(c.temperature), λ \(c.lambda)")
+        if let a = policy.adapters {
+            print("  LoRA: rank \(a.config.rank), α \(a.config.alpha) on \(a.config.targets.map(\.rawValue).joined(separator: ",")): \(ProgressLine.count(Double(a.params.count))) trainable parameters; the frozen model is the reference")
+        }
         if let carft {
             print("  pooling: \(PluginBanner.line(carft.pooling.instance))")
             print("  contrastive: \(PluginBanner.line(carft.contrastive.instance))")
@@ -307,7 +322,7 @@ struct RLCommand: ParsableCommand {
         return "\(i.descriptor.id) \(i.descriptor.version) (\(from))" + (config.isEmpty ? "" : " [\(config)]")
     }
 
-    private func runFile(config: RLConfig, dataDescription: String, reward: PluginReward, carft: CARFTObjective?) -> some Encodable {
+    private func runFile(config: RLConfig, policy: Transformer, dataDescription: String, reward: PluginReward, carft: CARFTObjective?) -> some Encodable {
         struct RunFile: Encodable {
             var command = "rl"
             var preset: String
@@ -320,6 +335,7 @@ struct RLCommand: ParsableCommand {
             var pooling: String?
             var contrastive: String?
             var plugins: [String]
+            var lora: LoRAConfig?
             var threads: Int
         }
         // --reward-fn is recorded as rewardFn alone, as before it became a plugin: fingerprints stay.
@@ -328,7 +344,7 @@ struct RLCommand: ParsableCommand {
                            rl: config, rewardFn: rewardFn?.description, reward: rewardText,
                            pooling: carft.map { Self.describe($0.pooling.instance) },
                            contrastive: carft.map { Self.describe($0.contrastive.instance) },
-                           plugins: plugins.map(\.text), threads: runOptions.threads)
+                           plugins: plugins.map(\.text), lora: policy.adapters?.config, threads: runOptions.threads)
         return file
     }
 }

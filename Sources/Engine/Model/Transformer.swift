@@ -21,6 +21,8 @@ public final class Transformer {
     /// With adapters attached: whether they take part in the forward passes. Off, the model is
     /// its frozen base: RL's reference policy without a second copy of the weights.
     public var adaptersEnabled = true
+    /// The weights that train: the adapters when attached, else every weight.
+    public var trainable: ParameterStore { adapters?.params ?? params }
     /// Whether `backward` and `head` compute the base weights' gradients.
     public var trainsBase: Bool { adapters == nil }
 

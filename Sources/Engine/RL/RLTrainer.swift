@@ -47,7 +47,9 @@ public struct RLEvalReport: Sendable {
 /// mini-batch optimiser steps; every `evalEvery` updates it evaluates and checkpoints.
 public final class RLTrainer {
     public let policy: Transformer
-    public let reference: Transformer
+    /// The frozen reference policy: a model of its own, or nil when the policy trains LoRA
+    /// adapters, whose frozen base (the policy with its adapters switched off) is the reference.
+    public let reference: Transformer?
     public let valueHead: ValueHead?
     public let tokenizer: any Tokenizer
     /// How questions become prompts (the ReFT text, or that text as a chat turn).
@@ -77,7 +79,7 @@ public final class RLTrainer {
     /// The algorithm's own part of each update: PPO (reft; carft adds its contrastive term) or Dr.GRPO.
     let algorithm: any RLUpdate
 
-    public init(policy: Transformer, reference: Transformer, tokenizer: any Tokenizer, reward: any RewardFunction,
+    public init(policy: Transformer, reference: Transformer?, tokenizer: any Tokenizer, reward: any RewardFunction,
                 config: RLConfig, carft: CARFTObjective? = nil, train: [MathExample], eval: [MathExample], outputDir: String?,
                 prompt: PromptFormat = .plain) throws {
         self.prompt = prompt
@@ -105,7 +107,11 @@ public final class RLTrainer {
             throw TrainingError("a contrastive term was given for \(setting: .algorithm) \(config.algorithm.rawValue); pooling and contrastive plugins apply to carft only")
         }
         self.carft = carft
-        guard policy.config == reference.config else { throw TrainingError("the reference model's shape differs from the policy's; both must come from the same SFT checkpoint") }
+        if let reference {
+            guard policy.config == reference.config else { throw TrainingError("the reference model's shape differs from the policy's; both must come from the same SFT checkpoint") }
+        } else if policy.adapters == nil {
+            throw TrainingError("without a reference model the policy must train LoRA adapters, whose frozen base is the reference")
+        }
         self.policy = policy
         self.reference = reference
         self.tokenizer = tokenizer
@@ -125,7 +131,7 @@ public final class RLTrainer {
             valueOptimizer = nil
             algorithm = DrGRPOUpdate(policy: policy, config: config, tokenizer: tokenizer)
         }
-        policyOptimizer = AdamW(store: policy.params)
+        policyOptimizer = AdamW(store: policy.trainable)
         for instance in [carft?.pooling.instance, carft?.contrastive.instance, (reward as? PluginReward)?.instance].compactMap({ $0 }) {
             instance.onMetric = { [weak self] name, value in
                 let m = self?.pluginMetrics[name] ?? (0, 0)
@@ -191,7 +197,7 @@ public final class RLTrainer {
         var update = 0
         let optimizers = [("policy", policyOptimizer)] + (valueOptimizer.map { [("value", $0)] } ?? [])
         // The reference must be the policy the run started from, not a mid-run checkpoint.
-        let referenceSum = outputDir == nil ? nil : ResumePoint.checksum(reference.params)
+        let referenceSum = outputDir == nil ? nil : ResumePoint.checksum((reference ?? policy).params)
         let evaluator = Evaluator(tokenizer: tokenizer, maxNewTokens: config.maxNewTokens, prompt: prompt)
         let points = EvaluationPoints(outputDir: outputDir, unit: .update, evaluator: evaluator, model: policy,
                                       examples: Array(eval.prefix(config.evalExamples)), metrics: metrics, logsSpeed: false)
@@ -204,7 +210,7 @@ public final class RLTrainer {
             guard s.referenceChecksum == referenceSum else {
                 throw TrainingError("the reference model differs from the one this run started with (\(resume.dir)); point \(setting: .referenceCheckpoint) at the checkpoint the run was started from")
             }
-            try Checkpoint.loadWeights(from: resume.dir, into: policy.params)
+            try TrainedWeights.load(from: resume.dir, into: policy)
             if let head = valueHead {
                 let saved = try ValueHead.load(from: resume.dir, kind: head.kind, inputDim: policy.config.dim)
                 guard saved.params.count == head.params.count else {
@@ -296,7 +302,7 @@ public final class RLTrainer {
         }
         if points.evaluatedAt != update { try evaluate(update) }
         policy.releaseActivations()
-        reference.releaseActivations()
+        reference?.releaseActivations()
         if let dir = outputDir { try saveCheckpoint(to: dir + "/final", update: update) }
         let final = try FinalEvaluation.run(evaluator: evaluator, model: policy, examples: eval,
                                             count: FinalEvaluation.count(config.finalEvalExamples, of: eval.count),
@@ -308,8 +314,7 @@ public final class RLTrainer {
     }
 
     func saveCheckpoint(to dir: String, update: Int) throws {
-        try Checkpoint.save(policy.params, config: policy.config, tokens: SpecialTokenIds(tokenizer), to: dir,
-                            metadata: ["update": "\(update)", "algorithm": config.algorithm.rawValue, "tokenizer": tokenizer.checkpointSpec ?? "none"])
+        try TrainedWeights.save(policy, tokenizer: tokenizer, to: dir, metadata: ["update": "\(update)", "algorithm": config.algorithm.rawValue])
         try valueHead?.save(to: dir)
     }
 
@@ -410,8 +415,12 @@ public final class RLTrainer {
         let read = try algorithm.readRolloutStates(batch, rollouts: rollouts)
         var refLogProbs: [Float] = []
         if algorithm.needsReference {
-            reference.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
-            refLogProbs = reference.head(positions: batch.positions, targets: batch.targets, temperature: config.temperature).logProbs
+            // The policy's own states have been read above, so its base may overwrite them.
+            let ref = reference ?? policy
+            if reference == nil { policy.adaptersEnabled = false }
+            defer { policy.adaptersEnabled = true }
+            ref.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
+            refLogProbs = ref.head(positions: batch.positions, targets: batch.targets, temperature: config.temperature).logProbs
         }
 
         // Scores; CARFT's reward also sees both CoT embeddings.
@@ -462,7 +471,7 @@ public final class RLTrainer {
     /// The mini-batch's loss, its gradient left in the policy's and value head's grads (zeroed
     /// first). Without `trainPolicy` only the value head's gradient is computed.
     func accumulateGradients(miniBatch mb: [Int], _ ub: UpdateBatch, trainPolicy: Bool) throws -> MiniBatchTerms {
-        policy.params.zeroGrad()
+        policy.trainable.zeroGrad()
         valueHead?.params.zeroGrad()
         return try algorithm.miniBatch(mb, of: ub, trainPolicy: trainPolicy)
     }
@@ -470,12 +479,12 @@ public final class RLTrainer {
     /// Global-norm clipping over the policy and the value head together, as one model.
     /// Returns the norm before clipping.
     private func clipJointly(maxNorm: Float) -> Double {
-        let a = Double(globalGradNorm(policy.params))
+        let a = Double(globalGradNorm(policy.trainable))
         let b = Double(valueHead.map { globalGradNorm($0.params) } ?? 0)
         let norm = (a * a + b * b).squareRoot()
         guard norm.isFinite, norm > Double(maxNorm) else { return norm }
         let s = Float(Double(maxNorm) / norm)
-        VectorMath.scale(policy.params.grads.ptr, policy.params.count, by: s)
+        VectorMath.scale(policy.trainable.grads.ptr, policy.trainable.count, by: s)
         if let h = valueHead { VectorMath.scale(h.params.grads.ptr, h.params.count, by: s) }
         return norm
     }

@@ -128,7 +128,7 @@ public final class SFTTrainer {
     public func run(resume: ResumePoint? = nil) throws -> Summary {
         var dataRNG = RNG(seed: config.seed, stream: "sft-data")
         // With LoRA adapters attached only they train; the base stays as loaded.
-        let trained = model.adapters?.params ?? model.params
+        let trained = model.trainable
         let optimizer = AdamW(store: trained, weightDecay: Double(config.weightDecay))
         var order: [Int] = []
         var cursor = 0
@@ -151,11 +151,7 @@ public final class SFTTrainer {
                   s.order.allSatisfy({ train.indices.contains($0) }) else {
                 throw TrainingError("\(resume.dir) holds the state of a \(s.run) run over other data; resume it with the command that started it")
             }
-            if let adapters = model.adapters {
-                try LoRACheckpoint.loadWeights(from: resume.dir, into: adapters)
-            } else {
-                try Checkpoint.loadWeights(from: resume.dir, into: model.params)
-            }
+            try TrainedWeights.load(from: resume.dir, into: model)
             try resume.restore([("model", optimizer)])
             dataRNG = rng
             (order, cursor, totalSteps, step) = (s.order, s.cursor, s.totalSteps, s.position)
@@ -165,13 +161,7 @@ public final class SFTTrainer {
         var schedule = makeSchedule(totalSteps)
 
         func saveCheckpoint(to path: String, step: Int) throws {
-            let metadata = ["step": "\(step)", "tokenizer": tokenizer.checkpointSpec ?? "none"]
-            if let adapters = model.adapters {
-                guard let base = adapters.base else { throw TrainingError("LoRA adapters without a base checkpoint cannot be saved; attach them with their base set") }
-                try LoRACheckpoint.save(adapters, base: base, to: path, metadata: metadata)
-            } else {
-                try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(tokenizer), to: path, metadata: metadata)
-            }
+            try TrainedWeights.save(model, tokenizer: tokenizer, to: path, metadata: ["step": "\(step)"])
         }
         func saveState(in dir: String) throws {
             let state = TrainingState(run: "sft", position: step, totalSteps: totalSteps, dataRNG: dataRNG.state, order: order,
