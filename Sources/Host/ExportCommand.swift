@@ -22,6 +22,11 @@ struct ExportCommand: ParsableCommand {
         give the engine's logits and token ids. A checkpoint of the built-in byte tokenizer \
         gets no tokenizer files (token ids are UTF-8 bytes, 256 is EOS, 257 padding).
 
+        A LoRA adapter folder (from a --lora-rank run) is written as PEFT writes adapters: \
+        adapter_config.json and adapter_model.safetensors, to load in Python with \
+        PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(<its base, exported>), out). \
+        With --merge it is written as a whole model instead, the adapters merged into the weights.
+
         config.json's max_position_embeddings is the context the checkpoint was trained with \
         (--context for GGUF-started runs), not the base model's. --out must not exist yet or \
         be empty. scripts/reference/check_transformers_export.py checks an export against \
@@ -33,14 +38,22 @@ struct ExportCommand: ParsableCommand {
     var checkpoint: String
     @Option(help: ArgumentHelp("Folder to write; must not exist yet or be empty.", valueName: "dir"))
     var out: String
+    @Flag(help: "For a LoRA adapter folder: write the whole model, the adapters merged into its weights, instead of a PEFT adapter folder.")
+    var merge = false
 
     func run() throws {
         try Self.checkSource(checkpoint)
+        let adapters = LoRACheckpoint.isAdapter(checkpoint)
+        if merge && !adapters {
+            throw CLIError("--merge merges LoRA adapters into their base; \(checkpoint) is a whole model already (drop --merge)")
+        }
         try HFExport.checkTarget(out)
+        if adapters && !merge { return try exportAdapters() }
         // A GGUF model keeps its full context in the export: nothing is allocated for it here.
         let source = try ModelSource.open(checkpoint, context: ModelSource.isGGUF(checkpoint) ? Int.max : nil)
         let tokens = SpecialTokenIds(source.tokenizer)
-        var metadata = ModelSource.isGGUF(checkpoint) ? [:] : try Checkpoint.readMetadata(from: checkpoint)
+        var metadata = ModelSource.isGGUF(checkpoint) ? [:]
+            : adapters ? try LoRACheckpoint.readMetadata(from: checkpoint) : try Checkpoint.readMetadata(from: checkpoint)
         let spec = source.tokenizer.checkpointSpec ?? "byte"
         let ggufPath = spec.hasPrefix("gguf:") ? String(spec.dropFirst("gguf:".count)) : nil
         metadata["tokenizer"] = spec
@@ -74,9 +87,7 @@ struct ExportCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw CLIError("\(path) does not exist; give a checkpoint folder a run wrote (for example runs/sft/final) or a .gguf file")
         }
-        if isDir.boolValue && LoRACheckpoint.isAdapter(path) {
-            throw CLIError("\(path) holds LoRA adapters, and export writes whole models only so far; `workbench eval --checkpoint \(path)` runs them merged into their base")
-        }
+        if isDir.boolValue && LoRACheckpoint.isAdapter(path) { return }
         if !isDir.boolValue {
             guard ModelSource.isGGUF(path) else {
                 throw CLIError("\(path) is a file; export takes a checkpoint folder (holding \(Checkpoint.weightsFileName) and \(Checkpoint.configFileName)) or a .gguf file")
@@ -93,5 +104,26 @@ struct ExportCommand: ParsableCommand {
                 : "; a checkpoint folder holds both (runs write them to <run>/final and <run>/checkpoints/step-*)"
             throw CLIError("\(path) is not a checkpoint folder: it has no \(missing.joined(separator: " or "))\(hint)")
         }
+    }
+
+    /// The adapters as a PEFT adapter folder. PEFT puts one adapter on a whole model, so adapters
+    /// trained on adapters go out merged only.
+    private func exportAdapters() throws {
+        let info = try LoRACheckpoint.read(from: checkpoint)
+        if LoRACheckpoint.isAdapter(info.base) {
+            throw CLIError("the adapters in \(checkpoint) were trained on \(info.base), which holds LoRA adapters too; PEFT loads one adapter onto a whole model, so export this one with --merge (the whole model, every adapter merged in)")
+        }
+        guard FileManager.default.fileExists(atPath: info.base) else {
+            throw CLIError("the LoRA adapters in \(checkpoint) were trained on \(info.base), which is missing; put that checkpoint back (or edit base_model_name_or_path in \(checkpoint)/\(LoRACheckpoint.configFileName))")
+        }
+        let shape = ModelSource.isGGUF(info.base) ? try ModelSource.open(info.base, context: Int.max).model.config : try Checkpoint.readConfig(from: info.base)
+        let lora = LoRAAdapters(config: info.config, model: shape, seed: 0)
+        try LoRACheckpoint.loadWeights(from: checkpoint, into: lora)
+        try LoRACheckpoint.save(lora, base: info.base, to: out, metadata: try LoRACheckpoint.readMetadata(from: checkpoint))
+        let c = info.config
+        print("exported LoRA adapters \(checkpoint)")
+        print("  to \(out)/: \(LoRACheckpoint.configFileName), \(LoRACheckpoint.weightsFileName) (PEFT; rank \(c.rank), α \(c.alpha) on \(c.targets.map { $0.module.split(separator: ".").last! }.joined(separator: ", ")); \(ProgressLine.count(Double(lora.params.count))) parameters)")
+        print("  their base: \(info.base); export it too (`workbench export \(info.base) --out <base>`), then in Python")
+        print("  PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(<base>), \"\(out)\")")
     }
 }
