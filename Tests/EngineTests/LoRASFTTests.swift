@@ -44,7 +44,10 @@ import Testing
         defer { held.release() }
         let dir = SFTTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let model = try Self.base(dir)
+        _ = try Self.base(dir)
+        // Loaded fresh, as a run opens its --init-from model.
+        let model = try Transformer(config: try Checkpoint.readConfig(from: dir + "/base/final"))
+        try Checkpoint.loadWeights(from: dir + "/base/final", into: model.params)
         let frozen = Array(UnsafeBufferPointer(start: model.params.values.ptr, count: model.params.count))
         let adapters = Self.attach(model, base: dir + "/base/final")
         let before = Array(UnsafeBufferPointer(start: adapters.params.values.ptr, count: adapters.params.count))
@@ -52,6 +55,7 @@ import Testing
         let summary = try SFTTrainer(model: model, tokenizer: Self.tok, config: Self.config(steps: 8), train: task.train(count: 200),
                                      eval: task.test(count: 8), outputDir: dir + "/lora", metrics: nil).run()
         #expect(memcmp(frozen, model.params.values.ptr, frozen.count * 4) == 0, "the base must not move")
+        #expect(!model.params.hasGradients, "a frozen base must not even hold gradient memory")
         #expect(memcmp(before, adapters.params.values.ptr, before.count * 4) != 0, "the adapters must train")
         #expect(summary.finalLoss.isFinite)
 

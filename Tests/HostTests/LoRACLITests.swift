@@ -49,6 +49,17 @@ struct LoRACLITests {
         let rl = try S.run(S.workbench, ["rl", "--init", final, "--updates", "1", "--batch", "4", "--minibatch", "4",
                                          "--max-new-tokens", "16", "--eval-examples", "4", "--final-eval", "0", "--out", dir + "/rl"] + RLPluginCLITests.tinyData)
         #expect(rl.status == 0, "\(rl.all)")
+        // Every training line says how much memory the process has needed so far.
+        for file in ["/lora/metrics.jsonl", "/rl/metrics.jsonl"] {
+            let lines = try String(contentsOfFile: dir + file, encoding: .utf8).split(separator: "\n")
+                .filter { $0.contains("\"kind\":\"train\"") || $0.contains("\"kind\":\"update\"") }
+            #expect(!lines.isEmpty)
+            for line in lines {
+                let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                let mb = try #require(json["peak_rss_mb"] as? Double, "\(line)")
+                #expect(mb > 1 && mb < 100_000)
+            }
+        }
 
         // export: a PEFT adapter folder, or with --merge the whole model, which scores as the adapters do.
         let peft = try S.run(S.workbench, ["export", final, "--out", dir + "/peft"])

@@ -56,6 +56,8 @@ public struct RLUpdateLine: Equatable, Sendable, Decodable {
     /// PPO: each loss term's gradient norm on the policy's final hidden states (policy
     /// surrogate, α × value loss, c × contrastive loss), absent while the policy is held still.
     public var hiddenGradPolicy, hiddenGradValue, hiddenGradContrastive: Double?
+    /// The process's peak resident memory so far, MB.
+    public var peakRSS: Double?
     /// What the plugins reported through the host's metric callback, by name (the file's key
     /// is "plugin/<name>"), averaged over the update.
     public var plugin: [String: Double] = [:]
@@ -73,6 +75,7 @@ public struct RLUpdateLine: Equatable, Sendable, Decodable {
         case embedCosineWrong = "embed_cos_wrong", embedAUC = "embed_auc"
         case hiddenGradPolicy = "grad_hidden_policy", hiddenGradValue = "grad_hidden_value"
         case hiddenGradContrastive = "grad_hidden_contrastive"
+        case peakRSS = "peak_rss_mb"
     }
 
     /// Each numeric field by its key, for readers that chart any of them.
@@ -84,7 +87,7 @@ public struct RLUpdateLine: Equatable, Sendable, Decodable {
         (.lr, \.lr), (.seconds, \.seconds), (.elapsed, \.elapsed), (.contrastiveLoss, \.contrastiveLoss),
         (.embedCosineCorrect, \.embedCosineCorrect), (.embedCosineWrong, \.embedCosineWrong), (.embedAUC, \.embedAUC),
         (.hiddenGradPolicy, \.hiddenGradPolicy), (.hiddenGradValue, \.hiddenGradValue),
-        (.hiddenGradContrastive, \.hiddenGradContrastive),
+        (.hiddenGradContrastive, \.hiddenGradContrastive), (.peakRSS, \.peakRSS),
     ]
 
     public init(from decoder: Decoder) throws {
@@ -114,15 +117,17 @@ public struct SFTStepLine: Equatable, Sendable, Decodable {
     /// Float values of the step (loss, learning rate, gradient norm), kept as the Floats they are.
     public var loss, lr, gradNorm: Float?
     public var tokensPerSecond, trainSeconds: Double?
+    /// The process's peak resident memory so far, MB.
+    public var peakRSS: Double?
 
-    public init(step: Int, loss: Float, lr: Float, gradNorm: Float, tokensPerSecond: Double, trainSeconds: Double) {
+    public init(step: Int, loss: Float, lr: Float, gradNorm: Float, tokensPerSecond: Double, trainSeconds: Double, peakRSS: Double? = nil) {
         (self.step, self.loss, self.lr, self.gradNorm) = (step, loss, lr, gradNorm)
-        (self.tokensPerSecond, self.trainSeconds) = (tokensPerSecond, trainSeconds)
+        (self.tokensPerSecond, self.trainSeconds, self.peakRSS) = (tokensPerSecond, trainSeconds, peakRSS)
     }
 
     enum CodingKeys: String, CodingKey {
         case step, loss, lr
-        case gradNorm = "grad_norm", tokensPerSecond = "tokens_per_sec", trainSeconds = "train_seconds"
+        case gradNorm = "grad_norm", tokensPerSecond = "tokens_per_sec", trainSeconds = "train_seconds", peakRSS = "peak_rss_mb"
     }
 
     var fields: [String: MetricValue] {
@@ -132,6 +137,7 @@ public struct SFTStepLine: Equatable, Sendable, Decodable {
         if let gradNorm { f["grad_norm"] = .float(gradNorm) }
         if let tokensPerSecond { f["tokens_per_sec"] = .double(tokensPerSecond) }
         if let trainSeconds { f["train_seconds"] = .double(trainSeconds) }
+        if let peakRSS { f["peak_rss_mb"] = .double(peakRSS) }
         return f
     }
 }

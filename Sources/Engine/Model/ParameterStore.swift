@@ -14,7 +14,17 @@ public final class ParameterStore {
     public private(set) var entries: [Entry] = []
     private var index: [String: Int] = [:]
     public let values: FloatBuffer
-    public let grads: FloatBuffer
+    /// The gradients, allocated on first use: a frozen model (the base under LoRA adapters, a
+    /// reference policy) never computes one and so never holds a second model's worth of memory.
+    public var grads: FloatBuffer {
+        if let g = allocatedGrads { return g }
+        let g = FloatBuffer(values.count)
+        allocatedGrads = g
+        return g
+    }
+    private var allocatedGrads: FloatBuffer?
+    /// Whether anything has asked for the gradients yet.
+    public var hasGradients: Bool { allocatedGrads != nil }
 
     /// `layout` is the ordered list of (name, shape); offsets are assigned in that order.
     public init(layout: [(String, [Int])]) {
@@ -26,7 +36,6 @@ public final class ParameterStore {
             off += shape.reduce(1, *)
         }
         values = FloatBuffer(off)
-        grads = FloatBuffer(off)
     }
 
     public var count: Int { values.count }

@@ -9,8 +9,10 @@
 public final class Transformer {
     public let config: ModelConfig
     public let params: ParameterStore
-    /// The weights and their gradients, by layer.
-    let weights: ModelTensors, gradients: ModelTensors
+    /// The weights and their gradients, by layer; the gradients' memory is allocated only when a
+    /// pass first needs it (never for a frozen model).
+    let weights: ModelTensors
+    private(set) lazy var gradients = ModelTensors(params, config: config, grads: true)
     let rope: RoPE
     private var acts: Activations?
 
@@ -89,7 +91,6 @@ public final class Transformer {
         self.config = config
         params = ParameterStore(layout: Self.layout(config))
         weights = ModelTensors(params, config: config)
-        gradients = ModelTensors(params, config: config, grads: true)
         rope = RoPE(headDim: config.headDim, maxSeqLen: config.maxSeqLen, theta: config.ropeTheta)
     }
 

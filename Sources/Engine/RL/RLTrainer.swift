@@ -285,6 +285,7 @@ public final class RLTrainer {
             line.hiddenGradPolicy = report.hiddenGradients?.policy
             line.hiddenGradValue = report.hiddenGradients?.value
             line.hiddenGradContrastive = report.hiddenGradients?.contrastive
+            line.peakRSS = peakResidentMB()
             for (name, m) in pluginMetrics { line.plugin[name] = m.sum / Double(max(1, m.count)) }
             pluginMetrics = [:]
             metrics?.write(.update(line))

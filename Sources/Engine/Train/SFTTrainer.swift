@@ -222,7 +222,7 @@ public final class SFTTrainer {
             }
             if let minutes = config.minutes, trainSeconds >= minutes * 60 { totalSteps = step }
             let tps = Double(batch.tokenCount) / secs
-            metrics?.write(.step(SFTStepLine(step: step, loss: loss, lr: lr, gradNorm: norm, tokensPerSecond: tps, trainSeconds: trainSeconds)))
+            metrics?.write(.step(SFTStepLine(step: step, loss: loss, lr: lr, gradNorm: norm, tokensPerSecond: tps, trainSeconds: trainSeconds, peakRSS: peakResidentMB())))
             onStep?(SFTStepReport(step: step, totalSteps: totalSteps, loss: loss, gradNorm: norm, lr: lr,
                                   tokensPerSecond: tps, trainSeconds: trainSeconds))
             if step % config.evalEvery == 0 && step != totalSteps { try evaluate(at: step) }
