@@ -5,7 +5,12 @@ one), and compared with the engine on the same folder, which reads an export lik
 checkpoint. Needs torch and transformers, so it is run by hand, never in CI:
 
   ~/.cache/workbench/bench-venv/bin/python scripts/reference/check_transformers_export.py EXPORT_DIR \
-      [--workbench .build/release/workbench] [--new-tokens 32] [--tolerance 1e-4]
+      [--workbench .build/release/workbench] [--new-tokens 32] [--tolerance 1e-4] [--adapter PEFT_DIR]
+
+With --adapter, EXPORT_DIR is the export of a LoRA run's base and PEFT_DIR the export of its
+adapters (`workbench export <adapter folder>`): transformers runs
+PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(EXPORT_DIR), PEFT_DIR) (needs
+peft), and the engine opens PEFT_DIR itself (its base merged with the adapters).
 
 For each prompt (plain text, and as the user turn of the chat template when the export has one):
   - token ids: the engine's encoding vs AutoTokenizer (apply_chat_template for chat prompts);
@@ -60,12 +65,20 @@ def main():
     ap.add_argument("--workbench", default=os.path.join(ROOT, ".build/release/workbench"))
     ap.add_argument("--new-tokens", type=int, default=32)
     ap.add_argument("--tolerance", type=float, default=1e-4, help="largest accepted |logit difference|")
+    ap.add_argument("--adapter", help="a PEFT adapter folder (an exported LoRA run) to put on the model")
     args = ap.parse_args()
     folder = os.path.abspath(args.export_dir)
     torch.set_num_threads(1)  # the machine is usually busy training; small products gain nothing from threads
 
     print(f"transformers {transformers.__version__}, torch {torch.__version__}; export {folder}")
     model = AutoModelForCausalLM.from_pretrained(folder)
+    engine_folder = folder
+    if args.adapter:
+        from peft import PeftModel
+        import peft
+        engine_folder = os.path.abspath(args.adapter)
+        model = PeftModel.from_pretrained(model, engine_folder)
+        print(f"peft {peft.__version__}: adapters {engine_folder} on the export")
     model.eval()
     print(f"model: {type(model).__name__}, dtype {model.dtype}, {sum(p.numel() for p in model.parameters())} parameters")
     has_tokenizer = os.path.exists(os.path.join(folder, "tokenizer.json"))
@@ -83,7 +96,7 @@ def main():
         for chat, prompts in groups:
             logits_dir = os.path.join(tmp, "chat" if chat else "plain")
             os.makedirs(logits_dir)
-            e = engine(args.workbench, folder, prompts, chat, args.new_tokens, logits_dir)
+            e = engine(args.workbench, engine_folder, prompts, chat, args.new_tokens, logits_dir)
             for i, text in enumerate(prompts):
                 cases += 1
                 label = f"{'chat' if chat else 'plain'} {i}"
