@@ -6,6 +6,13 @@ final class Activations {
     var batch: Int, seq: Int
     var rows: Int { batch * seq }
     let capacityRows: Int, capacityProbs: Int
+    /// Whether every layer shares one attention-probability buffer, which the backward then
+    /// refills layer by layer (`CausalAttention.probabilities`) instead of keeping them all.
+    let recomputesProbs: Bool
+    /// Above this many bytes of attention probabilities over all layers, they are recomputed in
+    /// the backward: for long sequences (a real model's RL batch) they outweigh everything else
+    /// the forward keeps, and recomputing one layer's costs one q·kᵀ product.
+    nonisolated(unsafe) static var recomputeProbsAboveBytes = 256_000_000
 
     func fits(batch: Int, seq: Int, heads: Int) -> Bool {
         batch * seq <= capacityRows && batch * heads * seq * seq <= capacityProbs
@@ -32,13 +39,17 @@ final class Activations {
         self.seq = seq
         let n = batch * seq
         capacityRows = n
-        capacityProbs = batch * c.heads * seq * seq
+        let probsCount = batch * c.heads * seq * seq
+        capacityProbs = probsCount
+        let recompute = 4 * c.layers * probsCount > Self.recomputeProbsAboveBytes
+        recomputesProbs = recompute
+        let sharedProbs = recompute ? FloatBuffer(probsCount) : nil
         let qw = c.heads * c.headDim, kw = c.kvDim
         resid = (0...c.layers).map { _ in FloatBuffer(n * c.dim) }
         layers = (0..<c.layers).map { _ in
             Layer(xn1: FloatBuffer(n * c.dim), rstd1: FloatBuffer(n), q: FloatBuffer(n * qw),
                   k: FloatBuffer(n * kw), v: FloatBuffer(n * kw),
-                  probs: FloatBuffer(batch * c.heads * seq * seq), attn: FloatBuffer(n * qw),
+                  probs: sharedProbs ?? FloatBuffer(probsCount), attn: FloatBuffer(n * qw),
                   xMid: FloatBuffer(n * c.dim), xn2: FloatBuffer(n * c.dim), rstd2: FloatBuffer(n),
                   gate: FloatBuffer(n * c.ffnDim), up: FloatBuffer(n * c.ffnDim), h: FloatBuffer(n * c.ffnDim))
         }

@@ -328,6 +328,10 @@ public final class Transformer {
             Linear.backward(dx: a.dattn.ptr, dw: G?.o, dy: dx, x: L.attn.ptr,
                             w: W.o, rows: n, inDim: qw, outDim: c.dim)
             adapt(.o, dx: a.dattn.ptr, dy: dx, x: L.attn.ptr)
+            if a.recomputesProbs {
+                CausalAttention.probabilities(L.probs.ptr, q: L.q.ptr, k: L.k.ptr, batch: batch, seq: seq,
+                                              heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+            }
             CausalAttention.backward(dq: a.dq.ptr, dk: a.dk.ptr, dv: a.dv.ptr, dout: a.dattn.ptr, probs: L.probs.ptr,
                                      q: L.q.ptr, k: L.k.ptr, v: L.v.ptr,
                                      batch: batch, seq: seq, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)

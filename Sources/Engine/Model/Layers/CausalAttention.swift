@@ -8,24 +8,40 @@ public enum CausalAttention {
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                batch: Int, seq: Int, heads: Int, kvHeads: Int, headDim: Int) {
         let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads
-        let scale = 1 / Float(headDim).squareRoot()
         Parallel.forEach(batch * heads) { bh in
             let b = bh / heads, h = bh % heads, g = h / group
             let p = probs + bh * seq * seq
-            let qb = q + b * seq * qw + h * headDim
-            let kb = k + b * seq * kw + g * headDim
-            let vb = v + b * seq * kw + g * headDim
-            BLAS.gemm(transA: false, transB: true, m: seq, n: seq, k: headDim, alpha: scale,
-                      a: qb, lda: qw, b: kb, ldb: kw, c: p, ldc: seq)
-            for i in 0..<seq {
-                let row = p + i * seq
-                let m = VectorMath.max(row, i + 1)
-                let s = VectorMath.expShiftSum(row, i + 1, shift: m)
-                VectorMath.scale(row, i + 1, by: 1 / s)
-                (row + i + 1).update(repeating: 0, count: seq - i - 1)
-            }
+            scores(p, q: q + b * seq * qw + h * headDim, k: k + b * seq * kw + g * headDim, seq: seq, qw: qw, kw: kw, headDim: headDim)
             BLAS.gemm(transA: false, transB: false, m: seq, n: headDim, k: seq,
-                      a: p, lda: seq, b: vb, ldb: kw, c: out + b * seq * qw + h * headDim, ldc: qw)
+                      a: p, lda: seq, b: v + b * seq * kw + g * headDim, ldb: kw, c: out + b * seq * qw + h * headDim, ldc: qw)
+        }
+    }
+
+    /// The probabilities alone, exactly as `forward` computes them: for a backward that did not
+    /// keep them (recomputing one layer's costs less than holding every layer's).
+    public static func probabilities(_ probs: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                     batch: Int, seq: Int, heads: Int, kvHeads: Int, headDim: Int) {
+        let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads
+        Parallel.forEach(batch * heads) { bh in
+            let b = bh / heads, h = bh % heads, g = h / group
+            scores(probs + bh * seq * seq, q: q + b * seq * qw + h * headDim, k: k + b * seq * kw + g * headDim,
+                   seq: seq, qw: qw, kw: kw, headDim: headDim)
+        }
+    }
+
+    /// One head's causal softmax(q·kᵀ/√d) into p [seq, seq], the masked entries zero.
+    @inline(__always)
+    private static func scores(_ p: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                               seq: Int, qw: Int, kw: Int, headDim: Int) {
+        let scale = 1 / Float(headDim).squareRoot()
+        BLAS.gemm(transA: false, transB: true, m: seq, n: seq, k: headDim, alpha: scale,
+                  a: q, lda: qw, b: k, ldb: kw, c: p, ldc: seq)
+        for i in 0..<seq {
+            let row = p + i * seq
+            let m = VectorMath.max(row, i + 1)
+            let s = VectorMath.expShiftSum(row, i + 1, shift: m)
+            VectorMath.scale(row, i + 1, by: 1 / s)
+            (row + i + 1).update(repeating: 0, count: seq - i - 1)
         }
     }
 
