@@ -46,11 +46,11 @@ private typealias S = PluginTestSupport
         return stopped
     }
 
-    /// metrics.jsonl without the fields that measure time, line by line.
+    /// metrics.jsonl without the fields that measure time or memory, line by line.
     static func metrics(_ dir: String) throws -> [[String: String]] {
         try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { line in
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            return object.filter { key, _ in !(key.contains("seconds") || key.contains("per_sec") || key == "elapsed") }
+            return object.filter { key, _ in !(key.contains("seconds") || key.contains("per_sec") || key == "elapsed" || key == "peak_rss_mb") }
                 .mapValues { "\($0)" }
         }
     }
