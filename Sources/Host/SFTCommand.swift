@@ -125,7 +125,7 @@ struct SFTCommand: ParsableCommand {
         let config = sftConfig()
         let fit = ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen)
         let evalLength = min(model.config.maxSeqLen, fit.longestPrompt(loaded.eval) + maxNewTokens)
-        try MachineMemory.check(.training(model.config, rows: batch, seq: fit.longestSequence(loaded.train),
+        try MachineMemory.check(.training(model.config, rows: batch, seq: fit.longestSequence(loaded.train), adapters: model.adapters?.params.count,
                                           generation: (batch: 64, length: evalLength)),
                                 what: "this run", remedy: "lower --batch (now \(batch)), or use shorter examples or a smaller model")
 

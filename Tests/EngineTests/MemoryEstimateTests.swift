@@ -32,4 +32,13 @@ import Testing
         #expect(MemoryEstimate.text(e.total).hasSuffix("TiB"))
         #expect(MemoryEstimate.text(3 * 1_073_741_824) == "3.0 GiB" && MemoryEstimate.text(10 * 1_048_576) == "10 MiB")
     }
+
+    /// Under LoRA only the adapters carry gradients and AdamW moments; a frozen copy is values only.
+    @Test func loraAndFrozenCopiesAreChargedTheirValuesOnly() {
+        let p = MemoryEstimate.parameters(Self.config)
+        let full = MemoryEstimate.training(Self.config, rows: 0, seq: 0, frozen: 1).total
+        let lora = MemoryEstimate.training(Self.config, rows: 0, seq: 0, adapters: 1000).total
+        #expect(full == 16 * p + 4 * p)
+        #expect(lora == 4 * p + 16 * 1000)
+    }
 }

@@ -34,14 +34,22 @@ public struct MemoryEstimate: Sendable {
         4 * 2 * Double(c.layers) * Double(batch) * Double(length) * Double(c.kvDim)
     }
 
-    /// A training run: one trained model (values, gradients, AdamW's two moments) with its
-    /// activations, `frozen` more models of the same shape that run forward on the same batch
-    /// (RL's reference), and optionally a generation cache.
-    public static func training(_ c: ModelConfig, rows: Int, seq: Int, frozen: Int = 0,
+    /// A training run: one trained model (values, gradients, AdamW's two moments), or with
+    /// `adapters` (their parameter count) a frozen model whose LoRA adapters train, with its
+    /// activations; `frozen` more models of the same shape that run forward on the same batch
+    /// (RL's reference: values only, a frozen model never allocates gradients); and optionally
+    /// a generation cache.
+    public static func training(_ c: ModelConfig, rows: Int, seq: Int, frozen: Int = 0, adapters: Int? = nil,
                                 generation: (batch: Int, length: Int)? = nil) -> MemoryEstimate {
         let p = parameters(c)
-        var parts = [Part(name: "weights, gradients and AdamW moments", bytes: 16 * p)]
-        if frozen > 0 { parts.append(Part(name: "the frozen reference", bytes: Double(frozen) * 8 * p)) }
+        var parts: [Part]
+        if let adapters {
+            parts = [Part(name: "frozen weights", bytes: 4 * p),
+                     Part(name: "LoRA adapters, their gradients and AdamW moments", bytes: 16 * Double(adapters))]
+        } else {
+            parts = [Part(name: "weights, gradients and AdamW moments", bytes: 16 * p)]
+        }
+        if frozen > 0 { parts.append(Part(name: "the frozen reference", bytes: Double(frozen) * 4 * p)) }
         if rows > 0 && seq > 0 {
             parts.append(Part(name: "activations for \(rows) × \(seq) tokens", bytes: Double(1 + frozen) * activations(c, rows: rows, seq: seq)))
         }
