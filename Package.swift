@@ -33,9 +33,9 @@ let package = Package(
         // The papers' prompt and answer layout and answer checking, shared by the Engine (targets,
         // evaluation) and the built-in rewards, which must agree on it byte for byte.
         .target(name: "AnswerFormat", path: "Sources/AnswerFormat"),
-        // The host side of the plugin ABI: loading a plugin's descriptor, creating instances with
-        // their config, calling them (each call watched, every output checked finite), and the
-        // conformance checks of `workbench plugin check`. The Engine calls plugins only through it.
+        // The host side of the plugin ABI: reading a plugin's descriptor, creating instances with
+        // their config, calling them (each call watched, every output checked finite). The Engine
+        // calls plugins only through it.
         .target(
             name: "PluginHost",
             dependencies: ["PluginABI", "CallWatch", "AnswerFormat"],

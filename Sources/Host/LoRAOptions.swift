@@ -5,7 +5,7 @@ import Engine
 /// its weights.
 struct LoRAOptions: ParsableArguments {
     @Option(name: .customLong("lora-rank"), parsing: .unconditional,
-            help: "Train LoRA adapters of this rank (1…4,096) on the frozen --init-from model instead of all its weights; checkpoints then hold the adapters alone (PEFT's adapter_config.json + adapter_model.safetensors), naming the model they sit on.")
+            help: "Train LoRA adapters of this rank (1…4,096) on the frozen starting model instead of all its weights; checkpoints then hold the adapters alone (PEFT's adapter_config.json + adapter_model.safetensors), naming the model they sit on.")
     var rank: Int?
     @Option(name: .customLong("lora-alpha"), parsing: .unconditional,
             help: "LoRA α: the adapters' output is scaled by α/rank (default: the rank, i.e. scale 1).")
@@ -30,7 +30,7 @@ struct LoRAOptions: ParsableArguments {
                 chosen.append(t)
             }
         }
-        guard (1...4096).contains(rank) else { throw ValidationError("--lora-rank must be between 1 and 4,096 (got \(rank))") }
+        guard (1...LoRAConfig.maxRank).contains(rank) else { throw ValidationError("--lora-rank must be between 1 and 4,096 (got \(rank))") }
         let c = LoRAConfig(rank: rank, alpha: alpha, targets: chosen)
         if let problem = c.problem { throw ValidationError("--lora-*: \(problem)") }
         return c

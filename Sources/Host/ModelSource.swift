@@ -29,7 +29,7 @@ struct ModelSource {
                                description: "\(path) (\(name)GGUF, BPE tokenizer of \(g.tokenizer.vocabSize) tokens)",
                                chatTemplate: g.chatTemplate)
         }
-        if LoRACheckpoint.isAdapter(path) { return try openAdapters(path, context: context) }
+        if LoRACheckpoint.isAdapter(path) { return try openAdapters(path, context: context, opening: []) }
         let shape = try Checkpoint.readConfig(from: path)
         let spec = try Checkpoint.readMetadata(from: path)["tokenizer"] ?? "byte"
         let tokenizer: any Tokenizer
@@ -62,12 +62,22 @@ struct ModelSource {
     /// A LoRA checkpoint: its base (a checkpoint, a .gguf file or adapters again, opened the same
     /// way) with the adapters merged in, so every command sees one plain model. A run that trains
     /// new adapters on it records this folder as their base.
-    private static func openAdapters(_ path: String, context: Int?) throws -> ModelSource {
+    /// `opening` holds the adapter folders already on the way down, so a folder that names
+    /// itself (or a cycle of them) as its base is an error rather than an endless descent.
+    private static func openAdapters(_ path: String, context: Int?, opening: Set<String>) throws -> ModelSource {
+        let here = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard !opening.contains(here) else {
+            throw CLIError("the LoRA adapters in \(path) name themselves as their own base (through base_model_name_or_path); a run with --overwrite into the folder of its --init-from model does that. Train from a model outside the run's folder")
+        }
         let info = try LoRACheckpoint.read(from: path)
         guard FileManager.default.fileExists(atPath: info.base) else {
             throw CLIError("the LoRA adapters in \(path) were trained on \(info.base), which is missing; put that checkpoint back (or edit base_model_name_or_path in \(path)/\(LoRACheckpoint.configFileName))")
         }
-        var base = try open(info.base, context: context)
+        // A GGUF base is reopened at the context the adapters were trained with.
+        let trainedContext = (try? LoRACheckpoint.readMetadata(from: path))?["context"].flatMap { Int($0) }
+        var base = LoRACheckpoint.isAdapter(info.base)
+            ? try openAdapters(info.base, context: context ?? trainedContext, opening: opening.union([here]))
+            : try open(info.base, context: context ?? trainedContext)
         let adapters = LoRAAdapters(config: info.config, model: base.model.config, seed: 0)
         try LoRACheckpoint.loadWeights(from: path, into: adapters)
         base.model.attach(adapters)

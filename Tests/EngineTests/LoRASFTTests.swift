@@ -99,4 +99,26 @@ import Testing
         let (resumed, _) = try run("split", stopAfter: nil, resume: point)
         #expect(memcmp(whole.params.values.ptr, resumed.params.values.ptr, whole.params.count * 4) == 0)
     }
+
+    /// adapter_config.json settings this engine cannot apply are refused, not ignored.
+    @Test func adapterConfigsItCannotApplyAreRefused() throws {
+        let dir = SFTTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func read(_ json: [String: Any]) -> String {
+            let base: [String: Any] = ["peft_type": "LORA", "r": 8, "lora_alpha": 16, "target_modules": ["q_proj", "v_proj"],
+                                       "base_model_name_or_path": "/m"]
+            let data = try! JSONSerialization.data(withJSONObject: base.merging(json) { _, new in new })
+            try! data.write(to: URL(fileURLWithPath: dir + "/" + LoRACheckpoint.configFileName))
+            do { _ = try LoRACheckpoint.read(from: dir); return "accepted" } catch { return "\(error)" }
+        }
+        #expect(read([:]) == "accepted")
+        #expect(read(["use_rslora": true]).contains("rank-stabilised adapters are not supported"))
+        #expect(read(["alpha_pattern": ["q_proj": 4]]).contains("adapters with one rank and α throughout are supported only"))
+        #expect(read(["r": 100_000]).contains("the LoRA rank must be between 1 and 4096"))
+        #expect(read(["target_modules": ["lm_head"]]).contains("not one of a Llama layer's"))
+        #expect(read(["bias": "all"]).contains("bias terms are not supported"))
+        #expect(read(["lora_alpha": NSNull()]) == "accepted")
+        let alpha: Float = try LoRACheckpoint.read(from: dir).config.alpha
+        #expect(alpha == 8, "PEFT's default α when the file has none")
+    }
 }

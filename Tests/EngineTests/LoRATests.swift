@@ -88,7 +88,8 @@ import TestSupport
     }
 
     @Test func settingsAreChecked() {
-        #expect(LoRAConfig(rank: 0).problem == "the LoRA rank must be at least 1 (got 0)")
+        #expect(LoRAConfig(rank: 0).problem == "the LoRA rank must be between 1 and 4096 (got 0)")
+        #expect(LoRAConfig(rank: 5000).problem == "the LoRA rank must be between 1 and 4096 (got 5000)")
         #expect(LoRAConfig(rank: 8, alpha: -1).problem == "the LoRA alpha must be a positive number (got -1.0)")
         #expect(LoRAConfig(rank: 8, targets: []).problem?.contains("at least one target") == true)
         #expect(LoRAConfig(rank: 8).problem == nil)

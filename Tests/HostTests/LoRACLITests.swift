@@ -76,6 +76,15 @@ struct LoRACLITests {
         let notAdapters = try S.run(S.workbench, ["export", base, "--merge", "--out", dir + "/x"])
         #expect(notAdapters.status != 0 && notAdapters.all.contains("is a whole model already (drop --merge)"), "\(notAdapters.all)")
 
+        // A folder naming itself as its base is an error, not an endless descent.
+        let loop = dir + "/loop"
+        try FileManager.default.copyItem(atPath: final, toPath: loop)
+        var selfish = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: loop + "/adapter_config.json"))) as! [String: Any]
+        selfish["base_model_name_or_path"] = loop
+        try JSONSerialization.data(withJSONObject: selfish).write(to: URL(fileURLWithPath: loop + "/adapter_config.json"))
+        let looped = try S.run(S.workbench, ["eval", "--checkpoint", loop, "--examples", "2"] + RLPluginCLITests.tinyData)
+        #expect(looped.status != 0 && looped.all.contains("name themselves as their own base"), "\(looped.all)")
+
         // Adapters trained on adapters go out merged only.
         let second = try S.run(S.workbench, ["sft", "--init-from", final, "--lora-rank", "2", "--steps", "2", "--eval-every", "100",
                                              "--eval-examples", "0", "--final-eval", "0", "--out", dir + "/second"] + RLPluginCLITests.tinyData)

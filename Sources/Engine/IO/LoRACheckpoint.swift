@@ -58,7 +58,15 @@ public enum LoRACheckpoint {
         func fail(_ problem: String) -> CheckpointError { CheckpointError(path: path, problem: problem) }
         guard (json["peft_type"] as? String) == "LORA" else { throw fail("peft_type is not \"LORA\"; only LoRA adapters are supported") }
         guard let rank = json["r"] as? Int else { throw fail("missing integer \"r\" (the LoRA rank)") }
-        let alpha = (json["lora_alpha"] as? Double).map { Float($0) } ?? Float(rank)
+        // PEFT's own default when the key is absent.
+        let alpha = (json["lora_alpha"] as? Double).map { Float($0) } ?? 8
+        // Settings that change what the adapters compute and that this engine does not apply.
+        if json["use_rslora"] as? Bool == true { throw fail("use_rslora (scaling by α/√r): rank-stabilised adapters are not supported") }
+        for key in ["alpha_pattern", "rank_pattern"] {
+            if let pattern = json[key] as? [String: Any], !pattern.isEmpty {
+                throw fail("\"\(key)\" gives some modules their own \(key == "alpha_pattern" ? "α" : "rank"); adapters with one rank and α throughout are supported only")
+            }
+        }
         guard let modules = json["target_modules"] as? [String] else { throw fail("missing \"target_modules\" (a list such as [\"q_proj\", \"v_proj\"])") }
         var targets: [LoRAConfig.Target] = []
         for m in modules {

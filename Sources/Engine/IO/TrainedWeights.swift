@@ -9,6 +9,8 @@ public enum TrainedWeights {
             guard let base = adapters.base else {
                 throw TrainingError("LoRA adapters without a base checkpoint cannot be saved; set the adapters' base when attaching them")
             }
+            // The context the model was trained at: a GGUF base is reopened at it.
+            metadata["context"] = "\(model.config.maxSeqLen)"
             try LoRACheckpoint.save(adapters, base: base, to: dir, metadata: metadata)
         } else {
             try Checkpoint.save(model.params, config: model.config, tokens: SpecialTokenIds(tokenizer), to: dir, metadata: metadata)

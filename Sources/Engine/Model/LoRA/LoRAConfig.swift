@@ -22,6 +22,9 @@ public struct LoRAConfig: Codable, Equatable, Sendable {
 
     /// r, the adapters' inner width.
     public var rank: Int
+    /// The largest rank accepted: far past any useful adapter, and small enough that a damaged
+    /// adapter config cannot ask for more memory than the machine has.
+    public static let maxRank = 4096
     /// α; the adapter's output is scaled by α/r. Defaults to r (scale 1, as PEFT's defaults
     /// r = 8, α = 8 give).
     public var alpha: Float
@@ -39,7 +42,7 @@ public struct LoRAConfig: Codable, Equatable, Sendable {
 
     /// What is wrong with these settings, in the Engine's words; nil when usable.
     public var problem: String? {
-        if rank < 1 { return "the LoRA rank must be at least 1 (got \(rank))" }
+        if rank < 1 || rank > Self.maxRank { return "the LoRA rank must be between 1 and \(Self.maxRank) (got \(rank))" }
         if !alpha.isFinite || alpha <= 0 { return "the LoRA alpha must be a positive number (got \(alpha))" }
         if targets.isEmpty { return "LoRA needs at least one target module (q, k, v, o, gate, up, down)" }
         if Set(targets).count != targets.count { return "a LoRA target module is named twice" }
