@@ -116,7 +116,8 @@ struct ExportCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: info.base) else {
             throw CLIError("the LoRA adapters in \(checkpoint) were trained on \(info.base), which is missing; put that checkpoint back (or edit base_model_name_or_path in \(checkpoint)/\(LoRACheckpoint.configFileName))")
         }
-        let shape = ModelSource.isGGUF(info.base) ? try ModelSource.open(info.base, context: Int.max).model.config : try Checkpoint.readConfig(from: info.base)
+        // The base's shape alone: from a GGUF file's header, without dequantising its weights.
+        let shape = ModelSource.isGGUF(info.base) ? try GGUFModel.config(GGUFFile(path: info.base)) : try Checkpoint.readConfig(from: info.base)
         let lora = LoRAAdapters(config: info.config, model: shape, seed: 0)
         try LoRACheckpoint.loadWeights(from: checkpoint, into: lora)
         try LoRACheckpoint.save(lora, base: info.base, to: out, metadata: try LoRACheckpoint.readMetadata(from: checkpoint))
