@@ -14,6 +14,16 @@ struct LoRAOptions: ParsableArguments {
             help: "The linear maps of each layer that get an adapter, comma-separated from q, k, v, o, gate, up, down (default: all seven).")
     var targets: String?
 
+    /// Puts fresh adapters, as asked for, on `model` (loaded from `base`) and freezes it; nil
+    /// without --lora-rank.
+    func attach(to model: Transformer, base: String, seed: UInt64) throws -> LoRAAdapters? {
+        guard let lora = try config() else { return nil }
+        let adapters = LoRAAdapters(config: lora, model: model.config, seed: seed)
+        adapters.base = base
+        model.attach(adapters)
+        return adapters
+    }
+
     /// The adapters asked for; nil without --lora-rank.
     func config() throws -> LoRAConfig? {
         guard let rank else {

@@ -82,8 +82,7 @@ struct ModelSource {
         try LoRACheckpoint.loadWeights(from: path, into: adapters)
         base.model.attach(adapters)
         base.model.mergeAdapters()
-        let c = info.config
-        base.description = "\(path) (LoRA r \(c.rank), α \(c.alpha) on \(c.targets.map(\.rawValue).joined(separator: ",")), merged into \(base.description))"
+        base.description = "\(path) (LoRA \(info.config.summary), merged into \(base.description))"
         return base
     }
 

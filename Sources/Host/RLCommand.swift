@@ -177,12 +177,7 @@ struct RLCommand: ParsableCommand {
         let (source, format) = try modelOptions.open(initFrom)
         let policy = source.model, tokenizer = source.tokenizer
         // With LoRA the policy's frozen base is the reference: no second copy of the model.
-        let lora = try loraOptions.config()
-        if let lora {
-            let adapters = LoRAAdapters(config: lora, model: policy.config, seed: runOptions.seed)
-            adapters.base = initFrom
-            policy.attach(adapters)
-        }
+        let lora = try loraOptions.attach(to: policy, base: initFrom, seed: runOptions.seed)?.config
         let loaded = try data.fitting(all, ContextFit(tokenizer: tokenizer, prompt: format, context: policy.config.maxSeqLen),
                                       use: algo == .carft ? .carft : .rl)
         let fit = ContextFit(tokenizer: tokenizer, prompt: format, context: policy.config.maxSeqLen)
@@ -215,7 +210,7 @@ struct RLCommand: ParsableCommand {
         }
         print("  preset \(preset.rawValue): temperature \(c.temperature), λ \(c.lambda)")
         if let a = policy.adapters {
-            print("  LoRA: rank \(a.config.rank), α \(a.config.alpha) on \(a.config.targets.map(\.rawValue).joined(separator: ",")): \(ProgressLine.count(Double(a.params.count))) trainable parameters; the frozen model is the reference")
+            print("  LoRA: \(a.config.summary): \(ProgressLine.count(Double(a.params.count))) trainable parameters; the frozen model is the reference")
         }
         if let carft {
             print("  pooling: \(PluginBanner.line(carft.pooling.instance))")

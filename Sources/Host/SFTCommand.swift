@@ -114,12 +114,8 @@ struct SFTCommand: ParsableCommand {
             source = ModelSource(model: model, tokenizer: tokenizer, description: "fresh model, byte tokenizer")
         }
         let model = source.model, tokenizer = source.tokenizer
-        let lora = try loraOptions.config()
-        if let lora, let initFrom {
-            let adapters = LoRAAdapters(config: lora, model: model.config, seed: runOptions.seed)
-            adapters.base = initFrom
-            model.attach(adapters)
-        }
+        // validate() has refused --lora-rank without --init-from.
+        let lora = try initFrom.flatMap { try loraOptions.attach(to: model, base: $0, seed: runOptions.seed) }?.config
         let format = try source.promptFormat(prompt)
         let loaded = try data.fitting(all, ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen), use: .sft)
         let config = sftConfig()
@@ -141,7 +137,7 @@ struct SFTCommand: ParsableCommand {
         print("  model: \(c.layers) layers × width \(c.dim), \(c.heads) heads (\(c.kvHeads) kv), ffn \(c.ffnDim), context \(c.maxSeqLen), \(ProgressLine.count(Double(model.params.count))) parameters")
         if let a = model.adapters {
             let share = Double(a.params.count) / Double(model.params.count) * 100
-            print("  LoRA: rank \(a.config.rank), α \(a.config.alpha) on \(a.config.targets.map(\.rawValue).joined(separator: ",")): \(ProgressLine.count(Double(a.params.count))) trainable parameters (\(String(format: "%.2f", share))% of the model's), the model frozen")
+            print("  LoRA: \(a.config.summary): \(ProgressLine.count(Double(a.params.count))) trainable parameters (\(String(format: "%.2f", share))% of the model's), the model frozen")
         }
         print("  \(config.steps.map { "\($0) steps" } ?? "\(config.minutes ?? 0) minutes"), batch \(batch), lr \(lr), \(runOptions.threads) threads, seed \(runOptions.seed) → \(out)")
 

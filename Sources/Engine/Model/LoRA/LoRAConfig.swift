@@ -40,6 +40,9 @@ public struct LoRAConfig: Codable, Equatable, Sendable {
     /// α/r.
     public var scale: Float { alpha / Float(rank) }
 
+    /// "rank 8, α 8.0 on q,v,down", as the consoles say it.
+    public var summary: String { "rank \(rank), α \(alpha) on \(targets.map(\.rawValue).joined(separator: ","))" }
+
     /// What is wrong with these settings, in the Engine's words; nil when usable.
     public var problem: String? {
         if rank < 1 || rank > Self.maxRank { return "the LoRA rank must be between 1 and \(Self.maxRank) (got \(rank))" }
