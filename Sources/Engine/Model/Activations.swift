@@ -13,6 +13,26 @@ final class Activations {
     /// the backward: for long sequences (a real model's RL batch) they outweigh everything else
     /// the forward keeps, and recomputing one layer's costs one q·kᵀ product.
     nonisolated(unsafe) static var recomputeProbsAboveBytes = 256_000_000
+    /// Whether every layer shares one set of buffers, the forward keeping only each layer's
+    /// input (`resid`), and the backward running each layer's forward again just before its
+    /// backward (activation checkpointing, one layer deep).
+    let recomputesLayers: Bool
+    /// Above this many bytes of per-layer activations over all layers, layers are recomputed:
+    /// a real model's RL mini-batch (thousands of tokens × 30 layers × ~8k floats) needs
+    /// gigabytes for them, against one more trunk forward (about a third of a step's work).
+    nonisolated(unsafe) static var recomputeLayersAboveBytes = 1_000_000_000
+
+    /// Floats one layer keeps for the backward over `rows` tokens, attention probabilities aside
+    /// (in Double: the memory estimate asks about shapes whose bytes overflow an Int).
+    static func layerFloats(_ c: ModelConfig, rows n: Double) -> Double {
+        n * Double(3 * c.dim + 2 * c.heads * c.headDim + 2 * c.kvDim + 3 * c.ffnDim + 2)
+    }
+    /// Whether a batch of this shape recomputes its attention probabilities, and its layers.
+    static func recomputes(_ c: ModelConfig, batch: Int, seq: Int) -> (probs: Bool, layers: Bool) {
+        let probs = Double(batch) * Double(c.heads) * Double(seq) * Double(seq), L = Double(c.layers)
+        let layers = 4 * L * (layerFloats(c, rows: Double(batch) * Double(seq)) + probs) > Double(recomputeLayersAboveBytes)
+        return (layers || 4 * L * probs > Double(recomputeProbsAboveBytes), layers)
+    }
 
     func fits(batch: Int, seq: Int, heads: Int) -> Bool {
         batch * seq <= capacityRows && batch * heads * seq * seq <= capacityProbs
@@ -41,18 +61,19 @@ final class Activations {
         capacityRows = n
         let probsCount = batch * c.heads * seq * seq
         capacityProbs = probsCount
-        let recompute = 4 * c.layers * probsCount > Self.recomputeProbsAboveBytes
-        recomputesProbs = recompute
-        let sharedProbs = recompute ? FloatBuffer(probsCount) : nil
+        (recomputesProbs, recomputesLayers) = Self.recomputes(c, batch: batch, seq: seq)
+        let sharedProbs = recomputesProbs ? FloatBuffer(probsCount) : nil
         let qw = c.heads * c.headDim, kw = c.kvDim
         resid = (0...c.layers).map { _ in FloatBuffer(n * c.dim) }
-        layers = (0..<c.layers).map { _ in
+        func layer() -> Layer {
             Layer(xn1: FloatBuffer(n * c.dim), rstd1: FloatBuffer(n), q: FloatBuffer(n * qw),
                   k: FloatBuffer(n * kw), v: FloatBuffer(n * kw),
                   probs: sharedProbs ?? FloatBuffer(probsCount), attn: FloatBuffer(n * qw),
                   xMid: FloatBuffer(n * c.dim), xn2: FloatBuffer(n * c.dim), rstd2: FloatBuffer(n),
                   gate: FloatBuffer(n * c.ffnDim), up: FloatBuffer(n * c.ffnDim), h: FloatBuffer(n * c.ffnDim))
         }
+        let shared = recomputesLayers ? layer() : nil
+        layers = (0..<c.layers).map { _ in shared ?? layer() }
         xf = FloatBuffer(n * c.dim)
         rstdf = FloatBuffer(n)
         tokens = .allocate(capacity: n)
@@ -60,9 +81,11 @@ final class Activations {
         dq = FloatBuffer(n * qw); dk = FloatBuffer(n * kw); dv = FloatBuffer(n * kw)
         dattn = FloatBuffer(n * qw)
         dgate = FloatBuffer(n * c.ffnDim); dup = FloatBuffer(n * c.ffnDim); dh = FloatBuffer(n * c.ffnDim)
-        self.lora = (0..<c.layers).map { _ in
+        func loraBuffers() -> [LoRAConfig.Target: FloatBuffer] {
             Dictionary(uniqueKeysWithValues: (lora?.targets ?? []).map { ($0, FloatBuffer(n * lora!.rank)) })
         }
+        let sharedLoRA = recomputesLayers ? loraBuffers() : nil
+        self.lora = (0..<c.layers).map { _ in sharedLoRA ?? loraBuffers() }
         loraDu = lora.map { FloatBuffer(n * $0.rank) }
     }
 

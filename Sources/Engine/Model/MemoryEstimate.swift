@@ -21,10 +21,12 @@ public struct MemoryEstimate: Sendable {
         let n = Double(rows) * Double(seq), L = Double(c.layers), D = Double(c.dim), F = Double(c.ffnDim)
         let qw = Double(c.heads * c.headDim), kw = Double(c.kvDim)
         let probs = Double(rows) * Double(c.heads) * Double(seq) * Double(seq)
-        // Past a size every layer shares one probability buffer (Activations.recomputesProbs).
-        let shared = 4 * L * probs > Double(Activations.recomputeProbsAboveBytes)
-        let perLayer = n * (3 * D + 2 * qw + 2 * kw + 3 * F + 2) + (shared ? 0 : probs)
-        let forward = (L + 1) * n * D + L * perLayer + n * (D + 2) + (shared ? probs : 0)
+        // Past a size every layer shares one probability buffer, and past a larger one every
+        // layer shares one set of buffers (Activations.recomputes).
+        let (sharedProbs, sharedLayers) = Activations.recomputes(c, batch: rows, seq: seq)
+        let keptLayers = sharedLayers ? 1 : L
+        let perLayer = Activations.layerFloats(c, rows: n) + (sharedProbs ? 0 : probs)
+        let forward = (L + 1) * n * D + keptLayers * perLayer + n * (D + 2) + (sharedProbs ? probs : 0)
         let backward = n * (3 * D + 2 * qw + 2 * kw + 3 * F)
         return 4 * (forward + backward)
     }

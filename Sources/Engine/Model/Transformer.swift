@@ -136,56 +136,66 @@ public final class Transformer {
         precondition(tokens.count == batch * seq, "forward: \(tokens.count) tokens for batch \(batch) × seq \(seq)")
         precondition(seq <= config.maxSeqLen, "sequence of \(seq) tokens exceeds max_position_embeddings \(config.maxSeqLen)")
         let c = config, a = activations(batch: batch, seq: seq), n = batch * seq
-        let qw = c.heads * c.headDim, kw = c.kvDim
         let emb = weights.embed
-        let lora = activeAdapters, r = lora?.config.rank ?? 0, s = lora?.config.scale ?? 0
         for i in 0..<n {
             let t = Int(tokens[i])
             precondition(t >= 0 && t < c.vocabSize, "token id \(t) outside vocabulary of \(c.vocabSize)")
             a.tokens[i] = tokens[i]
             (a.resid[0].ptr + i * c.dim).update(from: emb + t * c.dim, count: c.dim)
         }
-        for l in 0..<c.layers {
-            let L = a.layers[l], W = weights.layers[l]
-            let x = a.resid[l].ptr, out = a.resid[l + 1].ptr
-            // y += s·(x·Aᵀ)·Bᵀ where layer l has an adapter on `t`.
-            func adapt(_ t: LoRAConfig.Target, _ y: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>) {
-                guard let p = lora?.layers[l][t] else { return }
-                LoRAAdapters.forward(y, x: input, u: a.lora[l][t]!.ptr, p, rows: n, rank: r, scale: s)
-            }
-            RMSNorm.forward(L.xn1.ptr, rstd: L.rstd1.ptr, x, gain: W.norm1,
-                            rows: n, dim: c.dim, eps: c.normEps)
-            Linear.forward(L.q.ptr, L.xn1.ptr, W.q, rows: n, inDim: c.dim, outDim: qw)
-            Linear.forward(L.k.ptr, L.xn1.ptr, W.k, rows: n, inDim: c.dim, outDim: kw)
-            Linear.forward(L.v.ptr, L.xn1.ptr, W.v, rows: n, inDim: c.dim, outDim: kw)
-            adapt(.q, L.q.ptr, L.xn1.ptr)
-            adapt(.k, L.k.ptr, L.xn1.ptr)
-            adapt(.v, L.v.ptr, L.xn1.ptr)
-            rope.apply(L.q.ptr, batch: batch, seq: seq, heads: c.heads)
-            rope.apply(L.k.ptr, batch: batch, seq: seq, heads: c.kvHeads)
-            CausalAttention.forward(out: L.attn.ptr, probs: L.probs.ptr, q: L.q.ptr, k: L.k.ptr, v: L.v.ptr,
-                                    batch: batch, seq: seq, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
-            // xMid = x + attn · Woᵀ
-            L.xMid.ptr.update(from: x, count: n * c.dim)
-            BLAS.gemm(transA: false, transB: true, m: n, n: c.dim, k: qw, a: L.attn.ptr, lda: qw,
-                      b: W.o, ldb: qw, beta: 1, c: L.xMid.ptr, ldc: c.dim)
-            adapt(.o, L.xMid.ptr, L.attn.ptr)
-            RMSNorm.forward(L.xn2.ptr, rstd: L.rstd2.ptr, L.xMid.ptr, gain: W.norm2,
-                            rows: n, dim: c.dim, eps: c.normEps)
-            Linear.forward(L.gate.ptr, L.xn2.ptr, W.gate, rows: n, inDim: c.dim, outDim: c.ffnDim)
-            Linear.forward(L.up.ptr, L.xn2.ptr, W.up, rows: n, inDim: c.dim, outDim: c.ffnDim)
-            adapt(.gate, L.gate.ptr, L.xn2.ptr)
-            adapt(.up, L.up.ptr, L.xn2.ptr)
-            SwiGLU.forward(L.h.ptr, gate: L.gate.ptr, up: L.up.ptr, count: n * c.ffnDim)
-            // out = xMid + h · Wdownᵀ
-            out.update(from: L.xMid.ptr, count: n * c.dim)
-            BLAS.gemm(transA: false, transB: true, m: n, n: c.dim, k: c.ffnDim, a: L.h.ptr, lda: c.ffnDim,
-                      b: W.down, ldb: c.ffnDim, beta: 1, c: out, ldc: c.dim)
-            adapt(.down, out, L.h.ptr)
-        }
+        for l in 0..<c.layers { forwardLayer(l, a, residualOut: true) }
         RMSNorm.forward(a.xf.ptr, rstd: a.rstdf.ptr, a.resid[c.layers].ptr, gain: weights.finalNorm,
                         rows: n, dim: c.dim, eps: c.normEps)
         a.dxf.ptr.update(repeating: 0, count: n * c.dim)
+    }
+
+    /// Layer l's forward from its input `resid[l]`, saving what its backward reads. With
+    /// `residualOut` false (the backward's recomputation) it stops before the down projection,
+    /// whose output `resid[l + 1]` is kept already and whose backward needs only `h`.
+    private func forwardLayer(_ l: Int, _ a: Activations, residualOut: Bool) {
+        let c = config, batch = a.batch, seq = a.seq, n = a.rows
+        let qw = c.heads * c.headDim, kw = c.kvDim
+        let lora = activeAdapters, r = lora?.config.rank ?? 0, s = lora?.config.scale ?? 0
+        let L = a.layers[l], W = weights.layers[l]
+        let x = a.resid[l].ptr, out = a.resid[l + 1].ptr
+        // y += s·(x·Aᵀ)·Bᵀ where layer l has an adapter on `t`.
+        func adapt(_ t: LoRAConfig.Target, _ y: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>) {
+            guard let p = lora?.layers[l][t] else { return }
+            LoRAAdapters.forward(y, x: input, u: a.lora[l][t]!.ptr, p, rows: n, rank: r, scale: s)
+        }
+        RMSNorm.forward(L.xn1.ptr, rstd: L.rstd1.ptr, x, gain: W.norm1,
+                        rows: n, dim: c.dim, eps: c.normEps)
+        Linear.forward(L.q.ptr, L.xn1.ptr, W.q, rows: n, inDim: c.dim, outDim: qw)
+        Linear.forward(L.k.ptr, L.xn1.ptr, W.k, rows: n, inDim: c.dim, outDim: kw)
+        Linear.forward(L.v.ptr, L.xn1.ptr, W.v, rows: n, inDim: c.dim, outDim: kw)
+        adapt(.q, L.q.ptr, L.xn1.ptr)
+        adapt(.k, L.k.ptr, L.xn1.ptr)
+        adapt(.v, L.v.ptr, L.xn1.ptr)
+        rope.apply(L.q.ptr, batch: batch, seq: seq, heads: c.heads)
+        rope.apply(L.k.ptr, batch: batch, seq: seq, heads: c.kvHeads)
+        CausalAttention.forward(out: L.attn.ptr, probs: L.probs.ptr, q: L.q.ptr, k: L.k.ptr, v: L.v.ptr,
+                                batch: batch, seq: seq, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+        // xMid = x + attn · Woᵀ
+        L.xMid.ptr.update(from: x, count: n * c.dim)
+        BLAS.gemm(transA: false, transB: true, m: n, n: c.dim, k: qw, a: L.attn.ptr, lda: qw,
+                  b: W.o, ldb: qw, beta: 1, c: L.xMid.ptr, ldc: c.dim)
+        adapt(.o, L.xMid.ptr, L.attn.ptr)
+        RMSNorm.forward(L.xn2.ptr, rstd: L.rstd2.ptr, L.xMid.ptr, gain: W.norm2,
+                        rows: n, dim: c.dim, eps: c.normEps)
+        Linear.forward(L.gate.ptr, L.xn2.ptr, W.gate, rows: n, inDim: c.dim, outDim: c.ffnDim)
+        Linear.forward(L.up.ptr, L.xn2.ptr, W.up, rows: n, inDim: c.dim, outDim: c.ffnDim)
+        adapt(.gate, L.gate.ptr, L.xn2.ptr)
+        adapt(.up, L.up.ptr, L.xn2.ptr)
+        SwiGLU.forward(L.h.ptr, gate: L.gate.ptr, up: L.up.ptr, count: n * c.ffnDim)
+        guard residualOut else {
+            if let p = lora?.layers[l][.down] { LoRAAdapters.project(a.lora[l][.down]!.ptr, x: L.h.ptr, p, rows: n, rank: r) }
+            return
+        }
+        // out = xMid + h · Wdownᵀ
+        out.update(from: L.xMid.ptr, count: n * c.dim)
+        BLAS.gemm(transA: false, transB: true, m: n, n: c.dim, k: c.ffnDim, a: L.h.ptr, lda: c.ffnDim,
+                  b: W.down, ldb: c.ffnDim, beta: 1, c: out, ldc: c.dim)
+        adapt(.down, out, L.h.ptr)
     }
 
     /// Final hidden states (after the last norm) of the last `forward`, [batch·seq, dim].
@@ -304,6 +314,7 @@ public final class Transformer {
         RMSNorm.backward(dx: dx, dgain: gainScratch?.ptr ?? gradients.finalNorm, dy: a.dxf.ptr, x: a.resid[c.layers].ptr,
                          rstd: a.rstdf.ptr, gain: weights.finalNorm, rows: n, dim: c.dim, accumulate: false)
         for l in stride(from: c.layers - 1, through: 0, by: -1) {
+            if a.recomputesLayers { forwardLayer(l, a, residualOut: false) }
             let L = a.layers[l], W = weights.layers[l], G = G0?.layers[l]
             // The adapter on `t` (if any): its A and B gradients, and its share of dx.
             func adapt(_ t: LoRAConfig.Target, dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>) {
@@ -328,7 +339,7 @@ public final class Transformer {
             Linear.backward(dx: a.dattn.ptr, dw: G?.o, dy: dx, x: L.attn.ptr,
                             w: W.o, rows: n, inDim: qw, outDim: c.dim)
             adapt(.o, dx: a.dattn.ptr, dy: dx, x: L.attn.ptr)
-            if a.recomputesProbs {
+            if !a.recomputesLayers && a.recomputesProbs {
                 CausalAttention.probabilities(L.probs.ptr, q: L.q.ptr, k: L.k.ptr, batch: batch, seq: seq,
                                               heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
             }

@@ -67,9 +67,14 @@ public final class LoRAAdapters {
     /// u = x·Aᵀ [n×r] for the backward.
     static func forward(_ y: UnsafeMutablePointer<Float>, ldy: Int? = nil, x: UnsafePointer<Float>, u: UnsafeMutablePointer<Float>,
                         _ p: Pair, rows n: Int, rank r: Int, scale s: Float) {
-        BLAS.gemm(transA: false, transB: true, m: n, n: r, k: p.inDim, a: x, lda: p.inDim, b: p.a, ldb: p.inDim, c: u, ldc: r)
+        project(u, x: x, p, rows: n, rank: r)
         BLAS.gemm(transA: false, transB: true, m: n, n: p.outDim, k: r, alpha: s, a: u, lda: r, b: p.b, ldb: r,
                   beta: 1, c: y, ldc: ldy ?? p.outDim)
+    }
+
+    /// u = x·Aᵀ [n×r] alone: what the backward reads, when y is not wanted again.
+    static func project(_ u: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, _ p: Pair, rows n: Int, rank r: Int) {
+        BLAS.gemm(transA: false, transB: true, m: n, n: r, k: p.inDim, a: x, lda: p.inDim, b: p.a, ldb: p.inDim, c: u, ldc: r)
     }
 
     /// With du = s·dy·B [n×r]: dB += s·dyᵀ·u, dA += duᵀ·x, and dx += du·A when dx is given.
