@@ -20,6 +20,9 @@ let package = Package(
     targets: [
         // OpenBLAS from Debian's libopenblas-dev; every matrix product in the Engine goes through it.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        // oneDNN from Debian's libdnnl-dev: products with frozen weights held in bf16 (BF16GEMM),
+        // which OpenBLAS 0.3.21 cannot do.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         // libffi from Debian's libffi-dev: calls a plain C reward function named on the command line.
         .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
         // The plugin ABI header (include/workbench_plugin.h) as a module, nothing else.
@@ -44,7 +47,7 @@ let package = Package(
         ),
         .target(
             name: "Engine",
-            dependencies: ["COpenBLAS", "PluginHost", "AnswerFormat"],
+            dependencies: ["COpenBLAS", "CDNNL", "PluginHost", "AnswerFormat"],
             path: "Sources/Engine",
             swiftSettings: fastMath
         ),

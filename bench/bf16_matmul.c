@@ -31,14 +31,14 @@ typedef struct {
     dnnl_memory_t x32, x, w, y;
 } Matmul;
 
-static Matmul matmul_make(dnnl_engine_t eng, dnnl_stream_t st, dnnl_data_type_t dt, int n, int in, int out,
+static Matmul matmul_make(dnnl_engine_t eng, dnnl_stream_t st, dnnl_data_type_t dt, int packed, int n, int in, int out,
                           float *x32, float *w32, float *y) {
     Matmul m = {0};
     dnnl_memory_desc_t xd, wd_any, wd_plain32, yd, x32d;
     dnnl_dims_t xdims = {n, in}, wdims = {in, out}, ydims = {n, out};
     CHECK(dnnl_memory_desc_init_by_tag(&x32d, 2, xdims, dnnl_f32, dnnl_ab));
     CHECK(dnnl_memory_desc_init_by_tag(&xd, 2, xdims, dt, dnnl_ab));
-    CHECK(dnnl_memory_desc_init_by_tag(&wd_any, 2, wdims, dt, dnnl_format_tag_any));
+    CHECK(dnnl_memory_desc_init_by_tag(&wd_any, 2, wdims, dt, packed ? dnnl_format_tag_any : dnnl_ba));
     CHECK(dnnl_memory_desc_init_by_tag(&wd_plain32, 2, wdims, dnnl_f32, dnnl_ba));  // W [out × in] is Wᵀ's "ba"
     CHECK(dnnl_memory_desc_init_by_tag(&yd, 2, ydims, dnnl_f32, dnnl_ab));
     dnnl_matmul_desc_t md;
@@ -102,25 +102,27 @@ int main(int argc, char **argv) {
         {"output head, one decoded token", 1, 576, 49152},
     };
     printf("threads %d; median of 15 calls; GFLOP/s (2·n·in·out / time)\n\n", threads);
-    printf("| shape (n × in → out) | OpenBLAS sgemm f32 | oneDNN f32 | oneDNN bf16 (x converted per call) | bf16 / sgemm | max |Δ| bf16 vs f32 (relative to max |y|) |\n");
-    printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    printf("| shape (n × in → out) | OpenBLAS sgemm f32 | oneDNN f32 | oneDNN bf16, W packed | oneDNN bf16, W plain | packed / sgemm | plain / sgemm | max |Δ| bf16 vs f32 (relative to max |y|) |\n");
+    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         int n = shapes[s].n, in = shapes[s].in, out = shapes[s].out;
         float *x = randoms((size_t)n * in, 1), *w = randoms((size_t)out * in, 2);
         float *y0 = calloc((size_t)n * out, 4), *y1 = calloc((size_t)n * out, 4), *y2 = calloc((size_t)n * out, 4);
         int reps = 15;
         double tb = TIME(reps, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1, x, in, w, in, 0, y0, out));
-        Matmul mf = matmul_make(eng, st, dnnl_f32, n, in, out, x, w, y1);
+        Matmul mf = matmul_make(eng, st, dnnl_f32, 1, n, in, out, x, w, y1);
         double tf = TIME(reps, matmul_run(&mf, st));
-        Matmul mh = matmul_make(eng, st, dnnl_bf16, n, in, out, x, w, y2);
+        Matmul mh = matmul_make(eng, st, dnnl_bf16, 1, n, in, out, x, w, y2);
         double th = TIME(reps, matmul_run(&mh, st));
+        Matmul mp = matmul_make(eng, st, dnnl_bf16, 0, n, in, out, x, w, y1);
+        double tp = TIME(reps, matmul_run(&mp, st));
         double flop = 2.0 * n * in * out, dmax = 0, ymax = 0;
         for (size_t i = 0; i < (size_t)n * out; i++) {
             dmax = fmax(dmax, fabs(y2[i] - y0[i]));
             ymax = fmax(ymax, fabs(y0[i]));
         }
-        printf("| %s (%d × %d → %d) | %.1f | %.1f | %.1f | %.2f× | %.1e |\n", shapes[s].what, n, in, out,
-               flop / tb * 1e-9, flop / tf * 1e-9, flop / th * 1e-9, tb / th, dmax / ymax);
+        printf("| %s (%d × %d → %d) | %.1f | %.1f | %.1f | %.1f | %.2f× | %.2f× | %.1e |\n", shapes[s].what, n, in, out,
+               flop / tb * 1e-9, flop / tf * 1e-9, flop / th * 1e-9, flop / tp * 1e-9, tb / th, tb / tp, dmax / ymax);
         free(x); free(w); free(y0); free(y1); free(y2);
     }
     return 0;

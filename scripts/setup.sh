@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in libopenblas-dev libffi-dev; do
+for pkg in libopenblas-dev libffi-dev libdnnl-dev; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # The tests' references (scripts/setup-reference.sh) need a Python that can make a venv.

@@ -21,6 +21,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint"), help: ArgumentHelp("Checkpoint folder (model.safetensors + config.json) or a llama .gguf file.", valueName: "dir|file.gguf"))
     var checkpoint: String
     @OptionGroup var modelOptions: OpenModelOptions
+    @OptionGroup var frozen: FrozenWeightOptions
     @OptionGroup(title: "Data") var data: DataOptions
     @Option(parsing: .unconditional, help: "Seed of the built-in task (as in the run that made the checkpoint).") var seed: UInt64 = 0
     @Option(parsing: .unconditional, help: "Threads for the Engine's loops and matrix products (1…1,024).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -47,6 +48,7 @@ struct EvalCommand: ParsableCommand {
         let all = try data.load(seed: seed)
         let (source, format) = try modelOptions.open(checkpoint)
         let model = source.model, tokenizer = source.tokenizer
+        try frozen.apply(to: model, what: "evaluation")
         let loaded = try data.fitting(all, ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen), use: .evaluation)
         let questions = examples > 0 ? Array(loaded.eval.prefix(examples)) : loaded.eval
         let sampling = temperature > 0 ? SamplingOptions(temperature: temperature, maxNewTokens: maxNewTokens, stopToken: tokenizer.eosId, seed: seed) : nil

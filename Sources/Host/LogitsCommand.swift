@@ -30,6 +30,7 @@ struct LogitsCommand: ParsableCommand {
     var model: String
     @Option(parsing: .unconditional, help: "Context length for a .gguf model (a checkpoint's config.json sets its own).") var context: Int?
     @Option(parsing: .unconditional, help: "Threads for the Engine's loops and matrix products.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var frozen: FrozenWeightOptions
 
     struct Request: Decodable {
         var prompts: [String]
@@ -62,6 +63,7 @@ struct LogitsCommand: ParsableCommand {
             throw CLIError("new_tokens must be in \(FlagLimits.text(FlagLimits.tokens)) (got \(request.new_tokens))")
         }
         let source = try ModelSource.open(model, context: context)
+        try frozen.apply(to: source.model, what: "decoding")
         let tokenizer = source.tokenizer
         let ids: [[Int]] = try request.prompts.map { text in
             guard request.chat == true else { return tokenizer.encode(text) }

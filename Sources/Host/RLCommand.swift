@@ -65,6 +65,7 @@ struct RLCommand: ParsableCommand {
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
     @OptionGroup(title: "LoRA") var loraOptions: LoRAOptions
+    @OptionGroup var frozen: FrozenWeightOptions
 
     @Option(help: ArgumentHelp("Defaults for the settings marked [preset]: 'tuned' (the default: settings chosen by measurements on the built-in task, see docs/results/rl-gains.md) or 'reference' (the ReFT/CARFT reference code's).", valueName: "name"))
     var preset: RLPreset = .tuned
@@ -184,13 +185,16 @@ struct RLCommand: ParsableCommand {
         let rows = batch * (algo == .drgrpo ? group : 1)
         let rollout = min(policy.config.maxSeqLen, fit.longestPrompt(loaded.train + loaded.eval) + maxNewTokens)
         let seq = algo == .carft ? max(rollout, fit.longestSequence(loaded.train, firstCoTOnly: true)) : rollout
-        try MachineMemory.check(.training(policy.config, rows: rows, seq: seq, frozen: lora == nil ? 1 : 0, adapters: policy.adapters?.params.count, generation: (batch: max(64, rows), length: rollout)),
+        try MachineMemory.check(.training(policy.config, rows: rows, seq: seq, frozen: lora == nil ? 1 : 0, adapters: policy.adapters?.params.count, generation: (batch: max(64, rows), length: rollout),
+                                          bf16Copy: frozen.frozenWeights == .bf16),
                                 what: "this run", remedy: "lower --batch (now \(batch))\(algo == .drgrpo ? " or --group (now \(group))" : "") or --max-new-tokens (now \(maxNewTokens)), or use a smaller model")
         var reference: Transformer?
         if lora == nil {
             reference = try Transformer(config: policy.config)
             reference!.params.values.copy(from: policy.params.values)
         }
+        // Frozen: the LoRA base (which is also the reference), else the reference copy.
+        try frozen.apply(to: reference ?? policy, what: "this run")
         let carft = made.carft.map { CARFTObjective(pooling: $0.pooling, contrastive: $0.contrastive, coefficient: contrastiveCoef, tokenizer: tokenizer) }
         let c = rlConfig()
 
@@ -211,6 +215,9 @@ struct RLCommand: ParsableCommand {
         print("  preset \(preset.rawValue): temperature \(c.temperature), λ \(c.lambda)")
         if let a = policy.adapters {
             print("  LoRA: \(a.config.summary): \(ProgressLine.count(Double(a.params.count))) trainable parameters; the frozen model is the reference")
+        }
+        if lora != nil || frozen.frozenWeights == .bf16 {
+            print("  frozen weights (\(lora == nil ? "the reference" : "the base, and so the reference")): \((reference ?? policy).weightPrecision)")
         }
         if let carft {
             print("  pooling: \(PluginBanner.line(carft.pooling.instance))")
@@ -331,6 +338,8 @@ struct RLCommand: ParsableCommand {
             var contrastive: String?
             var plugins: [String]
             var lora: LoRAConfig?
+            /// "bf16" when --frozen-weights bf16; absent for float32, as in runs from before the flag.
+            var frozenWeights: String?
             var threads: Int
         }
         // --reward-fn is recorded as rewardFn alone, as before it became a plugin: fingerprints stay.
@@ -339,7 +348,8 @@ struct RLCommand: ParsableCommand {
                            rl: config, rewardFn: rewardFn?.description, reward: rewardText,
                            pooling: carft.map { Self.describe($0.pooling.instance) },
                            contrastive: carft.map { Self.describe($0.contrastive.instance) },
-                           plugins: plugins.map(\.text), lora: policy.adapters?.config, threads: runOptions.threads)
+                           plugins: plugins.map(\.text), lora: policy.adapters?.config,
+                           frozenWeights: frozen.frozenWeights == .bf16 ? "bf16" : nil, threads: runOptions.threads)
         return file
     }
 }

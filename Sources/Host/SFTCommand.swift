@@ -24,6 +24,7 @@ struct SFTCommand: ParsableCommand {
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
     @OptionGroup(title: "LoRA") var loraOptions: LoRAOptions
+    @OptionGroup var frozen: FrozenWeightOptions
 
     @Option(parsing: .unconditional, help: "Optimiser steps to train for (default \(SFTCommand.defaultSteps) unless --minutes is given; \(FlagLimits.text(FlagLimits.steps))).") var steps: Int?
     @Option(parsing: .unconditional, help: "Training-time budget in minutes (evaluation excluded; up to a week) instead of --steps; the step count is fixed from the speed of the first steps, so it depends on the machine.") var minutes: Double?
@@ -72,6 +73,9 @@ struct SFTCommand: ParsableCommand {
         if try loraOptions.config() != nil && initFrom == nil {
             throw ValidationError("--lora-rank trains adapters on a trained model; give it with --init-from (a checkpoint or .gguf file)")
         }
+        if frozen.frozenWeights == .bf16 && loraOptions.rank == nil {
+            throw ValidationError("--frozen-weights bf16 holds a LoRA run's frozen base in bf16; without --lora-rank sft trains every weight, which stays float32")
+        }
         if !["linear", "constant"].contains(schedule) { throw ValidationError("--schedule must be 'linear' or 'constant' (got '\(schedule)')") }
         if !["random", "first"].contains(cot) { throw ValidationError("--cot must be 'random' or 'first' (got '\(cot)')") }
     }
@@ -116,13 +120,14 @@ struct SFTCommand: ParsableCommand {
         let model = source.model, tokenizer = source.tokenizer
         // validate() has refused --lora-rank without --init-from.
         let lora = try initFrom.flatMap { try loraOptions.attach(to: model, base: $0, seed: runOptions.seed) }?.config
+        if lora != nil { try frozen.apply(to: model, what: "this run") }
         let format = try source.promptFormat(prompt)
         let loaded = try data.fitting(all, ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen), use: .sft)
         let config = sftConfig()
         let fit = ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen)
         let evalLength = min(model.config.maxSeqLen, fit.longestPrompt(loaded.eval) + maxNewTokens)
         try MachineMemory.check(.training(model.config, rows: batch, seq: fit.longestSequence(loaded.train), adapters: model.adapters?.params.count,
-                                          generation: (batch: 64, length: evalLength)),
+                                          generation: (batch: 64, length: evalLength), bf16Copy: lora != nil && frozen.frozenWeights == .bf16),
                                 what: "this run", remedy: "lower --batch (now \(batch)), or use shorter examples or a smaller model")
 
         let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
@@ -137,7 +142,7 @@ struct SFTCommand: ParsableCommand {
         print("  model: \(c.layers) layers × width \(c.dim), \(c.heads) heads (\(c.kvHeads) kv), ffn \(c.ffnDim), context \(c.maxSeqLen), \(ProgressLine.count(Double(model.params.count))) parameters")
         if let a = model.adapters {
             let share = Double(a.params.count) / Double(model.params.count) * 100
-            print("  LoRA: \(a.config.summary): \(ProgressLine.count(Double(a.params.count))) trainable parameters (\(String(format: "%.2f", share))% of the model's), the model frozen")
+            print("  LoRA: \(a.config.summary): \(ProgressLine.count(Double(a.params.count))) trainable parameters (\(String(format: "%.2f", share))% of the model's), the model frozen, its weights in \(model.weightPrecision)")
         }
         print("  \(config.steps.map { "\($0) steps" } ?? "\(config.minutes ?? 0) minutes"), batch \(batch), lr \(lr), \(runOptions.threads) threads, seed \(runOptions.seed) → \(out)")
 
@@ -188,10 +193,13 @@ struct SFTCommand: ParsableCommand {
             var sft: SFTConfig
             var model: ModelConfig
             var lora: LoRAConfig?
+            /// "bf16" when the LoRA base is held in bf16; absent for float32, as in runs from before the flag.
+            var frozenWeights: String?
             var threads: Int
         }
         let file = RunFile(data: dataDescription, task: data.data == "builtin" ? data.taskConfig : nil,
-                           sft: config, model: model, lora: lora, threads: runOptions.threads)
+                           sft: config, model: model, lora: lora,
+                           frozenWeights: lora != nil && frozen.frozenWeights == .bf16 ? "bf16" : nil, threads: runOptions.threads)
         return file
     }
 }

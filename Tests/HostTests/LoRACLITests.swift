@@ -21,6 +21,9 @@ struct LoRACLITests {
         #expect(try refused(["--init-from", "x", "--lora-alpha", "8"]).contains("--lora-alpha and --lora-targets configure LoRA adapters; add --lora-rank"))
         #expect(try refused(["--init-from", "x", "--lora-rank", "0"]).contains("--lora-rank must be between 1 and 4,096 (got 0)"))
         #expect(try refused(["--init-from", "x", "--lora-rank", "4", "--lora-targets", "q,q"]).contains("a LoRA target module is named twice"))
+        #expect(try refused(["--init-from", "x", "--frozen-weights", "bf16"])
+            .contains("--frozen-weights bf16 holds a LoRA run's frozen base in bf16; without --lora-rank sft trains every weight"))
+        #expect(try refused(["--init-from", "x", "--lora-rank", "4", "--frozen-weights", "half"]).contains("'half'"))
     }
 
     @Test func aLoRARunWritesAdaptersThatEvalAndRLOpen() throws {
@@ -49,6 +52,16 @@ struct LoRACLITests {
         let rl = try S.run(S.workbench, ["rl", "--init", final, "--updates", "1", "--batch", "4", "--minibatch", "4",
                                          "--max-new-tokens", "16", "--eval-examples", "4", "--final-eval", "0", "--out", dir + "/rl"] + RLPluginCLITests.tinyData)
         #expect(rl.status == 0, "\(rl.all)")
+        // The same on a bf16 base: it says so, and run.json records it.
+        let rl16 = try S.run(S.workbench, ["rl", "--init", final, "--updates", "1", "--batch", "4", "--minibatch", "4", "--lora-rank", "2",
+                                           "--frozen-weights", "bf16", "--max-new-tokens", "16", "--eval-examples", "4", "--final-eval", "0",
+                                           "--out", dir + "/rl16"] + RLPluginCLITests.tinyData)
+        #expect(rl16.status == 0 && rl16.stdout.contains("  frozen weights (the base, and so the reference): bf16"), "\(rl16.all)")
+        let run16 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/rl16/run.json"))) as! [String: Any]
+        #expect(run16["frozenWeights"] as? String == "bf16")
+        let eval16 = try S.run(S.workbench, ["eval", "--checkpoint", final, "--frozen-weights", "bf16", "--examples", "8", "--max-new-tokens", "16"]
+                               + RLPluginCLITests.tinyData)
+        #expect(eval16.status == 0 && eval16.stdout.contains("/8)"), "\(eval16.all)")
         // Every training line says how much memory the process has needed so far.
         for file in ["/lora/metrics.jsonl", "/rl/metrics.jsonl"] {
             let lines = try String(contentsOfFile: dir + file, encoding: .utf8).split(separator: "\n")

@@ -40,9 +40,10 @@ public struct MemoryEstimate: Sendable {
     /// `adapters` (their parameter count) a frozen model whose LoRA adapters train, with its
     /// activations; `frozen` more models of the same shape that run forward on the same batch
     /// (RL's reference: values only, a frozen model never allocates gradients); and optionally
-    /// a generation cache.
+    /// a generation cache; with `bf16Copy`, one model's weights held in bf16 as well
+    /// (`Transformer.holdWeightsInBF16`).
     public static func training(_ c: ModelConfig, rows: Int, seq: Int, frozen: Int = 0, adapters: Int? = nil,
-                                generation: (batch: Int, length: Int)? = nil) -> MemoryEstimate {
+                                generation: (batch: Int, length: Int)? = nil, bf16Copy: Bool = false) -> MemoryEstimate {
         let p = parameters(c)
         var parts: [Part]
         if let adapters {
@@ -52,6 +53,7 @@ public struct MemoryEstimate: Sendable {
             parts = [Part(name: "weights, gradients and AdamW moments", bytes: 16 * p)]
         }
         if frozen > 0 { parts.append(Part(name: "the frozen reference", bytes: Double(frozen) * 4 * p)) }
+        if bf16Copy { parts.append(Part(name: "the frozen weights in bf16", bytes: 2 * p)) }
         if rows > 0 && seq > 0 {
             parts.append(Part(name: "activations for \(rows) × \(seq) tokens", bytes: Double(1 + frozen) * activations(c, rows: rows, seq: seq)))
         }

@@ -31,9 +31,11 @@ public enum Parallel {
         }
     }
 
-    /// Sets the Engine's worker count; OpenBLAS stays at one thread (see above).
+    /// Sets the Engine's worker count; OpenBLAS stays at one thread (see above), oneDNN's bf16
+    /// products (called outside parallel loops) use as many as the workers.
     public static func configure(threads: Int) {
         workers = max(1, threads)
         BLAS.setThreads(1)
+        BF16GEMM.applyThreads()
     }
 }

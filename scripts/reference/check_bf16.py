@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""What holding a model's weights in bf16 costs in accuracy: the engine with --frozen-weights bf16
+against itself in float32, on the reference prompts (plain, and chat when the model has a
+template): the first-token logits (max |difference|, relative to the largest logit, and whether
+the top token is the same) and the greedy continuation (how many tokens agree before the first
+difference, of the float32 run's, which stops at EOS). Standard library only; run by hand on a real model:
+
+  python3 scripts/reference/check_bf16.py MODEL [--workbench .build/release/workbench] [--new-tokens 32]
+
+MODEL is a .gguf file or a checkpoint folder.
+"""
+import argparse
+import array
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from reference_prompts import CHAT, PLAIN
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def engine(workbench, model, precision, prompts, chat, new_tokens, logits_dir):
+    request = {"prompts": prompts, "chat": chat, "new_tokens": new_tokens, "logits_dir": logits_dir}
+    r = subprocess.run([workbench, "logits", model, "--threads", "1", "--frozen-weights", precision],
+                       input=json.dumps(request), capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"workbench logits --frozen-weights {precision} failed ({r.returncode}): {r.stderr.strip()}")
+    return json.loads(r.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("model")
+    ap.add_argument("--workbench", default=os.path.join(ROOT, ".build/release/workbench"))
+    ap.add_argument("--new-tokens", type=int, default=32)
+    args = ap.parse_args()
+    print("| prompt | max \\|Δ logit\\| | largest \\|logit\\| | same top token | greedy tokens equal | of |")
+    print("| --- | ---: | ---: | --- | ---: | ---: |")
+    with tempfile.TemporaryDirectory() as tmp:
+        for chat, prompts in [(False, PLAIN), (True, CHAT)]:
+            runs = {}
+            for precision in ["float32", "bf16"]:
+                folder = os.path.join(tmp, f"{precision}-{chat}")
+                os.makedirs(folder)
+                runs[precision] = (engine(args.workbench, args.model, precision, prompts, chat, args.new_tokens, folder), folder)
+            (a, fa), (b, fb) = runs["float32"], runs["bf16"]
+            for i, text in enumerate(prompts):
+                x = array.array("f", open(os.path.join(fa, f"{i}.f32"), "rb").read())
+                y = array.array("f", open(os.path.join(fb, f"{i}.f32"), "rb").read())
+                diff = max(abs(p - q) for p, q in zip(x, y))
+                top = max(range(len(x)), key=x.__getitem__) == max(range(len(y)), key=y.__getitem__)
+                ta, tb = a["tokens"][i], b["tokens"][i]
+                agree = next((k for k, (p, q) in enumerate(zip(ta, tb)) if p != q), min(len(ta), len(tb)))
+                label = ("chat: " if chat else "") + text.replace("\n", " ")[:40]
+                print(f"| {label} | {diff:.3g} | {max(abs(v) for v in x):.3g} | {'yes' if top else 'no'} | {agree} | {len(ta)} |")
+
+
+if __name__ == "__main__":
+    main()
