@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything the training forward pass saves for the backward pass, for one (batch, seq)
 /// shape, plus the gradient scratch the backward pass reuses layer after layer.
 final class Activations {
@@ -19,8 +21,11 @@ final class Activations {
     let recomputesLayers: Bool
     /// Above this many bytes of per-layer activations over all layers, layers are recomputed:
     /// a real model's RL mini-batch (thousands of tokens × 30 layers × ~8k floats) needs
-    /// gigabytes for them, against one more trunk forward (about a third of a step's work).
-    nonisolated(unsafe) static var recomputeLayersAboveBytes = 1_000_000_000
+    /// gigabytes for them, against one more trunk forward (a third of a full step's work, half
+    /// of a LoRA step's, whose backward computes no weight gradients). So only where memory is
+    /// short: past an eighth of the machine's memory (3 GiB of 24), which the float32 model,
+    /// its optimiser state and a reference copy must share.
+    nonisolated(unsafe) static var recomputeLayersAboveBytes = Int(ProcessInfo.processInfo.physicalMemory / 8)
 
     /// Floats one layer keeps for the backward over `rows` tokens, attention probabilities aside
     /// (in Double: the memory estimate asks about shapes whose bytes overflow an Int).
