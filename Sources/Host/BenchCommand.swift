@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "train-step",
             abstract: "Time full training steps (forward, backward, AdamW) on random tokens; prints one JSON line.",
-            discussion: "Loss is the mean next-token cross-entropy over all batch × seq positions, as in bench/torch_train_step.py."
+            discussion: "Loss is the mean next-token cross-entropy over all batch × seq positions, as in bench/torch_train_step.py. With --init the model is loaded (its shape flags ignored, tokens drawn from its vocabulary), and with --lora-rank only adapters train, as bench/torch_peft_step.py does in PyTorch + PEFT."
         )
         @Option(parsing: .unconditional, help: "Transformer layers.") var layers = 4
         @Option(parsing: .unconditional, help: "Model width.") var dim = 128
@@ -27,11 +27,19 @@ struct BenchCommand: ParsableCommand {
         @Option(parsing: .unconditional, help: "Untimed steps first.") var warmup = 3
         @Option(parsing: .unconditional, help: "Threads.") var threads = 2
         @Option(parsing: .unconditional, help: "Seed for weights and data.") var seed: UInt64 = 0
+        @Option(name: .customLong("init"), help: ArgumentHelp("A model to train instead of a fresh one of the shape flags' size: a .gguf file or checkpoint folder.", valueName: "path"))
+        var initFrom: String?
+        @OptionGroup(title: "LoRA") var loraOptions: LoRAOptions
+        @OptionGroup var frozen: FrozenWeightOptions
 
         func validate() throws {
             typealias L = FlagLimits
             try L.check(batch, "--batch", L.batch)
             try L.check(seq, "--seq", L.tokens)
+            if try loraOptions.config() != nil && initFrom == nil { throw ValidationError("--lora-rank needs a model to put adapters on: add --init") }
+            if frozen.frozenWeights == .bf16 && loraOptions.rank == nil {
+                throw ValidationError("--frozen-weights bf16 holds a LoRA run's frozen base in bf16; add --lora-rank")
+            }
             try L.check(steps, "--steps", L.steps)
             try L.check(warmup, "--warmup", 0...L.steps.upperBound)
             try L.check(threads, "--threads", L.threads)
@@ -40,10 +48,19 @@ struct BenchCommand: ParsableCommand {
 
         func run() throws {
             Parallel.configure(threads: threads)
-            let c = ModelConfig(vocabSize: vocab, dim: dim, layers: layers, heads: heads, kvHeads: kvHeads,
-                                ffnDim: ffn, maxSeqLen: seq, tiedEmbeddings: true)
-            let model = try Transformer(config: c, seed: seed)
-            let opt = AdamW(store: model.params)
+            let model: Transformer
+            if let initFrom {
+                model = try ModelSource.open(initFrom, context: ModelSource.isGGUF(initFrom) ? seq : nil).model
+                guard model.config.maxSeqLen >= seq else { throw CLIError("--seq \(seq) exceeds \(initFrom)'s context of \(model.config.maxSeqLen)") }
+                _ = try loraOptions.attach(to: model, base: initFrom, seed: seed)
+                if model.adapters != nil { try frozen.apply(to: model, what: "the step") }
+            } else {
+                let c = ModelConfig(vocabSize: vocab, dim: dim, layers: layers, heads: heads, kvHeads: kvHeads,
+                                    ffnDim: ffn, maxSeqLen: seq, tiedEmbeddings: true)
+                model = try Transformer(config: c, seed: seed)
+            }
+            let vocab = model.config.vocabSize
+            let opt = AdamW(store: model.trainable)
             var rng = RNG(seed: seed, stream: "bench-data")
             let data = (0..<(batch * (seq + 1))).map { _ in Int32(rng.int(in: 0...(vocab - 1))) }
             var tokens = [Int32](), targets = [Int32]()
@@ -54,7 +71,7 @@ struct BenchCommand: ParsableCommand {
             let positions = Array(0..<(batch * seq))
             let n = Float(batch * seq)
             func step() -> Float {
-                model.params.zeroGrad()
+                model.trainable.zeroGrad()
                 model.forward(tokens: tokens, batch: batch, seq: seq)
                 let lp = model.head(positions: positions, targets: targets) { _, _ in -1 / n }.logProbs
                 model.backward()
@@ -67,8 +84,8 @@ struct BenchCommand: ParsableCommand {
             for i in 0..<steps { last = step(); if warmup == 0 && i == 0 { first = last } }
             let secs = (clock.now - start).seconds
             let tps = Double(batch * seq * steps) / secs
-            print(String(format: "{\"engine\":\"workbench\",\"tokens_per_sec\":%.1f,\"step_ms\":%.2f,\"loss_first\":%.4f,\"loss_last\":%.4f}",
-                         tps, secs / Double(steps) * 1000, first, last))
+            print(String(format: "{\"engine\":\"workbench\",\"tokens_per_sec\":%.1f,\"step_ms\":%.2f,\"loss_first\":%.4f,\"loss_last\":%.4f,\"peak_rss_mb\":%.0f}",
+                         tps, secs / Double(steps) * 1000, first, last, peakResidentMB()))
         }
     }
 

@@ -37,6 +37,7 @@ extension BenchCommand {
         @Option(name: .customLong("new-tokens"), parsing: .unconditional, help: "Tokens generated per row, exactly (at least 2: the first comes with the prompt).") var newTokens = 128
         @Option(parsing: .unconditional, help: "Threads.") var threads = 2
         @Option(parsing: .unconditional, help: "Timed runs per measurement; the fastest is reported.") var repeats = 3
+        @OptionGroup var frozen: FrozenWeightOptions
 
         func validate() throws {
             if batch < 1 { throw ValidationError("--batch must be at least 1") }
@@ -51,6 +52,7 @@ extension BenchCommand {
             let questions = try BenchPrompts.load(prompts).questions
             // RoPE tables are all a longer context costs, so a GGUF model gets the file's own.
             let source = try ModelSource.open(model, context: ModelSource.isGGUF(model) ? Int.max : nil)
+            try frozen.apply(to: source.model, what: "generation")
             let format = try source.promptFormat(prompt)
             let encoded = questions.map { format.encode(question: $0, tokenizer: source.tokenizer).map(Int32.init) }
             let context = source.model.config.maxSeqLen
@@ -65,7 +67,7 @@ extension BenchCommand {
             let common: [String: Any] = [
                 "engine": "workbench", "threads": threads, "repeats": repeats, "new_tokens_per_row": newTokens,
                 "prompt_format": prompt.rawValue, "prompts_fingerprint": BenchPrompts.fingerprint(encoded),
-                "weights": "float32",
+                "weights": source.model.weightPrecision,
             ]
 
             // Untimed: first-touch page faults and buffer growth belong to no measurement.

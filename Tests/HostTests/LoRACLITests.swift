@@ -24,6 +24,8 @@ struct LoRACLITests {
         #expect(try refused(["--init-from", "x", "--frozen-weights", "bf16"])
             .contains("--frozen-weights bf16 holds a LoRA run's frozen base in bf16; without --lora-rank sft trains every weight"))
         #expect(try refused(["--init-from", "x", "--lora-rank", "4", "--frozen-weights", "half"]).contains("'half'"))
+        let bench = try S.run(S.workbench, ["bench", "train-step", "--lora-rank", "4"])
+        #expect(bench.status != 0 && bench.all.contains("--lora-rank needs a model to put adapters on: add --init"), "\(bench.all)")
     }
 
     @Test func aLoRARunWritesAdaptersThatEvalAndRLOpen() throws {
@@ -62,6 +64,12 @@ struct LoRACLITests {
         let eval16 = try S.run(S.workbench, ["eval", "--checkpoint", final, "--frozen-weights", "bf16", "--examples", "8", "--max-new-tokens", "16"]
                                + RLPluginCLITests.tinyData)
         #expect(eval16.status == 0 && eval16.stdout.contains("/8)"), "\(eval16.all)")
+        // The benchmark's step trains the adapters of a loaded model: its loss falls.
+        let step = try S.run(S.workbench, ["bench", "train-step", "--init", base, "--lora-rank", "4", "--frozen-weights", "bf16",
+                                           "--batch", "2", "--seq", "16", "--steps", "5", "--warmup", "1", "--threads", "1"])
+        #expect(step.status == 0, "\(step.all)")
+        let timing = try JSONSerialization.jsonObject(with: Data(step.stdout.utf8)) as! [String: Any]
+        #expect((timing["loss_last"] as! Double) < (timing["loss_first"] as! Double), "\(step.stdout)")
         // Every training line says how much memory the process has needed so far.
         for file in ["/lora/metrics.jsonl", "/rl/metrics.jsonl"] {
             let lines = try String(contentsOfFile: dir + file, encoding: .utf8).split(separator: "\n")
