@@ -8,12 +8,7 @@ import TestSupport
 /// (its weights rounded alike): the adapters' gradients, the training and decoding passes.
 @Suite struct BF16Tests {
     @Test func roundingIsToNearestTiesToEven() {
-        func r(_ x: Float) -> UInt16 {
-            var out: UInt16 = 0
-            var v = x
-            BF16.round(&out, &v, count: 1)
-            return out
-        }
+        let r = Self.bits
         #expect(r(1) == 0x3F80)
         #expect(r(-2) == 0xC000)
         #expect(r(1 + 1 / 256) == 0x3F80)  // a tie: to the even mantissa (down)
@@ -106,17 +101,7 @@ import TestSupport
     @Test func decodingAndTrainingAgreeOnABF16Base() throws {
         let model = try LoRATests.model()
         try model.holdWeightsInBF16()
-        let seq = Array(LoRATests.tokens.prefix(6))
-        model.forward(tokens: seq, batch: 1, seq: 6)
-        let full = model.head(positions: Array(0..<5), targets: Array(seq.dropFirst())).logProbs
-        let inc = IncrementalForward(model: model)
-        let cache = KVCache(config: LoRATests.config, batch: 1, capacity: 6)
-        for t in 0..<5 {
-            let logits = inc.append([.init(row: 0, token: seq[t])], to: cache).logits
-            let row = Array(UnsafeBufferPointer(start: logits.ptr, count: LoRATests.config.vocabSize))
-            let mx = row.max()!, lse = mx + Float(Foundation.log(Double(row.reduce(0) { $0 + Foundation.exp($1 - mx) })))
-            #expect(abs(row[Int(seq[t + 1])] - lse - full[t]) < 1e-2, "position \(t)")
-        }
+        LoRATests.expectDecodingMatchesTraining(model, tolerance: 1e-2)
     }
 
     @Test func mergingAdaptersDropsTheBF16Copy() throws {

@@ -73,17 +73,22 @@ import TestSupport
     /// Decoding reads the adapters too: the incremental forward's next-token log-probs equal the
     /// training forward's at every position of a sequence.
     @Test func incrementalDecodingAppliesTheAdapters() throws {
-        let model = try Self.model()
-        let seq = Array(Self.tokens.prefix(6))
+        Self.expectDecodingMatchesTraining(try Self.model(), tolerance: 1e-4)
+    }
+
+    /// The incremental forward's next-token log-probs against the training forward's at every
+    /// position of one sequence.
+    static func expectDecodingMatchesTraining(_ model: Transformer, tolerance: Float) {
+        let seq = Array(tokens.prefix(6))
         model.forward(tokens: seq, batch: 1, seq: 6)
         let full = model.head(positions: Array(0..<5), targets: Array(seq.dropFirst())).logProbs
         let inc = IncrementalForward(model: model)
-        let cache = KVCache(config: Self.config, batch: 1, capacity: 6)
+        let cache = KVCache(config: model.config, batch: 1, capacity: 6)
         for t in 0..<5 {
             let logits = inc.append([.init(row: 0, token: seq[t])], to: cache).logits
-            let row = Array(UnsafeBufferPointer(start: logits.ptr, count: Self.config.vocabSize))
+            let row = Array(UnsafeBufferPointer(start: logits.ptr, count: model.config.vocabSize))
             let mx = row.max()!, lse = mx + Float(Foundation.log(Double(row.reduce(0) { $0 + Foundation.exp($1 - mx) })))
-            #expect(abs(row[Int(seq[t + 1])] - lse - full[t]) < 1e-4, "position \(t)")
+            #expect(abs(row[Int(seq[t + 1])] - lse - full[t]) < tolerance, "position \(t)")
         }
     }
 

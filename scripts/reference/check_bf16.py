@@ -11,24 +11,12 @@ MODEL is a .gguf file or a checkpoint folder.
 """
 import argparse
 import array
-import json
 import os
-import subprocess
-import sys
 import tempfile
 
-from reference_prompts import CHAT, PLAIN
+from logits_protocol import CHAT, PLAIN, engine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def engine(workbench, model, precision, prompts, chat, new_tokens, logits_dir):
-    request = {"prompts": prompts, "chat": chat, "new_tokens": new_tokens, "logits_dir": logits_dir}
-    r = subprocess.run([workbench, "logits", model, "--threads", "1", "--frozen-weights", precision],
-                       input=json.dumps(request), capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"workbench logits --frozen-weights {precision} failed ({r.returncode}): {r.stderr.strip()}")
-    return json.loads(r.stdout)
 
 
 def main():
@@ -45,7 +33,8 @@ def main():
             for precision in ["float32", "bf16"]:
                 folder = os.path.join(tmp, f"{precision}-{chat}")
                 os.makedirs(folder)
-                runs[precision] = (engine(args.workbench, args.model, precision, prompts, chat, args.new_tokens, folder), folder)
+                reply = engine(args.workbench, args.model, prompts, chat, args.new_tokens, folder, ("--frozen-weights", precision))
+                runs[precision] = (reply, folder)
             (a, fa), (b, fb) = runs["float32"], runs["bf16"]
             for i, text in enumerate(prompts):
                 x = array.array("f", open(os.path.join(fa, f"{i}.f32"), "rb").read())

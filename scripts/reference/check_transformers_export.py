@@ -21,9 +21,7 @@ The engine side comes from `workbench logits` (a JSON protocol, see `workbench l
 Exits 1 when any ids or tokens differ or a logit differs by more than --tolerance.
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -32,18 +30,9 @@ import torch
 import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from reference_prompts import CHAT, PLAIN
+from logits_protocol import CHAT, PLAIN, engine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def engine(workbench, folder, prompts, chat, new_tokens, logits_dir):
-    request = {"prompts": prompts, "chat": chat, "new_tokens": new_tokens, "logits_dir": logits_dir}
-    r = subprocess.run([workbench, "logits", folder, "--threads", "1"], input=json.dumps(request),
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"workbench logits failed ({r.returncode}): {r.stderr.strip()}")
-    return json.loads(r.stdout)
 
 
 def main():
