@@ -37,9 +37,7 @@ struct BenchCommand: ParsableCommand {
             try L.check(batch, "--batch", L.batch)
             try L.check(seq, "--seq", L.tokens)
             if try loraOptions.config() != nil && initFrom == nil { throw ValidationError("--lora-rank needs a model to put adapters on: add --init") }
-            if frozen.frozenWeights == .bf16 && loraOptions.rank == nil {
-                throw ValidationError("--frozen-weights bf16 holds a LoRA run's frozen base in bf16; add --lora-rank")
-            }
+            try frozen.requireLoRA(rank: loraOptions.rank, command: "bench train-step")
             try L.check(steps, "--steps", L.steps)
             try L.check(warmup, "--warmup", 0...L.steps.upperBound)
             try L.check(threads, "--threads", L.threads)

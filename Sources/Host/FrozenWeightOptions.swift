@@ -13,6 +13,16 @@ struct FrozenWeightOptions: ParsableArguments {
             help: "How frozen weights are held and multiplied: 'float32', or 'bf16' (rounded to bfloat16 and multiplied by oneDNN: about 2x faster on a CPU with AVX-512 BF16, inputs rounded to ~3 significant digits). Frozen: a LoRA run's base model, RL's reference model, every model `eval` and `logits` run.")
     var frozenWeights: FrozenWeights = .float32
 
+    /// What run.json records: "bf16", or nothing for float32, as in runs from before the flag.
+    var recorded: String? { frozenWeights == .bf16 ? "bf16" : nil }
+
+    /// For commands whose only frozen weights are a LoRA base: bf16 needs --lora-rank.
+    func requireLoRA(rank: Int?, command: String) throws {
+        if frozenWeights == .bf16 && rank == nil {
+            throw ValidationError("--frozen-weights bf16 holds a LoRA run's frozen base in bf16; without --lora-rank \(command) trains every weight, which stays float32")
+        }
+    }
+
     /// Holds `model`'s weights in bf16 when asked; say so (and warn when this CPU emulates bf16).
     func apply(to model: Transformer, what: String) throws {
         guard frozenWeights == .bf16 else { return }

@@ -349,7 +349,7 @@ struct RLCommand: ParsableCommand {
                            pooling: carft.map { Self.describe($0.pooling.instance) },
                            contrastive: carft.map { Self.describe($0.contrastive.instance) },
                            plugins: plugins.map(\.text), lora: policy.adapters?.config,
-                           frozenWeights: frozen.frozenWeights == .bf16 ? "bf16" : nil, threads: runOptions.threads)
+                           frozenWeights: frozen.recorded, threads: runOptions.threads)
         return file
     }
 }

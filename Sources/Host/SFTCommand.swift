@@ -73,9 +73,7 @@ struct SFTCommand: ParsableCommand {
         if try loraOptions.config() != nil && initFrom == nil {
             throw ValidationError("--lora-rank trains adapters on a trained model; give it with --init-from (a checkpoint or .gguf file)")
         }
-        if frozen.frozenWeights == .bf16 && loraOptions.rank == nil {
-            throw ValidationError("--frozen-weights bf16 holds a LoRA run's frozen base in bf16; without --lora-rank sft trains every weight, which stays float32")
-        }
+        try frozen.requireLoRA(rank: loraOptions.rank, command: "sft")
         if !["linear", "constant"].contains(schedule) { throw ValidationError("--schedule must be 'linear' or 'constant' (got '\(schedule)')") }
         if !["random", "first"].contains(cot) { throw ValidationError("--cot must be 'random' or 'first' (got '\(cot)')") }
     }
@@ -127,7 +125,7 @@ struct SFTCommand: ParsableCommand {
         let fit = ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen)
         let evalLength = min(model.config.maxSeqLen, fit.longestPrompt(loaded.eval) + maxNewTokens)
         try MachineMemory.check(.training(model.config, rows: batch, seq: fit.longestSequence(loaded.train), adapters: model.adapters?.params.count,
-                                          generation: (batch: 64, length: evalLength), bf16Copy: lora != nil && frozen.frozenWeights == .bf16),
+                                          generation: (batch: 64, length: evalLength), bf16Copy: frozen.frozenWeights == .bf16),
                                 what: "this run", remedy: "lower --batch (now \(batch)), or use shorter examples or a smaller model")
 
         let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
@@ -199,7 +197,7 @@ struct SFTCommand: ParsableCommand {
         }
         let file = RunFile(data: dataDescription, task: data.data == "builtin" ? data.taskConfig : nil,
                            sft: config, model: model, lora: lora,
-                           frozenWeights: lora != nil && frozen.frozenWeights == .bf16 ? "bf16" : nil, threads: runOptions.threads)
+                           frozenWeights: frozen.recorded, threads: runOptions.threads)
         return file
     }
 }
