@@ -69,7 +69,7 @@ struct CompareCommand: ParsableCommand {
         the first seed (--task-seed) and the evaluation set is 2,000 of its test questions unless \
         test-size is set, so every run trains on and is scored on the same questions. The \
         runner sets --out, --seed, --threads, --init and --final-eval itself, so the file cannot; \
-        max-new-tokens, prompt and context must be the same for every variant. See experiments/ \
+        max-new-tokens, prompt, context and frozen-weights must be the same for every variant. See experiments/ \
         for complete files.
         """
     )

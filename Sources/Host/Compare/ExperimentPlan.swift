@@ -59,8 +59,9 @@ struct ExperimentPlan {
     static let defaultWarmupSteps = String(SFTCommand.defaultSteps)
     /// Built-in task questions in the shared evaluation set unless [data] sets test-size.
     static let defaultTestSize = "2000"
-    /// Flags that decide how an answer is produced and read: the same for every run, the start included.
-    static let scoringKeys = ["max-new-tokens", "prompt", "context"]
+    /// Flags that decide how an answer is produced and read: the same for every run, the start included
+    /// (frozen-weights too: a bf16 base answers a little differently from its float32 self).
+    static let scoringKeys = ["max-new-tokens", "prompt", "context", "frozen-weights"]
 
     init(_ experiment: Experiment, cache: String) throws {
         try Self.refuseManagedKeys(experiment)
