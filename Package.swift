@@ -13,6 +13,10 @@ let package = Package(
         .library(name: "Engine", targets: ["Engine"]),
         // The example Swift plugin; the host never links it, it loads it with dlopen.
         .library(name: "negsignal", type: .dynamic, targets: ["NegSignal"]),
+        // The built-in plugins as a plugin library (libworkbench_builtins.so) for other hosts, such
+        // as the Python bridge in python/. Unlike negsignal it keeps the toolchain's RUNPATH: a
+        // Python process has no Swift runtime loaded.
+        .library(name: "workbench_builtins", type: .dynamic, targets: ["BuiltinsLibrary"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -68,6 +72,11 @@ let package = Package(
             // that loads the plugin has the Swift runtime loaded already, so the library needs
             // none and must not depend on where this toolchain is installed.
             linkerSettings: [.unsafeFlags(["-no-toolchain-stdlib-rpath"])]
+        ),
+        .target(
+            name: "BuiltinsLibrary",
+            dependencies: ["BuiltinPlugins", "PluginABI"],
+            path: "Sources/BuiltinsLibrary"
         ),
         .executableTarget(
             name: "Host",

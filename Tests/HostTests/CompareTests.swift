@@ -240,6 +240,7 @@ import Testing
         ("[shared]\nminutes = 1\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nseed = 3\n", "x.toml:14 ('seed' in variant 'a'): seeds are set once at the top"),
         ("[shared]\nfinal-eval = 5\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nupdates = 1\n", "x.toml:10 ('final-eval' in [shared]): every run's final checkpoint is scored on the whole evaluation set"),
         ("[shared]\nupdates = 1\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nmax-new-tokens = 90\n[[variant]]\nname = \"b\"\nalgorithm = \"reft\"\n", "variant 'b' (x.toml:15) has max-new-tokens (default) but 'a' has 90"),
+        ("[shared]\nupdates = 1\n[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\nlora-rank = 4\nfrozen-weights = \"bf16\"\n[[variant]]\nname = \"b\"\nalgorithm = \"reft\"\nlora-rank = 4\n", "variant 'b' (x.toml:16) has frozen-weights (default) but 'a' has bf16"),
         ("[shared]\ntest-size = 3\n[[variant]]\nname = \"v\"\nalgorithm = \"reft\"\nupdates = 1\n", "x.toml:10 ('test-size' in [shared]): data flags go in [data]"),
         ("[warmup]\ntask-steps = 3\n[[variant]]\nname = \"v\"\nalgorithm = \"reft\"\nupdates = 1\n", "x.toml:10 ('task-steps' in [warmup]): data flags go in [data]"),
         ("[[variant]]\nname = \"a\"\nalgorithm = \"reft\"\ninit = \"x\"\n", "every variant starts from the warm-up's checkpoint"),
@@ -287,6 +288,29 @@ import Testing
         let a = p.variants[0].arguments
         #expect(Array(a.prefix(5)) == ["rl", "--algo", "reft", "--init", gguf], "\(a)")
         #expect(a.contains("--prompt") && a.contains("chat"), "\(a)")
+    }
+
+    /// A bf16 base answers a little differently from its float32 self, so the start is scored
+    /// with the variants' frozen-weights too.
+    @Test func theStartIsScoredWithTheVariantsFrozenWeights() throws {
+        let gguf = FileManager.default.temporaryDirectory.appendingPathComponent("compare-\(UUID().uuidString).gguf").path
+        FileManager.default.createFile(atPath: gguf, contents: Data("GGUF".utf8))
+        defer { try? FileManager.default.removeItem(atPath: gguf) }
+        let p = try Self.plan("""
+            [warmup]
+            init = "\(gguf)"
+
+            [shared]
+            lora-rank = 8
+            frozen-weights = "bf16"
+
+            [[variant]]
+            name = "reft"
+            algorithm = "reft"
+            updates = 2
+            """)
+        #expect(p.startArguments.joined(separator: " ").hasSuffix("--frozen-weights bf16"), "\(p.startArguments)")
+        #expect(p.variants[0].arguments.joined(separator: " ").contains("--frozen-weights bf16"))
     }
 
     @Test func unknownTopLevelKeysAreRefused() {
