@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in libopenblas-dev libffi-dev libdnnl-dev; do
+# slurm-wlm and munge: the tests bring up a one-node Slurm cluster for `compare --launcher slurm`.
+for pkg in libopenblas-dev libffi-dev libdnnl-dev slurm-wlm munge; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # The tests' references (scripts/setup-reference.sh) need a Python that can make a venv.

@@ -79,15 +79,42 @@ struct CompareCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Runs at once (default: the file's jobs, else cores / threads).") var jobs: Int?
     @Option(help: ArgumentHelp("Where SFT warm-ups are cached, one folder per configuration.", valueName: "dir")) var cache = "runs/cache"
     @Flag(help: "Run everything again, including runs that finished with the same settings (the cached warm-up is still reused).") var fresh = false
-    @Flag(name: .customLong("dry-run"), help: "Print each child's command line and whether the warm-up is cached, then exit.") var dryRun = false
+    @Flag(name: .customLong("dry-run"), help: "Print each child's command line and whether the warm-up is cached (with --launcher slurm: the sbatch scripts), then exit.") var dryRun = false
+    @Option(help: ArgumentHelp("Where the runs run: 'local' (child processes here) or 'slurm' (submitted with sbatch: the warm-up as one job, every (variant, seed) still to run as a task of a job array after it, then a report job; finished runs are not submitted again; `workbench report <out>` shows pending and running tasks meanwhile).", valueName: "launcher")) var launcher: Launcher = .local
+    @Option(name: .customLong("sbatch"), help: ArgumentHelp("With --launcher slurm: an sbatch option for every job, as key=value (e.g. partition=cpu, time=2:00:00, mem=8G); repeat for more. --jobs limits the array's tasks at once.", valueName: "key=value")) var sbatch: [String] = []
+    @Option(help: .hidden) var task: String?
+
+    enum Launcher: String, ExpressibleByArgument, CaseIterable { case local, slurm }
+
+    /// Set by the launcher itself, per job; the rest goes through as given.
+    static let sbatchManaged = ["array", "dependency", "chdir", "output", "error", "cpus-per-task", "parsable", "wrap"]
 
     func validate() throws {
         try FlagLimits.check(jobs, "--jobs", FlagLimits.jobs)
+        if !sbatch.isEmpty && launcher != .slurm { throw ValidationError("--sbatch is for --launcher slurm") }
+        if task != nil && (launcher != .local || dryRun) { throw ValidationError("--task runs one child of a comparison submitted to Slurm, inside its job; it takes no --launcher or --dry-run") }
+        _ = try sbatchOptions()
+    }
+
+    func sbatchOptions() throws -> [(key: String, value: String)] {
+        try sbatch.map { item in
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[1].isEmpty, parts[0].range(of: #"^[a-z][a-z0-9-]*$"#, options: .regularExpression) != nil,
+                  !parts[1].contains(where: \.isNewline) else {
+                throw ValidationError("--sbatch '\(item)' is not key=value with an sbatch option's long name as key (e.g. --sbatch partition=cpu --sbatch time=2:00:00)")
+            }
+            guard !Self.sbatchManaged.contains(parts[0]) else {
+                throw ValidationError("--sbatch \(parts[0]) is set by compare itself for each job (cpus-per-task from the file's threads; logs in <out>/slurm/logs)")
+            }
+            return (parts[0], parts[1])
+        }
     }
 
     func run() throws {
         let experiment = try ExperimentFile.load(file)
+        let launch: ExperimentRun.Launch
+        if let task { launch = .task(task) } else if launcher == .slurm { launch = .slurm(.init(sbatch: try sbatchOptions())) } else { launch = .local }
         try ExperimentRun(experiment: experiment, out: out ?? "runs/" + experiment.name, cache: cache,
-                          jobs: jobs, fresh: fresh, dryRun: dryRun).run()
+                          jobs: jobs, fresh: fresh, dryRun: dryRun, launch: launch, file: file).run()
     }
 }

@@ -12,6 +12,19 @@ struct ExperimentRun {
     var jobs: Int?
     var fresh = false
     var dryRun = false
+    /// Where the children run: here, as local child processes (the default); submitted to Slurm;
+    /// or, inside one Slurm task, just one of them.
+    var launch: Launch = .local
+    /// The experiment file's path as given, for the Slurm tasks that read it again.
+    var file: String = ""
+
+    enum Launch {
+        case local
+        case slurm(SlurmLauncher.Options)
+        /// One child of a submitted comparison: `warm-up` (the warm-up, then the start's
+        /// evaluation) or a run's label, `<variant>/seed-<k>`.
+        case task(String)
+    }
     /// This binary, re-executed for every child; a test may point it elsewhere.
     var executable = ExperimentRun.currentExecutable()
 
@@ -44,19 +57,43 @@ struct ExperimentRun {
         let jobs = self.jobs ?? experiment.jobsOrDefault
         let runCount = plan.runs.count
         let shape = "\(plan.variants.count) variant\(plan.variants.count == 1 ? "" : "s") × \(plan.seeds.count) seed\(plan.seeds.count == 1 ? "" : "s") (\(plan.seeds.map(String.init).joined(separator: ", "))) = \(runCount) run\(runCount == 1 ? "" : "s")"
-        if dryRun {
+        if dryRun, case .local = launch {
             print("# \(experiment.name): \(shape), \(min(jobs, runCount)) at once, baseline '\(plan.baseline)', output in \(out)")
             if let w = plan.warmup { print("# warm-up (\(w.isCached ? "cached, would be reused" : "would be trained")), then the start's evaluation, then the runs:") }
             for line in plan.commandLines(executable: executable, out: out) { print(line) }
             return
         }
 
-        // Held to the end: a second comparison on this folder would delete this one's runs.
-        guard let lock = try FileLock.acquire(out + "/" + Self.lockName, wait: false) else {
-            throw CLIError("another `workbench compare` is running in \(out) (it holds \(out)/\(Self.lockName)); wait for it to end, or give another --out")
+        var task: String?, submit: SlurmLauncher?
+        switch launch {
+        case .local: break
+        case .slurm(let options):
+            submit = SlurmLauncher(options: options, experiment: experiment, plan: plan, file: file, out: out, cache: cache,
+                                   executable: executable, jobs: self.jobs)
+            if !dryRun { try submit!.refuseWhileQueued() }
+        case .task(let label): task = label
         }
-        defer { lock.release() }
-        let checkpoint = try warmUp(plan)
+        // Held to the end: a second comparison on this folder would delete this one's runs. A
+        // Slurm task holds only its own run's lock (the child's): its siblings run beside it.
+        var lock: FileLock?
+        if task == nil && !dryRun {
+            lock = try FileLock.acquire(out + "/" + Self.lockName, wait: false)
+            guard lock != nil else {
+                throw CLIError("another `workbench compare` is running in \(out) (it holds \(out)/\(Self.lockName)); wait for it to end, or give another --out")
+            }
+        }
+        defer { lock?.release() }
+        let checkpoint: String
+        if submit == nil && (task == nil || task == SlurmLauncher.warmupTask) {
+            checkpoint = try warmUp(plan)
+        } else if submit != nil {
+            checkpoint = plan.checkpoint  // the warm-up is the first Slurm job's
+        } else {
+            guard plan.warmup?.isCached ?? true else {
+                throw CLIError("the warm-up \(plan.warmup!.folder) has not finished, so \(task!) cannot start; its Slurm job runs first (see \(out)/\(SlurmLauncher.folder)/logs)")
+            }
+            checkpoint = plan.checkpoint
+        }
         let previous = ComparisonFiles.readManifest(out)
         let manifest = ComparisonFiles.Manifest(
             name: experiment.name, seeds: plan.seeds, baseline: plan.baseline,
@@ -89,6 +126,17 @@ struct ExperimentRun {
             guard c.status.seed != nil, let status = RunFolder.readStatus(dir), status.state != .finished else { return nil }
             return try? ResumePoint.newest(in: dir)
         }
+        if let task {
+            // The task reads the experiment file again: it must still say what was submitted.
+            guard previous == manifest else {
+                throw CLIError("\(file) no longer says what was submitted to \(out) (\(ComparisonFiles.manifestPath(out)) differs); submit the comparison again with --launcher slurm")
+            }
+            let labels = children.map(\.label)
+            guard task == SlurmLauncher.warmupTask || labels.contains(task) else {
+                throw CLIError("\(task) is not a run of this comparison (its runs: \(labels.joined(separator: ", ")))")
+            }
+            children = children.filter { $0.label == (task == SlurmLauncher.warmupTask ? "start" : task) }
+        }
         var kept: [String: [UInt64]] = [:]
         var toRun: [Child] = []
         var resuming = Set<String>()
@@ -102,10 +150,14 @@ struct ExperimentRun {
                 if !fresh && same, let point = resumePoint(c) {
                     c.arguments = c.arguments.map { $0 == "--overwrite" ? "--resume" : $0 }
                     resuming.insert(c.label)
-                    print("\(c.label): stopped before at \(point.state.run == "sft" ? "step" : "update") \(point.state.position) with the same settings; resuming from there")
+                    if !dryRun { print("\(c.label): stopped before at \(point.state.run == "sft" ? "step" : "update") \(point.state.position) with the same settings; resuming from there") }
                 }
                 toRun.append(c)
             }
+        }
+        if let submit, dryRun {
+            try submit.printScripts(runs: toRun.map(\.label), resuming: resuming, kept: kept.values.reduce(0) { $0 + $1.count })
+            return
         }
         if kept[startFolder] != nil { print("start: scored before on the same questions; kept") }
         for v in plan.variants {
@@ -119,15 +171,21 @@ struct ExperimentRun {
         for seed in previous?.seeds ?? [] where !manifest.seeds.contains(seed) {
             print("seed \(seed): no longer in the experiment; its runs' folders are left as they are and not reported")
         }
-        try ComparisonFiles.write(manifest, to: out)
+        if task == nil { try ComparisonFiles.write(manifest, to: out) }
         for c in toRun {
             let folder = out + "/" + c.folder
             if !resuming.contains(c.label) && FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
             try ComparisonFiles.write(c.status, to: out, folder: c.folder)
         }
+        if let submit {
+            try submit.submit(runs: toRun.map(\.label), resuming: resuming)
+            return
+        }
 
         let runsToRun = toRun.filter { $0.status.seed != nil }.count
-        if !toRun.isEmpty {
+        if let task {
+            print("compare: \(task == SlurmLauncher.warmupTask ? "the warm-up and the start's evaluation" : task) of \(shape) → \(out)")
+        } else if !toRun.isEmpty {
             print("compare: \(shape); \(runsToRun) to run, \(min(jobs, toRun.count)) at once, \(experiment.threads) thread\(experiment.threads == 1 ? "" : "s") each → \(out)")
         }
         let byLabel = Dictionary(uniqueKeysWithValues: toRun.map { ($0.label, $0) })
@@ -167,6 +225,15 @@ struct ExperimentRun {
             print(s.state == .finished ? "✓ \(c.label) finished\(time)" : "✗ \(c.label) failed\(kind)\(time): \(s.error!.split(separator: "\n").first ?? "")")
         }
         let completed = runner.run(toRun.map { .init(name: $0.label, arguments: $0.arguments, folder: out + "/" + $0.folder) })
+        if task != nil {
+            // The report job writes the report once every task has ended.
+            guard completed else { throw ExitCode(128 + (Interrupt.signalNumber == 0 ? SIGINT : Interrupt.signalNumber)) }
+            let failed = children.filter { ComparisonFiles.readStatus(out, $0.folder)?.state != .finished }.map(\.label)
+            if !failed.isEmpty || !writeErrors.isEmpty {
+                throw CLIError((failed.map { "\($0) failed (see \(out)/\($0 == "start" ? "start" : $0)/log.txt)" } + writeErrors).joined(separator: "\n"))
+            }
+            return
+        }
 
         var reportError: String?
         do {

@@ -86,6 +86,11 @@ struct ExperimentFolder {
         let seeds = description?.seeds ?? []
         var ignored = folders.filter { !names.contains($0) }
 
+        // A comparison submitted to Slurm: where each task stands in the queue.
+        let slurm = SlurmQueue.states(of: directory)
+        func readRun(_ directory: String, _ folder: String, seed: UInt64?) -> Run {
+            Self.readRun(directory, folder, seed: seed, slurm: slurm?[folder])
+        }
         let variants = names.map { name -> Variant in
             let dir = directory + "/" + name
             var runs: [Run]
@@ -121,7 +126,9 @@ struct ExperimentFolder {
         return fm.fileExists(atPath: dir + "/status.json") || fm.fileExists(atPath: dir + "/metrics.jsonl") ? ["."] : []
     }
 
-    private static func readRun(_ directory: String, _ folder: String, seed: UInt64?) -> Run {
+    /// `slurm`: the run's Slurm task state (squeue's PENDING or RUNNING, or how it ended), when
+    /// the comparison was submitted to Slurm.
+    private static func readRun(_ directory: String, _ folder: String, seed: UInt64?, slurm: String?) -> Run {
         let fm = FileManager.default
         let dir = directory + "/" + folder
         var status: ComparisonFiles.Status?
@@ -143,6 +150,7 @@ struct ExperimentFolder {
         if fm.fileExists(atPath: answersPath) {
             do { answers = try EvalRecords.read(answersPath) } catch { problem = "\(error)" }
         }
+        if let word = slurm { state = state.seenInSlurm(word) }
         if case .notRun = state, !metrics.updates.isEmpty || !metrics.steps.isEmpty || !metrics.evaluations.isEmpty || answers != nil {
             // A run made outside a comparison and copied in: its final answers say it ended.
             state = answers != nil ? .finished : .other("no status")

@@ -9,6 +9,8 @@ enum RunState: Equatable {
     case killed
     /// Pending, or no folder at all: the comparison never got to it.
     case notRun
+    /// Waiting in the Slurm queue (a comparison submitted with --launcher slurm).
+    case queued
     case failed(exitCode: Int?, signal: Int?, error: String?)
     /// A state word this report does not know, or a status.json it could not read.
     case other(String)
@@ -24,6 +26,19 @@ enum RunState: Equatable {
         }
     }
 
+    /// What the run's status says, corrected by its Slurm task's state (`squeue`'s PENDING,
+    /// RUNNING, ..., or how `sacct` says it ended): a task on another node holds no lock visible
+    /// here, and one Slurm ended (time limit, scancel, node failure) never recorded its end.
+    func seenInSlurm(_ word: String) -> RunState {
+        let queued = ["PENDING", "REQUEUED"].contains(word), active = ["RUNNING", "COMPLETING", "CONFIGURING"].contains(word)
+        if queued && (self == .notRun || self == .killed) { return .queued }
+        if active && (self == .notRun || self == .killed) { return .running }
+        if !queued && !active && word != "COMPLETED" && (self == .running || self == .killed) {
+            return .failed(exitCode: nil, signal: nil, error: "Slurm ended the task: \(word)")
+        }
+        return self
+    }
+
     var isFailed: Bool { if case .failed = self { return true } else { return false } }
 
     /// Failed because the run's plugin watchdog stopped it: a plugin call overran
@@ -35,7 +50,7 @@ enum RunState: Equatable {
     var hasEnded: Bool {
         switch self {
         case .finished, .failed: return true
-        case .running, .killed, .notRun, .other: return false
+        case .running, .killed, .notRun, .queued, .other: return false
         }
     }
 
@@ -55,6 +70,7 @@ enum RunState: Equatable {
         case .running: return "running"
         case .killed: return "killed"
         case .notRun: return "not run"
+        case .queued: return "pending"
         case .other(let word): return word
         case .failed(let code, let signal, _):
             if let signal { return "FAILED (signal \(signal))" }
