@@ -290,6 +290,24 @@ import Testing
         #expect(a.contains("--prompt") && a.contains("chat"), "\(a)")
     }
 
+    /// A LoRA warm-up's checkpoint holds the adapters alone; it is as much a finished warm-up as a
+    /// full one (it used to be trained again on every call, the folder deleted first).
+    @Test func aLoRAWarmupIsCachedLikeAFullOne() throws {
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("warmup-cache-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let run = try WarmupCache.Run(arguments: ["sft", "--steps", "3"], cache: cache, settings: [])
+        try FileManager.default.createDirectory(atPath: run.checkpoint, withIntermediateDirectories: true)
+        #expect(!run.isCached)
+        try Data().write(to: URL(fileURLWithPath: run.checkpoint + "/adapter_model.safetensors"))
+        #expect(!run.isCached)  // no marker: it did not exit cleanly
+        try run.markFinished(wallSeconds: 1)
+        #expect(run.isCached)
+        try FileManager.default.removeItem(atPath: run.checkpoint + "/adapter_model.safetensors")
+        #expect(!run.isCached)
+        try Data().write(to: URL(fileURLWithPath: run.checkpoint + "/model.safetensors"))
+        #expect(run.isCached)
+    }
+
     /// A bf16 base answers a little differently from its float32 self, so the start is scored
     /// with the variants' frozen-weights too.
     @Test func theStartIsScoredWithTheVariantsFrozenWeights() throws {

@@ -30,9 +30,13 @@ enum WarmupCache {
             folder = cache + "/sft-" + key
         }
 
-        /// A finished warm-up: the marker written after a zero exit, and its checkpoint.
+        /// A finished warm-up: the marker written after a zero exit, and its checkpoint: the full
+        /// weights, or, for a LoRA warm-up (`lora-rank`), the adapters alone.
         var isCached: Bool {
-            FileManager.default.fileExists(atPath: marker) && FileManager.default.fileExists(atPath: checkpoint + "/model.safetensors")
+            let fm = FileManager.default
+            return fm.fileExists(atPath: marker)
+                && (fm.fileExists(atPath: checkpoint + "/" + Checkpoint.weightsFileName)
+                    || fm.fileExists(atPath: checkpoint + "/" + LoRACheckpoint.weightsFileName))
         }
 
         func markFinished(wallSeconds: Double) throws {
