@@ -94,6 +94,13 @@ import Testing
         return dir
     }
 
+    /// A .gguf file, as far as the plan looks: it exists.
+    static func fakeGGUF() -> String {
+        let gguf = FileManager.default.temporaryDirectory.appendingPathComponent("compare-\(UUID().uuidString).gguf").path
+        FileManager.default.createFile(atPath: gguf, contents: Data("GGUF".utf8))
+        return gguf
+    }
+
     static func plan(_ body: String, header: String = header, cache: String = "/tmp/cache") throws -> ExperimentPlan {
         try ExperimentPlan(ExperimentFile.parse(header + body, file: "x.toml", defaultName: "x"), cache: cache)
     }
@@ -269,8 +276,7 @@ import Testing
     /// A GGUF model starts an experiment as it starts `rl --init` and `sft --init-from`, and the
     /// variants may ask for its chat prompt.
     @Test func warmupInitTakesAGGUFFile() throws {
-        let gguf = FileManager.default.temporaryDirectory.appendingPathComponent("compare-\(UUID().uuidString).gguf").path
-        FileManager.default.createFile(atPath: gguf, contents: Data("GGUF".utf8))
+        let gguf = Self.fakeGGUF()
         defer { try? FileManager.default.removeItem(atPath: gguf) }
         let p = try Self.plan("""
             [warmup]
@@ -311,8 +317,7 @@ import Testing
     /// A bf16 base answers a little differently from its float32 self, so the start is scored
     /// with the variants' frozen-weights too.
     @Test func theStartIsScoredWithTheVariantsFrozenWeights() throws {
-        let gguf = FileManager.default.temporaryDirectory.appendingPathComponent("compare-\(UUID().uuidString).gguf").path
-        FileManager.default.createFile(atPath: gguf, contents: Data("GGUF".utf8))
+        let gguf = Self.fakeGGUF()
         defer { try? FileManager.default.removeItem(atPath: gguf) }
         let p = try Self.plan("""
             [warmup]
