@@ -5,7 +5,7 @@
 # Checks that the report says "pending" while tasks wait, that every run finishes through Slurm
 # with the report job writing the report, and that submitting again submits nothing. Tears the
 # cluster down at the end. Needs slurm-wlm and munge (scripts/setup.sh installs them) and the
-# built workbench. About two minutes on 2 cores.
+# built workbench. About a minute on 2 cores.
 #
 #   scripts/slurm-test.sh [--keep DIR]     --keep: leave the comparison's folder in DIR
 set -euo pipefail

@@ -53,6 +53,8 @@ import Testing
         (["--launcher", "slurm", "--sbatch", "partition"], "--sbatch 'partition' is not key=value"),
         (["--launcher", "slurm", "--sbatch", "Partition=x"], "--sbatch 'Partition=x' is not key=value"),
         (["--launcher", "slurm", "--sbatch", "array=0-3"], "--sbatch array is set by compare itself"),
+        (["--launcher", "slurm", "--sbatch", "comment=a b"], "a value without spaces or '%'"),
+        (["--launcher", "slurm", "--sbatch", "output=x%j"], "a value without spaces or '%'"),
         (["--launcher", "slurm", "--sbatch", "cpus-per-task=4"], "cpus-per-task from the file's threads"),
         (["--launcher", "slurm", "--task", "reft/seed-0"], "--task runs one child of a comparison submitted to Slurm"),
         (["--launcher", "pbs"], "pbs"),
@@ -78,5 +80,7 @@ import Testing
         #expect(RunState.finished.seenInSlurm("TIMEOUT") == .finished)
         #expect(RunState.failed(exitCode: 1, signal: nil, error: "x").seenInSlurm("FAILED") == .failed(exitCode: 1, signal: nil, error: "x"))
         #expect(RunState.killed.seenInSlurm("COMPLETED") == .killed)
+        // Cancelled while it waited, or refused to start: it never wrote a status of its own.
+        #expect(RunState.notRun.seenInSlurm("CANCELLED") == .failed(exitCode: nil, signal: nil, error: "Slurm ended the task: CANCELLED"))
     }
 }

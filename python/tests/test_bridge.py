@@ -88,6 +88,18 @@ class Config(unittest.TestCase):
             wp.Contrastive(BUILTINS, "org.workbench.contrastive.infonce-positive", temperature=1)
         with self.assertRaisesRegex(wp.PluginError, r"config tau=nan is not valid"):
             wp.Contrastive(BUILTINS, "org.workbench.contrastive.infonce-positive", tau=float("nan"))
+        for text in ["1_000", " 0.2", "0x1p3", "inf", "1e", "."]:  # what strtof or float() would read otherwise
+            with self.assertRaisesRegex(wp.PluginError, r"is not valid; give a finite number"):
+                wp.Contrastive(BUILTINS, "org.workbench.contrastive.infonce-positive", tau=text)
+        for text in ["2", "+0.5", ".5", "5.", "1e-3", "2E+2"]:
+            wp.Contrastive(BUILTINS, "org.workbench.contrastive.infonce-positive", tau=text).close()
+
+    def test_no_call_after_close(self):
+        r = wp.Reward(need(BUILTINS), "org.workbench.reward.exact")
+        r.close()
+        r.close()  # twice is harmless
+        with self.assertRaisesRegex(wp.PluginError, r"score after close\(\); create a new instance"):
+            r.score(["q"], ["a"], [1])
 
     def test_the_plugins_own_create_error_is_shown(self):
         with self.assertRaisesRegex(wp.PluginError, r"plugin org.example.contrastive.negsignal: create failed with WB_ERROR_CONFIG: tau is -1; the temperature must be > 0"):

@@ -89,6 +89,8 @@ class Instance:
         return out
 
     def _call(self, what: str, function, *args):
+        if what != "create" and not getattr(self, "_created", False):
+            raise PluginError(f"plugin {self.descriptor.id}: {what} after close(); create a new instance")
         self._errors = []
         status = function(*args)
         if status != _abi.OK:
@@ -96,16 +98,24 @@ class Instance:
             raise PluginError(f"plugin {self.descriptor.id}: {what} failed with {_abi.STATUS_NAMES.get(status, status)}: {said}")
 
     def close(self):
-        """Destroys the instance (no call may follow)."""
+        """Destroys the instance; no call may follow. The header has create and destroy on the
+        main thread: call close() there (or use the instance as a context manager)."""
+        with self._lock:
+            self._destroy()
+
+    def _destroy(self):
         if getattr(self, "_created", False):
             self._created = False
             self.descriptor.raw.destroy(self._handle)
 
     def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
+        # Garbage collection may run on any thread; off the main thread the instance is left
+        # alive rather than destroyed against the header's rule.
+        if getattr(self, "_created", False) and threading.current_thread() is threading.main_thread():
+            try:
+                self.close()
+            except Exception:
+                pass
 
     def __enter__(self):
         return self
@@ -149,7 +159,9 @@ class Reward(Instance):
             if rollout_embeddings is None or annotated_embeddings is None:
                 raise ValueError("give both rollout_embeddings and annotated_embeddings, or neither")
             re = _f32(rollout_embeddings, "rollout_embeddings")
-            dim = re.shape[-1]
+            dim = re.shape[-1] if re.ndim == 2 else 0
+            if dim < 1:
+                raise ValueError(f"rollout_embeddings must be [count, dim] with dim >= 1, got shape {re.shape}")
             re = _f32(re, "rollout_embeddings", (n, dim))
             ae = _f32(annotated_embeddings, "annotated_embeddings", (n, dim))
         batch = _abi.wb_reward_batch(ctypes.sizeof(_abi.wb_reward_batch), n, texts[0], texts[1], texts[2],
@@ -213,21 +225,26 @@ class Contrastive(Instance):
     the pooled views, `backward` the gradient of every view."""
 
     kind = "contrastive"
+    MAX_VIEWS = 64  # as the workbench host: more is a broken view_count
 
-    @property
-    def view_count(self) -> int:
-        return int(self.descriptor.functions.view_count(self._handle))
-
-    @property
-    def view_sources(self) -> List[str]:
-        names = {_abi.VIEW_ROLLOUT: "rollout", _abi.VIEW_ANNOTATED: "annotated"}
-        out = []
-        for v in range(self.view_count):
-            s = self.descriptor.functions.view_source(self._handle, v)
-            if s not in names:
-                raise PluginError(f"plugin {self.descriptor.id}: view {v}'s source is {s}, neither rollout (1) nor annotated (2)")
-            out.append(names[s])
-        return out
+    def __init__(self, library, id=None, **config):
+        super().__init__(library, id, **config)
+        # Constant for the instance's life (the header), so read once, and checked as the host does.
+        with self._lock:
+            count = int(self.descriptor.functions.view_count(self._handle))
+            if not 1 <= count <= self.MAX_VIEWS:
+                self._destroy()
+                raise PluginError(f"plugin {self.descriptor.id}: view_count returned {count}; a contrastive plugin has 1 to {self.MAX_VIEWS} views")
+            names = {_abi.VIEW_ROLLOUT: "rollout", _abi.VIEW_ANNOTATED: "annotated"}
+            sources = []
+            for v in range(count):
+                s = self.descriptor.functions.view_source(self._handle, v)
+                if s not in names:
+                    self._destroy()
+                    raise PluginError(f"plugin {self.descriptor.id}: view {v}'s source is {s}, neither rollout (1) nor annotated (2)")
+                sources.append(names[s])
+        self.view_count = count
+        self.view_sources = sources
 
     def select(self, rollout_ids, rollout_present, rollout_cot, annotated_ids, annotated_present, annotated_cot) -> List[np.ndarray]:
         """Each view's token mask, [batch, T_r] or [batch, T_a] by the view's source."""

@@ -5,6 +5,7 @@ functions, and every config key's declared default. A library that fails one is 
 PluginError that names the library, the plugin and what to do.
 """
 import ctypes
+import math
 import os
 import re
 import shutil
@@ -50,13 +51,8 @@ class ConfigKey:
                 return None
             return text
         if self.type == "float":
-            if text.lower().lstrip("+-").startswith("0x"):
-                return None
-            try:
-                f = float(text)
-            except ValueError:
-                return None
-            if f != f or f in (float("inf"), float("-inf")) or not re.search(r"[0-9]", text):
+            # Plain decimals only, as the workbench host reads them: no "1_000", spaces, hex, nan or inf.
+            if not _DECIMAL.fullmatch(text) or not math.isfinite(float(text)):
                 return None
             return text
         if self.choices is not None and text not in self.choices:
@@ -67,6 +63,8 @@ class ConfigKey:
 _CONFIG_TYPES = {_abi.CONFIG_BOOL: "bool", _abi.CONFIG_INT: "int", _abi.CONFIG_FLOAT: "float",
                  _abi.CONFIG_STRING: "string"}
 _REVERSE_DNS = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_KEY_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def _text(raw: Optional[bytes]) -> Optional[str]:
@@ -111,14 +109,24 @@ class Descriptor:
         if missing:
             raise PluginError(f"{where}: its {self.kind} function table lacks {', '.join(missing)}; {rebuild}")
         keys = []
+        if d.config_key_count and not d.config_keys:
+            raise PluginError(f"{where}: it declares {d.config_key_count} config keys but config_keys is NULL; {rebuild}")
         for i in range(d.config_key_count):
-            k = d.config_keys[i].contents
+            if not d.config_keys[i]:
+                raise PluginError(f"{where}: config key #{i} is NULL; {rebuild}")
+            k, _ = _abi.read_sized(d.config_keys[i], _abi.wb_config_key)
             type_name = _CONFIG_TYPES.get(k.type)
             name = _text(k.name)
-            if type_name is None or not name:
-                raise PluginError(f"{where}: config key #{i} has type {k.type} or no name; {rebuild}")
-            choices = tuple(_text(k.choices).split("|")) if (k.choices and k.type == _abi.CONFIG_STRING) else None
-            key = ConfigKey(name, type_name, _text(k.default_value) or "", _text(k.help) or "", choices)
+            if type_name is None or not name or not _KEY_NAME.fullmatch(name):
+                raise PluginError(f"{where}: config key #{i} ({name!r}) has type {k.type} or a name that is not letters, digits, '-', '_' and '.'; {rebuild}")
+            if any(key.name == name for key in keys):
+                raise PluginError(f"{where}: config key '{name}' is declared twice; {rebuild}")
+            if k.default_value is None:
+                raise PluginError(f"{where}: config key '{name}' has no default value; {rebuild}")
+            if k.choices and k.type != _abi.CONFIG_STRING:
+                raise PluginError(f"{where}: config key '{name}' lists choices but is a {type_name}; only string keys have choices; {rebuild}")
+            choices = tuple(_text(k.choices).split("|")) if k.choices else None
+            key = ConfigKey(name, type_name, _text(k.default_value), _text(k.help) or "", choices)
             if key.normalize(key.default) is None:
                 raise PluginError(f"{where}: config key '{name}' has default {key.default!r}, which is not a {type_name}; {rebuild}")
             keys.append(key)
@@ -205,6 +213,11 @@ class PluginLibrary:
         if lib.abi_major != _abi.ABI_MAJOR:
             raise PluginError(f"{path} was built for plugin ABI {lib.abi_major}.{lib.abi_minor}, but this bridge speaks "
                               f"ABI {_abi.ABI_MAJOR}.{_abi.ABI_MINOR}; rebuild it against a matching workbench_plugin.h")
+        if lib.plugin_count and not lib.plugins:
+            raise PluginError(f"{path}'s table lists {lib.plugin_count} plugins but its plugins pointer is NULL; fix the library's entry function")
+        for i in range(lib.plugin_count):
+            if not lib.plugins[i]:
+                raise PluginError(f"{path}'s table has a NULL descriptor at #{i}; fix the library's entry function")
         self.descriptors = [Descriptor(self, lib.plugins[i], i) for i in range(lib.plugin_count)]
         ids = [d.id for d in self.descriptors]
         dup = next((i for i in ids if ids.count(i) > 1), None)

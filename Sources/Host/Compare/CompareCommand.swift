@@ -100,8 +100,8 @@ struct CompareCommand: ParsableCommand {
         try sbatch.map { item in
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[1].isEmpty, parts[0].range(of: #"^[a-z][a-z0-9-]*$"#, options: .regularExpression) != nil,
-                  !parts[1].contains(where: \.isNewline) else {
-                throw ValidationError("--sbatch '\(item)' is not key=value with an sbatch option's long name as key (e.g. --sbatch partition=cpu --sbatch time=2:00:00)")
+                  !parts[1].contains(where: \.isWhitespace), !parts[1].contains("%") else {
+                throw ValidationError("--sbatch '\(item)' is not key=value with an sbatch option's long name as key and a value without spaces or '%' (e.g. --sbatch partition=cpu --sbatch time=2:00:00)")
             }
             guard !Self.sbatchManaged.contains(parts[0]) else {
                 throw ValidationError("--sbatch \(parts[0]) is set by compare itself for each job (cpus-per-task from the file's threads; logs in <out>/slurm/logs)")

@@ -63,7 +63,10 @@ struct ExperimentPlan {
     /// (frozen-weights too: a bf16 base answers a little differently from its float32 self).
     static let scoringKeys = ["max-new-tokens", "prompt", "context", "frozen-weights"]
 
-    init(_ experiment: Experiment, cache: String) throws {
+    /// `warmupThreads`: the warm-up's --threads when [warmup] sets none (by default this machine's
+    /// cores; a Slurm comparison passes the file's threads, since every node plans it again and
+    /// the thread count is part of the warm-up's cache key).
+    init(_ experiment: Experiment, cache: String, warmupThreads: Int? = nil) throws {
         try Self.refuseManagedKeys(experiment)
         guard !experiment.variants.isEmpty else { throw ExperimentFile.Error(description: "the experiment has no variants") }
         seeds = experiment.seeds
@@ -88,7 +91,7 @@ struct ExperimentPlan {
             }
             // The warm-up runs alone, so by default it uses every core; its own threads only
             // change its numerics, which the cache key covers.
-            let threads = settings["threads"].map { _ in [String]() } ?? ["--threads", String(ProcessInfo.processInfo.activeProcessorCount)]
+            let threads = settings["threads"].map { _ in [String]() } ?? ["--threads", String(warmupThreads ?? ProcessInfo.processInfo.activeProcessorCount)]
             let arguments = ["sft", "--seed", firstSeed] + threads + dataArguments + Setting.arguments(settings)
             let run = try WarmupCache.Run(arguments: arguments, cache: cache, settings: data + settings)
             warmup = run

@@ -53,7 +53,9 @@ struct ExperimentRun {
             let during = PluginWatchdog.activity.map { " while \($0)" } ?? ""
             printErr("Error: \(message)\(during); nothing has run. Fix the plugin, or raise plugin-timeout for the variant if the call is only slow.")
         }
-        let plan = try ExperimentPlan(experiment, cache: cache)
+        let local: Bool
+        if case .local = launch { local = true } else { local = false }
+        let plan = try ExperimentPlan(experiment, cache: cache, warmupThreads: local ? nil : experiment.threads)
         let jobs = self.jobs ?? experiment.jobsOrDefault
         let runCount = plan.runs.count
         let shape = "\(plan.variants.count) variant\(plan.variants.count == 1 ? "" : "s") × \(plan.seeds.count) seed\(plan.seeds.count == 1 ? "" : "s") (\(plan.seeds.map(String.init).joined(separator: ", "))) = \(runCount) run\(runCount == 1 ? "" : "s")"
@@ -66,11 +68,13 @@ struct ExperimentRun {
 
         var task: String?, submit: SlurmLauncher?
         switch launch {
-        case .local: break
+        case .local:
+            // Run here what is queued in Slurm, and two runners would share its folders.
+            if !dryRun { try SlurmLauncher.refuseWhileQueued(out) }
         case .slurm(let options):
             submit = SlurmLauncher(options: options, experiment: experiment, plan: plan, file: file, out: out, cache: cache,
                                    executable: executable, jobs: self.jobs)
-            if !dryRun { try submit!.refuseWhileQueued() }
+            if !dryRun { try SlurmLauncher.refuseWhileQueued(out) }
         case .task(let label): task = label
         }
         // Held to the end: a second comparison on this folder would delete this one's runs. A
@@ -171,7 +175,11 @@ struct ExperimentRun {
         for seed in previous?.seeds ?? [] where !manifest.seeds.contains(seed) {
             print("seed \(seed): no longer in the experiment; its runs' folders are left as they are and not reported")
         }
-        if task == nil { try ComparisonFiles.write(manifest, to: out) }
+        if task == nil {
+            try ComparisonFiles.write(manifest, to: out)
+            // Run here from now on: an earlier submission's Slurm states no longer describe the runs.
+            if submit == nil { SlurmLauncher.forgetSubmission(out) }
+        }
         for c in toRun {
             let folder = out + "/" + c.folder
             if !resuming.contains(c.label) && FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
@@ -229,6 +237,9 @@ struct ExperimentRun {
             // The report job writes the report once every task has ended.
             guard completed else { throw ExitCode(128 + (Interrupt.signalNumber == 0 ? SIGINT : Interrupt.signalNumber)) }
             let failed = children.filter { ComparisonFiles.readStatus(out, $0.folder)?.state != .finished }.map(\.label)
+            // The warm-up job succeeds with its warm-up: a failed start evaluation (in its
+            // status.json, for the report) must not keep every run from starting.
+            if task == SlurmLauncher.warmupTask && writeErrors.isEmpty { return }
             if !failed.isEmpty || !writeErrors.isEmpty {
                 throw CLIError((failed.map { "\($0) failed (see \(out)/\($0 == "start" ? "start" : $0)/log.txt)" } + writeErrors).joined(separator: "\n"))
             }

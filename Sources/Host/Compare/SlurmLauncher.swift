@@ -48,20 +48,27 @@ struct SlurmLauncher {
         FileManager.default.contents(atPath: out + "/" + folder + "/" + jobsFile).flatMap { try? JSONDecoder().decode(Jobs.self, from: $0) }
     }
 
-    /// Submitting again while a submission's jobs are queued or running would run the same
-    /// (variant, seed) twice into one folder.
-    func refuseWhileQueued() throws {
-        guard let jobs = Self.readJobs(out) else { return }
+    /// Running (or submitting) again while a submission's jobs are queued or running would run
+    /// the same (variant, seed) twice into one folder.
+    static func refuseWhileQueued(_ out: String) throws {
+        guard let jobs = readJobs(out) else { return }
         let ids = [jobs.warmup, jobs.runs, jobs.report].compactMap { $0 }
-        guard !ids.isEmpty, let queued = try? SlurmQueue.query(ids), !queued.isEmpty else { return }
-        throw CLIError("jobs of an earlier submission of \(out) are still in the Slurm queue (\(ids.joined(separator: ", "))); wait for them (squeue) or cancel them (scancel \(ids.joined(separator: " "))), then submit again")
+        guard !ids.isEmpty, !SlurmQueue.query(ids).isEmpty else { return }
+        throw CLIError("jobs of an earlier submission of \(out) to Slurm are still in the queue (\(ids.joined(separator: ", "))); wait for them (squeue) or cancel them (scancel \(ids.joined(separator: " "))), then run again")
+    }
+
+    /// The comparison runs locally from now on: its runs' Slurm states are history.
+    static func forgetSubmission(_ out: String) {
+        try? FileManager.default.removeItem(atPath: out + "/" + folder + "/" + jobsFile)
     }
 
     /// The lines of one sbatch script.
     func script(name: String, cpus: Int, array: String? = nil, body: [String]) -> String {
+        // In --output, '%' starts one of sbatch's patterns; a literal one is '%%'.
+        let logs = (absolute(out) + "/" + Self.folder + "/logs").replacingOccurrences(of: "%", with: "%%")
         var lines = ["#!/bin/bash",
                      "#SBATCH --job-name=wb-\(experiment.name)-\(name)",
-                     "#SBATCH --output=\(absolute(out))/\(Self.folder)/logs/\(name)-%A\(array == nil ? "" : "_%a").out",
+                     "#SBATCH --output=\(logs)/\(name)-%A\(array == nil ? "" : "_%a").out",
                      "#SBATCH --chdir=\(FileManager.default.currentDirectoryPath)",
                      "#SBATCH --cpus-per-task=\(cpus)"]
         if let array { lines.append("#SBATCH --array=\(array)") }
@@ -119,6 +126,10 @@ struct SlurmLauncher {
 
     /// Writes the scripts and submits them; the statuses of `runs` are already `pending`.
     func submit(runs: [String], resuming: Set<String>) throws {
+        // An #SBATCH line ends at white space, so these paths cannot hold any.
+        for (what, path) in [("the working folder", FileManager.default.currentDirectoryPath), ("--out", absolute(out))] where path.contains(where: \.isWhitespace) {
+            throw CLIError("\(what) '\(path)' holds white space, which sbatch's #SBATCH lines cannot carry; use a path without spaces")
+        }
         let s = scripts(runs: runs)
         guard s.warmup != nil || s.runs != nil else {
             print("compare: every run finished before with the same settings; nothing submitted (--fresh submits them again)\n")
@@ -132,13 +143,18 @@ struct SlurmLauncher {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             return path
         }
+        // Recorded after every submission, so a later sbatch that fails leaves the jobs already
+        // queued known (and a new submission refused until they are gone).
         var jobs = Jobs(tasks: s.tasks)
-        if let w = s.warmup { jobs.warmup = try SlurmQueue.sbatch(try write("warmup.sbatch", w), dependency: nil) }
-        if let r = s.runs { jobs.runs = try SlurmQueue.sbatch(try write("runs.sbatch", r), dependency: jobs.warmup.map { "afterok:" + $0 }) }
+        func record() throws { try JSONEncoder().encode(jobs).write(to: URL(fileURLWithPath: dir + "/" + Self.jobsFile), options: .atomic) }
+        if let w = s.warmup { jobs.warmup = try SlurmQueue.sbatch(try write("warmup.sbatch", w), dependency: nil); try record() }
+        if let r = s.runs {
+            jobs.runs = try SlurmQueue.sbatch(try write("runs.sbatch", r), dependency: jobs.warmup.map { "afterok:" + $0 })
+            try record()
+        }
         let last = jobs.runs ?? jobs.warmup
         jobs.report = try SlurmQueue.sbatch(try write("report.sbatch", s.report), dependency: last.map { "afterany:" + $0 })
-        let data = try JSONEncoder().encode(jobs)
-        try data.write(to: URL(fileURLWithPath: dir + "/" + Self.jobsFile), options: .atomic)
+        try record()
         let parts = [jobs.warmup.map { "warm-up \($0)" }, jobs.runs.map { "runs \($0) (\(s.tasks.count) task\(s.tasks.count == 1 ? "" : "s"))" },
                      jobs.report.map { "report \($0)" }].compactMap { $0 }
         print("compare: submitted to Slurm: \(parts.joined(separator: ", ")) → \(out)")

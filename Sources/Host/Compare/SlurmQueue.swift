@@ -36,7 +36,10 @@ enum SlurmQueue {
 
     /// Submits a script; the job id.
     static func sbatch(_ script: String, dependency: String?) throws -> String {
-        let out = try run("sbatch", ["--parsable"] + (dependency.map { ["--dependency=" + $0] } ?? []) + [script])
+        // A dependency that can never be met (the warm-up failed) cancels the job instead of
+        // leaving it pending for ever; the report job (afterany) then still runs.
+        let after = dependency.map { ["--dependency=" + $0, "--kill-on-invalid-dep=yes"] } ?? []
+        let out = try run("sbatch", ["--parsable"] + after + [script])
         // --parsable prints "<id>" or "<id>;<cluster>".
         guard let id = out.split(whereSeparator: \.isNewline).first?.split(separator: ";").first.map(String.init), !id.isEmpty else {
             throw Failure(description: "sbatch \(script) printed no job id: \(out)")
@@ -45,9 +48,10 @@ enum SlurmQueue {
     }
 
     /// Where each queued job or array task of `jobs` stands, by "<job>" or "<job>_<index>":
-    /// PENDING, RUNNING, COMPLETING, ... Jobs no longer in the queue are absent.
-    static func query(_ jobs: [String]) throws -> [String: String] {
-        let out = try run("squeue", ["-h", "-r", "-j", jobs.joined(separator: ","), "-o", "%i|%T"])
+    /// PENDING, RUNNING, COMPLETING, ... Jobs no longer in the queue are absent; so is
+    /// everything when squeue cannot say (it fails for a single job id that has left the queue).
+    static func query(_ jobs: [String]) -> [String: String] {
+        guard let out = try? run("squeue", ["-h", "-r", "-j", jobs.joined(separator: ","), "-o", "%i|%T"]) else { return [:] }
         var states: [String: String] = [:]
         for line in out.split(whereSeparator: \.isNewline) {
             let parts = line.split(separator: "|")
@@ -75,7 +79,8 @@ enum SlurmQueue {
     static func states(of out: String) -> [String: String]? {
         guard let jobs = SlurmLauncher.readJobs(out) else { return nil }
         let ids = [jobs.warmup, jobs.runs].compactMap { $0 }
-        guard !ids.isEmpty, let queued = try? query(ids) else { return nil }
+        guard !ids.isEmpty, which("squeue") != nil else { return nil }
+        let queued = query(ids)
         let ended = accounting(ids)
         var states: [String: String] = [:]
         if let w = jobs.warmup { states["start"] = queued[w] ?? ended[w] }

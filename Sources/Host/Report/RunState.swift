@@ -33,7 +33,8 @@ enum RunState: Equatable {
         let queued = ["PENDING", "REQUEUED"].contains(word), active = ["RUNNING", "COMPLETING", "CONFIGURING"].contains(word)
         if queued && (self == .notRun || self == .killed) { return .queued }
         if active && (self == .notRun || self == .killed) { return .running }
-        if !queued && !active && word != "COMPLETED" && (self == .running || self == .killed) {
+        if !queued && !active && word != "COMPLETED" && (self == .running || self == .killed || self == .notRun) {
+            // Cancelled while queued, refused to start, or stopped before it could record its end.
             return .failed(exitCode: nil, signal: nil, error: "Slurm ended the task: \(word)")
         }
         return self
