@@ -88,6 +88,7 @@ struct RLCommand: ParsableCommand {
     @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Keep only the k most likely tokens when sampling (0 = off, reference).") var topK: Int = 0
     @Option(name: .customLong("top-p"), parsing: .unconditional, help: "Nucleus sampling threshold in (0, 1] (1 = off, reference).") var topP: Float = 1
     @Option(name: .customLong("max-new-tokens"), parsing: .unconditional, help: "Longest rollout and evaluation completion, in tokens (1…1,048,576).") var maxNewTokens: Int = 160
+    @Option(name: .customLong("min-new-tokens"), parsing: .unconditional, help: "Rollouts cannot draw the stop token before this many tokens (0…--max-new-tokens; default 0). For timing: with --min-new-tokens equal to --max-new-tokens every row makes the same number of tokens, as transformers' min_new_tokens does.") var minNewTokens: Int = 0
     @Option(name: .customLong("partial-reward"), parsing: .unconditional, help: "The built-in reward's score for a wrong but readable answer (reference 0.1; 0 = exact match only); for a reward plugin, set its own key instead.") var partialReward: Float?
     @Option(name: .customLong("reward-fn"), help: ArgumentHelp("Score rollouts with this C function instead of the built-in reward, e.g. ./libmine.so:score:f64(str,str); the signature rules are in the description at the top of `workbench rl --help`.", valueName: "lib.so:symbol:signature"),
             transform: { try FFIRewardSpec(parsing: $0) }) var rewardFn: FFIRewardSpec?
@@ -130,6 +131,7 @@ struct RLCommand: ParsableCommand {
         c.topK = topK
         c.topP = topP
         c.maxNewTokens = maxNewTokens
+        c.minNewTokens = minNewTokens
         c.valueHead = valueHead
         c.valueWarmupUpdates = valueWarmup
         c.valueLearningRate = algo.isPPO ? valueLR : nil

@@ -195,6 +195,13 @@ import TestSupport
         #expect(c.problems.contains { $0.settings == [.samplesPerQuestion] && $0.description.contains("the samples per question") })
         c = RLConfig()
         #expect(c.problems.contains { $0.settings == [.updates, .minutes] && $0.description == "give a length: the number of updates or the minutes" })
+        c = RLConfig()
+        c.updates = 1
+        c.maxNewTokens = 64
+        c.minNewTokens = 64
+        #expect(c.problems.isEmpty)
+        c.minNewTokens = 65
+        #expect(c.problems.contains { $0.settings == [.maxNewTokens] && $0.description.contains("min new tokens") })
     }
 
     /// A message renders a setting in the Engine's words or in the names a caller gives, and

@@ -198,6 +198,23 @@ import TestSupport
         }
     }
 
+    /// With `minNewTokens` the stop token cannot end a row early; the other tokens' draws are
+    /// unchanged until a row would have drawn it. Each row's first token is made the stop token,
+    /// so without the option every row stops after one token.
+    @Test func minNewTokensKeepsRowsFromStoppingEarly() throws {
+        let m = try GenerationTests.model()
+        let free = Self.rollout(m, Self.prompts, temperature: 0.05, maxNewTokens: 6)
+        for (r, p) in Self.prompts.enumerated() {
+            let stop = Int(free[r].tokens[0])
+            let early = Self.rollout(m, [p], temperature: 0.05, maxNewTokens: 6, stopToken: stop)
+            #expect(early[0].tokens == [Int32(stop)] && early[0].finished)
+            let held = Generator(model: m).sample(prompts: [p], options: .init(temperature: 0.05, maxNewTokens: 6, minNewTokens: 4,
+                                                                              stopToken: stop, seed: 11))
+            #expect(held[0].tokens.count >= 4)
+            #expect(!held[0].tokens.prefix(4).contains(Int32(stop)), "\(held[0].tokens) drew the stop token \(stop) before 4 tokens")
+        }
+    }
+
     @Test func seedDecidesTheSamples() throws {
         let m = try GenerationTests.model()
         let a = Self.rollout(m, Self.prompts, seed: 11), b = Self.rollout(m, Self.prompts, seed: 11)

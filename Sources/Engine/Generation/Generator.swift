@@ -41,7 +41,14 @@ public struct Generator {
         decodeInGroups(prompts: prompts, options: .init(maxNewTokens: options.maxNewTokens, stopToken: options.stopToken)) { rows in
             var sampler = Sampler(options: options)
             var rngs = rows.map { RNG(seed: options.seed, stream: "sample/\($0)") }
-            return { row, logits, v in sampler.sample(logits, vocab: v, rng: &rngs[row - rows.lowerBound]) }
+            var made = [Int](repeating: 0, count: rows.count)
+            let stop = options.stopToken, minNew = options.minNewTokens
+            return { row, logits, v in
+                let i = row - rows.lowerBound
+                if made[i] < minNew && stop >= 0 && stop < v { logits[stop] = -.infinity }
+                made[i] += 1
+                return sampler.sample(logits, vocab: v, rng: &rngs[i])
+            }
         }
     }
 

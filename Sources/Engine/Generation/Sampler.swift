@@ -10,15 +10,20 @@ public struct SamplingOptions: Codable, Equatable, Sendable {
     /// Keep the smallest most-probable set whose mass reaches p; 1 turns the filter off.
     public var topP: Float
     public var maxNewTokens: Int
+    /// The stop token cannot be drawn before a row has this many new tokens (its logit is
+    /// masked, as transformers' `min_new_tokens` does): 0 by default. Benchmarks set it to
+    /// `maxNewTokens` so every row makes the same number of tokens in every engine.
+    public var minNewTokens = 0
     public var stopToken: Int
     public var seed: UInt64
 
     public init(temperature: Float = 1, topK: Int = 0, topP: Float = 1,
-                maxNewTokens: Int, stopToken: Int, seed: UInt64) {
+                maxNewTokens: Int, minNewTokens: Int = 0, stopToken: Int, seed: UInt64) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
         self.maxNewTokens = maxNewTokens
+        self.minNewTokens = minNewTokens
         self.stopToken = stopToken
         self.seed = seed
     }
@@ -30,6 +35,7 @@ public struct SamplingOptions: Codable, Equatable, Sendable {
         topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? 0
         topP = try c.decodeIfPresent(Float.self, forKey: .topP) ?? 1
         maxNewTokens = try c.decode(Int.self, forKey: .maxNewTokens)
+        minNewTokens = try c.decodeIfPresent(Int.self, forKey: .minNewTokens) ?? 0
         stopToken = try c.decode(Int.self, forKey: .stopToken)
         seed = try c.decode(UInt64.self, forKey: .seed)
     }

@@ -49,7 +49,7 @@ public enum MetricsLine: Equatable, Sendable, Decodable {
 public struct RLUpdateLine: Equatable, Sendable, Decodable {
     public var update: Int
     public var reward, rolloutAccuracy, samplingMismatch, kl, entropy, clipFraction: Double?
-    public var policyLoss, valueLoss, gradNorm, responseLength: Double?
+    public var policyLoss, valueLoss, gradNorm, responseLength, promptLength: Double?
     public var rolloutTokensPerSecond, trainTokensPerSecond, lr, seconds, elapsed: Double?
     /// CARFT only: the contrastive loss (without c) and the embedding diagnostics.
     public var contrastiveLoss, embedCosineCorrect, embedCosineWrong, embedAUC: Double?
@@ -70,6 +70,7 @@ public struct RLUpdateLine: Equatable, Sendable, Decodable {
         case update, reward, kl, entropy, lr, seconds, elapsed
         case rolloutAccuracy = "rollout_accuracy", samplingMismatch = "sampling_mismatch", clipFraction = "clip_fraction"
         case policyLoss = "policy_loss", valueLoss = "value_loss", gradNorm = "grad_norm", responseLength = "response_length"
+        case promptLength = "prompt_length"
         case rolloutTokensPerSecond = "rollout_tokens_per_sec", trainTokensPerSecond = "train_tokens_per_sec"
         case contrastiveLoss = "contrastive_loss", embedCosineCorrect = "embed_cos_correct"
         case embedCosineWrong = "embed_cos_wrong", embedAUC = "embed_auc"
@@ -82,7 +83,7 @@ public struct RLUpdateLine: Equatable, Sendable, Decodable {
     static let numbers: [(Key, WritableKeyPath<RLUpdateLine, Double?>)] = [
         (.reward, \.reward), (.rolloutAccuracy, \.rolloutAccuracy), (.samplingMismatch, \.samplingMismatch),
         (.kl, \.kl), (.entropy, \.entropy), (.clipFraction, \.clipFraction), (.policyLoss, \.policyLoss),
-        (.valueLoss, \.valueLoss), (.gradNorm, \.gradNorm), (.responseLength, \.responseLength),
+        (.valueLoss, \.valueLoss), (.gradNorm, \.gradNorm), (.responseLength, \.responseLength), (.promptLength, \.promptLength),
         (.rolloutTokensPerSecond, \.rolloutTokensPerSecond), (.trainTokensPerSecond, \.trainTokensPerSecond),
         (.lr, \.lr), (.seconds, \.seconds), (.elapsed, \.elapsed), (.contrastiveLoss, \.contrastiveLoss),
         (.embedCosineCorrect, \.embedCosineCorrect), (.embedCosineWrong, \.embedCosineWrong), (.embedAUC, \.embedAUC),

@@ -44,6 +44,9 @@ public struct RLConfig: Codable, Equatable, Sendable {
     public var topK = 0
     public var topP: Float = 1
     public var maxNewTokens = 160
+    /// Rollout rows cannot stop before this many tokens (0: whenever the policy draws its stop
+    /// token). For benchmarks, where every engine must generate the same tokens.
+    public var minNewTokens = 0
     public var valueHead: ValueHead.Kind = .carft
     /// PPO: updates at the start that train only the value head, leaving the policy as it is
     /// (Dr.GRPO, which has no value head, trains its policy from the first update).
@@ -101,6 +104,7 @@ public struct RLConfig: Codable, Equatable, Sendable {
         if !(topP > 0 && topP <= 1) { p.append("top-p must be in (0, 1]") }
         if topK < 0 { p.append("top-k must be ≥ 0 (0 turns it off)") }
         if maxNewTokens < 1 { p.append("max new tokens must be at least 1") }
+        if minNewTokens < 0 || minNewTokens > maxNewTokens { p.append("min new tokens must be within 0...\(setting: .maxNewTokens) (now \(minNewTokens))") }
         if valueWarmupUpdates < 0 { p.append("value warm-up updates must be ≥ 0") }
         if let v = valueLearningRate, !(v > 0) { p.append("value learning rate must be positive") }
         if !(contrastiveCoef >= 0 && contrastiveCoef.isFinite) { p.append("the contrastive coefficient c must be ≥ 0") }

@@ -21,6 +21,8 @@ public struct RLUpdateReport: Sendable {
     /// optimiser steps.
     public var embedding: EmbeddingSeparation?
     public var meanResponseLength: Double
+    /// Prompt tokens per rollout, on average.
+    public var meanPromptLength: Double = 0
     /// Largest |log π at sampling − log π in the training forward| over the batch's tokens. The
     /// two passes run the same weights, so anything above float rounding means rollouts and
     /// updates disagree about the policy (and PPO's ratios are wrong).
@@ -273,6 +275,7 @@ public final class RLTrainer {
             line.valueLoss = report.valueLoss
             line.gradNorm = report.gradNorm
             line.responseLength = report.meanResponseLength
+            line.promptLength = report.meanPromptLength
             line.rolloutTokensPerSecond = report.rolloutTokensPerSecond
             line.trainTokensPerSecond = report.trainTokensPerSecond
             line.lr = Double(lr)
@@ -369,6 +372,7 @@ public final class RLTrainer {
             contrastiveLoss: carft == nil ? nil : cLoss / terms,
             embedding: ub.carft.map { EmbeddingSeparation(rollout: $0.rolloutCoT, annotated: $0.annotatedCoT, rewards: scores) },
             meanResponseLength: Double(ub.generated) / n,
+            meanPromptLength: Double(ub.rollouts.reduce(0) { $0 + $1.prompt.count }) / n,
             samplingMismatch: ub.mismatch,
             rolloutTokensPerSecond: Double(ub.generated) / ub.rolloutSeconds,
             trainTokensPerSecond: Double(trainedTokens) / trainSecs,
@@ -390,7 +394,7 @@ public final class RLTrainer {
         let prompts = questions.flatMap { q in
             Array(repeating: prompt.encode(question: q.question, tokenizer: tokenizer).map { Int32($0) }, count: g)
         }
-        var options = SamplingOptions(maxNewTokens: config.maxNewTokens, stopToken: tokenizer.eosId,
+        var options = SamplingOptions(maxNewTokens: config.maxNewTokens, minNewTokens: config.minNewTokens, stopToken: tokenizer.eosId,
                                       seed: config.seed &+ UInt64(update) &* 0x9E37_79B9)
         options.temperature = config.temperature
         options.topK = config.topK

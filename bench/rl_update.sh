@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Whole RL updates on the tiny model: workbench's Dr.GRPO update against TRL's GRPOTrainer on the
+# same shape and threads, and workbench's carft update against its reft update.
+# Run by hand on an idle machine, never in CI. Prints a Markdown table.
+#
+#   bench/rl_update.sh [--threads N] [--updates N] [--no-build] [--no-peer]
+#
+# One update, every engine: 32 questions × 2 samples (Dr.GRPO) or 64 questions × 1 sample (reft,
+# carft), each row exactly 64 new tokens (--min-new-tokens = --max-new-tokens in workbench,
+# min_new_tokens in TRL), scored, then one epoch as one optimiser step over all 64 rows (reft and
+# carft: one PPO epoch, one mini-batch of 64; Dr.GRPO and TRL: loss "dr_grpo", no KL term).
+# The model is the tiny preset (4 layers × 128, 4 heads, FFN 352, 258-token byte vocabulary,
+# 0.84M parameters): workbench samples from a checkpoint trained for a few SFT steps on the
+# built-in task (so its questions and annotated CoTs are real), TRL from a fresh model of the
+# same shape (the cost per token does not depend on the weights) on random prompts as long as
+# workbench's mean prompt. Each figure is the median of --updates updates after one untimed.
+#   --threads N   threads for every engine (default 2)
+#   --updates N   timed updates per engine (default 5)
+#   --no-build    use the existing .build/release/workbench
+#   --no-peer     skip TRL (it needs the venv of bench/setup_torch.sh plus `pip install trl`)
+# Environment: WORKBENCH_BENCH_VENV (default $HOME/.cache/workbench/bench-venv).
+set -uo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+bench_dir="$repo_root/bench"
+VENV="${WORKBENCH_BENCH_VENV:-$HOME/.cache/workbench/bench-venv}"
+threads=2 updates=5 build=1 peer=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads="${2:?--threads needs a value}"; shift ;;
+    --updates) updates="${2:?--updates needs a value}"; shift ;;
+    --no-build) build=0 ;;
+    --no-peer) peer=0 ;;
+    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "rl_update.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+wb="$repo_root/.build/release/workbench"
+if [ "$build" = 1 ]; then
+  (cd "$repo_root" && swift build -c release --product workbench) >&2 || { echo "rl_update.sh: build failed" >&2; exit 1; }
+fi
+[ -x "$wb" ] || { echo "rl_update.sh: no $wb (run without --no-build)" >&2; exit 1; }
+out="$(mktemp -d "${TMPDIR:-/tmp}/workbench-rl-update.XXXXXX")"
+trap 'rm -rf "$out"' EXIT
+
+echo "rl_update.sh: tiny SFT checkpoint (50 steps)" >&2
+"$wb" sft --out "$out/sft" --steps 50 --eval-every 1000 --eval-examples 0 --train-size 2000 --threads "$threads" >"$out/sft.log" 2>&1 \
+  || { echo "rl_update.sh: sft failed: $(tail -n 1 "$out/sft.log")" >&2; exit 1; }
+
+# Median seconds of the updates after the first, mean prompt and response lengths, from metrics.jsonl.
+summary() {
+  python3 - "$1" <<'EOF'
+import json, statistics, sys
+u = [r for r in map(json.loads, open(sys.argv[1])) if r.get("kind") == "update"]
+print(f"{statistics.median(x['seconds'] for x in u[1:]):.3f} {u[-1]['prompt_length']:.0f} {u[-1]['response_length']:.1f}")
+EOF
+}
+declare -A secs prompt length
+for algo in drgrpo reft carft; do
+  case $algo in
+    drgrpo) shape=(--batch 32 --group 2) ;;
+    *) shape=(--batch 64 --value-warmup 0) ;;
+  esac
+  echo "rl_update.sh: workbench $algo" >&2
+  if "$wb" rl --algo "$algo" --init "$out/sft/final" --train-size 2000 "${shape[@]}" --minibatch 64 --ppo-epochs 1 \
+       --max-new-tokens 64 --min-new-tokens 64 --updates $((updates + 1)) --eval-examples 0 --final-eval 0 \
+       --threads "$threads" --seed 1 --out "$out/rl-$algo" >"$out/rl-$algo.log" 2>&1; then
+    read -r secs[$algo] prompt[$algo] length[$algo] < <(summary "$out/rl-$algo/metrics.jsonl")
+  else
+    echo "rl_update.sh: workbench $algo failed: $(tail -n 1 "$out/rl-$algo.log")" >&2
+    secs[$algo]="n/a" prompt[$algo]=80 length[$algo]="n/a"
+  fi
+done
+prompt_tokens=${prompt[drgrpo]}
+
+trl="n/a" trl_version=""
+if [ "$peer" = 1 ]; then
+  if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import trl' 2>/dev/null; then
+    echo "rl_update.sh: TRL GRPOTrainer ($prompt_tokens-token prompts)" >&2
+    if line=$("$VENV/bin/python" "$bench_dir/trl_grpo_update.py" --prompts 32 --group 2 --prompt-tokens "$prompt_tokens" \
+                --new-tokens 64 --updates "$updates" --warmup 1 --threads "$threads" 2>"$out/trl.err" | tail -n 1); then
+      trl=$(echo "$line" | python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["seconds_per_update"])')
+      trl_version=$(echo "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["trl"])')
+    else
+      echo "rl_update.sh: TRL failed: $(tail -n 1 "$out/trl.err")" >&2
+    fi
+  else
+    echo "rl_update.sh: no TRL in $VENV (bench/setup_torch.sh, then $VENV/bin/pip install trl); skipping the peer" >&2
+  fi
+fi
+
+ratio() { python3 -c "a,b='$1','$2'; print('n/a' if 'n/a' in (a,b) else f'{float(a)/float(b):.2f}×')"; }
+echo
+echo "One RL update on the tiny model: 64 rows × 64 new tokens, one epoch, one optimiser step, $threads threads; median of $updates updates"
+echo
+echo "| update | workbench s | TRL ${trl_version} GRPOTrainer s | TRL / workbench |"
+echo "| --- | ---: | ---: | ---: |"
+echo "| Dr.GRPO (32 questions × 2) | ${secs[drgrpo]} | $trl | $(ratio "$trl" "${secs[drgrpo]}") |"
+echo "| reft (64 questions × 1) | ${secs[reft]} | | |"
+echo "| carft (64 questions × 1) | ${secs[carft]} | | |"
+echo
+echo "carft / reft: $(ratio "${secs[carft]}" "${secs[reft]}") (prompts: $prompt_tokens tokens on average)"
