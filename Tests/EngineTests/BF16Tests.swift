@@ -104,6 +104,66 @@ import TestSupport
         LoRATests.expectDecodingMatchesTraining(model, tolerance: 1e-2)
     }
 
+    /// The packed layout (`BF16GEMM.pack`) gives the plain product's numbers: one row, a few and
+    /// many; overwriting and accumulating into a wider y; and two matrices packed one after the
+    /// other read as one product of their summed outputs, as q/k/v and gate/up are.
+    @Test(arguments: [1, 5, 130]) func packedProductsMatchPlainOnes(rows m: Int) throws {
+        let gemm = try BF16GEMM()
+        let k = 96, n1 = 128, n2 = 64, n = n1 + n2, ldy = n + 7
+        #expect(BF16GEMM.packable(n: n1, k: k) && BF16GEMM.packable(n: n2, k: k))
+        #expect(!BF16GEMM.packable(n: 352, k: 128) && !BF16GEMM.packable(n: 128, k: 48))
+        var rng = RNG(seed: UInt64(m) + 40)
+        let x = (0..<(m * k)).map { _ in rng.normal() }
+        var w = [UInt16](repeating: 0, count: n * k)
+        BF16.round(&w, (0..<(n * k)).map { _ in rng.normal() }, count: n * k)
+        var packed = [UInt16](repeating: 0, count: n * k)
+        try packed.withUnsafeMutableBufferPointer { p in
+            try gemm.pack(p.baseAddress!, w, n: n1, k: k)
+            try w.withUnsafeBufferPointer { try gemm.pack(p.baseAddress! + n1 * k, $0.baseAddress! + n1 * k, n: n2, k: k) }
+        }
+        #expect(packed != w, "packing reorders the values")
+        for accumulate in [false, true] {
+            let start = (0..<(m * ldy)).map { _ in rng.normal() }
+            var plain = start, fused = start
+            gemm.multiply(&plain, ldy: ldy, x, w, rows: m, k: k, n: n, transposed: false, accumulate: accumulate)
+            gemm.multiply(&fused, ldy: ldy, x, packed: packed, rows: m, k: k, n: n, accumulate: accumulate)
+            for i in 0..<(m * ldy) { #expect(abs(plain[i] - fused[i]) <= 1e-5 * max(1, abs(plain[i])), "value \(i)") }
+            // The second matrix alone, from its own packed copy.
+            var second = start, secondPlain = start
+            packed.withUnsafeBufferPointer { p in
+                gemm.multiply(&second, ldy: ldy, x, packed: p.baseAddress! + n1 * k, rows: m, k: k, n: n2, accumulate: accumulate)
+            }
+            w.withUnsafeBufferPointer { p in
+                gemm.multiply(&secondPlain, ldy: ldy, x, p.baseAddress! + n1 * k, rows: m, k: k, n: n2, transposed: false, accumulate: accumulate)
+            }
+            for i in 0..<(m * ldy) { #expect(abs(second[i] - secondPlain[i]) <= 1e-5 * max(1, abs(secondPlain[i]))) }
+        }
+    }
+
+    /// A model whose every matrix packs (sizes multiples of 64 outputs and 32 inputs, as
+    /// SmolLM2's): all 7 maps per layer and the head are packed, decoding (fused q/k/v and
+    /// gate/up) agrees with training, and both agree with the same base read unpacked.
+    @Test func aPackedBaseDecodesAndTrainsAsThePlainOne() throws {
+        let c = ModelConfig(vocabSize: 64, dim: 128, layers: 2, heads: 4, kvHeads: 2, ffnDim: 256, maxSeqLen: 16, tiedEmbeddings: true)
+        func make() throws -> Transformer {
+            let m = try Transformer(config: c, seed: 31)
+            m.randomizeMatrices(seed: 32, scale: 0.3)
+            return m
+        }
+        let packed = try make(), plain = try make()
+        try packed.holdWeightsInBF16()
+        try plain.holdWeightsInBF16(pack: false)
+        #expect(packed.bf16?.packedCount == c.layers * 7 + 1 && plain.bf16?.packedCount == 0)
+        LoRATests.expectDecodingMatchesTraining(packed, tolerance: 1e-3)
+        let seq = Array(LoRATests.tokens.prefix(6))
+        var lp: [[Float]] = []
+        for m in [packed, plain] {
+            m.forward(tokens: seq, batch: 1, seq: 6)
+            lp.append(m.head(positions: Array(0..<5), targets: Array(seq.dropFirst())).logProbs)
+        }
+        for (a, b) in zip(lp[0], lp[1]) { #expect(abs(a - b) < 1e-4 * max(1, abs(a))) }
+    }
+
     @Test func mergingAdaptersDropsTheBF16Copy() throws {
         let model = try LoRATests.model()
         try model.holdWeightsInBF16()

@@ -217,9 +217,9 @@ public final class IncrementalForward {
     /// query head. The work items are (run, kv head) pairs, split into one contiguous chunk per
     /// worker with its own score slab; an item's arithmetic does not depend on the split.
     ///
-    /// A one-token run (decoding) is two matrix-vector products per query head over that head's
-    /// contiguous keys and values; a longer run (a prompt) is a causal block, two small GEMMs as
-    /// in training. Both go to OpenBLAS, whose AVX-512 kernels this baseline-x86 build cannot
+    /// A one-token run (decoding) is two small products per kv head, its query heads together
+    /// (two matrix-vector products when it has one), over that head's contiguous keys and values;
+    /// a longer run (a prompt) is a causal block, two small GEMMs per query head as in training. Both go to OpenBLAS, whose AVX-512 kernels this baseline-x86 build cannot
     /// match in Swift.
     private func attention(layer l: Int, tokens: [Token], m: Int, cache: KVCache) {
         let c = self.c, hd = c.headDim, qw = c.heads * hd, kw = c.kvDim, kvHeads = c.kvHeads
@@ -240,6 +240,22 @@ public final class IncrementalForward {
                 let (start, n) = runs[item / kvHeads], g = item % kvHeads
                 let row = tokens[start].row, p0 = pos[start], span = p0 + n
                 let k = cache.keys(layer: l, row: row, head: g), v = cache.values(layer: l, row: row, head: g)
+                if n == 1 && group > 1 && group <= Self.maxRun {
+                    // One token: the group's query heads are adjacent rows of one [group × hd]
+                    // block, so scores and outputs are two products per kv head (a call costs
+                    // about as much as its arithmetic here; per head it was 2·group calls).
+                    let q = qkv + start * qkvW + g * group * hd, out = attn + start * qw + g * group * hd
+                    BLAS.gemm(transA: false, transB: true, m: group, n: span, k: hd, alpha: scale,
+                              a: q, lda: hd, b: k, ldb: hd, c: s, ldc: span)
+                    for r in 0..<group {
+                        let sr = s + r * span
+                        let sum = VectorMath.expShiftSum(sr, span, shift: VectorMath.max(sr, span))
+                        VectorMath.scale(sr, span, by: 1 / sum)
+                    }
+                    BLAS.gemm(transA: false, transB: false, m: group, n: hd, k: span,
+                              a: s, lda: span, b: v, ldb: hd, c: out, ldc: hd)
+                    continue
+                }
                 for h in (g * group)..<((g + 1) * group) {
                     let q = qkv + start * qkvW + h * hd, out = attn + start * qw + h * hd
                     if n == 1 {

@@ -40,7 +40,7 @@ public struct MemoryEstimate: Sendable {
     /// `adapters` (their parameter count) a frozen model whose LoRA adapters train, with its
     /// activations; `frozen` more models of the same shape that run forward on the same batch
     /// (RL's reference: values only, a frozen model never allocates gradients); and optionally
-    /// a generation cache; with `bf16Copy`, one model's weights held in bf16 as well
+    /// a generation cache; with `bf16Copy`, one model's weights held in bf16 as well, twice
     /// (`Transformer.holdWeightsInBF16`).
     public static func training(_ c: ModelConfig, rows: Int, seq: Int, frozen: Int = 0, adapters: Int? = nil,
                                 generation: (batch: Int, length: Int)? = nil, bf16Copy: Bool = false) -> MemoryEstimate {
@@ -53,7 +53,8 @@ public struct MemoryEstimate: Sendable {
             parts = [Part(name: "weights, gradients and AdamW moments", bytes: 16 * p)]
         }
         if frozen > 0 { parts.append(Part(name: "the frozen reference", bytes: Double(frozen) * 4 * p)) }
-        if bf16Copy { parts.append(Part(name: "the frozen weights in bf16", bytes: 2 * p)) }
+        // Plain for the gradient products, packed for the forward ones (BF16Base).
+        if bf16Copy { parts.append(Part(name: "the frozen weights in bf16, plain and packed", bytes: 4 * p)) }
         if rows > 0 && seq > 0 {
             parts.append(Part(name: "activations for \(rows) × \(seq) tokens", bytes: Double(1 + frozen) * activations(c, rows: rows, seq: seq)))
         }

@@ -22,7 +22,8 @@ final class BF16GEMM {
     }
     private struct Shape: Hashable {
         var m, n, k, ldy: Int
-        var weightStrides: [Int]
+        /// The weights' strides as [k × n], or nil: packed (`pack`).
+        var weightStrides: [Int]?
         var accumulate: Bool
     }
     private var products: [Shape: Product] = [:]
@@ -60,13 +61,63 @@ final class BF16GEMM {
         dnnl_get_effective_cpu_isa().rawValue & dnnl_cpu_isa_avx512_core_bf16.rawValue == dnnl_cpu_isa_avx512_core_bf16.rawValue
     }
 
+    /// The layout oneDNN's bf16 kernels read weights in on this CPU (AVX-512 BF16): for the
+    /// product x · Wᵀ, blocks of 64 outputs (outermost) × 32 inputs, pairs of inputs adjacent.
+    /// Read in place, they save the kernel a copy of W into that layout on every call: ~3× for
+    /// one row (decoding), 1.2-2× for 16-64 rows (`bench/bf16_matmul.sh`). As the 64-output
+    /// blocks are outermost, matrices with the same k packed one after another are one packed
+    /// matrix of their summed n (fused products such as q/k/v read them as one).
+    static let packedTag = dnnl_BA16a64b2a
+
+    /// Whether a W [n × k] can be packed with no padding, so its packed copy has its plain
+    /// copy's size and position (see `packedTag`).
+    static func packable(n: Int, k: Int) -> Bool { n > 0 && k > 0 && n % 64 == 0 && k % 32 == 0 }
+
+    /// Copies W [n × k] (row-major bf16) into `packed` in `packedTag`'s layout, n·k values.
+    func pack(_ packed: UnsafeMutablePointer<UInt16>, _ w: UnsafePointer<UInt16>, n: Int, k: Int) throws {
+        func check(_ status: dnnl_status_t, _ what: String) throws {
+            guard status == dnnl_success else { throw Unavailable(description: "oneDNN could not pack a bf16 weight (\(what): status \(status.rawValue))") }
+        }
+        var plain = dnnl_memory_desc_t(), blocked = dnnl_memory_desc_t()
+        var dims: [Int64] = [Int64(k), Int64(n)], strides: [Int64] = [1, Int64(k)]
+        try withDims(&dims, &strides) { d, st in
+            try check(dnnl_memory_desc_init_by_strides(&plain, 2, d, dnnl_bf16, st), "plain")
+            try check(dnnl_memory_desc_init_by_tag(&blocked, 2, d, dnnl_bf16, Self.packedTag), "blocked")
+        }
+        guard dnnl_memory_desc_get_size(&blocked) == n * k * 2 else { throw Unavailable(description: "oneDNN pads a packed \(n)×\(k) weight") }
+        var pd: dnnl_primitive_desc_t?
+        try check(dnnl_reorder_primitive_desc_create(&pd, &plain, engine, &blocked, engine, nil), "reorder")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        var reorder: dnnl_primitive_t?, src: dnnl_memory_t?, dst: dnnl_memory_t?
+        try check(dnnl_primitive_create(&reorder, pd), "reorder primitive")
+        defer { dnnl_primitive_destroy(reorder) }
+        try check(dnnl_memory_create(&src, &plain, engine, UnsafeMutableRawPointer(mutating: w)), "source")
+        defer { dnnl_memory_destroy(src) }
+        try check(dnnl_memory_create(&dst, &blocked, engine, packed), "destination")
+        defer { dnnl_memory_destroy(dst) }
+        var args = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: src), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: dst)]
+        try check(dnnl_primitive_execute(reorder, stream, 2, &args), "reorder")
+        try check(dnnl_stream_wait(stream), "reorder")
+    }
+
+    /// y[m × n] (+)= x[m × k] · Wᵀ with W packed by `pack` (as one or several adjacent packed
+    /// matrices of this k); rows of y `ldy` apart.
+    func multiply(_ y: UnsafeMutablePointer<Float>, ldy: Int? = nil, _ x: UnsafePointer<Float>, packed w: UnsafePointer<UInt16>,
+                  rows m: Int, k: Int, n: Int, accumulate: Bool = false) {
+        run(Shape(m: m, n: n, k: k, ldy: ldy ?? n, weightStrides: nil, accumulate: accumulate), y, x, w)
+    }
+
     /// y[m × n] (+)= x[m × k] · op(W), W bf16. `transposed` false: W is [n × k] and the product
     /// is x · Wᵀ (a linear map's forward); true: W is [k × n] and it is x · W (the gradient of
     /// a linear map's input, dy · W). y's rows are `ldy` apart (n by default), x's are k apart.
     func multiply(_ y: UnsafeMutablePointer<Float>, ldy: Int? = nil, _ x: UnsafePointer<Float>, _ w: UnsafePointer<UInt16>,
                   rows m: Int, k: Int, n: Int, transposed: Bool, accumulate: Bool = false) {
+        run(Shape(m: m, n: n, k: k, ldy: ldy ?? n, weightStrides: transposed ? [n, 1] : [1, k], accumulate: accumulate), y, x, w)
+    }
+
+    private func run(_ shape: Shape, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<UInt16>) {
+        let m = shape.m, n = shape.n, k = shape.k
         if m == 0 || n == 0 { return }
-        let shape = Shape(m: m, n: n, k: k, ldy: ldy ?? n, weightStrides: transposed ? [n, 1] : [1, k], accumulate: accumulate)
         // Every shape the Engine asks for compiled when the instance did (init): a failure here
         // is a bug, not input.
         guard let p = try? product(shape) else { preconditionFailure("oneDNN could not compile a \(m)×\(k)·\(k)×\(n) bf16 product") }
@@ -95,10 +146,14 @@ final class BF16GEMM {
         }
         var srcDesc = dnnl_memory_desc_t(), weightsDesc = dnnl_memory_desc_t(), dstDesc = dnnl_memory_desc_t()
         var srcDims: [Int64] = [Int64(s.m), Int64(s.k)], srcStrides: [Int64] = [Int64(s.k), 1]
-        var wDims: [Int64] = [Int64(s.k), Int64(s.n)], wStrides = s.weightStrides.map(Int64.init)
+        var wDims: [Int64] = [Int64(s.k), Int64(s.n)], wStrides = (s.weightStrides ?? [1, s.k]).map(Int64.init)
         var dstDims: [Int64] = [Int64(s.m), Int64(s.n)], dstStrides: [Int64] = [Int64(s.ldy), 1]
         try withDims(&srcDims, &srcStrides) { try check(dnnl_memory_desc_init_by_strides(&srcDesc, 2, $0, dnnl_bf16, $1), "source") }
-        try withDims(&wDims, &wStrides) { try check(dnnl_memory_desc_init_by_strides(&weightsDesc, 2, $0, dnnl_bf16, $1), "weights") }
+        if s.weightStrides == nil {
+            try withDims(&wDims, &wStrides) { d, _ in try check(dnnl_memory_desc_init_by_tag(&weightsDesc, 2, d, dnnl_bf16, Self.packedTag), "packed weights") }
+        } else {
+            try withDims(&wDims, &wStrides) { try check(dnnl_memory_desc_init_by_strides(&weightsDesc, 2, $0, dnnl_bf16, $1), "weights") }
+        }
         try withDims(&dstDims, &dstStrides) { try check(dnnl_memory_desc_init_by_strides(&dstDesc, 2, $0, dnnl_f32, $1), "destination") }
         var desc = dnnl_matmul_desc_t()
         try check(dnnl_matmul_desc_init(&desc, &srcDesc, &weightsDesc, nil, &dstDesc), "matmul")
