@@ -87,6 +87,7 @@ struct Workbench: ParsableCommand {
     /// option of the same name (`workbench sft --out x` would set the root's --out and leave
     /// sft's at its default), and the root's options above share names with sft's and rl's.
     static func main() {
+        OpenMPSpin.settle()
         setvbuf(stdout, nil, _IOLBF, 0)
         PluginWatchdog.installCrashHandler()
         let arguments = Array(CommandLine.arguments.dropFirst())
