@@ -164,6 +164,24 @@ import TestSupport
         for (a, b) in zip(lp[0], lp[1]) { #expect(abs(a - b) < 1e-4 * max(1, abs(a))) }
     }
 
+    /// Groups of rows decode on several workers at once; a bf16 model's products share one
+    /// oneDNN instance, so its rows stay one group, whatever the group size would be.
+    @Test func aBF16ModelDecodesItsRowsAsOneGroup() throws {
+        let c = ModelConfig(vocabSize: 64, dim: 128, layers: 2, heads: 4, kvHeads: 2, ffnDim: 256, maxSeqLen: 16, tiedEmbeddings: true)
+        let m = try Transformer(config: c, seed: 33)
+        m.randomizeMatrices(seed: 34, scale: 0.3)
+        try m.holdWeightsInBF16()
+        let prompts: [[Int32]] = (0..<40).map { r in [Int32(r % 64), Int32((r * 7) % 64), 5] }
+        var small = Generator(model: m)
+        small.groupCacheBytes = 1  // 8 rows per group for a float32 model
+        #expect(small.groupRows(capacity: 16) == 8)
+        let held = ThreadCount.hold(2)
+        defer { held.release() }
+        let options = Generator.Options(maxNewTokens: 6, stopToken: -1)
+        let a = small.greedy(prompts: prompts, options: options), b = Generator(model: m).greedy(prompts: prompts, options: options)
+        #expect(a == b)
+    }
+
     @Test func mergingAdaptersDropsTheBF16Copy() throws {
         let model = try LoRATests.model()
         try model.holdWeightsInBF16()

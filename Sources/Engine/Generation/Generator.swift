@@ -97,7 +97,9 @@ public struct Generator {
     func decodeInGroups(prompts: [[Int32]], options: Options,
                         makeChooser: (Range<Int>) -> Chooser) -> [SampledSequence] {
         if prompts.isEmpty { return [] }
-        let size = groupRows(capacity: capacity(prompts: prompts[...], options: options))
+        // A model held in bf16 multiplies through one oneDNN instance, which is not thread-safe
+        // (its compiled products and rounding scratch are shared): one group, split products.
+        let size = model.bf16 != nil ? prompts.count : groupRows(capacity: capacity(prompts: prompts[...], options: options))
         let n = prompts.count, count = (n + size - 1) / size
         let groups = (0..<count).map { (n * $0 / count)..<(n * ($0 + 1) / count) }
         if groups.count == 1 {
