@@ -104,7 +104,7 @@ public struct RLConfig: Codable, Equatable, Sendable {
         if !(topP > 0 && topP <= 1) { p.append("top-p must be in (0, 1]") }
         if topK < 0 { p.append("top-k must be ≥ 0 (0 turns it off)") }
         if maxNewTokens < 1 { p.append("max new tokens must be at least 1") }
-        if minNewTokens < 0 || minNewTokens > maxNewTokens { p.append("min new tokens must be within 0...\(setting: .maxNewTokens) (now \(minNewTokens))") }
+        if minNewTokens < 0 || minNewTokens > maxNewTokens { p.append("min new tokens must be between 0 and \(setting: .maxNewTokens) (\(maxNewTokens)); got \(minNewTokens)") }
         if valueWarmupUpdates < 0 { p.append("value warm-up updates must be ≥ 0") }
         if let v = valueLearningRate, !(v > 0) { p.append("value learning rate must be positive") }
         if !(contrastiveCoef >= 0 && contrastiveCoef.isFinite) { p.append("the contrastive coefficient c must be ≥ 0") }
