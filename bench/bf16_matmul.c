@@ -100,6 +100,12 @@ int main(int argc, char **argv) {
         {"up/gate, 64-row rollout step", 64, 576, 1536},
         {"up/gate, one decoded token", 1, 576, 1536},
         {"output head, one decoded token", 1, 576, 49152},
+        // Decoding's fused products (q/k/v 960 outputs, gate/up 3072) at 1, 16 and 64 rows.
+        {"q/k/v fused, one decoded token", 1, 576, 960},
+        {"gate/up fused, one decoded token", 1, 576, 3072},
+        {"gate/up fused, 16 rows", 16, 576, 3072},
+        {"gate/up fused, 64 rows", 64, 576, 3072},
+        {"output head, 64 rows", 64, 576, 49152},
     };
     printf("threads %d; median of 15 calls; GFLOP/s (2·n·in·out / time)\n\n", threads);
     printf("| shape (n × in → out) | OpenBLAS sgemm f32 | oneDNN f32 | oneDNN bf16, W packed | oneDNN bf16, W plain | packed / sgemm | plain / sgemm | max |Δ| bf16 vs f32 (relative to max |y|) |\n");
