@@ -22,7 +22,8 @@ final class BF16Base {
         BF16.round(values, origin, count: count)
         // Only the packed matrices' pages of this twin are ever written, so only they take memory.
         packedValues = .allocate(capacity: count)
-        for m in matrices where BF16GEMM.packable(n: m.n, k: m.k) {
+        let canPack = gemm.multipliesPacked
+        for m in matrices where canPack && BF16GEMM.packable(n: m.n, k: m.k) {
             let offset = m.w - origin
             guard offset >= 0, offset + m.n * m.k <= count, packed[offset] == nil else { continue }
             do {

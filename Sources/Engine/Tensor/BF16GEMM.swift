@@ -73,6 +73,16 @@ final class BF16GEMM {
     /// copy's size and position (see `packedTag`).
     static func packable(n: Int, k: Int) -> Bool { n > 0 && k > 0 && n % 64 == 0 && k % 32 == 0 }
 
+    /// Whether oneDNN multiplies packed weights here: it has native bf16 kernels (an emulated
+    /// bf16 may take only plain weights) and compiles a packed product of one row and of many.
+    /// A product that fails to compile later stops the run, so this is asked before packing.
+    var multipliesPacked: Bool {
+        guard Self.native else { return false }
+        return [1, 64].allSatisfy { m in
+            (try? product(Shape(m: m, n: 64, k: 32, ldy: 64, weightStrides: nil, accumulate: false))) != nil
+        }
+    }
+
     /// Copies W [n × k] (row-major bf16) into `packed` in `packedTag`'s layout, n·k values.
     func pack(_ packed: UnsafeMutablePointer<UInt16>, _ w: UnsafePointer<UInt16>, n: Int, k: Int) throws {
         func check(_ status: dnnl_status_t, _ what: String) throws {
