@@ -217,10 +217,10 @@ public final class IncrementalForward {
     /// query head. The work items are (run, kv head) pairs, split into one contiguous chunk per
     /// worker with its own score slab; an item's arithmetic does not depend on the split.
     ///
-    /// A one-token run (decoding) is two small products per kv head, its query heads together
-    /// (two matrix-vector products when it has one), over that head's contiguous keys and values;
-    /// a longer run (a prompt) is a causal block, two small GEMMs per query head as in training. Both go to OpenBLAS, whose AVX-512 kernels this baseline-x86 build cannot
-    /// match in Swift.
+    /// A one-token run (decoding) is two small products per kv head, its query heads together (two
+    /// matrix-vector products when it has one), over that head's contiguous keys and values; a
+    /// longer run (a prompt) is a causal block, two small GEMMs per query head as in training. Both
+    /// go to OpenBLAS, whose AVX-512 kernels this baseline-x86 build cannot match in Swift.
     private func attention(layer l: Int, tokens: [Token], m: Int, cache: KVCache) {
         let c = self.c, hd = c.headDim, qw = c.heads * hd, kw = c.kvDim, kvHeads = c.kvHeads
         let group = c.heads / kvHeads, qkvW = qw + 2 * kw
@@ -247,11 +247,7 @@ public final class IncrementalForward {
                     let q = qkv + start * qkvW + g * group * hd, out = attn + start * qw + g * group * hd
                     BLAS.gemm(transA: false, transB: true, m: group, n: span, k: hd, alpha: scale,
                               a: q, lda: hd, b: k, ldb: hd, c: s, ldc: span)
-                    for r in 0..<group {
-                        let sr = s + r * span
-                        let sum = VectorMath.expShiftSum(sr, span, shift: VectorMath.max(sr, span))
-                        VectorMath.scale(sr, span, by: 1 / sum)
-                    }
+                    for r in 0..<group { VectorMath.softmax(s + r * span, span) }
                     BLAS.gemm(transA: false, transB: false, m: group, n: hd, k: span,
                               a: s, lda: span, b: v, ldb: hd, c: out, ldc: hd)
                     continue
@@ -267,8 +263,7 @@ public final class IncrementalForward {
                                   a: q, lda: qkvW, b: k, ldb: hd, c: s, ldc: span)
                         for t in 0..<n {
                             let sr = s + t * span, len = p0 + t + 1
-                            let sum = VectorMath.expShiftSum(sr, len, shift: VectorMath.max(sr, len))
-                            VectorMath.scale(sr, len, by: 1 / sum)
+                            VectorMath.softmax(sr, len)
                             (sr + len).update(repeating: 0, count: span - len)
                         }
                         BLAS.gemm(transA: false, transB: false, m: n, n: hd, k: span,

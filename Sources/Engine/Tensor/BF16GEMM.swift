@@ -63,8 +63,8 @@ final class BF16GEMM {
 
     /// The layout oneDNN's bf16 kernels read weights in on this CPU (AVX-512 BF16): for the
     /// product x · Wᵀ, blocks of 64 outputs (outermost) × 32 inputs, pairs of inputs adjacent.
-    /// Read in place, they save the kernel a copy of W into that layout on every call: ~3× for
-    /// one row (decoding), 1.2-2× for 16-64 rows (`bench/bf16_matmul.sh`). As the 64-output
+    /// Read in place, they save the kernel a copy of W into that layout on every call: 2-3.4×
+    /// for one row (decoding), 1.5× for 16 rows, 1.1-1.25× for 64 (`bench/bf16_matmul.sh 2`). As the 64-output
     /// blocks are outermost, matrices with the same k packed one after another are one packed
     /// matrix of their summed n (fused products such as q/k/v read them as one).
     static let packedTag = dnnl_BA16a64b2a

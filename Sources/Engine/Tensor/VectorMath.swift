@@ -79,6 +79,13 @@ public enum VectorMath {
         return sum(a, n)
     }
 
+    /// In place: a = softmax(a) over its n values, shifted by their maximum.
+    @inline(__always)
+    public static func softmax(_ a: UnsafeMutablePointer<Float>, _ n: Int) {
+        let s = expShiftSum(a, n, shift: max(a, n))
+        scale(a, n, by: 1 / s)
+    }
+
     /// In place: a[i] *= s.
     @inline(__always)
     public static func scale(_ a: UnsafeMutablePointer<Float>, _ n: Int, by s: Float) {

@@ -38,9 +38,7 @@ public enum CausalAttention {
                   a: q, lda: qw, b: k, ldb: kw, c: p, ldc: seq)
         for i in 0..<seq {
             let row = p + i * seq
-            let m = VectorMath.max(row, i + 1)
-            let s = VectorMath.expShiftSum(row, i + 1, shift: m)
-            VectorMath.scale(row, i + 1, by: 1 / s)
+            VectorMath.softmax(row, i + 1)
             (row + i + 1).update(repeating: 0, count: seq - i - 1)
         }
     }
