@@ -53,6 +53,29 @@ import TestSupport
         }
     }
 
+    /// The keys and values a forward keeps for a prefix (`forward(keeping:)`) are copied as each
+    /// layer runs, before the next overwrites a shared buffer: the same bits whatever is kept.
+    @Test func aKeptPrefixIsTheSameWhenLayersAreRecomputed() throws {
+        let model = try LoRATests.model()
+        func kept(_ mode: Kept) -> [Float] {
+            Self.with(mode) {
+                model.releaseActivations()
+                let cache = LoRATests.keptPrefix(model)
+                return (0..<model.config.layers).flatMap { l in
+                    (0..<3).flatMap { row in
+                        (0..<model.config.kvHeads).flatMap { g in
+                            Array(UnsafeBufferPointer(start: cache.keys(layer: l, row: row, head: g), count: 8 * model.config.headDim))
+                                + Array(UnsafeBufferPointer(start: cache.values(layer: l, row: row, head: g), count: 8 * model.config.headDim))
+                        }
+                    }
+                }
+            }
+        }
+        let everything = kept(.everything)
+        #expect(everything.contains { $0 != 0 })
+        #expect(kept(.onlyLayerInputs) == everything)
+    }
+
     /// A model reused for a second batch after recomputing keeps giving the right gradients
     /// (the shared buffers hold the last layer's recomputation, not the forward's).
     @Test func twoStepsInARowWithLayersRecomputed() throws {

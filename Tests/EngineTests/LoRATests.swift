@@ -92,6 +92,43 @@ import TestSupport
         }
     }
 
+    /// The training forward keeps each row's shared start (`forward(keeping:)`) and the inference
+    /// forward continues it with other tokens (`appendStates`): the states are the training
+    /// forward's over the whole new sequences, adapters included, for a row sharing 6 tokens,
+    /// one sharing none and one sharing its whole length. (CARFT's annotated CoTs run this way,
+    /// continuing their rollouts' prompts.)
+    static func keptPrefix(_ model: Transformer) -> KVCache {
+        let old: [[Int32]] = [[3, 1, 4, 1, 5, 9, 2, 6], [7, 7, 1, 2], [2, 7, 1, 8, 2, 8]]
+        let prefix = KVCache(config: model.config, batch: 3, capacity: 8)
+        prefix.lengths = [6, 0, 4]
+        model.forward(tokens: old.flatMap { $0 + [Int32](repeating: 0, count: 8 - $0.count) }, batch: 3, seq: 8, keeping: prefix)
+        return prefix
+    }
+
+    @Test func aKeptPrefixContinuesAsTheWholeSequence() throws {
+        let model = try Self.model()
+        let D = model.config.dim
+        let prefix = Self.keptPrefix(model)
+        let new: [[Int32]] = [[3, 1, 4, 1, 5, 9, 8, 1], [5, 3, 5], [2, 7, 1, 8]]
+        let shared = prefix.lengths
+        var tokens: [IncrementalForward.Token] = []
+        for (b, row) in new.enumerated() { for t in row[shared[b]...] { tokens.append(.init(row: b, token: t)) } }
+        #expect(tokens.count == 2 + 3 + 0)
+        let states = FloatBuffer(tokens.count * D)
+        IncrementalForward(model: model).appendStates(tokens, to: prefix, into: states.ptr)
+        #expect(prefix.lengths == new.map(\.count))
+        model.forward(tokens: new.flatMap { $0 + [Int32](repeating: 0, count: 8 - $0.count) }, batch: 3, seq: 8)
+        var i = 0, worst: Float = 0
+        for (b, row) in new.enumerated() {
+            for t in shared[b]..<row.count {
+                for d in 0..<D { worst = max(worst, abs(states[i * D + d] - model.hiddenStates[(b * 8 + t) * D + d])) }
+                i += 1
+            }
+        }
+        #expect(worst < 1e-5, "largest difference \(worst)")
+        #expect(model.hiddenStates[0] != 0)
+    }
+
     @Test func settingsAreChecked() {
         #expect(LoRAConfig(rank: 0).problem == "the LoRA rank must be between 1 and 4096 (got 0)")
         #expect(LoRAConfig(rank: 5000).problem == "the LoRA rank must be between 1 and 4096 (got 5000)")

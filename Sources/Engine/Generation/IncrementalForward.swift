@@ -78,6 +78,36 @@ public final class IncrementalForward {
     /// returns logits [rowsWithNewTokens, vocab] for the last new token of each row, in the
     /// order of `rows` of the result (ascending).
     public func append(_ tokens: [Token], to cache: KVCache) -> (rows: [Int], logits: FloatBuffer) {
+        trunk(tokens, cache)
+        let c = self.c, D = c.dim, x = x.ptr, xn = xn.ptr, rstd = rstd.ptr
+        // Logits only where a row's next token will be chosen: gather those rows' hidden states
+        // (in ascending row order) into the front of xn, normalise and project.
+        var rows: [Int] = []
+        rows.reserveCapacity(min(tokens.count, cache.batch))
+        for row in 0..<cache.batch where lastIndex[row] >= 0 {
+            (xn + rows.count * D).update(from: x + lastIndex[row] * D, count: D)
+            rows.append(row)
+            lastIndex[row] = -1
+        }
+        // In place is safe: each row reads its own values before writing them.
+        RMSNorm.forward(xn, rstd: rstd, xn, gain: finalNorm, rows: rows.count, dim: D, eps: c.normEps)
+        let logits = FloatBuffer(rows.count * c.vocabSize)
+        project(logits.ptr, xn, head, rows: rows.count, inDim: D, outDim: c.vocabSize)
+        return (rows, logits)
+    }
+
+    /// Appends `tokens` (as `append`) and writes every new token's final hidden state (after the
+    /// last norm, what a value head reads) to `states`, [tokens.count, dim] in the order given.
+    /// No logits: a teacher-forced continuation needs the states alone.
+    public func appendStates(_ tokens: [Token], to cache: KVCache, into states: UnsafeMutablePointer<Float>) {
+        trunk(tokens, cache)
+        for i in 0..<tokens.count { lastIndex[tokens[i].row] = -1 }
+        RMSNorm.forward(states, rstd: rstd.ptr, x.ptr, gain: finalNorm, rows: tokens.count, dim: c.dim, eps: c.normEps)
+    }
+
+    /// The layers over `tokens`: their keys and values go into `cache`, each token's last
+    /// residual stream is left in `x`, and `lastIndex[row]` is the row's last token in `tokens`.
+    private func trunk(_ tokens: [Token], _ cache: KVCache) {
         let m = tokens.count
         let c = self.c, D = c.dim, hd = c.headDim, qw = c.heads * hd, kw = c.kvDim, F = c.ffnDim
         let qkvW = qw + 2 * kw
@@ -154,20 +184,6 @@ public final class IncrementalForward {
             adapt(.down, x, ldy: D, h)
         }
         cache.lengths = next
-        // Logits only where a row's next token will be chosen: gather those rows' hidden states
-        // (in ascending row order) into the front of xn, normalise and project.
-        var rows: [Int] = []
-        rows.reserveCapacity(min(m, cache.batch))
-        for row in 0..<cache.batch where lastIndex[row] >= 0 {
-            (xn + rows.count * D).update(from: x + lastIndex[row] * D, count: D)
-            rows.append(row)
-            lastIndex[row] = -1
-        }
-        // In place is safe: each row reads its own values before writing them.
-        RMSNorm.forward(xn, rstd: rstd, xn, gain: finalNorm, rows: rows.count, dim: D, eps: c.normEps)
-        let logits = FloatBuffer(rows.count * c.vocabSize)
-        project(logits.ptr, xn, head, rows: rows.count, inDim: D, outDim: c.vocabSize)
-        return (rows, logits)
     }
 
     /// y (+)= x · Wᵀ for `rows` rows. With the weights in bf16, oneDNN's product (fast at any

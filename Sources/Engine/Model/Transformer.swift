@@ -189,8 +189,15 @@ public final class Transformer {
 
     /// Runs the trunk over `batch` rows of `seq` tokens (row-major), token t of each row at
     /// position t. Keeps activations for `head` and `backward`.
-    public func forward(tokens: [Int32], batch: Int, seq: Int) {
+    ///
+    /// With `prefix` (a cache of `batch` rows), each layer's keys and values of row b's first
+    /// `prefix.lengths[b]` positions are copied into it as well, so an `IncrementalForward` can
+    /// continue those rows with other tokens without running their shared start again.
+    public func forward(tokens: [Int32], batch: Int, seq: Int, keeping prefix: KVCache? = nil) {
         precondition(tokens.count == batch * seq, "forward: \(tokens.count) tokens for batch \(batch) × seq \(seq)")
+        if let prefix {
+            precondition(prefix.batch == batch && prefix.lengths.allSatisfy { $0 <= seq }, "forward: a prefix cache must have the batch's rows, none longer than the batch")
+        }
         precondition(seq <= config.maxSeqLen, "sequence of \(seq) tokens exceeds max_position_embeddings \(config.maxSeqLen)")
         let c = config, a = activations(batch: batch, seq: seq), n = batch * seq
         let emb = weights.embed
@@ -200,10 +207,28 @@ public final class Transformer {
             a.tokens[i] = tokens[i]
             (a.resid[0].ptr + i * c.dim).update(from: emb + t * c.dim, count: c.dim)
         }
-        for l in 0..<c.layers { forwardLayer(l, a, residualOut: true) }
+        for l in 0..<c.layers {
+            forwardLayer(l, a, residualOut: true)
+            if let prefix { keep(layer: l, a, in: prefix) }
+        }
         RMSNorm.forward(a.xf.ptr, rstd: a.rstdf.ptr, a.resid[c.layers].ptr, gain: weights.finalNorm,
                         rows: n, dim: c.dim, eps: c.normEps)
         a.dxf.ptr.update(repeating: 0, count: n * c.dim)
+    }
+
+    /// Copies layer l's keys (after RoPE, as attention read them) and values of each row's
+    /// first `prefix.lengths[row]` positions into `prefix`'s per-head layout.
+    private func keep(layer l: Int, _ a: Activations, in prefix: KVCache) {
+        let c = config, hd = c.headDim, kw = c.kvDim, L = a.layers[l]
+        for row in 0..<a.batch {
+            for p in 0..<prefix.lengths[row] {
+                let t = row * a.seq + p
+                for g in 0..<c.kvHeads {
+                    (prefix.keys(layer: l, row: row, head: g) + p * hd).update(from: L.k.ptr + t * kw + g * hd, count: hd)
+                    (prefix.values(layer: l, row: row, head: g) + p * hd).update(from: L.v.ptr + t * kw + g * hd, count: hd)
+                }
+            }
+        }
     }
 
     /// Layer l's forward from its input `resid[l]`, saving what its backward reads. With

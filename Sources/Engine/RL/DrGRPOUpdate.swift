@@ -14,7 +14,9 @@ struct DrGRPOUpdate: RLUpdate {
     var samplesPerQuestion: Int { config.samplesPerQuestion }
     var needsReference: Bool { config.klBeta > 0 }
 
-    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout]) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?) {
+    func rolloutPrefix(rollouts: [Rollout]) -> KVCache? { nil }
+
+    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout], prefix: KVCache?) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?) {
         (nil, nil)
     }
 

@@ -25,13 +25,21 @@ struct PPOUpdate: RLUpdate {
     var samplesPerQuestion: Int { 1 }
     var needsReference: Bool { true }
 
-    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout]) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?) {
+    /// CARFT contrasts each rollout with its question's first annotated CoT, teacher-forced.
+    private func annotated(_ rollouts: [Rollout]) -> [PromptedSequence] {
+        rollouts.map { PromptedSequence(example: $0.example, cot: $0.example.cots[0], tokenizer: tokenizer, prompt: prompt) }
+    }
+
+    func rolloutPrefix(rollouts: [Rollout]) -> KVCache? {
+        guard let contrastive else { return nil }
+        return contrastive.prefixCache(config: policy.config, rollouts: rollouts.map(\.sequence), annotated: annotated(rollouts))
+    }
+
+    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout], prefix: KVCache?) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?) {
         let oldValues = head.forward(hidden: policy.hiddenStates, positions: batch.positions, into: valuePass)
         guard let contrastive else { return (oldValues, nil) }
-        // CARFT contrasts each rollout with its question's first annotated CoT, teacher-forced.
-        let annotated = rollouts.map { PromptedSequence(example: $0.example, cot: $0.example.cots[0], tokenizer: tokenizer, prompt: prompt) }
         let prepared = try contrastive.prepare(policy: policy, head: head, rollouts: rollouts.map(\.sequence), batch: batch,
-                                               annotated: annotated, padId: tokenizer.padId)
+                                               annotated: annotated(rollouts), prefix: prefix, padId: tokenizer.padId)
         return (oldValues, prepared)
     }
 

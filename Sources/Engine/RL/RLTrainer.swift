@@ -415,9 +415,10 @@ public final class RLTrainer {
         // hundreds of MB again.
         let forwardStart = clock.now
         let batch = TokenBatch(rollouts.map(\.sequence), padId: tokenizer.padId)
-        policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
+        let prefix = algorithm.rolloutPrefix(rollouts: rollouts)
+        policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, keeping: prefix)
         let oldHead = policy.head(positions: batch.positions, targets: batch.targets, entropy: true, temperature: config.temperature)
-        let read = try algorithm.readRolloutStates(batch, rollouts: rollouts)
+        let read = try algorithm.readRolloutStates(batch, rollouts: rollouts, prefix: prefix)
         var refLogProbs: [Float] = []
         if algorithm.needsReference {
             // The policy's own states have been read above, so its base may overwrite them.

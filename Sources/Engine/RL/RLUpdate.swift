@@ -53,10 +53,13 @@ protocol RLUpdate {
     var samplesPerQuestion: Int { get }
     /// Whether the frozen reference's log-probs are needed (KL shaping or a KL penalty).
     var needsReference: Bool { get }
-    /// Called right after the rollout batch's forward through the policy, while the policy's
-    /// hidden states are that batch's: what the algorithm reads from them (PPO: old values;
-    /// CARFT: its contrastive term, whose embeddings the reward sees).
-    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout]) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?)
+    /// Keys and values the rollout batch's forward keeps for `readRolloutStates` (CARFT: the start
+    /// each rollout shares with its annotated sequence, which then need not run again), or nil.
+    func rolloutPrefix(rollouts: [Rollout]) -> KVCache?
+    /// Called right after the rollout batch's forward through the policy (which filled `prefix`),
+    /// while the policy's hidden states are that batch's: what the algorithm reads from them
+    /// (PPO: old values; CARFT: its contrastive term, whose embeddings the reward sees).
+    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout], prefix: KVCache?) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?)
     /// Per-token advantages (and, for PPO, returns) of the scored batch.
     func advantages(_ ub: UpdateBatch) -> (advantages: [[Float]], returns: [[Float]])
     /// The loss of mini-batch `mb` (indices into the batch) with its gradient accumulated into

@@ -41,20 +41,47 @@ public final class CARFTObjective {
         CoTLayout(sequences, batch: batch, marker: marker, eos: eos, minTokens: minTokens)
     }
 
+    /// A cache for the rollout batch's forward to fill (`Transformer.forward(keeping:)`): row b
+    /// keeps the positions rollout b shares with annotated sequence b from their start (at
+    /// least the prompt; more when the rollout began as the annotated CoT does), with room for
+    /// the rest of the annotated sequence.
+    func prefixCache(config: ModelConfig, rollouts: [PromptedSequence], annotated: [PromptedSequence]) -> KVCache {
+        let cache = KVCache(config: config, batch: rollouts.count, capacity: max(1, annotated.map(\.inputLength).max() ?? 1))
+        for (b, (r, a)) in zip(rollouts, annotated).enumerated() {
+            let limit = min(r.inputLength, a.inputLength)
+            var n = 0
+            while n < limit && r.ids[n] == a.ids[n] { n += 1 }
+            cache.lengths[b] = n
+        }
+        return cache
+    }
+
     /// Reads the head over every state of the rollout batch (the policy's hidden states must be
-    /// that batch's, as its rollout forward left them), then teacher-forces the annotated
-    /// sequences through the policy (no gradient; this overwrites the policy's activations),
-    /// runs `select` over the whole batch, and pools the annotated views and both whole-CoT
-    /// embeddings.
+    /// that batch's, as its rollout forward left them), then the annotated sequences' states
+    /// teacher-forced through the policy (no gradient), runs `select` over the whole batch, and
+    /// pools the annotated views and both whole-CoT embeddings.
+    ///
+    /// With `prefix` (filled by the rollout batch's forward, from `prefixCache`), only the part
+    /// of each annotated sequence after the start it shares with its rollout runs, continuing
+    /// that forward's keys and values; the shared positions' states are the rollout's own (the
+    /// policy is causal, so they are the same states). The prompt is most of an annotated
+    /// sequence, so this is most of CARFT's extra forward. Without it, the whole annotated batch
+    /// runs through the policy's training forward, overwriting its activations.
     func prepare(policy: Transformer, head: ValueHead, rollouts: [PromptedSequence], batch rolloutBatch: TokenBatch,
-                 annotated sequences: [PromptedSequence], padId: Int) throws -> Prepared {
+                 annotated sequences: [PromptedSequence], prefix: KVCache?, padId: Int) throws -> Prepared {
         let P = head.projectionDim
         let rollout = layout(rollouts, batch: rolloutBatch)
         let rValues = head.forward(hidden: policy.hiddenStates, positions: rollout.headPositions, into: rolloutPass)
         let batch = TokenBatch(sequences, padId: padId)
         let annotated = layout(sequences, batch: batch)
-        policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
-        let aValues = head.forward(hidden: policy.hiddenStates, positions: annotated.headPositions, into: annotatedPass)
+        let aValues: [Float]
+        if let prefix {
+            let states = continuedStates(policy: policy, rolloutSeq: rolloutBatch.seq, sequences, batch: batch, prefix: prefix)
+            aValues = head.forward(hidden: states.ptr, positions: annotated.headPositions, into: annotatedPass)
+        } else {
+            policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
+            aValues = head.forward(hidden: policy.hiddenStates, positions: annotated.headPositions, into: annotatedPass)
+        }
 
         let masks: [[UInt8]] = try rollout.ids.withUnsafeBufferPointer { rIds in
             try rollout.present.withUnsafeBufferPointer { rPresent in
@@ -88,6 +115,28 @@ public final class CARFTObjective {
                                      batch: annotated.rows, tokens: annotated.tokens, dim: P)
         return Prepared(rollout: rollout, annotated: annotated, masks: masks, annotatedViews: annotatedViews,
                         rolloutCoT: rows(zr), annotatedCoT: rows(za))
+    }
+
+    /// The annotated batch's final hidden states, [batch·seq × dim] laid out as `batch`: row b's
+    /// first `prefix.lengths[b]` from the rollout batch's states (rows `rolloutSeq` apart), the
+    /// rest appended to the cached prefix by the inference forward.
+    private func continuedStates(policy: Transformer, rolloutSeq: Int, _ sequences: [PromptedSequence], batch: TokenBatch,
+                                 prefix: KVCache) -> FloatBuffer {
+        let D = policy.config.dim, states = FloatBuffer(batch.batch * batch.seq * D)
+        var tokens: [IncrementalForward.Token] = [], at: [Int] = []
+        for (b, s) in sequences.enumerated() {
+            let shared = prefix.lengths[b]
+            (states.ptr + b * batch.seq * D).update(from: policy.hiddenStates + b * rolloutSeq * D, count: shared * D)
+            for t in shared..<s.inputLength {
+                tokens.append(.init(row: b, token: s.ids[t]))
+                at.append(b * batch.seq + t)
+            }
+        }
+        guard !tokens.isEmpty else { return states }
+        let fresh = FloatBuffer(tokens.count * D)
+        IncrementalForward(model: policy).appendStates(tokens, to: prefix, into: fresh.ptr)
+        for (i, p) in at.enumerated() { (states.ptr + p * D).update(from: fresh.ptr + i * D, count: D) }
+        return states
     }
 
     /// The contrastive loss of mini-batch rows `mb` (indices into the prepared batch), read from
