@@ -79,11 +79,13 @@ import TestSupport
         #expect(abs(Double(h[0]) - g0 / (1 + Foundation.exp(-g0)) * Double(u[0])) < 1e-5)
     }
 
-    @Test(arguments: [(4, 4, 1), (4, 2, 1), (6, 2, 2)]) func causalAttention(heads: Int, kvHeads: Int, workers: Int) {
+    /// The last case is 150 tokens, three blocks of query rows (`CausalAttention.block`).
+    @Test(arguments: [(4, 4, 1, 6), (4, 2, 1, 6), (6, 2, 2, 6), (4, 2, 2, 150)])
+    func causalAttention(heads: Int, kvHeads: Int, workers: Int, seq: Int) {
         let held = ThreadCount.hold(workers)
         defer { held.release() }
         var rng = RNG(seed: 7)
-        let batch = 2, seq = 6, hd = 4
+        let batch = 2, hd = 4
         let qw = heads * hd, kw = kvHeads * hd, n = batch * seq
         let q = GradCheck.randomBuffer(n * qw, &rng), k = GradCheck.randomBuffer(n * kw, &rng)
         let v = GradCheck.randomBuffer(n * kw, &rng), r = GradCheck.randomBuffer(n * qw, &rng)

@@ -2,7 +2,19 @@
 /// h reads key/value head h / (heads / kvHeads). Q, K and V stay in the projections' row layout
 /// ([batch·seq, heads·headDim]); each head is a strided view handed to BLAS, so nothing is
 /// transposed or copied.
+///
+/// Every product runs over blocks of `block` query rows: rows i0..<i1 attend to keys 0..<i1
+/// only, so the masked upper triangle of each [seq, seq] square is mostly skipped (about a
+/// third of the arithmetic at 200 tokens; nearly half for long sequences).
 public enum CausalAttention {
+    static let block = 64
+
+    /// (first row, end row) of each query block of a `seq`-token head.
+    @inline(__always)
+    static func blocks(_ seq: Int) -> [(Int, Int)] {
+        stride(from: 0, to: seq, by: block).map { ($0, min(seq, $0 + block)) }
+    }
+
     /// out[b, t, h] = softmax(q·kᵀ/√d, causal) · v. Saves the probabilities, [batch, heads, seq, seq].
     public static func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
@@ -12,8 +24,11 @@ public enum CausalAttention {
             let b = bh / heads, h = bh % heads, g = h / group
             let p = probs + bh * seq * seq
             scores(p, q: q + b * seq * qw + h * headDim, k: k + b * seq * kw + g * headDim, seq: seq, qw: qw, kw: kw, headDim: headDim)
-            BLAS.gemm(transA: false, transB: false, m: seq, n: headDim, k: seq,
-                      a: p, lda: seq, b: v + b * seq * kw + g * headDim, ldb: kw, c: out + b * seq * qw + h * headDim, ldc: qw)
+            let vb = v + b * seq * kw + g * headDim, ob = out + b * seq * qw + h * headDim
+            for (i0, i1) in blocks(seq) {
+                BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: i1,
+                          a: p + i0 * seq, lda: seq, b: vb, ldb: kw, c: ob + i0 * qw, ldc: qw)
+            }
         }
     }
 
@@ -34,8 +49,10 @@ public enum CausalAttention {
     private static func scores(_ p: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                                seq: Int, qw: Int, kw: Int, headDim: Int) {
         let scale = 1 / Float(headDim).squareRoot()
-        BLAS.gemm(transA: false, transB: true, m: seq, n: seq, k: headDim, alpha: scale,
-                  a: q, lda: qw, b: k, ldb: kw, c: p, ldc: seq)
+        for (i0, i1) in blocks(seq) {
+            BLAS.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: headDim, alpha: scale,
+                      a: q + i0 * qw, lda: qw, b: k, ldb: kw, c: p + i0 * seq, ldc: seq)
+        }
         for i in 0..<seq {
             let row = p + i * seq
             VectorMath.softmax(row, i + 1)
@@ -67,11 +84,13 @@ public enum CausalAttention {
                 let p = probs + (b * heads + h) * seq * seq
                 let qb = q + b * seq * qw + h * headDim
                 let dob = dout + b * seq * qw + h * headDim
-                // dP = dO · Vᵀ ; dV += Pᵀ · dO
-                BLAS.gemm(transA: false, transB: true, m: seq, n: seq, k: headDim,
-                          a: dob, lda: qw, b: vb, ldb: kw, c: dp.ptr, ldc: seq)
-                BLAS.gemm(transA: true, transB: false, m: seq, n: headDim, k: seq,
-                          a: p, lda: seq, b: dob, ldb: qw, beta: 1, c: dvb, ldc: kw)
+                // dP = dO · Vᵀ ; dV += Pᵀ · dO (block rows i0..<i1 reach keys 0..<i1 only)
+                for (i0, i1) in blocks(seq) {
+                    BLAS.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: headDim,
+                              a: dob + i0 * qw, lda: qw, b: vb, ldb: kw, c: dp.ptr + i0 * seq, ldc: seq)
+                    BLAS.gemm(transA: true, transB: false, m: i1, n: headDim, k: i1 - i0,
+                              a: p + i0 * seq, lda: seq, b: dob + i0 * qw, ldb: qw, beta: 1, c: dvb, ldc: kw)
+                }
                 // dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale, written over P.
                 for i in 0..<seq {
                     let pr = p + i * seq, dr = dp.ptr + i * seq
@@ -79,10 +98,13 @@ public enum CausalAttention {
                     for j in 0...i { pr[j] = pr[j] * (dr[j] - d) * scale }
                 }
                 // dQ = dS · K ; dK += dSᵀ · Q
-                BLAS.gemm(transA: false, transB: false, m: seq, n: headDim, k: seq,
-                          a: p, lda: seq, b: kb, ldb: kw, c: dq + b * seq * qw + h * headDim, ldc: qw)
-                BLAS.gemm(transA: true, transB: false, m: seq, n: headDim, k: seq,
-                          a: p, lda: seq, b: qb, ldb: qw, beta: 1, c: dkb, ldc: kw)
+                let dqb = dq + b * seq * qw + h * headDim
+                for (i0, i1) in blocks(seq) {
+                    BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: i1,
+                              a: p + i0 * seq, lda: seq, b: kb, ldb: kw, c: dqb + i0 * qw, ldc: qw)
+                    BLAS.gemm(transA: true, transB: false, m: i1, n: headDim, k: i1 - i0,
+                              a: p + i0 * seq, lda: seq, b: qb + i0 * qw, ldb: qw, beta: 1, c: dkb, ldc: kw)
+                }
             }
         }
     }
