@@ -23,6 +23,9 @@ public final class CARFTObjective {
     /// Where each reader keeps its value-head forward: the rollout batch's states, the
     /// annotated batch's, and a mini-batch's. PPO's value loss keeps its own.
     private let rolloutPass = ValueHead.Pass(), annotatedPass = ValueHead.Pass(), miniBatchPass = ValueHead.Pass()
+    /// The annotated sequences' continuation and its cache, kept so their scratch is reused.
+    private var continuation: IncrementalForward?
+    private var keptCache: KVCache?
 
     /// What one rollout batch fixes for all its PPO passes.
     struct Prepared {
@@ -46,7 +49,14 @@ public final class CARFTObjective {
     /// least the prompt; more when the rollout began as the annotated CoT does), with room for
     /// the rest of the annotated sequence.
     func prefixCache(config: ModelConfig, rollouts: [PromptedSequence], annotated: [PromptedSequence]) -> KVCache {
-        let cache = KVCache(config: config, batch: rollouts.count, capacity: max(1, annotated.map(\.inputLength).max() ?? 1))
+        // Kept from update to update while it is big enough: a fresh one (tens of MB) was paged
+        // in and zeroed every update.
+        let capacity = max(1, annotated.map(\.inputLength).max() ?? 1)
+        if keptCache == nil || keptCache!.batch != rollouts.count || keptCache!.capacity < capacity {
+            keptCache = nil
+            keptCache = KVCache(config: config, batch: rollouts.count, capacity: capacity)
+        }
+        let cache = keptCache!
         for (b, (r, a)) in zip(rollouts, annotated).enumerated() {
             let limit = min(r.inputLength, a.inputLength)
             var n = 0
@@ -134,7 +144,8 @@ public final class CARFTObjective {
         }
         guard !tokens.isEmpty else { return states }
         let fresh = FloatBuffer(tokens.count * D)
-        IncrementalForward(model: policy).appendStates(tokens, to: prefix, into: fresh.ptr)
+        if continuation?.model !== policy { continuation = IncrementalForward(model: policy) }
+        continuation!.appendStates(tokens, to: prefix, into: fresh.ptr)
         for (i, p) in at.enumerated() { (states.ptr + p * D).update(from: fresh.ptr + i * D, count: D) }
         return states
     }
