@@ -3,7 +3,7 @@
 # same shape and threads, and workbench's carft update against its reft update.
 # Run by hand on an idle machine, never in CI. Prints a Markdown table.
 #
-#   bench/rl_update.sh [--threads N] [--updates N] [--no-build] [--no-peer]
+#   bench/rl_update.sh [--threads N] [--updates N] [--rounds N] [--no-build] [--no-peer]
 #
 # One update, every engine: 32 questions × 2 samples (Dr.GRPO) or 64 questions × 1 sample (reft,
 # carft), each row exactly 64 new tokens (--min-new-tokens = --max-new-tokens in workbench,
@@ -14,8 +14,12 @@
 # built-in task (so its questions and annotated CoTs are real), TRL from a fresh model of the
 # same shape (the cost per token does not depend on the weights) on random prompts as long as
 # workbench's mean prompt. Each figure is the median of --updates updates after one untimed.
+# reft and carft run alternately --rounds times (a shared machine drifts by more than carft's
+# extra cost between two runs); their figures are the median of the rounds, and each round's
+# carft / reft is printed.
 #   --threads N   threads for every engine (default 2)
 #   --updates N   timed updates per engine (default 5)
+#   --rounds N    alternating reft, carft runs (default 3)
 #   --no-build    use the existing .build/release/workbench
 #   --no-peer     skip TRL (it needs the venv of bench/setup_torch.sh plus `pip install trl`)
 # Environment: WORKBENCH_BENCH_VENV (default $HOME/.cache/workbench/bench-venv).
@@ -24,17 +28,21 @@ set -uo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 bench_dir="$repo_root/bench"
 VENV="${WORKBENCH_BENCH_VENV:-$HOME/.cache/workbench/bench-venv}"
-threads=2 updates=5 build=1 peer=1
+threads=2 updates=5 rounds=3 build=1 peer=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads="${2:?--threads needs a value}"; shift ;;
     --updates) updates="${2:?--updates needs a value}"; shift ;;
+    --rounds) rounds="${2:?--rounds needs a value}"; shift ;;
     --no-build) build=0 ;;
     --no-peer) peer=0 ;;
-    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^# Environment/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "rl_update.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
+done
+for n in "$threads" "$updates" "$rounds"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "rl_update.sh: --threads, --updates and --rounds take a whole number ≥ 1 (got '$n')" >&2; exit 2; }
 done
 wb="$repo_root/.build/release/workbench"
 if [ "$build" = 1 ]; then
@@ -57,21 +65,33 @@ print(f"{statistics.median(x['seconds'] for x in u[1:]):.3f} {u[-1]['prompt_leng
 EOF
 }
 declare -A secs prompt length
-for algo in drgrpo reft carft; do
+# run ALGO TAG: one workbench run; sets secs[TAG], prompt[TAG], length[TAG].
+run() {
+  local algo=$1 tag=$2 shape
   case $algo in
     drgrpo) shape=(--batch 32 --group 2) ;;
     *) shape=(--batch 64 --value-warmup 0) ;;
   esac
-  echo "rl_update.sh: workbench $algo" >&2
+  echo "rl_update.sh: workbench $tag" >&2
   if "$wb" rl --algo "$algo" --init "$out/sft/final" --train-size 2000 "${shape[@]}" --minibatch 64 --ppo-epochs 1 \
        --max-new-tokens 64 --min-new-tokens 64 --updates $((updates + 1)) --eval-examples 0 --final-eval 0 \
-       --threads "$threads" --seed 1 --out "$out/rl-$algo" >"$out/rl-$algo.log" 2>&1; then
-    read -r secs[$algo] prompt[$algo] length[$algo] < <(summary "$out/rl-$algo/metrics.jsonl")
+       --threads "$threads" --seed 1 --out "$out/rl-$tag" >"$out/rl-$tag.log" 2>&1; then
+    read -r secs[$tag] prompt[$tag] length[$tag] < <(summary "$out/rl-$tag/metrics.jsonl")
   else
-    echo "rl_update.sh: workbench $algo failed: $(tail -n 1 "$out/rl-$algo.log")" >&2
-    secs[$algo]="n/a" prompt[$algo]=80 length[$algo]="n/a"
+    echo "rl_update.sh: workbench $tag failed: $(tail -n 1 "$out/rl-$tag.log")" >&2
+    secs[$tag]="n/a" prompt[$tag]=80 length[$tag]="n/a"
   fi
+}
+run drgrpo drgrpo
+for r in $(seq 1 "$rounds"); do run reft "reft$r"; run carft "carft$r"; done
+# The median over rounds (n/a when any round failed), and each round's carft / reft.
+median() { python3 -c "import statistics,sys; v=sys.argv[1:]; print('n/a' if 'n/a' in v else '%.3f' % statistics.median(map(float, v)))" "$@"; }
+reft_all=() carft_all=() per_round=()
+for r in $(seq 1 "$rounds"); do
+  reft_all+=("${secs[reft$r]}"); carft_all+=("${secs[carft$r]}")
 done
+secs[reft]=$(median "${reft_all[@]}")
+secs[carft]=$(median "${carft_all[@]}")
 prompt_tokens=${prompt[drgrpo]}
 
 trl="n/a" trl_version=""
@@ -91,8 +111,9 @@ if [ "$peer" = 1 ]; then
 fi
 
 ratio() { python3 -c "a,b='$1','$2'; print('n/a' if 'n/a' in (a,b) else f'{float(a)/float(b):.2f}×')"; }
+for r in $(seq 1 "$rounds"); do per_round+=("$(ratio "${secs[carft$r]}" "${secs[reft$r]}")"); done
 echo
-echo "One RL update on the tiny model: 64 rows × 64 new tokens, one epoch, one optimiser step, $threads threads; median of $updates updates"
+echo "One RL update on the tiny model: 64 rows × 64 new tokens, one epoch, one optimiser step, $threads threads; median of $updates updates (reft and carft: the median of $rounds alternating runs of each)"
 echo
 echo "| update | workbench s | TRL ${trl_version} GRPOTrainer s | TRL / workbench |"
 echo "| --- | ---: | ---: | ---: |"
@@ -100,4 +121,4 @@ echo "| Dr.GRPO (32 questions × 2) | ${secs[drgrpo]} | $trl | $(ratio "$trl" "$
 echo "| reft (64 questions × 1) | ${secs[reft]} | | |"
 echo "| carft (64 questions × 1) | ${secs[carft]} | | |"
 echo
-echo "carft / reft: $(ratio "${secs[carft]}" "${secs[reft]}") (prompts: $prompt_tokens tokens on average)"
+echo "carft / reft: $(ratio "${secs[carft]}" "${secs[reft]}"); round by round: $(IFS=,; echo "${per_round[*]}" | sed 's/,/, /g') (prompts: $prompt_tokens tokens on average)"

@@ -79,6 +79,11 @@ struct LoRACLITests {
                 let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
                 let mb = try #require(json["peak_rss_mb"] as? Double, "\(line)")
                 #expect(mb > 1 && mb < 100_000)
+                // An RL update's time, phase by phase: they add up to the update's seconds.
+                guard line.contains("\"kind\":\"update\"") else { continue }
+                let phases = try ["rollout_seconds", "scoring_seconds", "optimise_seconds"].map { try #require(json[$0] as? Double, "\($0): \(line)") }
+                let seconds = try #require(json["seconds"] as? Double)
+                #expect(phases.allSatisfy { $0 > 0 } && phases.reduce(0, +) <= seconds + 1e-9 && phases.reduce(0, +) > 0.9 * seconds, "\(line)")
             }
         }
 

@@ -51,6 +51,10 @@ public struct RLUpdateLine: Equatable, Sendable, Decodable {
     public var reward, rolloutAccuracy, samplingMismatch, kl, entropy, clipFraction: Double?
     public var policyLoss, valueLoss, gradNorm, responseLength, promptLength: Double?
     public var rolloutTokensPerSecond, trainTokensPerSecond, lr, seconds, elapsed: Double?
+    /// Where `seconds` went: sampling the rollouts, the forwards that score them (old and
+    /// reference log-probs, what the algorithm reads from the states: values, CARFT's annotated
+    /// CoTs) and the optimisation passes.
+    public var rolloutSeconds, scoringSeconds, optimiseSeconds: Double?
     /// CARFT only: the contrastive loss (without c) and the embedding diagnostics.
     public var contrastiveLoss, embedCosineCorrect, embedCosineWrong, embedAUC: Double?
     /// PPO: each loss term's gradient norm on the policy's final hidden states (policy
@@ -72,6 +76,7 @@ public struct RLUpdateLine: Equatable, Sendable, Decodable {
         case policyLoss = "policy_loss", valueLoss = "value_loss", gradNorm = "grad_norm", responseLength = "response_length"
         case promptLength = "prompt_length"
         case rolloutTokensPerSecond = "rollout_tokens_per_sec", trainTokensPerSecond = "train_tokens_per_sec"
+        case rolloutSeconds = "rollout_seconds", scoringSeconds = "scoring_seconds", optimiseSeconds = "optimise_seconds"
         case contrastiveLoss = "contrastive_loss", embedCosineCorrect = "embed_cos_correct"
         case embedCosineWrong = "embed_cos_wrong", embedAUC = "embed_auc"
         case hiddenGradPolicy = "grad_hidden_policy", hiddenGradValue = "grad_hidden_value"
@@ -85,7 +90,9 @@ public struct RLUpdateLine: Equatable, Sendable, Decodable {
         (.kl, \.kl), (.entropy, \.entropy), (.clipFraction, \.clipFraction), (.policyLoss, \.policyLoss),
         (.valueLoss, \.valueLoss), (.gradNorm, \.gradNorm), (.responseLength, \.responseLength), (.promptLength, \.promptLength),
         (.rolloutTokensPerSecond, \.rolloutTokensPerSecond), (.trainTokensPerSecond, \.trainTokensPerSecond),
-        (.lr, \.lr), (.seconds, \.seconds), (.elapsed, \.elapsed), (.contrastiveLoss, \.contrastiveLoss),
+        (.lr, \.lr), (.seconds, \.seconds), (.elapsed, \.elapsed),
+        (.rolloutSeconds, \.rolloutSeconds), (.scoringSeconds, \.scoringSeconds), (.optimiseSeconds, \.optimiseSeconds),
+        (.contrastiveLoss, \.contrastiveLoss),
         (.embedCosineCorrect, \.embedCosineCorrect), (.embedCosineWrong, \.embedCosineWrong), (.embedAUC, \.embedAUC),
         (.hiddenGradPolicy, \.hiddenGradPolicy), (.hiddenGradValue, \.hiddenGradValue),
         (.hiddenGradContrastive, \.hiddenGradContrastive), (.peakRSS, \.peakRSS),

@@ -29,6 +29,9 @@ public struct RLUpdateReport: Sendable {
     public var samplingMismatch: Double
     public var rolloutTokensPerSecond: Double
     public var trainTokensPerSecond: Double
+    /// The update's time in its three phases: sampling, the scoring forwards (old and reference
+    /// log-probs, values, CARFT's annotated CoTs), the optimisation passes.
+    public var phases: (rollout: Double, scoring: Double, optimise: Double) = (0, 0, 0)
     public var seconds: Double
     public var elapsed: Double
     /// PPO, once the policy trains: each loss term's gradient norm on the final hidden states,
@@ -278,6 +281,7 @@ public final class RLTrainer {
             line.promptLength = report.meanPromptLength
             line.rolloutTokensPerSecond = report.rolloutTokensPerSecond
             line.trainTokensPerSecond = report.trainTokensPerSecond
+            (line.rolloutSeconds, line.scoringSeconds, line.optimiseSeconds) = report.phases
             line.lr = Double(lr)
             line.seconds = secs
             line.elapsed = elapsed
@@ -376,6 +380,7 @@ public final class RLTrainer {
             samplingMismatch: ub.mismatch,
             rolloutTokensPerSecond: Double(ub.generated) / ub.rolloutSeconds,
             trainTokensPerSecond: Double(trainedTokens) / trainSecs,
+            phases: (ub.rolloutSeconds, ub.forwardSeconds, trainSecs - ub.forwardSeconds),
             seconds: 0, elapsed: 0,
             hiddenGradients: hidden.isEmpty ? nil : HiddenGradients(
                 policy: hidden.reduce(0) { $0 + $1.policy } / Double(hidden.count),
