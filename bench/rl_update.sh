@@ -56,16 +56,18 @@ echo "rl_update.sh: tiny SFT checkpoint (50 steps)" >&2
 "$wb" sft --out "$out/sft" --steps 50 --eval-every 1000 --eval-examples 0 --train-size 2000 --threads "$threads" >"$out/sft.log" 2>&1 \
   || { echo "rl_update.sh: sft failed: $(tail -n 1 "$out/sft.log")" >&2; exit 1; }
 
-# Median seconds of the updates after the first, mean prompt and response lengths, from metrics.jsonl.
+# Median seconds of the updates after the first (whole, and of the scoring forwards), mean prompt
+# and response lengths, from metrics.jsonl.
 summary() {
   python3 - "$1" <<'EOF'
 import json, statistics, sys
 u = [r for r in map(json.loads, open(sys.argv[1])) if r.get("kind") == "update"]
-print(f"{statistics.median(x['seconds'] for x in u[1:]):.3f} {u[-1]['prompt_length']:.0f} {u[-1]['response_length']:.1f}")
+print(f"{statistics.median(x['seconds'] for x in u[1:]):.3f} {statistics.median(x['scoring_seconds'] for x in u[1:]):.3f} "
+      f"{u[-1]['prompt_length']:.0f} {u[-1]['response_length']:.1f}")
 EOF
 }
-declare -A secs prompt length
-# run ALGO TAG: one workbench run; sets secs[TAG], prompt[TAG], length[TAG].
+declare -A secs scoring prompt length
+# run ALGO TAG: one workbench run; sets secs[TAG], scoring[TAG], prompt[TAG], length[TAG].
 run() {
   local algo=$1 tag=$2 shape
   case $algo in
@@ -76,22 +78,25 @@ run() {
   if "$wb" rl --algo "$algo" --init "$out/sft/final" --train-size 2000 "${shape[@]}" --minibatch 64 --ppo-epochs 1 \
        --max-new-tokens 64 --min-new-tokens 64 --updates $((updates + 1)) --eval-examples 0 --final-eval 0 \
        --threads "$threads" --seed 1 --out "$out/rl-$tag" >"$out/rl-$tag.log" 2>&1; then
-    read -r secs[$tag] prompt[$tag] length[$tag] < <(summary "$out/rl-$tag/metrics.jsonl")
+    read -r secs[$tag] scoring[$tag] prompt[$tag] length[$tag] < <(summary "$out/rl-$tag/metrics.jsonl")
   else
     echo "rl_update.sh: workbench $tag failed: $(tail -n 1 "$out/rl-$tag.log")" >&2
-    secs[$tag]="n/a" prompt[$tag]=80 length[$tag]="n/a"
+    secs[$tag]="n/a" scoring[$tag]="n/a" prompt[$tag]=80 length[$tag]="n/a"
   fi
 }
 run drgrpo drgrpo
 for r in $(seq 1 "$rounds"); do run reft "reft$r"; run carft "carft$r"; done
 # The median over rounds (n/a when any round failed), and each round's carft / reft.
 median() { python3 -c "import statistics,sys; v=sys.argv[1:]; print('n/a' if 'n/a' in v else '%.3f' % statistics.median(map(float, v)))" "$@"; }
-reft_all=() carft_all=() per_round=()
+reft_all=() carft_all=() reft_scoring=() carft_scoring=() per_round=()
 for r in $(seq 1 "$rounds"); do
   reft_all+=("${secs[reft$r]}"); carft_all+=("${secs[carft$r]}")
+  reft_scoring+=("${scoring[reft$r]}"); carft_scoring+=("${scoring[carft$r]}")
 done
 secs[reft]=$(median "${reft_all[@]}")
 secs[carft]=$(median "${carft_all[@]}")
+scoring[reft]=$(median "${reft_scoring[@]}")
+scoring[carft]=$(median "${carft_scoring[@]}")
 prompt_tokens=${prompt[drgrpo]}
 
 trl="n/a" trl_version=""
@@ -122,3 +127,4 @@ echo "| reft (64 questions × 1) | ${secs[reft]} | | |"
 echo "| carft (64 questions × 1) | ${secs[carft]} | | |"
 echo
 echo "carft / reft: $(ratio "${secs[carft]}" "${secs[reft]}"); round by round: $(IFS=,; echo "${per_round[*]}" | sed 's/,/, /g') (prompts: $prompt_tokens tokens on average)"
+echo "Scoring forwards (old and reference log-probs, values; carft: its annotated CoTs too): reft ${scoring[reft]} s, carft ${scoring[carft]} s"
