@@ -155,6 +155,7 @@ import TestSupport
         try plain.holdWeightsInBF16(pack: false)
         #expect(packed.bf16?.packedCount == c.layers * 7 + 1 && plain.bf16?.packedCount == 0)
         LoRATests.expectDecodingMatchesTraining(packed, tolerance: 1e-3)
+        LoRATests.expectKeptPrefixContinues(packed, tolerance: 1e-3)
         let seq = Array(LoRATests.tokens.prefix(6))
         var lp: [[Float]] = []
         for m in [packed, plain] {

@@ -38,6 +38,7 @@ struct PPOUpdate: RLUpdate {
     func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout], prefix: KVCache?) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?) {
         let oldValues = head.forward(hidden: policy.hiddenStates, positions: batch.positions, into: valuePass)
         guard let contrastive else { return (oldValues, nil) }
+        guard let prefix else { preconditionFailure("CARFT's scoring continues the prefix cache the rollout forward filled (rolloutPrefix)") }
         let prepared = try contrastive.prepare(policy: policy, head: head, rollouts: rollouts.map(\.sequence), batch: batch,
                                                annotated: annotated(rollouts), prefix: prefix, padId: tokenizer.padId)
         return (oldValues, prepared)

@@ -71,27 +71,20 @@ public final class CARFTObjective {
     /// teacher-forced through the policy (no gradient), runs `select` over the whole batch, and
     /// pools the annotated views and both whole-CoT embeddings.
     ///
-    /// With `prefix` (filled by the rollout batch's forward, from `prefixCache`), only the part
-    /// of each annotated sequence after the start it shares with its rollout runs, continuing
-    /// that forward's keys and values; the shared positions' states are the rollout's own (the
-    /// policy is causal, so they are the same states). The prompt is most of an annotated
-    /// sequence, so this is most of CARFT's extra forward. Without it, the whole annotated batch
-    /// runs through the policy's training forward, overwriting its activations.
+    /// Only the part of each annotated sequence after the start it shares with its rollout runs,
+    /// continuing the keys and values the rollout batch's forward kept in `prefix` (from
+    /// `prefixCache`); the shared positions' states are the rollout's own (the policy is causal,
+    /// so they are the same states). The prompt is most of an annotated sequence, so this skips
+    /// most of what teacher-forcing it whole would cost.
     func prepare(policy: Transformer, head: ValueHead, rollouts: [PromptedSequence], batch rolloutBatch: TokenBatch,
-                 annotated sequences: [PromptedSequence], prefix: KVCache?, padId: Int) throws -> Prepared {
+                 annotated sequences: [PromptedSequence], prefix: KVCache, padId: Int) throws -> Prepared {
         let P = head.projectionDim
         let rollout = layout(rollouts, batch: rolloutBatch)
         let rValues = head.forward(hidden: policy.hiddenStates, positions: rollout.headPositions, into: rolloutPass)
         let batch = TokenBatch(sequences, padId: padId)
         let annotated = layout(sequences, batch: batch)
-        let aValues: [Float]
-        if let prefix {
-            let states = continuedStates(policy: policy, rolloutSeq: rolloutBatch.seq, sequences, batch: batch, prefix: prefix)
-            aValues = head.forward(hidden: states.ptr, positions: annotated.headPositions, into: annotatedPass)
-        } else {
-            policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
-            aValues = head.forward(hidden: policy.hiddenStates, positions: annotated.headPositions, into: annotatedPass)
-        }
+        let states = continuedStates(policy: policy, rolloutSeq: rolloutBatch.seq, sequences, batch: batch, prefix: prefix)
+        let aValues = head.forward(hidden: states.ptr, positions: annotated.headPositions, into: annotatedPass)
 
         let masks: [[UInt8]] = try rollout.ids.withUnsafeBufferPointer { rIds in
             try rollout.present.withUnsafeBufferPointer { rPresent in
