@@ -14,9 +14,9 @@ struct DrGRPOUpdate: RLUpdate {
     var samplesPerQuestion: Int { config.samplesPerQuestion }
     var needsReference: Bool { config.klBeta > 0 }
 
-    func rolloutPrefix(rollouts: [Rollout]) -> KVCache? { nil }
+    func rolloutPrefix(rollouts: [Rollout]) -> CARFTObjective.Prefix? { nil }
 
-    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout], prefix: KVCache?) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?) {
+    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout], prefix: CARFTObjective.Prefix?) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?) {
         (nil, nil)
     }
 

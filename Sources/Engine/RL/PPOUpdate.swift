@@ -25,22 +25,19 @@ struct PPOUpdate: RLUpdate {
     var samplesPerQuestion: Int { 1 }
     var needsReference: Bool { true }
 
-    /// CARFT contrasts each rollout with its question's first annotated CoT, teacher-forced.
-    private func annotated(_ rollouts: [Rollout]) -> [PromptedSequence] {
-        rollouts.map { PromptedSequence(example: $0.example, cot: $0.example.cots[0], tokenizer: tokenizer, prompt: prompt) }
-    }
-
-    func rolloutPrefix(rollouts: [Rollout]) -> KVCache? {
+    func rolloutPrefix(rollouts: [Rollout]) -> CARFTObjective.Prefix? {
         guard let contrastive else { return nil }
-        return contrastive.prefixCache(config: policy.config, rollouts: rollouts.map(\.sequence), annotated: annotated(rollouts))
+        // CARFT contrasts each rollout with its question's first annotated CoT, teacher-forced.
+        let annotated = rollouts.map { PromptedSequence(example: $0.example, cot: $0.example.cots[0], tokenizer: tokenizer, prompt: prompt) }
+        return contrastive.prefix(config: policy.config, rollouts: rollouts.map(\.sequence), annotated: annotated)
     }
 
-    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout], prefix: KVCache?) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?) {
+    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout], prefix: CARFTObjective.Prefix?) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?) {
         let oldValues = head.forward(hidden: policy.hiddenStates, positions: batch.positions, into: valuePass)
         guard let contrastive else { return (oldValues, nil) }
-        guard let prefix else { preconditionFailure("CARFT's scoring continues the prefix cache the rollout forward filled (rolloutPrefix)") }
+        guard let prefix else { preconditionFailure("CARFT's scoring continues the prefix the rollout forward filled (rolloutPrefix)") }
         let prepared = try contrastive.prepare(policy: policy, head: head, rollouts: rollouts.map(\.sequence), batch: batch,
-                                               annotated: annotated(rollouts), prefix: prefix, padId: tokenizer.padId)
+                                               prefix: prefix, padId: tokenizer.padId)
         return (oldValues, prepared)
     }
 

@@ -55,11 +55,11 @@ protocol RLUpdate {
     var needsReference: Bool { get }
     /// Keys and values the rollout batch's forward keeps for `readRolloutStates` (CARFT: the start
     /// each rollout shares with its annotated sequence, which then need not run again), or nil.
-    func rolloutPrefix(rollouts: [Rollout]) -> KVCache?
+    func rolloutPrefix(rollouts: [Rollout]) -> CARFTObjective.Prefix?
     /// Called right after the rollout batch's forward through the policy (which filled `prefix`),
     /// while the policy's hidden states are that batch's: what the algorithm reads from them
     /// (PPO: old values; CARFT: its contrastive term, whose embeddings the reward sees).
-    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout], prefix: KVCache?) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?)
+    func readRolloutStates(_ batch: TokenBatch, rollouts: [Rollout], prefix: CARFTObjective.Prefix?) throws -> (oldValues: [Float]?, carft: CARFTObjective.Prepared?)
     /// Per-token advantages (and, for PPO, returns) of the scored batch.
     func advantages(_ ub: UpdateBatch) -> (advantages: [[Float]], returns: [[Float]])
     /// The loss of mini-batch `mb` (indices into the batch) with its gradient accumulated into

@@ -44,11 +44,16 @@ public final class CARFTObjective {
         CoTLayout(sequences, batch: batch, marker: marker, eos: eos, minTokens: minTokens)
     }
 
-    /// A cache for the rollout batch's forward to fill (`Transformer.forward(keeping:)`): row b
-    /// keeps the positions rollout b shares with annotated sequence b from their start (at
-    /// least the prompt; more when the rollout began as the annotated CoT does), with room for
-    /// the rest of the annotated sequence.
-    func prefixCache(config: ModelConfig, rollouts: [PromptedSequence], annotated: [PromptedSequence]) -> KVCache {
+    /// The annotated sequences of a rollout batch, and the cache its forward fills for them.
+    struct Prefix {
+        let annotated: [PromptedSequence]
+        /// Row b keeps the positions rollout b shares with annotated sequence b from their start
+        /// (at least the prompt; more when the rollout began as the annotated CoT does), with
+        /// room for the rest of the annotated sequence (`Transformer.forward(keeping:)`).
+        let cache: KVCache
+    }
+
+    func prefix(config: ModelConfig, rollouts: [PromptedSequence], annotated: [PromptedSequence]) -> Prefix {
         // Kept from update to update while it is big enough: a fresh one (tens of MB) was paged
         // in and zeroed every update.
         let capacity = max(1, annotated.map(\.inputLength).max() ?? 1)
@@ -63,7 +68,7 @@ public final class CARFTObjective {
             while n < limit && r.ids[n] == a.ids[n] { n += 1 }
             cache.lengths[b] = n
         }
-        return cache
+        return Prefix(annotated: annotated, cache: cache)
     }
 
     /// Reads the head over every state of the rollout batch (the policy's hidden states must be
@@ -72,18 +77,19 @@ public final class CARFTObjective {
     /// pools the annotated views and both whole-CoT embeddings.
     ///
     /// Only the part of each annotated sequence after the start it shares with its rollout runs,
-    /// continuing the keys and values the rollout batch's forward kept in `prefix` (from
-    /// `prefixCache`); the shared positions' states are the rollout's own (the policy is causal,
-    /// so they are the same states). The prompt is most of an annotated sequence, so this skips
-    /// most of what teacher-forcing it whole would cost.
+    /// continuing the keys and values the rollout batch's forward kept in `prefix.cache`; the
+    /// shared positions' states are the rollout's own (the policy is causal, so they are the same
+    /// states). The prompt is most of an annotated sequence, so this skips most of what
+    /// teacher-forcing it whole would cost.
     func prepare(policy: Transformer, head: ValueHead, rollouts: [PromptedSequence], batch rolloutBatch: TokenBatch,
-                 annotated sequences: [PromptedSequence], prefix: KVCache, padId: Int) throws -> Prepared {
+                 prefix: Prefix, padId: Int) throws -> Prepared {
+        let sequences = prefix.annotated
         let P = head.projectionDim
         let rollout = layout(rollouts, batch: rolloutBatch)
         let rValues = head.forward(hidden: policy.hiddenStates, positions: rollout.headPositions, into: rolloutPass)
         let batch = TokenBatch(sequences, padId: padId)
         let annotated = layout(sequences, batch: batch)
-        let states = continuedStates(policy: policy, rolloutSeq: rolloutBatch.seq, sequences, batch: batch, prefix: prefix)
+        let states = continuedStates(policy: policy, rolloutSeq: rolloutBatch.seq, sequences, batch: batch, prefix: prefix.cache)
         let aValues = head.forward(hidden: states.ptr, positions: annotated.headPositions, into: annotatedPass)
 
         let masks: [[UInt8]] = try rollout.ids.withUnsafeBufferPointer { rIds in
