@@ -92,11 +92,7 @@ import TestSupport
         }
     }
 
-    /// The training forward keeps each row's shared start (`forward(keeping:)`) and the inference
-    /// forward continues it with other tokens (`appendStates`): the states are the training
-    /// forward's over the whole new sequences, adapters included, for a row sharing 6 tokens,
-    /// one sharing none and one sharing its whole length. (CARFT's annotated CoTs run this way,
-    /// continuing their rollouts' prompts.)
+    /// Three rows through the training forward, keeping 6, 0 and 4 positions of them.
     static func keptPrefix(_ model: Transformer) -> KVCache {
         let old: [[Int32]] = [[3, 1, 4, 1, 5, 9, 2, 6], [7, 7, 1, 2], [2, 7, 1, 8, 2, 8]]
         let prefix = KVCache(config: model.config, batch: 3, capacity: 8)
@@ -105,6 +101,11 @@ import TestSupport
         return prefix
     }
 
+    /// The training forward keeps each row's shared start (`forward(keeping:)`) and the inference
+    /// forward continues it with other tokens (`appendStates`): the states are the training
+    /// forward's over the whole new sequences, adapters included, for a row sharing 6 tokens,
+    /// one sharing none and one sharing its whole length. (CARFT's annotated CoTs run this way,
+    /// continuing their rollouts' prompts.)
     @Test func aKeptPrefixContinuesAsTheWholeSequence() throws {
         Self.expectKeptPrefixContinues(try Self.model(), tolerance: 1e-5)
     }

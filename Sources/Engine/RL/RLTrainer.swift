@@ -31,7 +31,7 @@ public struct RLUpdateReport: Sendable {
     public var trainTokensPerSecond: Double
     /// The update's time in its three phases: sampling, the scoring forwards (old and reference
     /// log-probs, values, CARFT's annotated CoTs), the optimisation passes.
-    public var phases: (rollout: Double, scoring: Double, optimise: Double) = (0, 0, 0)
+    public var phases: (rollout: Double, scoring: Double, optimise: Double)
     public var seconds: Double
     public var elapsed: Double
     /// PPO, once the policy trains: each loss term's gradient norm on the final hidden states,
@@ -360,7 +360,7 @@ public final class RLTrainer {
                 if let h = terms.hiddenGradients { hidden.append(h) }
             }
         }
-        let trainSecs = (clock.now - trainStart).seconds + ub.forwardSeconds
+        let optimiseSecs = (clock.now - trainStart).seconds, trainSecs = optimiseSecs + ub.forwardSeconds
         let n = Double(ub.rollouts.count), scores = ub.rollouts.map(\.reward)
         let terms = Double(max(1, lossTerms))
         return RLUpdateReport(
@@ -380,7 +380,7 @@ public final class RLTrainer {
             samplingMismatch: ub.mismatch,
             rolloutTokensPerSecond: Double(ub.generated) / ub.rolloutSeconds,
             trainTokensPerSecond: Double(trainedTokens) / trainSecs,
-            phases: (ub.rolloutSeconds, ub.forwardSeconds, trainSecs - ub.forwardSeconds),
+            phases: (ub.rolloutSeconds, ub.forwardSeconds, optimiseSecs),
             seconds: 0, elapsed: 0,
             hiddenGradients: hidden.isEmpty ? nil : HiddenGradients(
                 policy: hidden.reduce(0) { $0 + $1.policy } / Double(hidden.count),
