@@ -37,6 +37,9 @@ let package = Package(
         // The plugin call in progress, in C so a watchdog thread and a crash signal handler can
         // read it (async-signal-safe); PluginHost records its calls, the host reports a hang or a crash.
         .target(name: "CallWatch", path: "Sources/CallWatch"),
+        // int8 weight products with AVX-512 VNNI, in C for the intrinsics (Int8Base): decoding
+        // reads a quarter of float32's weight bytes.
+        .target(name: "Int8Kernels", path: "Sources/Int8Kernels"),
         // The papers' prompt and answer layout and answer checking, shared by the Engine (targets,
         // evaluation) and the built-in rewards, which must agree on it byte for byte.
         .target(name: "AnswerFormat", path: "Sources/AnswerFormat"),
@@ -51,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "Engine",
-            dependencies: ["COpenBLAS", "CDNNL", "PluginHost", "AnswerFormat"],
+            dependencies: ["COpenBLAS", "CDNNL", "Int8Kernels", "PluginHost", "AnswerFormat"],
             path: "Sources/Engine",
             swiftSettings: fastMath
         ),
@@ -99,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine", "TestSupport"],
+            dependencies: ["Engine", "Int8Kernels", "TestSupport"],
             path: "Tests/EngineTests"
         ),
         .testTarget(

@@ -119,7 +119,7 @@ import TestSupport
         for (b, row) in new.enumerated() { for t in row[shared[b]...] { tokens.append(.init(row: b, token: t)) } }
         #expect(tokens.count == 2 + 3 + 0)
         let states = FloatBuffer(tokens.count * D)
-        IncrementalForward(model: model).appendStates(tokens, to: prefix, into: states.ptr)
+        IncrementalForward(model: model, sampling: false).appendStates(tokens, to: prefix, into: states.ptr)
         #expect(prefix.lengths == new.map(\.count))
         model.forward(tokens: new.flatMap { $0 + [Int32](repeating: 0, count: 8 - $0.count) }, batch: 3, seq: 8)
         var i = 0, worst: Float = 0

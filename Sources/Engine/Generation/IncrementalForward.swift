@@ -42,8 +42,14 @@ public final class IncrementalForward {
     static let maxRun = 64
     private var lastIndex: [Int] = []
 
-    public init(model: Transformer) {
+    /// Whether the products read the model's int8 copy when it holds one (`Transformer.holdWeightsInInt8`).
+    let sampling: Bool
+
+    /// `sampling` false: the products are the training forward's (bf16 rather than int8), for a
+    /// continuation whose states must be the training forward's (CARFT's annotated CoTs).
+    public init(model: Transformer, sampling: Bool = true) {
         self.model = model
+        self.sampling = sampling
         let c = model.config
         let qw = c.heads * c.headDim, kw = c.kvDim, D = c.dim
         weights = model.weights
@@ -154,9 +160,9 @@ public final class IncrementalForward {
             if qkvFused[l] {
                 project(qkv, xn, w.q, rows: m, inDim: D, outDim: qkvW)
             } else {
-                model.linear(qkv, ldy: qkvW, xn, w.q, rows: m, inDim: D, outDim: qw)
-                model.linear(qkv + qw, ldy: qkvW, xn, w.k, rows: m, inDim: D, outDim: kw)
-                model.linear(qkv + qw + kw, ldy: qkvW, xn, w.v, rows: m, inDim: D, outDim: kw)
+                linear(qkv, ldy: qkvW, xn, w.q, rows: m, inDim: D, outDim: qw)
+                linear(qkv + qw, ldy: qkvW, xn, w.k, rows: m, inDim: D, outDim: kw)
+                linear(qkv + qw + kw, ldy: qkvW, xn, w.v, rows: m, inDim: D, outDim: kw)
             }
             adapt(.q, qkv, ldy: qkvW, xn)
             adapt(.k, qkv + qw, ldy: qkvW, xn)
@@ -178,8 +184,8 @@ public final class IncrementalForward {
             if gateUpFused[l] {
                 project(gateUp, xn, w.gate, rows: m, inDim: D, outDim: 2 * F)
             } else {
-                model.linear(gateUp, ldy: 2 * F, xn, w.gate, rows: m, inDim: D, outDim: F)
-                model.linear(gateUp + F, ldy: 2 * F, xn, w.up, rows: m, inDim: D, outDim: F)
+                linear(gateUp, ldy: 2 * F, xn, w.gate, rows: m, inDim: D, outDim: F)
+                linear(gateUp + F, ldy: 2 * F, xn, w.up, rows: m, inDim: D, outDim: F)
             }
             adapt(.gate, gateUp, ldy: 2 * F, xn)
             adapt(.up, gateUp + F, ldy: 2 * F, xn)
@@ -190,8 +196,8 @@ public final class IncrementalForward {
         cache.lengths = next
     }
 
-    /// y (+)= x · Wᵀ for `rows` rows. With the weights in bf16, oneDNN's product (fast at any
-    /// row count). In float32, one row is a matrix-vector product: sgemm would pack the
+    /// y (+)= x · Wᵀ for `rows` rows. With the weights in bf16 (and int8), oneDNN's product or
+    /// the int8 one (fast at any row count). In float32, one row is a matrix-vector product: sgemm would pack the
     /// whole weight matrix for it, as much memory traffic as the product itself. Up to
     /// `transposedRows` rows, OpenBLAS is faster (~25% at 16 rows, measured here) computing
     /// yᵀ = W · xᵀ, so that product goes to scratch and is transposed into y.
@@ -199,7 +205,7 @@ public final class IncrementalForward {
     func project(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                  rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false) {
         if model.bf16 != nil {
-            model.linear(y, x, w, rows: rows, inDim: inDim, outDim: outDim, accumulate: accumulate)
+            linear(y, x, w, rows: rows, inDim: inDim, outDim: outDim, accumulate: accumulate)
         } else if rows == 1 {
             BLAS.gemv(transA: false, m: outDim, n: inDim, a: w, lda: inDim, x: x, beta: accumulate ? 1 : 0, y: y)
         } else if rows <= Self.transposedRows {
@@ -220,6 +226,17 @@ public final class IncrementalForward {
         }
     }
     static let transposedRows = 48
+
+    /// The model's product, from its int8 copy when this pass samples.
+    @inline(__always)
+    private func linear(_ y: UnsafeMutablePointer<Float>, ldy: Int? = nil, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                        rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false) {
+        if sampling {
+            model.sampleLinear(y, ldy: ldy, x, w, rows: rows, inDim: inDim, outDim: outDim, accumulate: accumulate)
+        } else {
+            model.linear(y, ldy: ldy, x, w, rows: rows, inDim: inDim, outDim: outDim, accumulate: accumulate)
+        }
+    }
 
     /// h = silu(gate) · up, row by row from the fused [rows, 2·ffn] gate/up product.
     @inline(__always)

@@ -41,9 +41,9 @@ public struct MemoryEstimate: Sendable {
     /// activations; `frozen` more models of the same shape that run forward on the same batch
     /// (RL's reference: values only, a frozen model never allocates gradients); and optionally
     /// a generation cache; with `bf16Copy`, one model's weights held in bf16 as well, twice
-    /// (`Transformer.holdWeightsInBF16`).
+    /// (`Transformer.holdWeightsInBF16`), and with `int8Copy` in int8 as well (`holdWeightsInInt8`).
     public static func training(_ c: ModelConfig, rows: Int, seq: Int, frozen: Int = 0, adapters: Int? = nil,
-                                generation: (batch: Int, length: Int)? = nil, bf16Copy: Bool = false) -> MemoryEstimate {
+                                generation: (batch: Int, length: Int)? = nil, bf16Copy: Bool = false, int8Copy: Bool = false) -> MemoryEstimate {
         let p = parameters(c)
         var parts: [Part]
         if let adapters {
@@ -55,6 +55,7 @@ public struct MemoryEstimate: Sendable {
         if frozen > 0 { parts.append(Part(name: "the frozen reference", bytes: Double(frozen) * 4 * p)) }
         // Plain for the gradient products, packed for the forward ones (BF16Base).
         if bf16Copy { parts.append(Part(name: "the frozen weights in bf16, plain and packed", bytes: 4 * p)) }
+        if int8Copy { parts.append(Part(name: "the frozen weights in int8", bytes: p)) }
         if rows > 0 && seq > 0 {
             parts.append(Part(name: "activations for \(rows) × \(seq) tokens", bytes: Double(1 + frozen) * activations(c, rows: rows, seq: seq)))
         }

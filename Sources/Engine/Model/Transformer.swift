@@ -31,8 +31,12 @@ public final class Transformer {
     /// The frozen weights rounded to bf16 (`holdWeightsInBF16`), which every product with them
     /// then uses; nil: float32.
     private(set) var bf16: BF16Base?
-    /// What the frozen weights are multiplied in: "bf16" or "float32".
-    public var weightPrecision: String { bf16 == nil ? "float32" : "bf16" }
+    /// The frozen weights rounded to int8 as well (`holdWeightsInInt8`), which the sampling
+    /// passes' products use (`sampleLinear`); nil: they use `linear`'s.
+    private(set) var int8: Int8Base?
+    /// What the frozen weights are multiplied in: "float32", "bf16", or "int8" (int8 when
+    /// sampling, bf16 when scoring and training).
+    public var weightPrecision: String { int8 != nil ? "int8" : bf16 == nil ? "float32" : "bf16" }
 
     /// Holds the weights in bf16 as well and multiplies by them there: about twice the speed of
     /// float32 on a CPU with AVX-512 BF16, with the inputs of every product rounded to bf16
@@ -45,15 +49,35 @@ public final class Transformer {
 
     /// `pack` false: every product reads the plain bf16 copy (tests compare the two).
     func holdWeightsInBF16(pack: Bool) throws {
-        guard pack else { bf16 = try BF16Base(params); return }
+        bf16 = try BF16Base(params, matrices: pack ? matrices : [])
+    }
+
+    /// Holds the weights in bf16 (`holdWeightsInBF16`) and in 8 bits (per 32 weights of a row,
+    /// 256 levels between their least and greatest), which the passes that sample (decoding,
+    /// rollouts, evaluation) then multiply by, with their inputs rounded to int8 per 32 values:
+    /// a decoded token reads about half of bf16's bytes (`Int8Base`).
+    /// Scoring and training passes keep bf16, so the log-probabilities PPO optimises are those of
+    /// the bf16 model and only which tokens are sampled sees int8. Only for weights that no
+    /// longer change, as bf16. Throws when this CPU has no AVX-512 VNNI or oneDNN no bf16 product.
+    public func holdWeightsInInt8() throws {
+        let int8 = try Int8Base(params, matrices: matrices)
+        try holdWeightsInBF16()
+        self.int8 = int8
+    }
+
+    /// The model's matrices as (W [n × k], n, k), the head first.
+    private var matrices: [(w: UnsafePointer<Float>, n: Int, k: Int)] {
         let c = config, qw = c.heads * c.headDim
         var matrices: [(w: UnsafePointer<Float>, n: Int, k: Int)] = [(UnsafePointer(weights.head), c.vocabSize, c.dim)]
         for w in weights.layers {
             matrices += [(w.q, qw, c.dim), (w.k, c.kvDim, c.dim), (w.v, c.kvDim, c.dim), (w.o, c.dim, qw),
                          (w.gate, c.ffnDim, c.dim), (w.up, c.ffnDim, c.dim), (w.down, c.dim, c.ffnDim)].map { (UnsafePointer($0.0), $0.1, $0.2) }
         }
-        bf16 = try BF16Base(params, matrices: matrices)
+        return matrices
     }
+
+    /// Whether this CPU has the int8 products `holdWeightsInInt8` needs (AVX-512 VNNI).
+    public static var int8IsSupported: Bool { Int8Base.supported }
 
     /// Whether this CPU multiplies bf16 natively (AVX-512 BF16); elsewhere oneDNN's emulation
     /// is slower than float32.
@@ -69,6 +93,15 @@ public final class Transformer {
             BLAS.gemm(transA: false, transB: true, m: rows, n: outDim, k: inDim, a: x, lda: inDim,
                       b: w, ldb: inDim, beta: accumulate ? 1 : 0, c: y, ldc: ldy ?? outDim)
         }
+    }
+
+    /// `linear` for the passes that sample: from the int8 copy when the model holds one and it
+    /// covers W.
+    @inline(__always)
+    func sampleLinear(_ y: UnsafeMutablePointer<Float>, ldy: Int? = nil, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                      rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false) {
+        if let int8, int8.forward(y, ldy: ldy, x, w, rows: rows, k: inDim, n: outDim, accumulate: accumulate) { return }
+        linear(y, ldy: ldy, x, w, rows: rows, inDim: inDim, outDim: outDim, accumulate: accumulate)
     }
 
     /// The backward of `linear`: dx (+)= dy · W, and dW += dyᵀ · x when the weight trains.
@@ -113,7 +146,8 @@ public final class Transformer {
         }
         adapters = nil
         acts = nil
-        bf16 = nil  // the weights changed; a bf16 copy of the old ones would be wrong
+        bf16 = nil  // the weights changed; a bf16 or int8 copy of the old ones would be wrong
+        int8 = nil
     }
 
     /// The adapters the forward passes apply now, with their rank and scale.

@@ -143,7 +143,8 @@ public final class CARFTObjective {
         }
         guard !tokens.isEmpty else { return states }
         let fresh = FloatBuffer(tokens.count * D)
-        if continuation?.model !== policy { continuation = IncrementalForward(model: policy) }
+        // Not sampling: the kept prefix is the training forward's, so its continuation multiplies as that does.
+        if continuation?.model !== policy { continuation = IncrementalForward(model: policy, sampling: false) }
         continuation!.appendStates(tokens, to: prefix, into: fresh.ptr)
         for (i, p) in at.enumerated() { (states.ptr + p * D).update(from: fresh.ptr + i * D, count: D) }
         return states
