@@ -188,7 +188,7 @@ struct RLCommand: ParsableCommand {
         let rollout = min(policy.config.maxSeqLen, fit.longestPrompt(loaded.train + loaded.eval) + maxNewTokens)
         let seq = algo == .carft ? max(rollout, fit.longestSequence(loaded.train, firstCoTOnly: true)) : rollout
         try MachineMemory.check(.training(policy.config, rows: rows, seq: seq, frozen: lora == nil ? 1 : 0, adapters: policy.adapters?.params.count, generation: (batch: max(64, rows), length: rollout),
-                                          bf16Copy: frozen.frozenWeights == .bf16),
+                                          bf16Copy: frozen.bf16Copy, int8Copy: frozen.int8Copy),
                                 what: "this run", remedy: "lower --batch (now \(batch))\(algo == .drgrpo ? " or --group (now \(group))" : "") or --max-new-tokens (now \(maxNewTokens)), or use a smaller model")
         var reference: Transformer?
         if lora == nil {
@@ -218,8 +218,8 @@ struct RLCommand: ParsableCommand {
         if let a = policy.adapters {
             print("  LoRA: \(a.config.summary): \(ProgressLine.count(Double(a.params.count))) trainable parameters; the frozen model is the reference")
         }
-        if lora != nil || frozen.frozenWeights == .bf16 {
-            print("  frozen weights (\(lora == nil ? "the reference" : "the base, and so the reference")): \((reference ?? policy).weightPrecision)")
+        if lora != nil || frozen.frozenWeights != .float32 {
+            print("  frozen weights (\(lora == nil ? "the reference" : "the base, and so the reference")): \(FrozenWeightOptions.describe(reference ?? policy))")
         }
         if let carft {
             print("  pooling: \(PluginBanner.line(carft.pooling.instance))")
@@ -340,7 +340,7 @@ struct RLCommand: ParsableCommand {
             var contrastive: String?
             var plugins: [String]
             var lora: LoRAConfig?
-            /// "bf16" when --frozen-weights bf16; absent for float32, as in runs from before the flag.
+            /// "bf16" or "int8" as --frozen-weights says; absent for float32, as in runs from before the flag.
             var frozenWeights: String?
             var threads: Int
         }

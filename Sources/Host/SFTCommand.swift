@@ -125,7 +125,7 @@ struct SFTCommand: ParsableCommand {
         let fit = ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen)
         let evalLength = min(model.config.maxSeqLen, fit.longestPrompt(loaded.eval) + maxNewTokens)
         try MachineMemory.check(.training(model.config, rows: batch, seq: fit.longestSequence(loaded.train), adapters: model.adapters?.params.count,
-                                          generation: (batch: 64, length: evalLength), bf16Copy: frozen.frozenWeights == .bf16),
+                                          generation: (batch: 64, length: evalLength), bf16Copy: frozen.bf16Copy, int8Copy: frozen.int8Copy),
                                 what: "this run", remedy: "lower --batch (now \(batch)), or use shorter examples or a smaller model")
 
         let trainer = try SFTTrainer(model: model, tokenizer: tokenizer, config: config, train: loaded.train,
@@ -140,7 +140,7 @@ struct SFTCommand: ParsableCommand {
         print("  model: \(c.layers) layers × width \(c.dim), \(c.heads) heads (\(c.kvHeads) kv), ffn \(c.ffnDim), context \(c.maxSeqLen), \(ProgressLine.count(Double(model.params.count))) parameters")
         if let a = model.adapters {
             let share = Double(a.params.count) / Double(model.params.count) * 100
-            print("  LoRA: \(a.config.summary): \(ProgressLine.count(Double(a.params.count))) trainable parameters (\(String(format: "%.2f", share))% of the model's), the model frozen, its weights in \(model.weightPrecision)")
+            print("  LoRA: \(a.config.summary): \(ProgressLine.count(Double(a.params.count))) trainable parameters (\(String(format: "%.2f", share))% of the model's), the model frozen, its weights in \(FrozenWeightOptions.describe(model))")
         }
         print("  \(config.steps.map { "\($0) steps" } ?? "\(config.minutes ?? 0) minutes"), batch \(batch), lr \(lr), \(runOptions.threads) threads, seed \(runOptions.seed) → \(out)")
 
@@ -191,7 +191,7 @@ struct SFTCommand: ParsableCommand {
             var sft: SFTConfig
             var model: ModelConfig
             var lora: LoRAConfig?
-            /// "bf16" when the LoRA base is held in bf16; absent for float32, as in runs from before the flag.
+            /// "bf16" or "int8" as --frozen-weights holds the LoRA base; absent for float32, as in runs from before the flag.
             var frozenWeights: String?
             var threads: Int
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Engine
 
 /// `workbench sft --lora-rank` as a user runs it: bad LoRA flags are refused with what to do, a
 /// run writes adapters alone, every command that opens a model takes the adapter folder (merged
@@ -23,6 +24,8 @@ struct LoRACLITests {
         #expect(try refused(["--init-from", "x", "--lora-rank", "4", "--lora-targets", "q,q"]).contains("a LoRA target module is named twice"))
         #expect(try refused(["--init-from", "x", "--frozen-weights", "bf16"])
             .contains("--frozen-weights bf16 holds a LoRA run's frozen base in bf16; without --lora-rank sft trains every weight"))
+        #expect(try refused(["--init-from", "x", "--frozen-weights", "int8"])
+            .contains("--frozen-weights int8 holds a LoRA run's frozen base in int8; without --lora-rank sft trains every weight"))
         #expect(try refused(["--init-from", "x", "--lora-rank", "4", "--frozen-weights", "half"]).contains("'half'"))
         let bench = try S.run(S.workbench, ["bench", "train-step", "--lora-rank", "4"])
         #expect(bench.status != 0 && bench.all.contains("--lora-rank needs a model to put adapters on: add --init"), "\(bench.all)")
@@ -64,6 +67,15 @@ struct LoRACLITests {
         let eval16 = try S.run(S.workbench, ["eval", "--checkpoint", final, "--frozen-weights", "bf16", "--examples", "8", "--max-new-tokens", "16"]
                                + RLPluginCLITests.tinyData)
         #expect(eval16.status == 0 && eval16.stdout.contains("/8)"), "\(eval16.all)")
+        // int8 for generation where the CPU has it, and bf16 for the rest: it says so, run.json records it.
+        if Transformer.int8IsSupported {
+            let rl8 = try S.run(S.workbench, ["rl", "--init", final, "--updates", "1", "--batch", "4", "--minibatch", "4", "--lora-rank", "2",
+                                              "--frozen-weights", "int8", "--max-new-tokens", "16", "--eval-examples", "4", "--final-eval", "0",
+                                              "--out", dir + "/rl8"] + RLPluginCLITests.tinyData)
+            #expect(rl8.status == 0 && rl8.stdout.contains("  frozen weights (the base, and so the reference): int8 when generating, bf16 when scoring and training"), "\(rl8.all)")
+            let run8 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/rl8/run.json"))) as! [String: Any]
+            #expect(run8["frozenWeights"] as? String == "int8")
+        }
         // The benchmark's step trains the adapters of a loaded model: its loss falls.
         let step = try S.run(S.workbench, ["bench", "train-step", "--init", base, "--lora-rank", "4", "--frozen-weights", "bf16",
                                            "--batch", "2", "--seq", "16", "--steps", "5", "--warmup", "1", "--threads", "1"])
