@@ -3,15 +3,15 @@ import Engine
 
 /// How weights that never change in a run are held and multiplied: float32; rounded to bf16
 /// and multiplied by oneDNN (about twice as fast on a CPU with AVX-512 BF16, half the memory,
-/// products' inputs rounded to 3 significant digits); or as bf16 and also in 8 bits for the
-/// passes that sample, whose one-token products read about half of bf16's bytes.
+/// products' inputs rounded to 3 significant digits); or as bf16 and also in 8 bits, which
+/// generation's products of a few rows read (about half of bf16's bytes, what they wait on).
 enum FrozenWeights: String, ExpressibleByArgument, CaseIterable {
     case float32, bf16, int8
 }
 
 struct FrozenWeightOptions: ParsableArguments {
     @Option(name: .customLong("frozen-weights"),
-            help: "How frozen weights are held and multiplied: 'float32'; 'bf16' (rounded to bfloat16 and multiplied by oneDNN: about 2x faster on a CPU with AVX-512 BF16, inputs rounded to ~3 significant digits); or 'int8' (as bf16, and generation (decoding, rollouts, evaluation) multiplies by 8-bit weights, 256 levels per 32 weights of a row, inputs rounded to int8 per 32 values: decoding one sequence about 2x faster than bf16; needs AVX-512 VNNI; scoring and training stay bf16). Frozen: a LoRA run's base model, RL's reference model, every model `eval` and `logits` run.")
+            help: "How frozen weights are held and multiplied: 'float32'; 'bf16' (rounded to bfloat16 and multiplied by oneDNN: about 2x faster on a CPU with AVX-512 BF16, inputs rounded to ~3 significant digits); or 'int8' (as bf16, but while generating, products of up to 4 rows (decoding 1-4 sequences) read the weights in 8 bits, 256 levels per 32 weights of a row (a GGUF block keeps its own levels), inputs rounded to ~15 bits: one sequence decodes ~1.2-1.6x faster than in bf16, its logits closer to float32's than bf16's; needs AVX-512 VNNI). Frozen: a LoRA run's base model, RL's reference model, every model `eval` and `logits` run.")
     var frozenWeights: FrozenWeights = .float32
 
     /// What run.json records: "bf16" or "int8", or nothing for float32, as in runs from before the flag.

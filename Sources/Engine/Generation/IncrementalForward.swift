@@ -196,9 +196,10 @@ public final class IncrementalForward {
         cache.lengths = next
     }
 
-    /// y (+)= x · Wᵀ for `rows` rows. With the weights in bf16 (and int8), oneDNN's product or
-    /// the int8 one (fast at any row count). In float32, one row is a matrix-vector product: sgemm would pack the
-    /// whole weight matrix for it, as much memory traffic as the product itself. Up to
+    /// y (+)= x · Wᵀ for `rows` rows. With the weights in bf16, oneDNN's product (fast at any
+    /// row count), or the int8 one for few rows when the model holds int8 and this pass samples.
+    /// In float32, one row is a matrix-vector product: sgemm would pack the whole weight matrix
+    /// for it, as much memory traffic as the product itself. Up to
     /// `transposedRows` rows, OpenBLAS is faster (~25% at 16 rows, measured here) computing
     /// yᵀ = W · xᵀ, so that product goes to scratch and is transposed into y.
     @inline(__always)

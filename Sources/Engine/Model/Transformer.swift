@@ -31,11 +31,11 @@ public final class Transformer {
     /// The frozen weights rounded to bf16 (`holdWeightsInBF16`), which every product with them
     /// then uses; nil: float32.
     private(set) var bf16: BF16Base?
-    /// The frozen weights rounded to int8 as well (`holdWeightsInInt8`), which the sampling
-    /// passes' products use (`sampleLinear`); nil: they use `linear`'s.
+    /// The frozen weights in 8 bits as well (`holdWeightsInInt8`), which the sampling passes'
+    /// products of few rows use (`sampleLinear`); nil: they use `linear`'s.
     private(set) var int8: Int8Base?
-    /// What the frozen weights are multiplied in: "float32", "bf16", or "int8" (int8 when
-    /// sampling, bf16 when scoring and training).
+    /// What the frozen weights are multiplied in: "float32", "bf16", or "int8" (int8 for
+    /// sampling's products of few rows, bf16 for the rest).
     public var weightPrecision: String { int8 != nil ? "int8" : bf16 == nil ? "float32" : "bf16" }
 
     /// Holds the weights in bf16 as well and multiplies by them there: about twice the speed of
@@ -53,9 +53,9 @@ public final class Transformer {
     }
 
     /// Holds the weights in bf16 (`holdWeightsInBF16`) and in 8 bits (per 32 weights of a row,
-    /// 256 levels between their least and greatest), which the passes that sample (decoding,
-    /// rollouts, evaluation) then multiply by, with their inputs rounded to int8 per 32 values:
-    /// a decoded token reads about half of bf16's bytes (`Int8Base`).
+    /// 256 levels), which the passes that sample (decoding, rollouts, evaluation) then read for
+    /// products of up to `Int8Base.maxRows` rows, their inputs rounded to ~15 bits: a token
+    /// decoded alone reads about half of bf16's bytes (`Int8Base`).
     /// Scoring and training passes keep bf16, so the log-probabilities PPO optimises are those of
     /// the bf16 model and only which tokens are sampled sees int8. Only for weights that no
     /// longer change, as bf16. Throws when this CPU has no AVX-512 VNNI or oneDNN no bf16 product.
@@ -95,8 +95,8 @@ public final class Transformer {
         }
     }
 
-    /// `linear` for the passes that sample: from the int8 copy when the model holds one and it
-    /// covers W.
+    /// `linear` for the passes that sample: from the int8 copy when the model holds one, it
+    /// covers W and the product has few rows (`Int8Base.forward`).
     @inline(__always)
     func sampleLinear(_ y: UnsafeMutablePointer<Float>, ldy: Int? = nil, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                       rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false) {
