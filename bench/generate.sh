@@ -15,7 +15,8 @@
 #   --new-tokens N  tokens generated per row, exactly (default 128)
 #   --repeats R     timed runs per measurement, the fastest counts: the machine is shared (default 3)
 #   --flash-attn    llama.cpp with flash attention (default off, as llama-cpp-python's Llama)
-#   --frozen-weights P  workbench's weights: float32 (default) or bf16 (held in bf16, multiplied by oneDNN)
+#   --frozen-weights P  workbench's weights: float32 (default), bf16 (held in bf16, multiplied by oneDNN)
+#                   or int8 (bf16, and 8-bit weights for products of up to 4 rows: decoding one sequence)
 #   --no-build      use the existing .build/release/workbench as is
 #   --llama-only    run the llama.cpp side only
 #
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
     --new-tokens) new_tokens="${2:?--new-tokens needs a value}"; shift ;;
     --repeats) repeats="${2:?--repeats needs a value}"; shift ;;
     --flash-attn) flash=(--flash-attn) ;;
-    --frozen-weights) weights="${2:?--frozen-weights needs float32 or bf16}"; shift ;;
+    --frozen-weights) weights="${2:?--frozen-weights needs float32, bf16 or int8}"; shift ;;
     --no-build) build=0 ;;
     --llama-only) run_workbench=0 llama_only=1 ;;
     -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;

@@ -90,7 +90,10 @@ def main(argv):
                  f"DIFFERENT (fingerprints {anyw['prompts_fingerprint']} vs {anyl['prompts_fingerprint']}): "
                  "the engines tokenised or templated the texts differently, so the rows are not comparable."))
     if anyw:
-        print(f"workbench computes in {anyw['weights']} (the GGUF's weights dequantised at load), KV cache float32.")
+        w = anyw["weights"]
+        if w == "int8":
+            w = "int8 for products of up to 4 rows (8-bit weights, a GGUF block keeping its levels) and bf16 for the rest"
+        print(f"workbench computes in {w} (the GGUF's weights dequantised at load), KV cache float32.")
     if anyl:
         print(f"llama.cpp (llama-cpp-python {anyl['llama_cpp_python']}, CPU) computes on the quantised weights "
               f"directly ({anyl['weights']}), KV cache {anyl['kv_cache']}, flash attention "

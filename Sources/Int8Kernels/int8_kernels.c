@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 int wb_int8_supported(void) {
     __builtin_cpu_init();
@@ -194,3 +196,81 @@ void wb_int8_gemm(float *y, int ldy, const int8_t *xq, const float *xs, const fl
 }
 
 #pragma clang attribute pop
+
+/* ---- helper threads for wb_int8_gemm_parts ---- */
+
+enum { MAX_HELPERS = 63, SPINS = 20000 };
+
+static struct {
+    float *y; int ldy; const int8_t *xq; const float *xs; const float *xsum; int rows;
+    const uint8_t *packed; const uint16_t *scales; int k; int blocks; int accumulate; int parts;
+} job;
+static atomic_uint generation;      /* bumped once per product; helpers run part id of each */
+static atomic_int remaining;        /* helpers yet to finish the current product (all of them,
+                                       with a part or not, so none reads `job` once it returns) */
+static unsigned born[MAX_HELPERS + 1]; /* the generation each helper was started at */
+static atomic_int sleepers;         /* helpers waiting on `wake` */
+static atomic_flag busy = ATOMIC_FLAG_INIT;
+static int started;                 /* helpers running (only the calling thread changes it) */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+
+static void run_part(int part) {
+    int lo = job.blocks * part / job.parts, hi = job.blocks * (part + 1) / job.parts;
+    wb_int8_gemm(job.y, job.ldy, job.xq, job.xs, job.xsum, job.rows, job.packed, job.scales, job.k, lo, hi, job.accumulate);
+}
+
+static void *helper(void *arg) {
+    const int part = (int)(intptr_t)arg;
+    unsigned seen = born[part];
+    for (;;) {
+        unsigned now;
+        int spins = 0;
+        while ((now = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
+            if (++spins < SPINS) {
+                _mm_pause();
+                continue;
+            }
+            pthread_mutex_lock(&lock);
+            atomic_fetch_add(&sleepers, 1);
+            while (atomic_load_explicit(&generation, memory_order_acquire) == seen) pthread_cond_wait(&wake, &lock);
+            atomic_fetch_sub(&sleepers, 1);
+            pthread_mutex_unlock(&lock);
+            spins = 0;
+        }
+        seen = now;
+        if (part < job.parts) run_part(part);  /* a product split in fewer parts leaves this helper out */
+        atomic_fetch_sub_explicit(&remaining, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+void wb_int8_gemm_parts(float *y, int ldy, const int8_t *xq, const float *xs, const float *xsum, int rows,
+                        const uint8_t *packed, const uint16_t *scales, int k, int blocks, int accumulate, int parts) {
+    if (parts > MAX_HELPERS + 1) parts = MAX_HELPERS + 1;
+    if (parts > blocks) parts = blocks;
+    if (parts < 2 || atomic_flag_test_and_set(&busy)) {
+        wb_int8_gemm(y, ldy, xq, xs, xsum, rows, packed, scales, k, 0, blocks, accumulate);
+        return;
+    }
+    while (started < parts - 1) {
+        pthread_t t;
+        born[started + 1] = atomic_load(&generation);
+        if (pthread_create(&t, NULL, helper, (void *)(intptr_t)(started + 1)) != 0) break;
+        pthread_detach(t);
+        started++;
+    }
+    if (started < parts - 1) parts = started + 1;
+    job.y = y; job.ldy = ldy; job.xq = xq; job.xs = xs; job.xsum = xsum; job.rows = rows;
+    job.packed = packed; job.scales = scales; job.k = k; job.blocks = blocks; job.accumulate = accumulate; job.parts = parts;
+    atomic_store_explicit(&remaining, started, memory_order_relaxed);
+    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    if (atomic_load(&sleepers) > 0) {
+        pthread_mutex_lock(&lock);
+        pthread_cond_broadcast(&wake);
+        pthread_mutex_unlock(&lock);
+    }
+    run_part(0);
+    while (atomic_load_explicit(&remaining, memory_order_acquire) > 0) _mm_pause();
+    atomic_flag_clear(&busy);
+}

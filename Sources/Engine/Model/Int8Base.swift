@@ -19,7 +19,7 @@ import Int8Kernels
 /// scales are adjacent too. Other matrices are not held here (`forward` returns false).
 ///
 /// Not thread-safe: the rounded input is scratch of the instance. A product is split over
-/// `Parallel.workers` by output blocks.
+/// `Parallel.workers` by output blocks, on the C kernels' own helper threads.
 final class Int8Base {
     /// Whether this CPU has AVX-512 VNNI (with F, BW and F16C), which the products need.
     static var supported: Bool { wb_int8_supported() != 0 }
@@ -112,12 +112,11 @@ final class Int8Base {
         wb_int8_quantize(xq, xs, xsum, x, Int32(k), Int32(rows), Int32(k))
         let blocks = n / 16, ldy = Int32(ldy ?? n), acc: Int32 = accumulate ? 1 : 0
         let w = packed + at.offset, s = scales + at.scales
-        // Below ~64k multiply-adds a dispatch to the workers costs more than it saves.
-        let chunks = rows * n * k < 1 << 16 ? 1 : min(Parallel.workers, blocks)
-        Parallel.forEach(chunks) { c in
-            wb_int8_gemm(y, ldy, xq, xs, xsum, Int32(rows), w, s, Int32(k),
-                         Int32(blocks * c / chunks), Int32(blocks * (c + 1) / chunks), acc)
-        }
+        // Below ~64k multiply-adds a split costs more than it saves; inside a parallel loop the
+        // workers are taken. The split runs on the kernels' own spinning helpers (see
+        // `wb_int8_gemm_parts`): woken from sleep, as `Parallel`'s are, they cost a fifth of decoding.
+        let parts = rows * n * k < 1 << 16 || Parallel.inRegion ? 1 : Parallel.workers
+        wb_int8_gemm_parts(y, ldy, xq, xs, xsum, Int32(rows), w, s, Int32(k), Int32(blocks), acc, Int32(parts))
         return true
     }
 }

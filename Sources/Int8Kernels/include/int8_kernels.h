@@ -57,6 +57,16 @@ void wb_int8_quantize(int8_t *xq, float *xs, float *xsum, const float *x, int ld
 void wb_int8_gemm(float *y, int ldy, const int8_t *xq, const float *xs, const float *xsum, int rows,
                   const uint8_t *packed, const uint16_t *scales, int k, int block_lo, int block_hi, int accumulate);
 
+/* wb_int8_gemm over all `blocks` output blocks, split in `parts` contiguous ranges run at once:
+   part 0 on the calling thread, the others on helper threads of this library (started at the
+   first call that needs them, never stopped). A decoded token makes ~120 products of 20-200
+   microseconds each; helpers that slept between them took that long again to wake (a fifth of
+   decoding's time on SmolLM2), so a helper spins for about half a millisecond after each part
+   before it sleeps. Meant for one calling thread at a time: a call made while another runs (or
+   with parts < 2) runs every block on the calling thread instead. */
+void wb_int8_gemm_parts(float *y, int ldy, const int8_t *xq, const float *xs, const float *xsum, int rows,
+                        const uint8_t *packed, const uint16_t *scales, int k, int blocks, int accumulate, int parts);
+
 #ifdef __cplusplus
 }
 #endif
