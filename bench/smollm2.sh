@@ -22,7 +22,7 @@
 #   2. One RL update (16 questions × 128 new tokens, --prompt chat), reft and carft: seconds,
 #      rollout and training tokens/s, peak RSS.
 #   3. Greedy generation (`workbench bench generate`, 16 rows and one at a time): tokens/s in
-#      float32 and bf16. llama.cpp's figures come from bench/generate.sh on the same GGUF.
+#      float32, bf16 and int8. llama.cpp's figures come from bench/generate.sh on the same GGUF.
 # Environment: WORKBENCH_BENCH_VENV (torch, transformers and peft; bench/setup_torch.sh, then
 # pip install peft).
 set -uo pipefail
@@ -127,7 +127,7 @@ echo "Greedy generation, 128 new tokens per row (bench/generate_prompts.json, ch
 echo
 echo "| weights | 16 rows (prompts included), tokens/s | one at a time (decode), tokens/s |"
 echo "| --- | ---: | ---: |"
-for p in float32 bf16; do
+for p in float32 bf16 int8; do
   echo "smollm2.sh: bench generate $p" >&2
   "$wb" bench generate --model "$model" --prompts "$bench_dir/generate_prompts.json" --threads "$threads" --frozen-weights $p \
      >"$out/gen-$p.jsonl" 2>"$out/gen-$p.err" || { echo "| $p | failed: $(tail -n 1 "$out/gen-$p.err") | |"; continue; }
