@@ -204,6 +204,15 @@ import TestSupport
         #expect(Self.logits(int8, sampling: true) == Self.logits(bf16, sampling: true))
     }
 
+    /// A matrix holding a weight fp16 cannot scale is left to bf16 whole, in whichever piece of
+    /// its rows the weight sits; the other matrices are still held.
+    @Test func aMatrixFP16CannotHoldStaysBF16() throws {
+        let model = try Self.model()
+        model.weights.layers[1].gate[5 * Self.config.dim + 7] = 70_000
+        try model.holdWeightsInInt8()
+        #expect(model.int8?.packedCount == Self.config.layers * 7)
+    }
+
     @Test func mergingAdaptersDropsTheInt8Copy() throws {
         let model = try LoRATests.model()
         try model.holdWeightsInInt8()

@@ -63,17 +63,25 @@ final class Int8Base {
             end = m.offset + m.n * m.k
         }
         scales = .allocate(capacity: max(1, slots))
-        var packs = [Bool](repeating: false, count: entries.count)
+        // Packed in pieces of up to 1,024 rows, so the workers get equal shares (SmolLM2's head
+        // alone is a fifth of its weights).
+        var pieces: [(entry: Int, row: Int, rows: Int)] = []
+        for (i, e) in entries.enumerated() {
+            for row in stride(from: 0, to: e.n, by: 1024) { pieces.append((i, row, min(1024, e.n - row))) }
+        }
+        var packs = [Bool](repeating: false, count: pieces.count)
         let packed = packed, scales = scales
         packs.withUnsafeMutableBufferPointer { ok in
             let ok = ok
-            Parallel.forEach(entries.count) { i in
-                let e = entries[i]
-                ok[i] = wb_int8_pack(packed + e.offset, scales + e.scales, base + e.offset, Int32(e.n), Int32(e.k)) == 0
+            Parallel.forEach(pieces.count) { i in
+                let p = pieces[i], e = entries[p.entry], at = e.offset + p.row * e.k
+                ok[i] = wb_int8_pack(packed + at, scales + e.scales + p.row * e.k / 16, base + at, Int32(p.rows), Int32(e.k)) == 0
             }
         }
         // A matrix with a weight fp16 cannot hold (or not finite) stays with the bf16 products.
-        for (e, ok) in zip(entries, packs) where ok { matrices[e.offset] = (e.n, e.k, e.scales) }
+        for (i, e) in entries.enumerated() where zip(pieces, packs).allSatisfy({ $0.0.entry != i || $0.1 }) {
+            matrices[e.offset] = (e.n, e.k, e.scales)
+        }
     }
 
     deinit { packed.deallocate(); scales.deallocate(); xq.deallocate() }

@@ -55,7 +55,7 @@ public struct MemoryEstimate: Sendable {
         if frozen > 0 { parts.append(Part(name: "the frozen reference", bytes: Double(frozen) * 4 * p)) }
         // Plain for the gradient products, packed for the forward ones (BF16Base).
         if bf16Copy { parts.append(Part(name: "the frozen weights in bf16, plain and packed", bytes: 4 * p)) }
-        if int8Copy { parts.append(Part(name: "the frozen weights in int8", bytes: p)) }
+        if int8Copy { parts.append(Part(name: "the frozen weights in 8 bits, with their scales", bytes: 1.125 * p)) }
         if rows > 0 && seq > 0 {
             parts.append(Part(name: "activations for \(rows) × \(seq) tokens", bytes: Double(1 + frozen) * activations(c, rows: rows, seq: seq)))
         }
