@@ -57,25 +57,20 @@ struct LoRACLITests {
         let rl = try S.run(S.workbench, ["rl", "--init", final, "--updates", "1", "--batch", "4", "--minibatch", "4",
                                          "--max-new-tokens", "16", "--eval-examples", "4", "--final-eval", "0", "--out", dir + "/rl"] + RLPluginCLITests.tinyData)
         #expect(rl.status == 0, "\(rl.all)")
-        // The same on a bf16 base: it says so, and run.json records it.
-        let rl16 = try S.run(S.workbench, ["rl", "--init", final, "--updates", "1", "--batch", "4", "--minibatch", "4", "--lora-rank", "2",
-                                           "--frozen-weights", "bf16", "--max-new-tokens", "16", "--eval-examples", "4", "--final-eval", "0",
-                                           "--out", dir + "/rl16"] + RLPluginCLITests.tinyData)
-        #expect(rl16.status == 0 && rl16.stdout.contains("  frozen weights (the base, and so the reference): bf16"), "\(rl16.all)")
-        let run16 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/rl16/run.json"))) as! [String: Any]
-        #expect(run16["frozenWeights"] as? String == "bf16")
+        // The same on a bf16 base, and with int8 for generation where the CPU has it: it says so,
+        // and run.json records it.
+        let banners = ["bf16": "bf16", "int8": "int8 when generating, bf16 when scoring and training"]
+        for weights in ["bf16", "int8"] where weights == "bf16" || Transformer.int8IsSupported {
+            let rl = try S.run(S.workbench, ["rl", "--init", final, "--updates", "1", "--batch", "4", "--minibatch", "4", "--lora-rank", "2",
+                                             "--frozen-weights", weights, "--max-new-tokens", "16", "--eval-examples", "4", "--final-eval", "0",
+                                             "--out", dir + "/rl-" + weights] + RLPluginCLITests.tinyData)
+            #expect(rl.status == 0 && rl.stdout.contains("  frozen weights (the base, and so the reference): \(banners[weights]!)"), "\(rl.all)")
+            let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/rl-\(weights)/run.json"))) as! [String: Any]
+            #expect(run["frozenWeights"] as? String == weights)
+        }
         let eval16 = try S.run(S.workbench, ["eval", "--checkpoint", final, "--frozen-weights", "bf16", "--examples", "8", "--max-new-tokens", "16"]
                                + RLPluginCLITests.tinyData)
         #expect(eval16.status == 0 && eval16.stdout.contains("/8)"), "\(eval16.all)")
-        // int8 for generation where the CPU has it, and bf16 for the rest: it says so, run.json records it.
-        if Transformer.int8IsSupported {
-            let rl8 = try S.run(S.workbench, ["rl", "--init", final, "--updates", "1", "--batch", "4", "--minibatch", "4", "--lora-rank", "2",
-                                              "--frozen-weights", "int8", "--max-new-tokens", "16", "--eval-examples", "4", "--final-eval", "0",
-                                              "--out", dir + "/rl8"] + RLPluginCLITests.tinyData)
-            #expect(rl8.status == 0 && rl8.stdout.contains("  frozen weights (the base, and so the reference): int8 when generating, bf16 when scoring and training"), "\(rl8.all)")
-            let run8 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/rl8/run.json"))) as! [String: Any]
-            #expect(run8["frozenWeights"] as? String == "int8")
-        }
         // The benchmark's step trains the adapters of a loaded model: its loss falls.
         let step = try S.run(S.workbench, ["bench", "train-step", "--init", base, "--lora-rank", "4", "--frozen-weights", "bf16",
                                            "--batch", "2", "--seq", "16", "--steps", "5", "--warmup", "1", "--threads", "1"])
