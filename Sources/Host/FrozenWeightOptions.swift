@@ -11,7 +11,7 @@ enum FrozenWeights: String, ExpressibleByArgument, CaseIterable {
 
 struct FrozenWeightOptions: ParsableArguments {
     @Option(name: .customLong("frozen-weights"),
-            help: "How frozen weights are held and multiplied: 'float32'; 'bf16' (rounded to bfloat16 and multiplied by oneDNN: about 2x faster on a CPU with AVX-512 BF16, inputs rounded to ~3 significant digits); or 'int8' (as bf16, but while generating, products of up to 4 rows (decoding 1-4 sequences) read the weights in 8 bits, 256 levels per 32 weights of a row (a GGUF block keeps its own levels), inputs rounded to ~15 bits: one sequence decodes ~1.2-1.6x faster than in bf16, its logits closer to float32's than bf16's; needs AVX-512 VNNI). Frozen: a LoRA run's base model, RL's reference model, every model `eval` and `logits` run.")
+            help: "How frozen weights are held and multiplied: 'float32'; 'bf16' (rounded to bfloat16 and multiplied by oneDNN: about 2x faster on a CPU with AVX-512 BF16, inputs rounded to ~3 significant digits); or 'int8' (as bf16, but decoding 1-4 sequences at once reads the weights in 8 bits, 256 levels per 32 weights of a row, inputs rounded to ~15 bits: about 2x bf16's speed for one sequence; a GGUF model's 32-weight blocks (Q4_0/1, Q5_0/1, Q8_0) keep their values, so its logits stay closer to float32's than bf16's, while weights on no grid of their own round more coarsely than bf16; prompts, larger batches, scoring and training stay bf16; needs AVX-512 VNNI and --lora-rank in sft and rl). Frozen: a LoRA run's base model, RL's reference model, every model `eval` and `logits` run.")
     var frozenWeights: FrozenWeights = .float32
 
     /// What run.json records: "bf16" or "int8", or nothing for float32, as in runs from before the flag.

@@ -146,6 +146,9 @@ struct RLCommand: ParsableCommand {
 
     func validate() throws {
         if let p = rlConfig().problems.first { throw ValidationError(SettingFlags.text(p)) }
+        if loraOptions.rank == nil && frozen.frozenWeights == .int8 {
+            throw ValidationError("--frozen-weights int8 makes generation read 8-bit weights; without --lora-rank the frozen model is only the reference, which never generates: use --frozen-weights bf16")
+        }
         // Sizes the algorithm allows but the machine does not: refused with the range.
         typealias L = FlagLimits
         try L.check(updates, "--updates", L.steps)

@@ -1,6 +1,7 @@
 #include "int8_kernels.h"
 
 #include <immintrin.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -71,10 +72,14 @@ int wb_int8_pack(uint8_t *packed, uint16_t *scales, const float *w, int n, int k
             // The values' own grid when they have one (a GGUF block's levels are kept), else
             // 256 levels from the least to the greatest. d and m are rounded to fp16 first
             // and the values rounded against them, so the levels are those the product uses.
+            // Off a grid, m rounds down and d up, so the 256 levels still reach the greatest
+            // value (d may be an fp16 subnormal, coarse relative to itself, for a tiny range).
             float step = grid_step(v, lo, hi);
-            uint16_t d16 = _cvtss_sh(step > 0 ? step : (hi - lo) / 255, _MM_FROUND_TO_NEAREST_INT);
-            uint16_t m16 = _cvtss_sh(lo, _MM_FROUND_TO_NEAREST_INT);
-            float d = _cvtsh_ss(d16), m = _cvtsh_ss(m16), inv = d > 0 ? 1 / d : 0;
+            uint16_t m16 = step > 0 ? _cvtss_sh(lo, _MM_FROUND_TO_NEAREST_INT) : _cvtss_sh(lo, _MM_FROUND_TO_NEG_INF);
+            float m = _cvtsh_ss(m16);
+            uint16_t d16 = step > 0 ? _cvtss_sh(step, _MM_FROUND_TO_NEAREST_INT) : _cvtss_sh((hi - m) / 255, _MM_FROUND_TO_POS_INF);
+            float d = _cvtsh_ss(d16), inv = d > 0 ? 1 / d : 0;
+            if (!isfinite(d)) return 1;  /* a range beyond fp16's */
             sc[(size_t)j * 32] = d16;
             sc[(size_t)j * 32 + 16] = m16;
             for (int i = 0; i < 32; i++) {
@@ -105,7 +110,7 @@ void wb_int8_quantize(int8_t *xq, float *xs, float *xsum, const float *x, int ld
             // hi = round(x / step), step = amax / 127; lo = round(the remainder / (step / 254)).
             // Both within [-127, 127] up to rounding, which the clamps remove. Rounding is to
             // nearest even (the default mode).
-            float step = amax / 127, inv = amax > 0 ? 127 / amax : 0, invLo = 254 * inv;
+            float step = amax / 127, inv = amax > FLT_MIN ? 127 / amax : 0, invLo = 254 * inv;  /* below FLT_MIN, 127 / amax overflows */
             __m512i h0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, _mm512_set1_ps(inv)));
             __m512i h1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, _mm512_set1_ps(inv)));
             const __m512i lim = _mm512_set1_epi32(127), neg = _mm512_set1_epi32(-127);
@@ -219,6 +224,7 @@ static unsigned born[MAX_HELPERS + 1]; /* the generation each helper was started
 static atomic_int sleepers;         /* helpers waiting on `wake` */
 static atomic_flag busy = ATOMIC_FLAG_INIT;
 static int started;                 /* helpers running (only the calling thread changes it) */
+static int cannot_start;            /* pthread_create failed once: make do with `started` */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 
@@ -233,14 +239,14 @@ static void *helper(void *arg) {
     for (;;) {
         unsigned now;
         int spins = 0;
-        while ((now = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
+        while ((now = atomic_load(&generation)) == seen) {
             if (++spins < SPINS) {
                 _mm_pause();
                 continue;
             }
             pthread_mutex_lock(&lock);
             atomic_fetch_add(&sleepers, 1);
-            while (atomic_load_explicit(&generation, memory_order_acquire) == seen) pthread_cond_wait(&wake, &lock);
+            while (atomic_load(&generation) == seen) pthread_cond_wait(&wake, &lock);
             atomic_fetch_sub(&sleepers, 1);
             pthread_mutex_unlock(&lock);
             spins = 0;
@@ -260,18 +266,23 @@ void wb_int8_gemm_parts(float *y, int ldy, const int8_t *xq, const float *xs, co
         wb_int8_gemm(y, ldy, xq, xs, xsum, rows, packed, scales, k, 0, blocks, accumulate);
         return;
     }
-    while (started < parts - 1) {
+    while (started < parts - 1 && !cannot_start) {
         pthread_t t;
         born[started + 1] = atomic_load(&generation);
-        if (pthread_create(&t, NULL, helper, (void *)(intptr_t)(started + 1)) != 0) break;
+        if (pthread_create(&t, NULL, helper, (void *)(intptr_t)(started + 1)) != 0) { cannot_start = 1; break; }
         pthread_detach(t);
         started++;
     }
     if (started < parts - 1) parts = started + 1;
+    if (parts < 2) {
+        wb_int8_gemm(y, ldy, xq, xs, xsum, rows, packed, scales, k, 0, blocks, accumulate);
+        atomic_flag_clear(&busy);
+        return;
+    }
     job.y = y; job.ldy = ldy; job.xq = xq; job.xs = xs; job.xsum = xsum; job.rows = rows;
     job.packed = packed; job.scales = scales; job.k = k; job.blocks = blocks; job.accumulate = accumulate; job.parts = parts;
     atomic_store_explicit(&remaining, started, memory_order_relaxed);
-    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    atomic_fetch_add(&generation, 1);  /* seq_cst, as `sleepers`: a helper going to sleep and this bump must not miss each other */
     if (atomic_load(&sleepers) > 0) {
         pthread_mutex_lock(&lock);
         pthread_cond_broadcast(&wake);

@@ -115,6 +115,48 @@ import TestSupport
         }
     }
 
+    /// A product split over the kernels' helper threads gives the one-thread product bit for bit,
+    /// whatever the parts (also when they change between calls), and two threads calling at
+    /// once both get it (the second runs on its own thread).
+    @Test func splitProductsAreTheWholeProduct() {
+        let k = 128, n = 256, m = 3
+        var rng = RNG(seed: 66)
+        let x = (0..<(m * k)).map { _ in rng.normal() }, w = (0..<(n * k)).map { _ in rng.normal() }
+        let p = Packed(w, n: n, k: k), q = Self.quantized(x, rows: m, k: k)
+        var whole = [Float](repeating: 0, count: m * n)
+        wb_int8_gemm(&whole, Int32(n), q.xq, q.xs, q.xsum, Int32(m), p.bytes, p.scales, Int32(k), 0, Int32(n / 16), 0)
+        for parts in [2, 4, 3, 2, 16, 1] {
+            var y = [Float](repeating: .nan, count: m * n)
+            wb_int8_gemm_parts(&y, Int32(n), q.xq, q.xs, q.xsum, Int32(m), p.bytes, p.scales, Int32(k), Int32(n / 16), 0, Int32(parts))
+            #expect(y == whole, "\(parts) parts")
+        }
+        let results = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2 * m * n)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 2) { t in
+            for _ in 0..<50 {
+                wb_int8_gemm_parts(results.baseAddress! + t * m * n, Int32(n), q.xq, q.xs, q.xsum, Int32(m), p.bytes, p.scales,
+                                   Int32(k), Int32(n / 16), 0, 2)
+            }
+        }
+        #expect(Array(results[0..<(m * n)]) == whole && Array(results[(m * n)...]) == whole)
+    }
+
+    /// A generation decides once: with more rows than `Int8Base.maxRows` it is the bf16 model's
+    /// bit for bit to the end (a large batch does not switch as its rows finish); with fewer,
+    /// its decoding steps read int8.
+    @Test func aGenerationDecidesOnInt8Once() throws {
+        let int8 = try Self.model(), bf16 = try Self.model()
+        try int8.holdWeightsInInt8()
+        try bf16.holdWeightsInBF16()
+        let options = SamplingOptions(maxNewTokens: 6, stopToken: 7, seed: 3)
+        func run(_ m: Transformer, rows: Int) -> [SampledSequence] {
+            Generator(model: m).sample(prompts: (0..<rows).map { [Int32($0 % 64), 5, 9] }, options: options)
+        }
+        let many = Int8Base.maxRows + 3
+        #expect(run(int8, rows: many).map(\.logProbs) == run(bf16, rows: many).map(\.logProbs))
+        #expect(run(int8, rows: 2).map(\.logProbs) != run(bf16, rows: 2).map(\.logProbs))
+    }
+
     /// A NaN or infinite input makes its row's outputs NaN, as a float product would, and leaves
     /// the other rows alone; a weight fp16 cannot scale (or not finite) is refused at packing.
     @Test func nonFiniteValuesAreNotHidden() {
@@ -130,9 +172,11 @@ import TestSupport
         let finite = y[0..<n].allSatisfy { $0.isFinite }, nan = y[n...].allSatisfy { $0.isNaN }
         #expect(finite && nan)
         var bytes = [UInt8](repeating: 0, count: n * k), scales = [UInt16](repeating: 0, count: n * k / 16)
-        for bad: Float in [.nan, .infinity, 70_000] {
+        // The last: a block of two values 80,000 apart, whose grid step fp16 cannot hold.
+        for bad: Float in [.nan, .infinity, 70_000, -40_000] {
             var v = w
             v[100] = bad
+            if bad == -40_000 { for i in 96..<128 { v[i] = i % 2 == 0 ? -40_000 : 40_000 } }
             #expect(wb_int8_pack(&bytes, &scales, v, Int32(n), Int32(k)) == 1, "weight \(bad)")
         }
     }

@@ -27,6 +27,8 @@ struct LoRACLITests {
         #expect(try refused(["--init-from", "x", "--frozen-weights", "int8"])
             .contains("--frozen-weights int8 holds a LoRA run's frozen base in int8; without --lora-rank sft trains every weight"))
         #expect(try refused(["--init-from", "x", "--lora-rank", "4", "--frozen-weights", "half"]).contains("'half'"))
+        let rl8 = try S.run(S.workbench, ["rl", "--init", "x", "--frozen-weights", "int8"])
+        #expect(rl8.status != 0 && rl8.all.contains("without --lora-rank the frozen model is only the reference, which never generates"), "\(rl8.all)")
         let bench = try S.run(S.workbench, ["bench", "train-step", "--lora-rank", "4"])
         #expect(bench.status != 0 && bench.all.contains("--lora-rank needs a model to put adapters on: add --init"), "\(bench.all)")
     }

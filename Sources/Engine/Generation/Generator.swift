@@ -36,7 +36,8 @@ public struct Generator {
 
     /// Sampled continuation of each prompt. Row r draws from its own stream
     /// "sample/r" of `options.seed`, so its tokens depend only on the seed, r and its prompt:
-    /// not on the other rows, the batch size or the thread count.
+    /// not on the other rows, the batch size or the thread count (with one exception: a model
+    /// holding int8 weights decodes batches of up to `Int8Base.maxRows` rows in int8).
     public func sample(prompts: [[Int32]], options: SamplingOptions) -> [SampledSequence] {
         decodeInGroups(prompts: prompts, options: .init(maxNewTokens: options.maxNewTokens, stopToken: options.stopToken)) { rows in
             var sampler = Sampler(options: options)
@@ -134,7 +135,9 @@ public struct Generator {
         let capacity = capacity(prompts: prompts, options: options)
         precondition(longest < capacity, "a prompt of \(longest) tokens leaves no room in a context of \(c.maxSeqLen)")
         let cache = KVCache(config: c, batch: prompts.count, capacity: capacity)
-        let forward = IncrementalForward(model: model)
+        // int8 (when the model holds it) for a generation of a few rows, decided for the whole
+        // call: a large batch must not switch to it as its rows finish.
+        let forward = IncrementalForward(model: model, sampling: prompts.count <= Int8Base.maxRows)
         var outputs = [SampledSequence](repeating: .init(tokens: [], logProbs: [], finished: false), count: prompts.count)
         var pending: [IncrementalForward.Token] = []
         for (r, p) in prompts.enumerated() { for t in p { pending.append(.init(row: r, token: t)) } }

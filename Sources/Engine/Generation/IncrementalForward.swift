@@ -42,8 +42,12 @@ public final class IncrementalForward {
     static let maxRun = 64
     private var lastIndex: [Int] = []
 
-    /// Whether the products read the model's int8 copy when it holds one (`Transformer.holdWeightsInInt8`).
+    /// Whether decoding steps read the model's int8 copy when it holds one (`Transformer.holdWeightsInInt8`).
     let sampling: Bool
+    /// Whether this call's products read it: a decoding step (one token per row) of a sampling
+    /// pass. A call with a prompt in it runs in bf16 whatever its size, so a row's prompt is
+    /// computed alike whatever other rows share the call.
+    private var readsInt8 = false
 
     /// `sampling` false: the products are the training forward's (bf16 rather than int8), for a
     /// continuation whose states must be the training forward's (CARFT's annotated CoTs).
@@ -143,6 +147,7 @@ public final class IncrementalForward {
             runs.append((i, j - i))
             i = j
         }
+        readsInt8 = sampling && runs.count == m
         reserve(tokens: m, positions: cache.capacity)
         let x = x.ptr, xn = xn.ptr, rstd = rstd.ptr, qkv = qkv.ptr, attn = attn.ptr
         let gateUp = gateUp.ptr, h = h.ptr
@@ -228,11 +233,11 @@ public final class IncrementalForward {
     }
     static let transposedRows = 48
 
-    /// The model's product, from its int8 copy when this pass samples.
+    /// The model's product, from its int8 copy in a sampling pass's decoding step.
     @inline(__always)
     private func linear(_ y: UnsafeMutablePointer<Float>, ldy: Int? = nil, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                         rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false) {
-        if sampling {
+        if readsInt8 {
             model.sampleLinear(y, ldy: ldy, x, w, rows: rows, inDim: inDim, outDim: outDim, accumulate: accumulate)
         } else {
             model.linear(y, ldy: ldy, x, w, rows: rows, inDim: inDim, outDim: outDim, accumulate: accumulate)

@@ -1,3 +1,4 @@
+import Foundation
 import Int8Kernels
 
 /// A frozen model's weights in 8 bits, for the products of few rows in the passes that sample
@@ -43,6 +44,12 @@ final class Int8Base {
     /// generating 64 tokens per row with int8 up to 8 rows against bf16 (prompts in bf16 both):
     /// 178 against 152 tokens/s at 2 rows, 280 against 260 at 4, 337 against 374 at 8.
     static let maxRows = 4
+
+    /// Parts a product is split in: the workers, but never more than the cores, where spinning
+    /// helpers would take the cores the ones with work need.
+    static var parts: Int { min(Parallel.workers, cores) }
+    /// Read once: asking costs a system call (or reading files), too much once per product.
+    private static let cores = ProcessInfo.processInfo.activeProcessorCount
 
     static func packable(n: Int, k: Int) -> Bool { n > 0 && k > 0 && n % 16 == 0 && k % 32 == 0 }
 
@@ -123,7 +130,7 @@ final class Int8Base {
         // Below ~64k multiply-adds a split costs more than it saves; inside a parallel loop the
         // workers are taken. The split runs on the kernels' own spinning helpers (see
         // `wb_int8_gemm_parts`): woken from sleep, as `Parallel`'s are, they cost a fifth of decoding.
-        let parts = rows * n * k < 1 << 16 || Parallel.inRegion ? 1 : Parallel.workers
+        let parts = rows * n * k < 1 << 16 || Parallel.inRegion ? 1 : Self.parts
         wb_int8_gemm_parts(y, ldy, xq, xs, xsum, Int32(rows), w, s, Int32(k), Int32(blocks), acc, Int32(parts))
         return true
     }
