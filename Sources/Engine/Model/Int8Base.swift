@@ -86,9 +86,8 @@ final class Int8Base {
             }
         }
         // A matrix with a weight fp16 cannot hold (or not finite) stays with the bf16 products.
-        for (i, e) in entries.enumerated() where zip(pieces, packs).allSatisfy({ $0.0.entry != i || $0.1 }) {
-            matrices[e.offset] = (e.n, e.k, e.scales)
-        }
+        let refused = Set(zip(pieces, packs).filter { !$0.1 }.map { $0.0.entry })
+        for (i, e) in entries.enumerated() where !refused.contains(i) { matrices[e.offset] = (e.n, e.k, e.scales) }
     }
 
     deinit { packed.deallocate(); scales.deallocate(); xq.deallocate() }
