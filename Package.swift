@@ -40,6 +40,9 @@ let package = Package(
         // int8 weight products with AVX-512 VNNI, in C for the intrinsics (Int8Base): decoding
         // reads a quarter of float32's weight bytes.
         .target(name: "Int8Kernels", path: "Sources/Int8Kernels"),
+        // The elementwise loops with e^x in them (SwiGLU, softmax), in C with AVX-512 where the
+        // CPU has it: Swift, compiling for generic x86-64, left them one float at a time.
+        .target(name: "VectorKernels", path: "Sources/VectorKernels"),
         // The papers' prompt and answer layout and answer checking, shared by the Engine (targets,
         // evaluation) and the built-in rewards, which must agree on it byte for byte.
         .target(name: "AnswerFormat", path: "Sources/AnswerFormat"),
@@ -54,7 +57,7 @@ let package = Package(
         ),
         .target(
             name: "Engine",
-            dependencies: ["COpenBLAS", "CDNNL", "Int8Kernels", "PluginHost", "AnswerFormat"],
+            dependencies: ["COpenBLAS", "CDNNL", "Int8Kernels", "VectorKernels", "PluginHost", "AnswerFormat"],
             path: "Sources/Engine",
             swiftSettings: fastMath
         ),
@@ -102,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine", "Int8Kernels", "TestSupport"],
+            dependencies: ["Engine", "Int8Kernels", "VectorKernels", "TestSupport"],
             path: "Tests/EngineTests"
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import VectorKernels
 import Foundation
 
 /// The inference forward pass over a KV cache. One call appends tokens to any rows of the
@@ -248,11 +249,8 @@ public final class IncrementalForward {
     @inline(__always)
     static func swiGLU(_ h: UnsafeMutablePointer<Float>, _ gu: UnsafePointer<Float>, rows: Int, ffn: Int) {
         Parallel.forEach(rows, minPerWorker: 16) { r in
-            let g = gu + r * 2 * ffn, u = g + ffn, o = h + r * ffn
-            for i in 0..<ffn {
-                let a = g[i]
-                o[i] = a / (1 + VectorMath.exp(-a)) * u[i]
-            }
+            let g = gu + r * 2 * ffn
+            wb_swiglu_forward(h + r * ffn, g, g + ffn, ffn)
         }
     }
 

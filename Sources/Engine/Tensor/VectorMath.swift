@@ -1,10 +1,14 @@
+import VectorKernels
+
 /// Vectorised primitives for the loops that BLAS does not cover.
 ///
 /// Two rules learned from profiles on this toolchain: elementwise work is written as plain
 /// scalar loops over pointers, which LLVM vectorises once everything inlines (generic SIMD
 /// helpers such as `pointwiseMin` or `addProduct` were left as out-of-line calls, the latter
 /// per lane through libm's fmaf); float reductions use explicit SIMD accumulators with only
-/// `+` and `*`, since the compiler may not reassociate a scalar sum on its own.
+/// `+` and `*`, since the compiler may not reassociate a scalar sum on its own. Loops with
+/// e^x in them did not vectorise at all (the float↔int bit casts stop LLVM); those, and the
+/// maximum, are C with AVX-512 (`VectorKernels`).
 public enum VectorMath {
     public typealias V = SIMD16<Float>
 
@@ -38,17 +42,7 @@ public enum VectorMath {
 
     @inline(__always)
     public static func max(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
-        var m0 = -Float.infinity, m1 = -Float.infinity, m2 = -Float.infinity, m3 = -Float.infinity
-        var i = 0
-        while i + 4 <= n {
-            m0 = a[i] > m0 ? a[i] : m0
-            m1 = a[i + 1] > m1 ? a[i + 1] : m1
-            m2 = a[i + 2] > m2 ? a[i + 2] : m2
-            m3 = a[i + 3] > m3 ? a[i + 3] : m3
-            i += 4
-        }
-        while i < n { m0 = a[i] > m0 ? a[i] : m0; i += 1 }
-        return Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
+        wb_max(a, n)  // NaNs are skipped, as `a[i] > m ? a[i] : m` skips them
     }
 
     /// e^x: Cephes' expf range reduction and polynomial (relative error ~1e-7). Rounding to an
@@ -75,8 +69,7 @@ public enum VectorMath {
     /// In place: a[i] = exp(a[i] - shift); returns the sum of the results.
     @inline(__always)
     public static func expShiftSum(_ a: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
-        for i in 0..<n { a[i] = exp(a[i] - shift) }
-        return sum(a, n)
+        wb_exp_shift_sum(a, n, shift)
     }
 
     /// In place: a = softmax(a) over its n values, shifted by their maximum.

@@ -1,3 +1,5 @@
+import VectorKernels
+
 /// The gated MLP nonlinearity: h = silu(gate) · up, with silu(a) = a · σ(a).
 public enum SwiGLU {
     static let chunk = 4096
@@ -5,11 +7,8 @@ public enum SwiGLU {
     public static func forward(_ h: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>,
                                up: UnsafePointer<Float>, count: Int) {
         Parallel.forEach((count + chunk - 1) / chunk, minPerWorker: 4) { c in
-            let lo = c * chunk, hi = Swift.min(count, lo + chunk)
-            for i in lo..<hi {
-                let g = gate[i]
-                h[i] = g / (1 + VectorMath.exp(-g)) * up[i]
-            }
+            let lo = c * chunk
+            wb_swiglu_forward(h + lo, gate + lo, up + lo, Swift.min(count - lo, chunk))
         }
     }
 
@@ -18,12 +17,8 @@ public enum SwiGLU {
                                 dh: UnsafePointer<Float>, gate: UnsafePointer<Float>,
                                 up: UnsafePointer<Float>, count: Int) {
         Parallel.forEach((count + chunk - 1) / chunk, minPerWorker: 4) { c in
-            let lo = c * chunk, hi = Swift.min(count, lo + chunk)
-            for i in lo..<hi {
-                let g = gate[i], s = 1 / (1 + VectorMath.exp(-g))
-                dgate[i] = dh[i] * up[i] * s * (1 + g * (1 - s))
-                dup[i] = dh[i] * g * s
-            }
+            let lo = c * chunk
+            wb_swiglu_backward(dgate + lo, dup + lo, dh + lo, gate + lo, up + lo, Swift.min(count - lo, chunk))
         }
     }
 }

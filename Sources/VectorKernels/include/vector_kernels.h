@@ -1,0 +1,38 @@
+/* Elementwise loops the matrix libraries do not cover, with e^x inside: the gated MLP's
+   nonlinearity and softmax's exponentials. Swift compiles for generic x86-64 and left these
+   loops scalar (one float per instruction); here each runs 16 floats at a time with AVX-512 F
+   when the CPU has it, and as plain C otherwise.
+
+   e^x is Cephes' expf (range reduction by ln 2, degree-6 polynomial, relative error ~1e-7),
+   its input clamped to [-87, 88]; a NaN input gives NaN. Every element goes through the same
+   instructions wherever it sits in the array (the last partial vector is masked, not looped
+   scalar), so an element's result does not depend on n or on how a caller splits the work.
+
+   Threads: every function is pure over its arguments and may run on any threads at once on
+   disjoint outputs. Memory is the caller's; nothing is allocated. */
+#ifndef VECTOR_KERNELS_H
+#define VECTOR_KERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* h[i] = silu(gate[i]) * up[i], silu(a) = a / (1 + e^-a). h may alias gate or up. */
+void wb_swiglu_forward(float *h, const float *gate, const float *up, long n);
+
+/* The backward of wb_swiglu_forward: with s = 1 / (1 + e^-g),
+   dgate[i] = dh[i] * up[i] * s * (1 + g * (1 - s)), dup[i] = dh[i] * g * s. */
+void wb_swiglu_backward(float *dgate, float *dup, const float *dh, const float *gate, const float *up, long n);
+
+/* a[i] = e^(a[i] - shift) in place; returns the sum of the results (summed in 16 lanes, then
+   across them, a fixed order for a given n). */
+float wb_exp_shift_sum(float *a, long n, float shift);
+
+/* The greatest of a[0..n) (-infinity when n is 0; NaNs are skipped unless all are NaN). */
+float wb_max(const float *a, long n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
