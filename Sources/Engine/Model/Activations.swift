@@ -7,6 +7,9 @@ final class Activations {
     /// smaller batch or a shorter sequence reuses them instead of reallocating every step.
     var batch: Int, seq: Int
     var rows: Int { batch * seq }
+    /// The rows the passes run on: the batch without its padding (`Transformer.forward`'s
+    /// lengths); every per-token buffer below holds `layout.count` rows of it.
+    var layout: PackedRows
     let capacityRows: Int, capacityProbs: Int
     /// Whether every layer shares one attention-probability buffer, which the backward then
     /// refills layer by layer (`CausalAttention.probabilities`) instead of keeping them all.
@@ -50,6 +53,9 @@ final class Activations {
     let resid: [FloatBuffer]
     let layers: [Layer]
     let xf, rstdf: FloatBuffer
+    /// The final hidden states in the padded [batch·seq, dim] layout callers index, when the
+    /// packed rows are fewer (padding positions hold zeros).
+    private(set) lazy var xfPadded = FloatBuffer(xf.count)
     let tokens: UnsafeMutablePointer<Int32>
 
     // Backward scratch, shared by all layers.
@@ -62,6 +68,7 @@ final class Activations {
     init(config c: ModelConfig, batch: Int, seq: Int, lora: LoRAConfig? = nil) {
         self.batch = batch
         self.seq = seq
+        layout = PackedRows(batch: batch, seq: seq)
         let n = batch * seq
         capacityRows = n
         let probsCount = batch * c.heads * seq * seq

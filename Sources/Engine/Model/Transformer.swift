@@ -224,22 +224,31 @@ public final class Transformer {
     /// Runs the trunk over `batch` rows of `seq` tokens (row-major), token t of each row at
     /// position t. Keeps activations for `head` and `backward`.
     ///
+    /// With `lengths`, row b's tokens are its first `lengths[b]` (1...seq) and the rest is
+    /// padding: the passes skip it (`PackedRows`), and `head` and `hiddenStates` serve its real
+    /// positions only. Without, every row is `seq` tokens long.
+    ///
     /// With `prefix` (a cache of `batch` rows), each layer's keys and values of row b's first
     /// `prefix.lengths[b]` positions are copied into it as well, so an `IncrementalForward` can
     /// continue those rows with other tokens without running their shared start again.
-    public func forward(tokens: [Int32], batch: Int, seq: Int, keeping prefix: KVCache? = nil) {
+    public func forward(tokens: [Int32], batch: Int, seq: Int, lengths: [Int]? = nil, keeping prefix: KVCache? = nil) {
         precondition(tokens.count == batch * seq, "forward: \(tokens.count) tokens for batch \(batch) × seq \(seq)")
+        let rows = lengths.map { PackedRows(batch: batch, seq: seq, lengths: $0) } ?? PackedRows(batch: batch, seq: seq)
         if let prefix {
-            precondition(prefix.batch == batch && prefix.lengths.allSatisfy { $0 <= seq }, "forward: a prefix cache must have the batch's rows, none longer than the batch")
+            precondition(prefix.batch == batch && zip(prefix.lengths, rows.lengths).allSatisfy { $0 <= $1 },
+                         "forward: a prefix cache must have the batch's rows, none longer than its row")
         }
         precondition(seq <= config.maxSeqLen, "sequence of \(seq) tokens exceeds max_position_embeddings \(config.maxSeqLen)")
-        let c = config, a = activations(batch: batch, seq: seq), n = batch * seq
+        let c = config, a = activations(batch: batch, seq: seq), n = rows.count
+        a.layout = rows
         let emb = weights.embed
-        for i in 0..<n {
-            let t = Int(tokens[i])
-            precondition(t >= 0 && t < c.vocabSize, "token id \(t) outside vocabulary of \(c.vocabSize)")
-            a.tokens[i] = tokens[i]
-            (a.resid[0].ptr + i * c.dim).update(from: emb + t * c.dim, count: c.dim)
+        for b in 0..<batch {
+            for t in 0..<rows.lengths[b] {
+                let i = rows.offsets[b] + t, id = tokens[b * seq + t]
+                precondition(id >= 0 && Int(id) < c.vocabSize, "token id \(id) outside vocabulary of \(c.vocabSize)")
+                a.tokens[i] = id
+                (a.resid[0].ptr + i * c.dim).update(from: emb + Int(id) * c.dim, count: c.dim)
+            }
         }
         for l in 0..<c.layers {
             forwardLayer(l, a, residualOut: true)
@@ -248,6 +257,15 @@ public final class Transformer {
         RMSNorm.forward(a.xf.ptr, rstd: a.rstdf.ptr, a.resid[c.layers].ptr, gain: weights.finalNorm,
                         rows: n, dim: c.dim, eps: c.normEps)
         a.dxf.ptr.update(repeating: 0, count: n * c.dim)
+        if !rows.isDense {
+            // Callers index the hidden states by padded position.
+            let out = a.xfPadded.ptr
+            for b in 0..<batch {
+                let real = rows.lengths[b] * c.dim
+                (out + b * seq * c.dim).update(from: a.xf.ptr + rows.offsets[b] * c.dim, count: real)
+                (out + b * seq * c.dim + real).update(repeating: 0, count: (seq - rows.lengths[b]) * c.dim)
+            }
+        }
     }
 
     /// Copies layer l's keys (after RoPE, as attention read them) and values of each row's
@@ -256,7 +274,7 @@ public final class Transformer {
         let c = config, hd = c.headDim, kw = c.kvDim, L = a.layers[l]
         for row in 0..<a.batch {
             for p in 0..<prefix.lengths[row] {
-                let t = row * a.seq + p
+                let t = a.layout.offsets[row] + p
                 for g in 0..<c.kvHeads {
                     (prefix.keys(layer: l, row: row, head: g) + p * hd).update(from: L.k.ptr + t * kw + g * hd, count: hd)
                     (prefix.values(layer: l, row: row, head: g) + p * hd).update(from: L.v.ptr + t * kw + g * hd, count: hd)
@@ -269,7 +287,7 @@ public final class Transformer {
     /// `residualOut` false (the backward's recomputation) it stops before the down projection,
     /// whose output `resid[l + 1]` is kept already and whose backward needs only `h`.
     private func forwardLayer(_ l: Int, _ a: Activations, residualOut: Bool) {
-        let c = config, batch = a.batch, seq = a.seq, n = a.rows
+        let c = config, rows = a.layout, n = rows.count
         let qw = c.heads * c.headDim, kw = c.kvDim
         let lora = activeAdapters, r = lora?.config.rank ?? 0, s = lora?.config.scale ?? 0
         let L = a.layers[l], W = weights.layers[l]
@@ -287,10 +305,10 @@ public final class Transformer {
         adapt(.q, L.q.ptr, L.xn1.ptr)
         adapt(.k, L.k.ptr, L.xn1.ptr)
         adapt(.v, L.v.ptr, L.xn1.ptr)
-        rope.apply(L.q.ptr, batch: batch, seq: seq, heads: c.heads)
-        rope.apply(L.k.ptr, batch: batch, seq: seq, heads: c.kvHeads)
+        rope.apply(L.q.ptr, rows: rows, heads: c.heads)
+        rope.apply(L.k.ptr, rows: rows, heads: c.kvHeads)
         CausalAttention.forward(out: L.attn.ptr, probs: L.probs.ptr, q: L.q.ptr, k: L.k.ptr, v: L.v.ptr,
-                                batch: batch, seq: seq, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+                                rows: rows, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
         // xMid = x + attn · Woᵀ
         L.xMid.ptr.update(from: x, count: n * c.dim)
         linear(L.xMid.ptr, L.attn.ptr, W.o, rows: n, inDim: qw, outDim: c.dim, accumulate: true)
@@ -312,24 +330,29 @@ public final class Transformer {
         adapt(.down, out, L.h.ptr)
     }
 
-    /// Final hidden states (after the last norm) of the last `forward`, [batch·seq, dim].
-    /// Value heads read these; gradients they produce are added with `addHiddenGradient`.
+    /// Final hidden states (after the last norm) of the last `forward`, [batch·seq, dim]
+    /// (zeros at padding positions). Value heads read these; gradients they produce are added
+    /// with `addHiddenGradient`.
     public var hiddenStates: UnsafePointer<Float> {
         guard let a = acts else { preconditionFailure("hiddenStates read before forward") }
-        return UnsafePointer(a.xf.ptr)
+        return UnsafePointer(a.layout.isDense ? a.xf.ptr : a.xfPadded.ptr)
     }
 
     /// The L2 norm of the hidden-state gradient gathered so far (from `head` and
     /// `addHiddenGradient`), in Double: a diagnostic of how much each loss term pushes the trunk.
     public var hiddenGradientNorm: Double {
         guard let a = acts else { return 0 }
-        return l2Norm(a.dxf.ptr, a.rows * config.dim)
+        return l2Norm(a.dxf.ptr, a.layout.count * config.dim)
     }
 
     /// Adds ∂L/∂hidden (same shape as `hiddenStates`) to the gradient `backward` will propagate.
     public func addHiddenGradient(_ g: UnsafePointer<Float>) {
         guard let a = acts else { preconditionFailure("addHiddenGradient before forward") }
-        VectorMath.axpy(a.dxf.ptr, g, a.rows * config.dim, 1)
+        let rows = a.layout, D = config.dim
+        if rows.isDense { VectorMath.axpy(a.dxf.ptr, g, rows.count * D, 1); return }
+        for b in 0..<rows.batch {
+            VectorMath.axpy(a.dxf.ptr + rows.offsets[b] * D, g + b * rows.seq * D, rows.lengths[b] * D, 1)
+        }
     }
 
     // MARK: head
@@ -362,14 +385,18 @@ public final class Transformer {
         var out = HeadOutput(logProbs: [Float](repeating: 0, count: positions.count),
                              entropies: entropy ? [Float](repeating: 0, count: positions.count) : [])
         let chunk = 128
+        var packedRow = [Int](repeating: 0, count: positions.count)
         let x = FloatBuffer(chunk * D), logits = FloatBuffer(chunk * V), dxChunk = FloatBuffer(chunk * D)
         var start = 0
         while start < positions.count {
             let m = min(chunk, positions.count - start)
             for r in 0..<m {
                 let pos = positions[start + r]
-                precondition(pos >= 0 && pos < a.rows, "head: position \(pos) outside the batch")
-                (x.ptr + r * D).update(from: a.xf.ptr + pos * D, count: D)
+                guard pos >= 0, pos < a.rows, let row = a.layout.packed(pos) else {
+                    preconditionFailure("head: position \(pos) outside the batch's tokens")
+                }
+                packedRow[start + r] = row
+                (x.ptr + r * D).update(from: a.xf.ptr + row * D, count: D)
             }
             linear(logits.ptr, x.ptr, w, rows: m, inDim: D, outDim: V)
             out.logProbs.withUnsafeMutableBufferPointer { lp in
@@ -404,7 +431,7 @@ public final class Transformer {
             if gradient != nil {
                 linearBackward(dx: dxChunk.ptr, dw: dw, dy: logits.ptr, x: x.ptr, w: w, rows: m, inDim: D, outDim: V)
                 for r in 0..<m {
-                    VectorMath.axpy(a.dxf.ptr + positions[start + r] * D, dxChunk.ptr + r * D, D, 1)
+                    VectorMath.axpy(a.dxf.ptr + packedRow[start + r] * D, dxChunk.ptr + r * D, D, 1)
                 }
             }
             start += m
@@ -418,7 +445,7 @@ public final class Transformer {
     /// trunk, accumulating into `params.grads`. Consumes the saved attention probabilities.
     public func backward() {
         guard let a = acts else { preconditionFailure("backward called before forward") }
-        let c = config, n = a.rows, batch = a.batch, seq = a.seq
+        let c = config, rows = a.layout, n = rows.count
         let qw = c.heads * c.headDim, kw = c.kvDim
         let dx = a.dx.ptr, dxn = a.dxn.ptr
         // A frozen base: no weight gradients; the norms' gains write into scratch.
@@ -454,14 +481,14 @@ public final class Transformer {
                             w: W.o, rows: n, inDim: qw, outDim: c.dim)
             adapt(.o, dx: a.dattn.ptr, dy: dx, x: L.attn.ptr)
             if !a.recomputesLayers && a.recomputesProbs {
-                CausalAttention.probabilities(L.probs.ptr, q: L.q.ptr, k: L.k.ptr, batch: batch, seq: seq,
+                CausalAttention.probabilities(L.probs.ptr, q: L.q.ptr, k: L.k.ptr, rows: rows,
                                               heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
             }
             CausalAttention.backward(dq: a.dq.ptr, dk: a.dk.ptr, dv: a.dv.ptr, dout: a.dattn.ptr, probs: L.probs.ptr,
                                      q: L.q.ptr, k: L.k.ptr, v: L.v.ptr,
-                                     batch: batch, seq: seq, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
-            rope.apply(a.dq.ptr, batch: batch, seq: seq, heads: c.heads, inverse: true)
-            rope.apply(a.dk.ptr, batch: batch, seq: seq, heads: c.kvHeads, inverse: true)
+                                     rows: rows, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+            rope.apply(a.dq.ptr, rows: rows, heads: c.heads, inverse: true)
+            rope.apply(a.dk.ptr, rows: rows, heads: c.kvHeads, inverse: true)
             linearBackward(dx: dxn, dw: G?.q, dy: a.dq.ptr, x: L.xn1.ptr,
                             w: W.q, rows: n, inDim: c.dim, outDim: qw)
             linearBackward(dx: dxn, dw: G?.k, dy: a.dk.ptr, x: L.xn1.ptr,

@@ -421,7 +421,7 @@ public final class RLTrainer {
         let forwardStart = clock.now
         let batch = TokenBatch(rollouts.map(\.sequence), padId: tokenizer.padId)
         let prefix = algorithm.rolloutPrefix(rollouts: rollouts)
-        policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, keeping: prefix?.cache)
+        policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, lengths: batch.lengths, keeping: prefix?.cache)
         let oldHead = policy.head(positions: batch.positions, targets: batch.targets, entropy: true, temperature: config.temperature)
         let read = try algorithm.readRolloutStates(batch, rollouts: rollouts, prefix: prefix)
         var refLogProbs: [Float] = []
@@ -430,7 +430,7 @@ public final class RLTrainer {
             let ref = reference ?? policy
             if reference == nil { policy.adaptersEnabled = false }
             defer { policy.adaptersEnabled = true }
-            ref.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
+            ref.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, lengths: batch.lengths)
             refLogProbs = ref.head(positions: batch.positions, targets: batch.targets, temperature: config.temperature).logProbs
         }
 

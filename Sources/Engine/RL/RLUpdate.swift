@@ -75,7 +75,7 @@ extension RLUpdate {
     /// sum of per-token terms, so its gradient needs nothing but the token's own log-prob.
     func policyPass(_ policy: Transformer, _ sub: TokenBatch, temperature: Float,
                     tokenGradient: ((Int, Float) -> Float)?) -> [Float] {
-        policy.forward(tokens: sub.tokens, batch: sub.batch, seq: sub.seq)
+        policy.forward(tokens: sub.tokens, batch: sub.batch, seq: sub.seq, lengths: sub.lengths)
         return policy.head(positions: sub.positions, targets: sub.targets, temperature: temperature, gradient: tokenGradient).logProbs
     }
 }

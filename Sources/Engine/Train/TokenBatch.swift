@@ -34,6 +34,8 @@ public struct TokenBatch {
     public let targets: [Int32]
 
     public let ranges: [Range<Int>]
+    /// Row b's real tokens: its first `lengths[b]`; the rest of the row is padding.
+    public let lengths: [Int]
 
     public init(_ rows: [PromptedSequence], padId: Int) {
         batch = rows.count
@@ -50,6 +52,7 @@ public struct TokenBatch {
             ranges.append(start..<positions.count)
         }
         self.ranges = ranges
+        lengths = rows.map(\.inputLength)
         self.tokens = tokens
         self.positions = positions
         self.targets = targets

@@ -19,15 +19,26 @@ public enum CausalAttention {
     public static func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                batch: Int, seq: Int, heads: Int, kvHeads: Int, headDim: Int) {
-        let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads
-        Parallel.forEach(batch * heads) { bh in
+        forward(out: out, probs: probs, q: q, k: k, v: v, rows: PackedRows(batch: batch, seq: seq),
+                heads: heads, kvHeads: kvHeads, headDim: headDim)
+    }
+
+    /// `forward` over packed rows: sequence b is rows offsets[b] ..< offsets[b] + lengths[b] of
+    /// q, k, v and out. Its head h's probabilities fill the first lengths[b]² floats of slot
+    /// (b·heads + h) of `probs` (slots seq² apart), as a [lengths[b], lengths[b]] square.
+    static func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                        rows: PackedRows, heads: Int, kvHeads: Int, headDim: Int) {
+        let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads, slot = rows.seq * rows.seq
+        Parallel.forEach(rows.batch * heads) { bh in
             let b = bh / heads, h = bh % heads, g = h / group
-            let p = probs + bh * seq * seq
-            scores(p, q: q + b * seq * qw + h * headDim, k: k + b * seq * kw + g * headDim, seq: seq, qw: qw, kw: kw, headDim: headDim)
-            let vb = v + b * seq * kw + g * headDim, ob = out + b * seq * qw + h * headDim
-            for (i0, i1) in blocks(seq) {
+            let len = rows.lengths[b], o = rows.offsets[b]
+            let p = probs + bh * slot
+            scores(p, q: q + o * qw + h * headDim, k: k + o * kw + g * headDim, seq: len, qw: qw, kw: kw, headDim: headDim)
+            let vb = v + o * kw + g * headDim, ob = out + o * qw + h * headDim
+            for (i0, i1) in blocks(len) {
                 BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: i1,
-                          a: p + i0 * seq, lda: seq, b: vb, ldb: kw, c: ob + i0 * qw, ldc: qw)
+                          a: p + i0 * len, lda: len, b: vb, ldb: kw, c: ob + i0 * qw, ldc: qw)
             }
         }
     }
@@ -36,11 +47,16 @@ public enum CausalAttention {
     /// keep them (recomputing one layer's costs less than holding every layer's).
     public static func probabilities(_ probs: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                                      batch: Int, seq: Int, heads: Int, kvHeads: Int, headDim: Int) {
-        let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads
-        Parallel.forEach(batch * heads) { bh in
-            let b = bh / heads, h = bh % heads, g = h / group
-            scores(probs + bh * seq * seq, q: q + b * seq * qw + h * headDim, k: k + b * seq * kw + g * headDim,
-                   seq: seq, qw: qw, kw: kw, headDim: headDim)
+        probabilities(probs, q: q, k: k, rows: PackedRows(batch: batch, seq: seq), heads: heads, kvHeads: kvHeads, headDim: headDim)
+    }
+
+    static func probabilities(_ probs: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                              rows: PackedRows, heads: Int, kvHeads: Int, headDim: Int) {
+        let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads, slot = rows.seq * rows.seq
+        Parallel.forEach(rows.batch * heads) { bh in
+            let b = bh / heads, h = bh % heads, g = h / group, o = rows.offsets[b]
+            scores(probs + bh * slot, q: q + o * qw + h * headDim, k: k + o * kw + g * headDim,
+                   seq: rows.lengths[b], qw: qw, kw: kw, headDim: headDim)
         }
     }
 
@@ -67,23 +83,34 @@ public enum CausalAttention {
                                 probs: UnsafeMutablePointer<Float>,
                                 q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                 batch: Int, seq: Int, heads: Int, kvHeads: Int, headDim: Int) {
-        let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads
+        backward(dq: dq, dk: dk, dv: dv, dout: dout, probs: probs, q: q, k: k, v: v,
+                 rows: PackedRows(batch: batch, seq: seq), heads: heads, kvHeads: kvHeads, headDim: headDim)
+    }
+
+    /// `backward` over packed rows, the layout of the packed `forward`.
+    static func backward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
+                         dv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                         probs: UnsafeMutablePointer<Float>,
+                         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                         rows: PackedRows, heads: Int, kvHeads: Int, headDim: Int) {
+        let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads, slot = rows.seq * rows.seq
         let scale = 1 / Float(headDim).squareRoot()
         // One task per (batch row, kv head): the query heads sharing a kv head add into the
         // same dk/dv slice, so they must run on one worker.
-        Parallel.forEach(batch * kvHeads) { bg in
+        Parallel.forEach(rows.batch * kvHeads) { bg in
             let b = bg / kvHeads, g = bg % kvHeads
-            let kb = k + b * seq * kw + g * headDim, vb = v + b * seq * kw + g * headDim
-            let dkb = dk + b * seq * kw + g * headDim, dvb = dv + b * seq * kw + g * headDim
+            let seq = rows.lengths[b], o = rows.offsets[b]
+            let kb = k + o * kw + g * headDim, vb = v + o * kw + g * headDim
+            let dkb = dk + o * kw + g * headDim, dvb = dv + o * kw + g * headDim
             for t in 0..<seq {
                 (dkb + t * kw).update(repeating: 0, count: headDim)
                 (dvb + t * kw).update(repeating: 0, count: headDim)
             }
             let dp = FloatBuffer(seq * seq)
             for h in (g * group)..<((g + 1) * group) {
-                let p = probs + (b * heads + h) * seq * seq
-                let qb = q + b * seq * qw + h * headDim
-                let dob = dout + b * seq * qw + h * headDim
+                let p = probs + (b * heads + h) * slot
+                let qb = q + o * qw + h * headDim
+                let dob = dout + o * qw + h * headDim
                 // dP = dO · Vᵀ ; dV += Pᵀ · dO (block rows i0..<i1 reach keys 0..<i1 only)
                 for (i0, i1) in blocks(seq) {
                     BLAS.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: headDim,
@@ -98,7 +125,7 @@ public enum CausalAttention {
                     for j in 0...i { pr[j] = pr[j] * (dr[j] - d) * scale }
                 }
                 // dQ = dS · K ; dK += dSᵀ · Q
-                let dqb = dq + b * seq * qw + h * headDim
+                let dqb = dq + o * qw + h * headDim
                 for (i0, i1) in blocks(seq) {
                     BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: i1,
                               a: p + i0 * seq, lda: seq, b: kb, ldb: kw, c: dqb + i0 * qw, ldc: qw)

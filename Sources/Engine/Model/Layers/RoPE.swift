@@ -54,4 +54,15 @@ public final class RoPE {
             rotate(x + n * width, heads: heads, pos: n % seq, inverse: inverse)
         }
     }
+
+    /// `apply` over packed rows (`PackedRows`): row n is at position `rows.position[n]`.
+    func apply(_ x: UnsafeMutablePointer<Float>, rows: PackedRows, heads: Int, inverse: Bool = false) {
+        precondition(rows.seq <= maxSeqLen, "sequence length \(rows.seq) exceeds the model's max_position_embeddings \(maxSeqLen)")
+        let width = heads * headDim
+        rows.position.withUnsafeBufferPointer { position in
+            Parallel.forEach(rows.count, minPerWorker: 64) { n in
+                rotate(x + n * width, heads: heads, pos: position[n], inverse: inverse)
+            }
+        }
+    }
 }
