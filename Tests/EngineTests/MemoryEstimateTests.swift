@@ -11,7 +11,11 @@ import Testing
             let a = Activations(config: Self.config, batch: batch, seq: seq)
             let buffers = a.resid + a.layers.flatMap { [$0.xn1, $0.rstd1, $0.q, $0.k, $0.v, $0.probs, $0.attn, $0.xMid, $0.xn2, $0.rstd2, $0.gate, $0.up, $0.h] }
                 + [a.xf, a.rstdf, a.dx, a.dxn, a.dxf, a.dq, a.dk, a.dv, a.dattn, a.dgate, a.dup, a.dh]
-            let bytes = Double(buffers.reduce(0) { $0 + $1.count } + batch * seq) * 4
+            // Each buffer once: the layers share xn1, xn2, attn and h.
+            var seen = Set<ObjectIdentifier>()
+            let unique = buffers.filter { seen.insert(ObjectIdentifier($0)).inserted }
+            #expect(unique.count == buffers.count - 4 * (Self.config.layers - 1))
+            let bytes = Double(unique.reduce(0) { $0 + $1.count } + batch * seq) * 4
             #expect(MemoryEstimate.activations(Self.config, rows: batch, seq: seq) == bytes, "batch \(batch), seq \(seq)")
         }
     }

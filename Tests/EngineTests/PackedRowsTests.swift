@@ -84,6 +84,35 @@ import TestSupport
         #expect(out.logProbs.allSatisfy { $0.isFinite && $0 < 0 })
     }
 
+    /// A scoring pass (`forBackward: false`, its own buffers) gives the training forward's
+    /// log-probs and hidden states bit for bit, and leaves the training pass's buffers alone: a
+    /// mini-batch trained after it gets the gradients it gets alone.
+    @Test(arguments: [false, true]) func scoringPassesKeepNothingAndChangeNothing(lora: Bool) throws {
+        let model: Transformer
+        if lora {
+            model = try LoRATests.model()
+        } else {
+            model = try Transformer(config: ModelGradientTests.tinyConfig(tied: false), seed: 3)
+            model.randomizeMatrices(seed: 4, scale: 0.3)
+        }
+        let alone = Self.run(model, lengths: Self.lengths)
+        model.forward(tokens: Self.tokens, batch: Self.batch, seq: Self.seq, lengths: Self.lengths, forBackward: false)
+        let hidden = Array(UnsafeBufferPointer(start: model.hiddenStates, count: Self.batch * Self.seq * model.config.dim))
+        #expect(hidden == alone.hidden)
+        #expect(model.head(positions: Self.positions, targets: Self.targets).logProbs == alone.logProbs)
+        // Training, scoring a larger batch in between, then the backward.
+        model.trainable.zeroGrad()
+        model.forward(tokens: Self.tokens, batch: Self.batch, seq: Self.seq, lengths: Self.lengths)
+        let twice = Self.tokens + Self.tokens
+        model.forward(tokens: twice, batch: 2 * Self.batch, seq: Self.seq, lengths: Self.lengths + Self.lengths, forBackward: false)
+        model.forward(tokens: Self.tokens, batch: Self.batch, seq: Self.seq, lengths: Self.lengths)
+        _ = model.head(positions: Self.positions, targets: Self.targets) { i, _ in Self.weights[i] }
+        let g = (0..<(Self.batch * Self.seq * model.config.dim)).map { i in Self.isReal(i / model.config.dim) ? Float(i % 13) * 0.01 - 0.06 : 0 }
+        g.withUnsafeBufferPointer { model.addHiddenGradient($0.baseAddress!) }
+        model.backward()
+        #expect(model.trainable.grads.array == alone.grads)
+    }
+
     @Test func layoutOfARightPaddedBatch() {
         let rows = PackedRows(batch: 3, seq: 8, lengths: [8, 5, 2])
         #expect(rows.count == 15 && rows.offsets == [0, 8, 13] && !rows.isDense)

@@ -11,6 +11,8 @@ final class Activations {
     /// lengths); every per-token buffer below holds `layout.count` rows of it.
     var layout: PackedRows
     let capacityRows: Int, capacityProbs: Int
+    /// The largest batch and sequence the buffers were sized for.
+    let capacityBatch: Int, capacitySeq: Int
     /// Whether every layer shares one attention-probability buffer, which the backward then
     /// refills layer by layer (`CausalAttention.probabilities`) instead of keeping them all.
     let recomputesProbs: Bool
@@ -31,21 +33,31 @@ final class Activations {
     nonisolated(unsafe) static var recomputeLayersAboveBytes = Int(ProcessInfo.processInfo.physicalMemory / 8)
 
     /// Floats one layer keeps for the backward over `rows` tokens, attention probabilities aside
-    /// (in Double: the memory estimate asks about shapes whose bytes overflow an Int).
+    /// (in Double: the memory estimate asks about shapes whose bytes overflow an Int). The
+    /// normalised inputs of the attention and the MLP, the attention's output and the MLP's
+    /// hidden activation are not among them: the backward recomputes them from what is kept
+    /// (two norms, P·V and a SwiGLU) into buffers every layer shares, `scratchFloats`.
     static func layerFloats(_ c: ModelConfig, rows n: Double) -> Double {
-        n * Double(3 * c.dim + 2 * c.heads * c.headDim + 2 * c.kvDim + 3 * c.ffnDim + 2)
+        n * Double(c.dim + c.heads * c.headDim + 2 * c.kvDim + 2 * c.ffnDim + 2)
     }
-    /// Whether a batch of this shape recomputes its attention probabilities, and its layers.
-    static func recomputes(_ c: ModelConfig, batch: Int, seq: Int) -> (probs: Bool, layers: Bool) {
+
+    /// The shared xn1, xn2, attn and h over `rows` tokens.
+    static func scratchFloats(_ c: ModelConfig, rows n: Double) -> Double { n * Double(2 * c.dim + c.heads * c.headDim + c.ffnDim) }
+    /// Whether a batch of this shape recomputes its attention probabilities, and its layers;
+    /// `rows` token rows (the batch without its padding; all of it by default).
+    static func recomputes(_ c: ModelConfig, batch: Int, seq: Int, rows: Int? = nil) -> (probs: Bool, layers: Bool) {
         let probs = Double(batch) * Double(c.heads) * Double(seq) * Double(seq), L = Double(c.layers)
-        let layers = 4 * L * (layerFloats(c, rows: Double(batch) * Double(seq)) + probs) > Double(recomputeLayersAboveBytes)
+        let n = rows.map(Double.init) ?? Double(batch) * Double(seq)
+        let layers = 4 * L * (layerFloats(c, rows: n) + probs) > Double(recomputeLayersAboveBytes)
         return (layers || 4 * L * probs > Double(recomputeProbsAboveBytes), layers)
     }
 
-    func fits(batch: Int, seq: Int, heads: Int) -> Bool {
-        batch * seq <= capacityRows && batch * heads * seq * seq <= capacityProbs
+    func fits(batch: Int, seq: Int, rows: Int, heads: Int) -> Bool {
+        rows <= capacityRows && batch * heads * seq * seq <= capacityProbs
     }
 
+    /// One layer's buffers. xn1, xn2, attn and h are the same four buffers in every layer: the
+    /// forward uses them within the layer, the backward refills them (`Transformer.backward`).
     struct Layer {
         let xn1, rstd1, q, k, v, probs, attn, xMid, xn2, rstd2, gate, up, h: FloatBuffer
     }
@@ -54,52 +66,83 @@ final class Activations {
     let layers: [Layer]
     let xf, rstdf: FloatBuffer
     /// The final hidden states in the padded [batch·seq, dim] layout callers index, when the
-    /// packed rows are fewer (padding positions hold zeros).
-    private(set) lazy var xfPadded = FloatBuffer(xf.count)
+    /// packed rows are fewer (padding positions hold zeros); grown on demand.
+    private var padded: FloatBuffer?
+    func xfPadded(count: Int) -> FloatBuffer {
+        if let p = padded, p.count >= count { return p }
+        padded = FloatBuffer(count)
+        return padded!
+    }
+    /// Filled by the last forward when its rows were packed.
+    var paddedStates: FloatBuffer? { layout.isDense ? nil : padded }
     let tokens: UnsafeMutablePointer<Int32>
 
-    // Backward scratch, shared by all layers.
+    /// A scoring pass's buffers (`Transformer.forward(forBackward: false)`): nothing is kept
+    /// for a backward. Every layer shares one set, the residual stream alternates between two
+    /// buffers, and there is no backward scratch.
+    let inference: Bool
+
+    // Backward scratch, shared by all layers (empty for inference).
     let dx, dxn, dxf, dq, dk, dv, dattn, dgate, dup, dh: FloatBuffer
 
     /// With LoRA: each adapter's u = x·Aᵀ [rows×r] per layer, and the backward's du scratch.
     let lora: [[LoRAConfig.Target: FloatBuffer]]
     let loraDu: FloatBuffer?
 
-    init(config c: ModelConfig, batch: Int, seq: Int, lora: LoRAConfig? = nil) {
+    /// Buffers for `rows` token rows (default: batch·seq) of batches up to `batch` × `seq`.
+    init(config c: ModelConfig, batch: Int, seq: Int, rows: Int? = nil, lora: LoRAConfig? = nil, inference: Bool = false) {
         self.batch = batch
         self.seq = seq
+        capacityBatch = batch
+        capacitySeq = seq
+        self.inference = inference
         layout = PackedRows(batch: batch, seq: seq)
-        let n = batch * seq
+        let n = rows ?? batch * seq
         capacityRows = n
         let probsCount = batch * c.heads * seq * seq
         capacityProbs = probsCount
-        (recomputesProbs, recomputesLayers) = Self.recomputes(c, batch: batch, seq: seq)
+        (recomputesProbs, recomputesLayers) = inference ? (true, true) : Self.recomputes(c, batch: batch, seq: seq, rows: n)
         let sharedProbs = recomputesProbs ? FloatBuffer(probsCount) : nil
         let qw = c.heads * c.headDim, kw = c.kvDim
-        resid = (0...c.layers).map { _ in FloatBuffer(n * c.dim) }
+        if inference {
+            let even = FloatBuffer(n * c.dim), odd = FloatBuffer(n * c.dim)
+            resid = (0...c.layers).map { $0 % 2 == 0 ? even : odd }
+        } else {
+            resid = (0...c.layers).map { _ in FloatBuffer(n * c.dim) }
+        }
+        let xn1 = FloatBuffer(n * c.dim), xn2 = FloatBuffer(n * c.dim), h = FloatBuffer(n * c.ffnDim), attn = FloatBuffer(n * qw)
         func layer() -> Layer {
-            Layer(xn1: FloatBuffer(n * c.dim), rstd1: FloatBuffer(n), q: FloatBuffer(n * qw),
+            Layer(xn1: xn1, rstd1: FloatBuffer(n), q: FloatBuffer(n * qw),
                   k: FloatBuffer(n * kw), v: FloatBuffer(n * kw),
-                  probs: sharedProbs ?? FloatBuffer(probsCount), attn: FloatBuffer(n * qw),
-                  xMid: FloatBuffer(n * c.dim), xn2: FloatBuffer(n * c.dim), rstd2: FloatBuffer(n),
-                  gate: FloatBuffer(n * c.ffnDim), up: FloatBuffer(n * c.ffnDim), h: FloatBuffer(n * c.ffnDim))
+                  probs: sharedProbs ?? FloatBuffer(probsCount), attn: attn,
+                  xMid: FloatBuffer(n * c.dim), xn2: xn2, rstd2: FloatBuffer(n),
+                  gate: FloatBuffer(n * c.ffnDim), up: FloatBuffer(n * c.ffnDim), h: h)
         }
         let shared = recomputesLayers ? layer() : nil
         layers = (0..<c.layers).map { _ in shared ?? layer() }
         xf = FloatBuffer(n * c.dim)
         rstdf = FloatBuffer(n)
         tokens = .allocate(capacity: n)
-        dx = FloatBuffer(n * c.dim); dxn = FloatBuffer(n * c.dim); dxf = FloatBuffer(n * c.dim)
-        dq = FloatBuffer(n * qw); dk = FloatBuffer(n * kw); dv = FloatBuffer(n * kw)
-        dattn = FloatBuffer(n * qw)
-        dgate = FloatBuffer(n * c.ffnDim); dup = FloatBuffer(n * c.ffnDim); dh = FloatBuffer(n * c.ffnDim)
+        let b = inference ? 0 : n
+        dx = FloatBuffer(b * c.dim); dxn = FloatBuffer(b * c.dim); dxf = FloatBuffer(b * c.dim)
+        dq = FloatBuffer(b * qw); dk = FloatBuffer(b * kw); dv = FloatBuffer(b * kw)
+        dattn = FloatBuffer(b * qw)
+        dgate = FloatBuffer(b * c.ffnDim); dup = FloatBuffer(b * c.ffnDim); dh = FloatBuffer(b * c.ffnDim)
         func loraBuffers() -> [LoRAConfig.Target: FloatBuffer] {
             Dictionary(uniqueKeysWithValues: (lora?.targets ?? []).map { ($0, FloatBuffer(n * lora!.rank)) })
         }
         let sharedLoRA = recomputesLayers ? loraBuffers() : nil
         self.lora = (0..<c.layers).map { _ in sharedLoRA ?? loraBuffers() }
-        loraDu = lora.map { FloatBuffer(n * $0.rank) }
+        loraDu = inference ? nil : lora.map { FloatBuffer(n * $0.rank) }
     }
+
+    /// Bytes of every buffer here, each counted once.
+    private(set) lazy var bytes: Int = {
+        let all = resid + layers.flatMap { [$0.xn1, $0.rstd1, $0.q, $0.k, $0.v, $0.probs, $0.attn, $0.xMid, $0.xn2, $0.rstd2, $0.gate, $0.up, $0.h] }
+            + [xf, rstdf, dx, dxn, dxf, dq, dk, dv, dattn, dgate, dup, dh] + lora.flatMap(\.values) + (loraDu.map { [$0] } ?? [])
+        var seen = Set<ObjectIdentifier>()
+        return all.filter { seen.insert(ObjectIdentifier($0)).inserted }.reduce(0) { $0 + 4 * $1.count } + 4 * capacityRows
+    }()
 
     deinit { tokens.deallocate() }
 }

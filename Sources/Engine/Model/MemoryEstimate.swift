@@ -26,7 +26,8 @@ public struct MemoryEstimate: Sendable {
         let (sharedProbs, sharedLayers) = Activations.recomputes(c, batch: rows, seq: seq)
         let keptLayers = sharedLayers ? 1 : L
         let perLayer = Activations.layerFloats(c, rows: n) + (sharedProbs ? 0 : probs)
-        let forward = (L + 1) * n * D + keptLayers * perLayer + n * (D + 2) + (sharedProbs ? probs : 0)
+        let forward = (L + 1) * n * D + keptLayers * perLayer + Activations.scratchFloats(c, rows: n) + n * (D + 2)
+            + (sharedProbs ? probs : 0)
         let backward = n * (3 * D + 2 * qw + 2 * kw + 3 * F)
         return 4 * (forward + backward)
     }

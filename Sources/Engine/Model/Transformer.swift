@@ -14,7 +14,13 @@ public final class Transformer {
     let weights: ModelTensors
     private(set) lazy var gradients = ModelTensors(params, config: config, grads: true)
     let rope: RoPE
+    /// The training passes' activations, the scoring passes' buffers (`forward(forBackward:)`),
+    /// and which of the two the last forward filled (what `head`, `hiddenStates` and `backward`
+    /// read). Both are kept between passes: an RL update alternates them, and reallocating meant
+    /// the kernel zero-filling hundreds of MB each time.
     private var acts: Activations?
+    private var scoringActs: Activations?
+    private var current: Activations?
 
     /// Low-rank adapters on the frozen weights, once `attach` has put them there: then only the
     /// adapters train (the backward computes no gradient for the base's matrices, norms or
@@ -120,7 +126,7 @@ public final class Transformer {
     /// Puts LoRA adapters on this model and freezes its own weights.
     public func attach(_ adapters: LoRAAdapters) {
         self.adapters = adapters
-        acts = nil  // the saved activations gain the adapters' buffers
+        releaseActivations()  // the saved activations gain the adapters' buffers
     }
 
     /// Folds the adapters into the weights (W += (α/r)·B·A for each one) and removes them: the
@@ -145,7 +151,7 @@ public final class Transformer {
             }
         }
         adapters = nil
-        acts = nil
+        releaseActivations()
         bf16 = nil  // the weights changed; a bf16 or int8 copy of the old ones would be wrong
         int8 = nil
     }
@@ -204,20 +210,56 @@ public final class Transformer {
 
     var headWeightName: String { ModelTensors.Names.head(config) }
 
-    private func activations(batch: Int, seq: Int) -> Activations {
-        if let a = acts, a.fits(batch: batch, seq: seq, heads: config.heads) {
+    /// Buffers for `rows` token rows of a `batch` × `seq` batch, reused while they fit: sized for
+    /// the rows without their padding, they grow to the largest batch seen. What a training
+    /// pass recomputes follows the size allocated (Activations.recomputes).
+    private func activations(batch: Int, seq: Int, rows: Int, forBackward: Bool) -> Activations {
+        if let a = forBackward ? acts : scoringActs, a.fits(batch: batch, seq: seq, rows: rows, heads: config.heads) {
             a.batch = batch
             a.seq = seq
             return a
         }
-        acts = nil  // free the old shape before allocating the new one
-        let a = Activations(config: config, batch: batch, seq: seq, lora: adapters?.config)
-        acts = a
+        // The old buffers' capacity, then the buffers freed (no reference left) before the new
+        // ones are allocated.
+        let old = (forBackward ? acts : scoringActs).map { (batch: $0.capacityBatch, seq: $0.capacitySeq, rows: $0.capacityRows) }
+        if forBackward { acts = nil } else { scoringActs = nil }
+        current = nil
+        let a = Activations(config: config, batch: max(batch, old?.batch ?? 0), seq: max(seq, old?.seq ?? 0),
+                            rows: max(rows, old?.rows ?? 0), lora: adapters?.config, inference: !forBackward)
+        a.batch = batch
+        a.seq = seq
+        if forBackward { acts = a } else { scoringActs = a }
         return a
     }
 
-    /// Frees the saved activations (they are the bulk of training memory).
-    public func releaseActivations() { acts = nil }
+    /// Sizes the training passes' activations for batches of up to `batch` rows of up to `seq`
+    /// tokens, `rows` of them real: a caller that knows its largest batch allocates once
+    /// instead of each time a larger one comes.
+    public func reserveActivations(batch: Int, seq: Int, rows: Int) {
+        _ = activations(batch: batch, seq: seq, rows: rows, forBackward: true)
+    }
+
+    /// Frees the training passes' activations (`training`) or the scoring passes' buffers where
+    /// they hold more than `bytes`: a real model's RL update needs them one after the other, and
+    /// holding both (with the rollouts' cache) is what sets its peak memory; a small model's are
+    /// kept, since allocating them again costs more than they weigh.
+    public func releaseActivations(training: Bool, above bytes: Int) {
+        if training, let a = acts, a.bytes > bytes {
+            if current === a { current = nil }
+            acts = nil
+        }
+        if !training, let a = scoringActs, a.bytes > bytes {
+            if current === a { current = nil }
+            scoringActs = nil
+        }
+    }
+
+    /// Frees the saved activations and scoring buffers (they are the bulk of training memory).
+    public func releaseActivations() {
+        acts = nil
+        scoringActs = nil
+        current = nil
+    }
 
     // MARK: forward
 
@@ -231,7 +273,12 @@ public final class Transformer {
     /// With `prefix` (a cache of `batch` rows), each layer's keys and values of row b's first
     /// `prefix.lengths[b]` positions are copied into it as well, so an `IncrementalForward` can
     /// continue those rows with other tokens without running their shared start again.
-    public func forward(tokens: [Int32], batch: Int, seq: Int, lengths: [Int]? = nil, keeping prefix: KVCache? = nil) {
+    ///
+    /// `forBackward` false (a scoring pass: log-probs, hidden states, no gradient) keeps nothing
+    /// for `backward`, in buffers of its own: a whole RL batch is scored at once, and what its
+    /// training would keep for it does not fit.
+    public func forward(tokens: [Int32], batch: Int, seq: Int, lengths: [Int]? = nil, keeping prefix: KVCache? = nil,
+                        forBackward: Bool = true) {
         precondition(tokens.count == batch * seq, "forward: \(tokens.count) tokens for batch \(batch) × seq \(seq)")
         let rows = lengths.map { PackedRows(batch: batch, seq: seq, lengths: $0) } ?? PackedRows(batch: batch, seq: seq)
         if let prefix {
@@ -239,8 +286,9 @@ public final class Transformer {
                          "forward: a prefix cache must have the batch's rows, none longer than its row")
         }
         precondition(seq <= config.maxSeqLen, "sequence of \(seq) tokens exceeds max_position_embeddings \(config.maxSeqLen)")
-        let c = config, a = activations(batch: batch, seq: seq), n = rows.count
+        let c = config, a = activations(batch: batch, seq: seq, rows: rows.count, forBackward: forBackward), n = rows.count
         a.layout = rows
+        current = a
         let emb = weights.embed
         for b in 0..<batch {
             for t in 0..<rows.lengths[b] {
@@ -256,10 +304,10 @@ public final class Transformer {
         }
         RMSNorm.forward(a.xf.ptr, rstd: a.rstdf.ptr, a.resid[c.layers].ptr, gain: weights.finalNorm,
                         rows: n, dim: c.dim, eps: c.normEps)
-        a.dxf.ptr.update(repeating: 0, count: n * c.dim)
+        if forBackward { a.dxf.ptr.update(repeating: 0, count: n * c.dim) }
         if !rows.isDense {
             // Callers index the hidden states by padded position.
-            let out = a.xfPadded.ptr
+            let out = a.xfPadded(count: batch * seq * c.dim).ptr
             for b in 0..<batch {
                 let real = rows.lengths[b] * c.dim
                 (out + b * seq * c.dim).update(from: a.xf.ptr + rows.offsets[b] * c.dim, count: real)
@@ -334,20 +382,20 @@ public final class Transformer {
     /// (zeros at padding positions). Value heads read these; gradients they produce are added
     /// with `addHiddenGradient`.
     public var hiddenStates: UnsafePointer<Float> {
-        guard let a = acts else { preconditionFailure("hiddenStates read before forward") }
-        return UnsafePointer(a.layout.isDense ? a.xf.ptr : a.xfPadded.ptr)
+        guard let a = current else { preconditionFailure("hiddenStates read before forward") }
+        return UnsafePointer(a.paddedStates?.ptr ?? a.xf.ptr)
     }
 
     /// The L2 norm of the hidden-state gradient gathered so far (from `head` and
     /// `addHiddenGradient`), in Double: a diagnostic of how much each loss term pushes the trunk.
     public var hiddenGradientNorm: Double {
-        guard let a = acts else { return 0 }
+        guard let a = current, !a.inference else { return 0 }
         return l2Norm(a.dxf.ptr, a.layout.count * config.dim)
     }
 
     /// Adds ∂L/∂hidden (same shape as `hiddenStates`) to the gradient `backward` will propagate.
     public func addHiddenGradient(_ g: UnsafePointer<Float>) {
-        guard let a = acts else { preconditionFailure("addHiddenGradient before forward") }
+        guard let a = current, !a.inference else { preconditionFailure("addHiddenGradient after no training forward") }
         let rows = a.layout, D = config.dim
         if rows.isDense { VectorMath.axpy(a.dxf.ptr, g, rows.count * D, 1); return }
         for b in 0..<rows.batch {
@@ -379,7 +427,8 @@ public final class Transformer {
         precondition(temperature > 0 && temperature.isFinite, "head: temperature \(temperature) must be finite and > 0")
         let invT: Float = 1 / temperature
         precondition(positions.count == targets.count, "head: positions and targets differ in length")
-        guard let a = acts else { preconditionFailure("head called before forward") }
+        guard let a = current else { preconditionFailure("head called before forward") }
+        precondition(gradient == nil || !a.inference, "head: a gradient after a forward that kept nothing for the backward")
         let c = config, V = c.vocabSize, D = c.dim
         let w = weights.head, dw = trainsBase ? gradients.head : nil
         var out = HeadOutput(logProbs: [Float](repeating: 0, count: positions.count),
@@ -444,7 +493,7 @@ public final class Transformer {
     /// Carries the hidden-state gradient (from `head` and `addHiddenGradient`) through the
     /// trunk, accumulating into `params.grads`. Consumes the saved attention probabilities.
     public func backward() {
-        guard let a = acts else { preconditionFailure("backward called before forward") }
+        guard let a = current, !a.inference else { preconditionFailure("backward called after no training forward") }
         let c = config, rows = a.layout, n = rows.count
         let qw = c.heads * c.headDim, kw = c.kvDim
         let dx = a.dx.ptr, dxn = a.dxn.ptr
@@ -455,8 +504,16 @@ public final class Transformer {
         RMSNorm.backward(dx: dx, dgain: gainScratch?.ptr ?? gradients.finalNorm, dy: a.dxf.ptr, x: a.resid[c.layers].ptr,
                          rstd: a.rstdf.ptr, gain: weights.finalNorm, rows: n, dim: c.dim, accumulate: false)
         for l in stride(from: c.layers - 1, through: 0, by: -1) {
-            if a.recomputesLayers { forwardLayer(l, a, residualOut: false) }
             let L = a.layers[l], W = weights.layers[l], G = G0?.layers[l]
+            if a.recomputesLayers {
+                forwardLayer(l, a, residualOut: false)
+            } else {
+                // The buffers every layer shares (Activations.Layer), refilled with this layer's
+                // values exactly as its forward computed them.
+                RMSNorm.forward(L.xn1.ptr, rstd: L.rstd1.ptr, a.resid[l].ptr, gain: W.norm1, rows: n, dim: c.dim, eps: c.normEps)
+                RMSNorm.forward(L.xn2.ptr, rstd: L.rstd2.ptr, L.xMid.ptr, gain: W.norm2, rows: n, dim: c.dim, eps: c.normEps)
+                SwiGLU.forward(L.h.ptr, gate: L.gate.ptr, up: L.up.ptr, count: n * c.ffnDim)
+            }
             // The adapter on `t` (if any): its A and B gradients, and its share of dx.
             func adapt(_ t: LoRAConfig.Target, dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>) {
                 guard let p = lora?.layers[l][t] else { return }
@@ -477,13 +534,18 @@ public final class Transformer {
                              rstd: L.rstd2.ptr, gain: W.norm2,
                              rows: n, dim: c.dim, accumulate: true)
             // Attention: xMid = x + o(attn(rope(q(xn1)), rope(k(xn1)), v(xn1))); dx holds ∂L/∂xMid.
+            if !a.recomputesLayers {
+                if a.recomputesProbs {
+                    CausalAttention.probabilities(L.probs.ptr, q: L.q.ptr, k: L.k.ptr, rows: rows,
+                                                  heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+                }
+                // The shared attn buffer (Activations.Layer) gets this layer's output again.
+                CausalAttention.output(L.attn.ptr, probs: L.probs.ptr, v: L.v.ptr, rows: rows,
+                                       heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+            }
             linearBackward(dx: a.dattn.ptr, dw: G?.o, dy: dx, x: L.attn.ptr,
                             w: W.o, rows: n, inDim: qw, outDim: c.dim)
             adapt(.o, dx: a.dattn.ptr, dy: dx, x: L.attn.ptr)
-            if !a.recomputesLayers && a.recomputesProbs {
-                CausalAttention.probabilities(L.probs.ptr, q: L.q.ptr, k: L.k.ptr, rows: rows,
-                                              heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
-            }
             CausalAttention.backward(dq: a.dq.ptr, dk: a.dk.ptr, dv: a.dv.ptr, dout: a.dattn.ptr, probs: L.probs.ptr,
                                      q: L.q.ptr, k: L.k.ptr, v: L.v.ptr,
                                      rows: rows, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)

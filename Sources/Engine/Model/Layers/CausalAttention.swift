@@ -35,11 +35,29 @@ public enum CausalAttention {
             let len = rows.lengths[b], o = rows.offsets[b]
             let p = probs + bh * slot
             scores(p, q: q + o * qw + h * headDim, k: k + o * kw + g * headDim, seq: len, qw: qw, kw: kw, headDim: headDim)
-            let vb = v + o * kw + g * headDim, ob = out + o * qw + h * headDim
-            for (i0, i1) in blocks(len) {
-                BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: i1,
-                          a: p + i0 * len, lda: len, b: vb, ldb: kw, c: ob + i0 * qw, ldc: qw)
-            }
+            weigh(out + o * qw + h * headDim, p: p, v: v + o * kw + g * headDim, seq: len, qw: qw, kw: kw, headDim: headDim)
+        }
+    }
+
+    /// out = P · V from the probabilities `forward` (or `probabilities`) left: the attention's
+    /// output again, exactly as `forward` computed it, for a backward that did not keep it.
+    static func output(_ out: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                       rows: PackedRows, heads: Int, kvHeads: Int, headDim: Int) {
+        let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads, slot = rows.seq * rows.seq
+        Parallel.forEach(rows.batch * heads) { bh in
+            let b = bh / heads, h = bh % heads, g = h / group, o = rows.offsets[b]
+            weigh(out + o * qw + h * headDim, p: probs + bh * slot, v: v + o * kw + g * headDim,
+                  seq: rows.lengths[b], qw: qw, kw: kw, headDim: headDim)
+        }
+    }
+
+    /// One head's P · V, P [seq, seq] causal: block rows i0..<i1 reach keys 0..<i1 only.
+    @inline(__always)
+    private static func weigh(_ out: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                              seq: Int, qw: Int, kw: Int, headDim: Int) {
+        for (i0, i1) in blocks(seq) {
+            BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: i1,
+                      a: p + i0 * seq, lda: seq, b: v, ldb: kw, c: out + i0 * qw, ldc: qw)
         }
     }
 
