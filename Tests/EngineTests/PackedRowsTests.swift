@@ -35,6 +35,14 @@ import TestSupport
         return Pass(grads: model.trainable.grads.array, hidden: hidden, logProbs: out.logProbs, hiddenGradNorm: norm)
     }
 
+    /// The tiny test model with random weights, or LoRATests' model with its adapters.
+    static func model(lora: Bool) throws -> Transformer {
+        if lora { return try LoRATests.model() }
+        let model = try Transformer(config: ModelGradientTests.tinyConfig(tied: false), seed: 3)
+        model.randomizeMatrices(seed: 4, scale: 0.3)
+        return model
+    }
+
     static func isReal(_ padded: Int) -> Bool { padded % seq < lengths[padded / seq] }
 
     static func close(_ a: [Float], _ b: [Float], _ tol: Float = 2e-5) -> Bool {
@@ -43,13 +51,7 @@ import TestSupport
     }
 
     @Test(arguments: [false, true]) func packedRowsChangeNothingTheCallerReads(lora: Bool) throws {
-        let model: Transformer
-        if lora {
-            model = try LoRATests.model()
-        } else {
-            model = try Transformer(config: ModelGradientTests.tinyConfig(tied: false), seed: 3)
-            model.randomizeMatrices(seed: 4, scale: 0.3)
-        }
+        let model = try Self.model(lora: lora)
         for kept in ActivationRecomputeTests.Kept.allCases {
             let (padded, packed) = ActivationRecomputeTests.with(kept) {
                 (Self.run(model, lengths: nil), Self.run(model, lengths: Self.lengths))
@@ -88,13 +90,7 @@ import TestSupport
     /// log-probs and hidden states bit for bit, and leaves the training pass's buffers alone: a
     /// mini-batch trained after it gets the gradients it gets alone.
     @Test(arguments: [false, true]) func scoringPassesKeepNothingAndChangeNothing(lora: Bool) throws {
-        let model: Transformer
-        if lora {
-            model = try LoRATests.model()
-        } else {
-            model = try Transformer(config: ModelGradientTests.tinyConfig(tied: false), seed: 3)
-            model.randomizeMatrices(seed: 4, scale: 0.3)
-        }
+        let model = try Self.model(lora: lora)
         let alone = Self.run(model, lengths: Self.lengths)
         model.forward(tokens: Self.tokens, batch: Self.batch, seq: Self.seq, lengths: Self.lengths, forBackward: false)
         let hidden = Array(UnsafeBufferPointer(start: model.hiddenStates, count: Self.batch * Self.seq * model.config.dim))
