@@ -16,8 +16,8 @@ public final class Transformer {
     let rope: RoPE
     /// The training passes' activations, the scoring passes' buffers (`forward(forBackward:)`),
     /// and which of the two the last forward filled (what `head`, `hiddenStates` and `backward`
-    /// read). Both are kept between passes: an RL update alternates them, and reallocating meant
-    /// the kernel zero-filling hundreds of MB each time.
+    /// read). Both are kept from one pass to the next until a caller frees them
+    /// (`releaseActivations`): allocating them again means the kernel zero-filling their pages.
     private var acts: Activations?
     private var scoringActs: Activations?
     private var current: Activations?

@@ -392,15 +392,15 @@ public final class RLTrainer {
                 contrastive: hidden.first?.contrastive == nil ? nil : hidden.reduce(0) { $0 + ($1.contrastive ?? 0) } / Double(hidden.count)))
     }
 
-    /// Rollouts for `questions`; one forward of the batch through the policy (old log-probs,
-    /// and what the algorithm reads from the states); the reference's log-probs; the scores;
-    /// and the algorithm's advantages.
     /// Activations up to this size are kept from one update to the next; larger ones (a real
     /// model's) are freed once their phase is over, so an update holds the training passes'
     /// and the scoring passes' one after the other rather than both: on SmolLM2 (16 × 128,
-    /// mini-batches of 8) that is ~1.4 GB and ~0.2 GB, against ~0.3 s of zero-filled pages.
+    /// mini-batches of 8) that is ~1.3 GB and ~0.2 GB, which are then zero-filled anew each update.
     static let keptActivationBytes = 256 << 20
 
+    /// Rollouts for `questions`; one forward of the batch through the policy (old log-probs,
+    /// and what the algorithm reads from the states); the reference's log-probs; the scores;
+    /// and the algorithm's advantages.
     func collect(questions: [MathExample], update: Int) throws -> UpdateBatch {
         let clock = ContinuousClock()
         let g = algorithm.samplesPerQuestion
