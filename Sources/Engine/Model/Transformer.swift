@@ -244,14 +244,10 @@ public final class Transformer {
     /// holding both (with the rollouts' cache) is what sets its peak memory; a small model's are
     /// kept, since allocating them again costs more than they weigh.
     public func releaseActivations(training: Bool, above bytes: Int) {
-        if training, let a = acts, a.bytes > bytes {
-            if current === a { current = nil }
-            acts = nil
-        }
-        if !training, let a = scoringActs, a.bytes > bytes {
-            if current === a { current = nil }
-            scoringActs = nil
-        }
+        guard let a = training ? acts : scoringActs, a.bytes > bytes else { return }
+        if current === a { current = nil }
+        if training { acts = nil } else { scoringActs = nil }
+        FloatBuffer.returnFreedMemory()
     }
 
     /// Frees the saved activations and scoring buffers (they are the bulk of training memory).

@@ -6,20 +6,18 @@ public final class FloatBuffer {
     public let count: Int
     public let ptr: UnsafeMutablePointer<Float>
 
-    /// glibc serves an allocation from its heap once one of that size has been freed (its mmap
-    /// threshold rises to 32 MB), and a heap seldom gives memory back: a training run whose
-    /// activations are reallocated for a larger batch then holds both sets. From 1 MB up,
-    /// buffers are mapped on their own and unmapped when freed.
-    private static let largeBuffersMapped: Void = {
-        // mallopt(M_MMAP_THRESHOLD = -3, bytes), looked up because Swift's Glibc module does not
-        // export it; elsewhere (not glibc) there is nothing to set.
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        guard let symbol = dlsym(nil, "mallopt") else { return }
-        _ = unsafeBitCast(symbol, to: Mallopt.self)(-3, 1 << 20)
-    }()
+    /// Hands memory freed to glibc's heap back to the system (malloc_trim, looked up because
+    /// Swift's Glibc module does not export it; elsewhere there is nothing to do). glibc serves
+    /// buffers of up to 32 MB from its heap once one that size has been freed, and a heap keeps
+    /// what is freed: a caller that has just dropped gigabytes it will not need for a while
+    /// calls this, so its peak memory is what it holds at once.
+    public static func returnFreedMemory() {
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(nil, "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+    }
 
     public init(_ count: Int) {
-        _ = Self.largeBuffersMapped
         self.count = count
         // 64-byte alignment lets the compiler and OpenBLAS use aligned AVX-512 loads.
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
