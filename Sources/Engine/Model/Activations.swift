@@ -3,13 +3,15 @@ import Foundation
 /// Everything the training forward pass saves for the backward pass, for one (batch, seq)
 /// shape, plus the gradient scratch the backward pass reuses layer after layer.
 final class Activations {
-    /// The shape in use; buffers are sized for `capacityRows` and `capacityProbs`, so a
-    /// smaller batch or a shorter sequence reuses them instead of reallocating every step.
-    var batch: Int, seq: Int
-    var rows: Int { batch * seq }
-    /// The rows the passes run on: the batch without its padding (`Transformer.forward`'s
-    /// lengths); every per-token buffer below holds `layout.count` rows of it.
+    /// The rows the last pass ran on: the batch without its padding (`Transformer.forward`'s
+    /// lengths); every per-token buffer below holds `layout.count` rows of it. Buffers are sized
+    /// for `capacityRows` and `capacityProbs`, so a smaller batch or a shorter sequence reuses
+    /// them instead of reallocating every step.
     var layout: PackedRows
+    /// The padded shape in use.
+    var batch: Int { layout.batch }
+    var seq: Int { layout.seq }
+    var rows: Int { batch * seq }
     let capacityRows: Int, capacityProbs: Int
     /// The largest batch and sequence the buffers were sized for.
     let capacityBatch: Int, capacitySeq: Int
@@ -91,8 +93,6 @@ final class Activations {
 
     /// Buffers for `rows` token rows (default: batch·seq) of batches up to `batch` × `seq`.
     init(config c: ModelConfig, batch: Int, seq: Int, rows: Int? = nil, lora: LoRAConfig? = nil, inference: Bool = false) {
-        self.batch = batch
-        self.seq = seq
         capacityBatch = batch
         capacitySeq = seq
         self.inference = inference

@@ -21,6 +21,9 @@ public final class Transformer {
     private var acts: Activations?
     private var scoringActs: Activations?
     private var current: Activations?
+    /// The bytes of each set when it was last allocated, still known after it is freed: whether
+    /// to free one depends on what the two weigh together (`releaseActivations(training:above:)`).
+    private var allocatedBytes = (training: 0, scoring: 0)
 
     /// Low-rank adapters on the frozen weights, once `attach` has put them there: then only the
     /// adapters train (the backward computes no gradient for the base's matrices, norms or
@@ -215,20 +218,20 @@ public final class Transformer {
     /// pass recomputes follows the size allocated (Activations.recomputes).
     private func activations(batch: Int, seq: Int, rows: Int, forBackward: Bool) -> Activations {
         if let a = forBackward ? acts : scoringActs, a.fits(batch: batch, seq: seq, rows: rows, heads: config.heads) {
-            a.batch = batch
-            a.seq = seq
             return a
         }
+        // Kept buffers that are outgrown grow by at least a quarter: RL batches' lengths vary
+        // from update to update, and growing to each new longest one exactly reallocated (and
+        // page-faulted in) most updates' buffers.
+        func grown(_ need: Int, _ had: Int?) -> Int { had.map { max(need, $0 + $0 / 4) } ?? need }
         // The old buffers' capacity, then the buffers freed (no reference left) before the new
         // ones are allocated.
         let old = (forBackward ? acts : scoringActs).map { (batch: $0.capacityBatch, seq: $0.capacitySeq, rows: $0.capacityRows) }
         if forBackward { acts = nil } else { scoringActs = nil }
         current = nil
-        let a = Activations(config: config, batch: max(batch, old?.batch ?? 0), seq: max(seq, old?.seq ?? 0),
-                            rows: max(rows, old?.rows ?? 0), lora: adapters?.config, inference: !forBackward)
-        a.batch = batch
-        a.seq = seq
-        if forBackward { acts = a } else { scoringActs = a }
+        let a = Activations(config: config, batch: max(batch, old?.batch ?? 0), seq: grown(seq, old?.seq),
+                            rows: grown(rows, old?.rows), lora: adapters?.config, inference: !forBackward)
+        if forBackward { acts = a; allocatedBytes.training = a.bytes } else { scoringActs = a; allocatedBytes.scoring = a.bytes }
         return a
     }
 
@@ -239,12 +242,13 @@ public final class Transformer {
         _ = activations(batch: batch, seq: seq, rows: rows, forBackward: true)
     }
 
-    /// Frees the training passes' activations (`training`) or the scoring passes' buffers where
-    /// they hold more than `bytes`: a real model's RL update needs them one after the other, and
-    /// holding both (with the rollouts' cache) is what sets its peak memory; a small model's are
-    /// kept, since allocating them again costs more than they weigh.
+    /// Frees the training passes' activations (`training`) or the scoring passes' buffers when
+    /// the two sets, as last allocated, weigh more than `bytes` together: a real model's RL
+    /// update needs them one after the other, and holding both (with the rollouts' cache) is
+    /// what sets its peak memory; a small model's are kept, since allocating them again (the
+    /// kernel zero-filling every page) costs more than they weigh.
     public func releaseActivations(training: Bool, above bytes: Int) {
-        guard let a = training ? acts : scoringActs, a.bytes > bytes else { return }
+        guard let a = training ? acts : scoringActs, allocatedBytes.training + allocatedBytes.scoring > bytes else { return }
         if current === a { current = nil }
         if training { acts = nil } else { scoringActs = nil }
         FloatBuffer.returnFreedMemory()

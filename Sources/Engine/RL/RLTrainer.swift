@@ -392,11 +392,13 @@ public final class RLTrainer {
                 contrastive: hidden.first?.contrastive == nil ? nil : hidden.reduce(0) { $0 + ($1.contrastive ?? 0) } / Double(hidden.count)))
     }
 
-    /// Activations up to this size are kept from one update to the next; larger ones (a real
-    /// model's) are freed once their phase is over, so an update holds the training passes'
-    /// and the scoring passes' one after the other rather than both: on SmolLM2 (16 × 128,
-    /// mini-batches of 8) that is ~1.3 GB and ~0.2 GB, which are then zero-filled anew each update.
-    static let keptActivationBytes = 256 << 20
+    /// A model whose training activations and scoring buffers weigh up to this much together
+    /// keeps both from one update to the next; a heavier one (a real model's) frees each once
+    /// its phase is over, so an update holds them one after the other rather than both: on
+    /// SmolLM2 (16 × 128, mini-batches of 8) ~1.3 GB and ~0.2 GB, then zero-filled anew each
+    /// update. The tiny model's (64 × ~160 tokens) are a few hundred MB, which page-faulting
+    /// back in every update cost ~10% of it.
+    static let keptActivationBytes = 1 << 30
 
     /// Rollouts for `questions`; one forward of the batch through the policy (old log-probs,
     /// and what the algorithm reads from the states); the reference's log-probs; the scores;
