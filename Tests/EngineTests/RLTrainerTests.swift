@@ -196,6 +196,51 @@ import TestSupport
         #expect(gain > 0, "Σ A·Δlog π = \(gain)")
     }
 
+    /// A Dr.GRPO update that is one optimiser step over its whole batch takes its old log-probs
+    /// from that step (ratio 1) instead of a scoring forward through the policy: the same update
+    /// and the same reported entropy, KL and sampling mismatch as with the scoring forward, up
+    /// to the rounding of two forwards over the rows in different orders.
+    @Test func oneStepDrGRPOTakesItsOldLogProbsFromTheStep() throws {
+        final class LengthReward: RewardFunction {
+            var name: String { "length" }
+            func scores(_ batch: [RewardInput]) throws -> [Float] { batch.map { Float($0.completion.utf8.count % 3) } }
+        }
+        func oneUpdate(separately: Bool) throws -> (params: [Float], report: RLUpdateReport, scoringPasses: Int) {
+            let (tok, task, model, reference) = try Self.onePolicy(randomizeScale: 0.2)
+            var c = RLConfig()
+            c.algorithm = .drgrpo
+            c.updates = 1
+            c.ppoEpochs = 1
+            c.questionsPerUpdate = 8
+            c.samplesPerQuestion = 4
+            c.miniBatchSize = 32
+            c.klBeta = 0.05
+            c.learningRate = 1e-3
+            c.maxNewTokens = 16
+            c.evalEvery = 10_000
+            let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: LengthReward(), config: c,
+                                  train: task.train(count: 100), eval: [], outputDir: nil)
+            t.scoresOldPolicySeparately = separately
+            var report: RLUpdateReport?
+            t.onUpdate = { report = $0 }
+            _ = try t.run()
+            return (Array(UnsafeBufferPointer(start: model.params.values.ptr, count: model.params.count)), try #require(report),
+                    t.policyScoringPasses)
+        }
+        let fromStep = try oneUpdate(separately: false), scored = try oneUpdate(separately: true)
+        #expect(fromStep.scoringPasses == 0 && scored.scoringPasses == 1)
+        // The step moved the weights, and both runs moved them alike.
+        let start = try Self.onePolicy(randomizeScale: 0.2).2
+        let moved = zip(scored.params, UnsafeBufferPointer(start: start.params.values.ptr, count: start.params.count))
+            .map { abs($0 - $1) }.max()!
+        let apart = zip(fromStep.params, scored.params).map { abs($0 - $1) }.max()!
+        #expect(moved > 1e-4 && apart <= 1e-3 * moved, "moved \(moved), the two runs \(apart) apart")
+        #expect(fromStep.report.clipFraction == 0)
+        #expect(abs(fromStep.report.entropy - scored.report.entropy) <= 1e-5 * scored.report.entropy)
+        #expect(abs(fromStep.report.kl - scored.report.kl) <= 1e-5 && abs(fromStep.report.samplingMismatch - scored.report.samplingMismatch) <= 1e-5)
+        #expect(abs(fromStep.report.policyLoss - scored.report.policyLoss) <= 1e-6 * max(1, abs(scored.report.policyLoss)))
+    }
+
     @Test func invalidSettingsAreRefusedWithTheSetting() throws {
         var c = RLConfig()
         c.updates = 1

@@ -13,6 +13,7 @@ struct DrGRPOUpdate: RLUpdate {
 
     var samplesPerQuestion: Int { config.samplesPerQuestion }
     var needsReference: Bool { config.klBeta > 0 }
+    var readsOldPolicy: Bool { false }
 
     func rolloutPrefix(rollouts: [Rollout]) -> CARFTObjective.Prefix? { nil }
 
@@ -31,24 +32,27 @@ struct DrGRPOUpdate: RLUpdate {
         let scale = 1 / Float(mb.count)
         let budget = Float(config.maxNewTokens), withKL = config.klBeta > 0
         let klScale = Double(config.klBeta) / Double(budget)
+        // With `oldFromStep` each token's old log-prob is its new one (ratio 1).
+        let onPolicy = ub.oldFromStep
         var old: [Float] = [], ref: [Float] = [], advantage: [Double] = []
         for i in mb {
             let r = ub.batch.ranges[i]
-            old += ub.oldHead.logProbs[r]
+            if !onPolicy { old += ub.oldHead.logProbs[r] }
             if withKL { ref += ub.refLogProbs[r] }
             advantage += Array(repeating: Double(ub.advantages[i].first ?? 0), count: r.count)
         }
         let clipEps = config.clipEps
-        let logProbs = policyPass(policy, sub, temperature: config.temperature, tokenGradient: trainPolicy ? { i, lp in
-            var g = PPOLoss.surrogateToken(logProb: lp, oldLogProb: old[i], advantage: advantage[i], clipEps: clipEps,
+        let head = policyPass(policy, sub, temperature: config.temperature, entropy: onPolicy, tokenGradient: trainPolicy ? { i, lp in
+            var g = PPOLoss.surrogateToken(logProb: lp, oldLogProb: onPolicy ? lp : old[i], advantage: advantage[i], clipEps: clipEps,
                                            divisor: Double(budget)).grad
             if withKL { g += PPOLoss.klToken(logProb: lp, refLogProb: ref[i], scale: klScale).grad }
             return g * scale
         } : nil)
+        let logProbs = head.logProbs
         var pg = 0.0, clip = 0.0
         for (j, i) in mb.enumerated() {
             let lp = Array(logProbs[sub.ranges[j]])
-            let res = PPOLoss.grpoPolicy(logProbs: lp, oldLogProbs: Array(ub.oldHead.logProbs[ub.batch.ranges[i]]),
+            let res = PPOLoss.grpoPolicy(logProbs: lp, oldLogProbs: onPolicy ? lp : Array(ub.oldHead.logProbs[ub.batch.ranges[i]]),
                                          advantage: ub.advantages[i].first ?? 0, clipEps: clipEps, normalizer: budget)
             var loss = res.loss
             if withKL {
@@ -60,7 +64,18 @@ struct DrGRPOUpdate: RLUpdate {
         }
         let total = pg / Double(mb.count)
         if trainPolicy && total.isFinite { policy.backward() }
-        return MiniBatchTerms(policy: pg / Double(mb.count), value: 0, contrastive: 0,
-                              clip: clip / Double(mb.count), tokens: sub.tokenCount, total: total)
+        var terms = MiniBatchTerms(policy: pg / Double(mb.count), value: 0, contrastive: 0,
+                                   clip: clip / Double(mb.count), tokens: sub.tokenCount, total: total)
+        if onPolicy {
+            // Back in the batch's order: the mini-batch is the whole batch, shuffled.
+            let n = ub.batch.positions.count
+            var stepHead = Transformer.HeadOutput(logProbs: [Float](repeating: 0, count: n), entropies: [Float](repeating: 0, count: n))
+            for (j, i) in mb.enumerated() {
+                stepHead.logProbs.replaceSubrange(ub.batch.ranges[i], with: head.logProbs[sub.ranges[j]])
+                stepHead.entropies.replaceSubrange(ub.batch.ranges[i], with: head.entropies[sub.ranges[j]])
+            }
+            terms.stepHead = stepHead
+        }
+        return terms
     }
 }

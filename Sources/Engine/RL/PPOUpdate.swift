@@ -24,6 +24,7 @@ struct PPOUpdate: RLUpdate {
 
     var samplesPerQuestion: Int { 1 }
     var needsReference: Bool { true }
+    var readsOldPolicy: Bool { true }
 
     func rolloutPrefix(rollouts: [Rollout]) -> CARFTObjective.Prefix? {
         guard let contrastive else { return nil }
@@ -70,7 +71,7 @@ struct PPOUpdate: RLUpdate {
         let clipEps = config.clipEps
         let logProbs = policyPass(policy, sub, temperature: config.temperature, tokenGradient: trainPolicy ? { i, lp in
             PPOLoss.surrogateToken(logProb: lp, oldLogProb: old[i], advantage: advantage[i], clipEps: clipEps, divisor: length[i]).grad * scale
-        } : nil)
+        } : nil).logProbs
         let policyHidden = trainPolicy ? policy.hiddenGradientNorm : 0
         var pg = 0.0, clip = 0.0
         for (j, i) in mb.enumerated() {

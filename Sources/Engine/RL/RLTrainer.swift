@@ -328,10 +328,22 @@ public final class RLTrainer {
 
     // MARK: one update
 
+    /// Whether an update is one optimiser step over its whole batch whose advantages do not read
+    /// the policy (`UpdateBatch.oldFromStep`): then no scoring forward runs through the policy.
+    var oldLogProbsFromStep: Bool {
+        !algorithm.readsOldPolicy && !scoresOldPolicySeparately && config.ppoEpochs == 1
+            && config.miniBatchSize >= config.questionsPerUpdate * algorithm.samplesPerQuestion
+    }
+    /// Tests set this to run the scoring forward through the policy even where the step's own
+    /// log-probs would serve, to compare the two.
+    var scoresOldPolicySeparately = false
+    /// Scoring forwards run through the policy so far (one per update unless `oldLogProbsFromStep`).
+    private(set) var policyScoringPasses = 0
+
     /// Samples, scores and learns from one batch of questions.
     func step(questions: [MathExample], update: Int, lr: Float) throws -> RLUpdateReport {
         let clock = ContinuousClock()
-        let ub = try collect(questions: questions, update: update)
+        var ub = try collect(questions: questions, update: update)
         lastRollouts = ub.rollouts
         let trainStart = clock.now
 
@@ -362,6 +374,17 @@ public final class RLTrainer {
                 lossTerms += 1
                 trainedTokens += terms.tokens
                 if let h = terms.hiddenGradients { hidden.append(h) }
+                if let h = terms.stepHead { ub.oldHead = h }
+            }
+        }
+        // How far the sampler's log-probs are from the scoring's, and the policy's KL to the
+        // reference, both at sampling time.
+        var klSum = 0.0, mismatch = 0.0
+        for (i, r) in ub.batch.ranges.enumerated() {
+            let old = ub.oldHead.logProbs[r]
+            for (a, b) in zip(old, ub.rollouts[i].sampleLogProbs) { mismatch = max(mismatch, Double(abs(a - b))) }
+            if !ub.refLogProbs.isEmpty {
+                klSum += zip(old, ub.refLogProbs[r]).reduce(0.0) { $0 + Double($1.0 - $1.1) }
             }
         }
         let optimiseSecs = (clock.now - trainStart).seconds, trainSecs = optimiseSecs + ub.forwardSeconds
@@ -371,7 +394,7 @@ public final class RLTrainer {
             update: update, totalUpdates: nil,
             meanReward: scores.reduce(0.0) { $0 + Double($1) } / n,
             accuracy: Double(scores.filter { $0 >= 1 }.count) / n,
-            kl: ub.kl / n,
+            kl: klSum / n,
             entropy: ub.oldHead.entropies.reduce(0.0) { $0 + Double($1) } / Double(max(1, ub.oldHead.entropies.count)),
             clipFraction: clipFrac / terms,
             policyLoss: pgLoss / terms,
@@ -381,7 +404,7 @@ public final class RLTrainer {
             embedding: ub.carft.map { EmbeddingSeparation(rollout: $0.rolloutCoT, annotated: $0.annotatedCoT, rewards: scores) },
             meanResponseLength: Double(ub.generated) / n,
             meanPromptLength: Double(ub.rollouts.reduce(0) { $0 + $1.prompt.count }) / n,
-            samplingMismatch: ub.mismatch,
+            samplingMismatch: mismatch,
             rolloutTokensPerSecond: Double(ub.generated) / ub.rolloutSeconds,
             trainTokensPerSecond: Double(trainedTokens) / trainSecs,
             phases: (ub.rolloutSeconds, ub.forwardSeconds, optimiseSecs),
@@ -433,11 +456,17 @@ public final class RLTrainer {
         // in buffers of their own (`forward(forBackward: false)`).
         let forwardStart = clock.now
         let batch = TokenBatch(rollouts.map(\.sequence), padId: tokenizer.padId)
-        let prefix = algorithm.rolloutPrefix(rollouts: rollouts)
-        policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, lengths: batch.lengths, keeping: prefix?.cache,
-                       forBackward: false)
-        let oldHead = policy.head(positions: batch.positions, targets: batch.targets, entropy: true, temperature: config.temperature)
-        let read = try algorithm.readRolloutStates(batch, rollouts: rollouts, prefix: prefix)
+        let oldFromStep = oldLogProbsFromStep
+        var oldHead = Transformer.HeadOutput(logProbs: [], entropies: [])
+        var read: (oldValues: [Float]?, carft: CARFTObjective.Prepared?) = (nil, nil)
+        if !oldFromStep {
+            let prefix = algorithm.rolloutPrefix(rollouts: rollouts)
+            policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, lengths: batch.lengths, keeping: prefix?.cache,
+                           forBackward: false)
+            policyScoringPasses += 1
+            oldHead = policy.head(positions: batch.positions, targets: batch.targets, entropy: true, temperature: config.temperature)
+            read = try algorithm.readRolloutStates(batch, rollouts: rollouts, prefix: prefix)
+        }
         var refLogProbs: [Float] = []
         if algorithm.needsReference {
             // The policy's own states have been read above, so its base may overwrite them.
@@ -461,17 +490,9 @@ public final class RLTrainer {
         }
         for i in rollouts.indices { rollouts[i].reward = scores[i] }
 
-        var klSum = 0.0, mismatch = 0.0
-        for (i, r) in batch.ranges.enumerated() {
-            let old = oldHead.logProbs[r]
-            for (a, b) in zip(old, rollouts[i].sampleLogProbs) { mismatch = max(mismatch, Double(abs(a - b))) }
-            if !refLogProbs.isEmpty {
-                klSum += zip(old, refLogProbs[r]).reduce(0.0) { $0 + Double($1.0 - $1.1) }
-            }
-        }
-        var ub = UpdateBatch(rollouts: rollouts, batch: batch, oldHead: oldHead, refLogProbs: refLogProbs,
+        var ub = UpdateBatch(rollouts: rollouts, batch: batch, oldHead: oldHead, oldFromStep: oldFromStep, refLogProbs: refLogProbs,
                              oldValues: read.oldValues, advantages: [], returns: [], carft: read.carft, generated: generated,
-                             rolloutSeconds: rolloutSecs, forwardSeconds: 0, kl: klSum, mismatch: mismatch)
+                             rolloutSeconds: rolloutSecs, forwardSeconds: 0)
         (ub.advantages, ub.returns) = algorithm.advantages(ub)
         policy.releaseActivations(training: false, above: Self.keptActivationBytes)
         reference?.releaseActivations(training: false, above: Self.keptActivationBytes)

@@ -5,7 +5,13 @@
 struct UpdateBatch {
     var rollouts: [Rollout]
     var batch: TokenBatch
+    /// Empty until the optimiser step has run when `oldFromStep`.
     var oldHead: Transformer.HeadOutput
+    /// The update is one optimiser step over the whole batch and the advantages do not read the
+    /// policy (`RLUpdate.readsOldPolicy`): the policy has not moved since sampling when it
+    /// trains, so the old log-probs are that step's own (every ratio is 1) and no scoring
+    /// forward runs through the policy. TRL's GRPOTrainer takes them so with one iteration.
+    var oldFromStep: Bool
     /// Empty when the algorithm has no use for them (Dr.GRPO without a KL penalty).
     var refLogProbs: [Float]
     var oldValues: [Float]?
@@ -16,8 +22,6 @@ struct UpdateBatch {
     var rolloutSeconds: Double
     /// The scoring forwards (policy, reference, annotated CoTs), counted as training time.
     var forwardSeconds: Double
-    var kl: Double
-    var mismatch: Double
 }
 
 /// One mini-batch's loss terms, each a mean over its sequences, with its gradient left in the
@@ -36,6 +40,9 @@ struct MiniBatchTerms {
     /// hidden states (the policy surrogate's, α × the value loss's, c × the contrastive loss's),
     /// the scale at which each pushes the trunk.
     var hiddenGradients: HiddenGradients? = nil
+    /// With `UpdateBatch.oldFromStep`: the step's log-probs and entropies, in the batch's order,
+    /// which are its old ones.
+    var stepHead: Transformer.HeadOutput? = nil
 }
 
 /// The norms of the loss terms' gradients on the policy's final hidden states.
@@ -53,6 +60,9 @@ protocol RLUpdate {
     var samplesPerQuestion: Int { get }
     /// Whether the frozen reference's log-probs are needed (KL shaping or a KL penalty).
     var needsReference: Bool { get }
+    /// Whether the advantages read the policy as it sampled (PPO: its log-probs shape the
+    /// rewards, its states give V_old), so its scoring forward runs before any training.
+    var readsOldPolicy: Bool { get }
     /// Keys and values the rollout batch's forward keeps for `readRolloutStates` (CARFT: the start
     /// each rollout shares with its annotated sequence, which then need not run again), or nil.
     func rolloutPrefix(rollouts: [Rollout]) -> CARFTObjective.Prefix?
@@ -73,9 +83,9 @@ extension RLUpdate {
     /// position's index in `sub.positions` and its new log-prob) carried into the hidden
     /// states as the pass goes, for `Transformer.backward`. Every algorithm's surrogate is a
     /// sum of per-token terms, so its gradient needs nothing but the token's own log-prob.
-    func policyPass(_ policy: Transformer, _ sub: TokenBatch, temperature: Float,
-                    tokenGradient: ((Int, Float) -> Float)?) -> [Float] {
+    func policyPass(_ policy: Transformer, _ sub: TokenBatch, temperature: Float, entropy: Bool = false,
+                    tokenGradient: ((Int, Float) -> Float)?) -> Transformer.HeadOutput {
         policy.forward(tokens: sub.tokens, batch: sub.batch, seq: sub.seq, lengths: sub.lengths)
-        return policy.head(positions: sub.positions, targets: sub.targets, temperature: temperature, gradient: tokenGradient).logProbs
+        return policy.head(positions: sub.positions, targets: sub.targets, entropy: entropy, temperature: temperature, gradient: tokenGradient)
     }
 }
