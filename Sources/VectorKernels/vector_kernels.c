@@ -103,6 +103,60 @@ static float max_512(const float *a, long n) {
     return _mm512_reduce_max_ps(mx);
 }
 
+/* Dot products of q with `span` keys hd apart: s[p] = scale * <q, k_p>. */
+static void scores_512(float *s, const float *q, const float *k, long span, long hd, float scale) {
+    if (hd <= 64) {
+        /* The query stays in registers (up to four vectors) while the keys stream past. */
+        __m512 qv[4];
+        __mmask16 qm[4];
+        long nv = (hd + 15) / 16;
+        for (long j = 0; j < nv; j++) { qm[j] = tail_mask(hd - 16 * j); qv[j] = _mm512_maskz_loadu_ps(qm[j], q + 16 * j); }
+        for (long p = 0; p < span; p++) {
+            const float *kp = k + p * hd;
+            __m512 acc = _mm512_mul_ps(qv[0], _mm512_maskz_loadu_ps(qm[0], kp));
+            for (long j = 1; j < nv; j++) acc = _mm512_fmadd_ps(qv[j], _mm512_maskz_loadu_ps(qm[j], kp + 16 * j), acc);
+            s[p] = scale * _mm512_reduce_add_ps(acc);
+        }
+        return;
+    }
+    for (long p = 0; p < span; p++) {
+        const float *kp = k + p * hd;
+        __m512 acc = _mm512_setzero_ps();
+        for (long d = 0; d < hd; d += 16) {
+            __mmask16 m = tail_mask(hd - d);
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + d), _mm512_maskz_loadu_ps(m, kp + d), acc);
+        }
+        s[p] = scale * _mm512_reduce_add_ps(acc);
+    }
+}
+
+/* out[0..hd) = (sum_p w[p] * v_p) * inv, 64 columns at a time so the sums stay in registers. */
+static void weighted_sum_512(float *out, const float *w, const float *v, long span, long hd, float inv) {
+    for (long d0 = 0; d0 < hd; d0 += 64) {
+        __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        __mmask16 m[4];
+        long nv = (hd - d0 + 15) / 16;
+        if (nv > 4) nv = 4;
+        for (long j = 0; j < nv; j++) m[j] = tail_mask(hd - d0 - 16 * j);
+        for (long p = 0; p < span; p++) {
+            const float *vp = v + p * hd + d0;
+            __m512 wp = _mm512_set1_ps(w[p]);
+            for (long j = 0; j < nv; j++) acc[j] = _mm512_fmadd_ps(wp, _mm512_maskz_loadu_ps(m[j], vp + 16 * j), acc[j]);
+        }
+        const __m512 iv = _mm512_set1_ps(inv);
+        for (long j = 0; j < nv; j++) _mm512_mask_storeu_ps(out + d0 + 16 * j, m[j], _mm512_mul_ps(acc[j], iv));
+    }
+}
+
+static void attend_512(float *out, float *scores, const float *q, const float *k, const float *v,
+                       long group, long span, long hd, float scale) {
+    for (long r = 0; r < group; r++) {
+        scores_512(scores, q + r * hd, k, span, hd, scale);
+        float sum = exp_shift_sum_512(scores, span, max_512(scores, span));
+        weighted_sum_512(out + r * hd, scores, v, span, hd, 1.0f / sum);
+    }
+}
+
 #pragma clang attribute pop
 
 /* ---- the entry points ------------------------------------------------------------------------ */
@@ -133,4 +187,22 @@ float wb_max(const float *a, long n) {
     float m = -INFINITY;
     for (long i = 0; i < n; i++) m = a[i] > m ? a[i] : m;
     return m;
+}
+
+void wb_attend(float *out, float *scores, const float *q, const float *k, const float *v,
+               long group, long span, long hd, float scale) {
+    if (use_avx512) { attend_512(out, scores, q, k, v, group, span, hd, scale); return; }
+    for (long r = 0; r < group; r++) {
+        const float *qr = q + r * hd;
+        for (long p = 0; p < span; p++) {
+            float acc = 0.0f;
+            for (long d = 0; d < hd; d++) acc += qr[d] * k[p * hd + d];
+            scores[p] = scale * acc;
+        }
+        float sum = wb_exp_shift_sum(scores, span, wb_max(scores, span)), inv = 1.0f / sum;
+        float *o = out + r * hd;
+        for (long d = 0; d < hd; d++) o[d] = 0.0f;
+        for (long p = 0; p < span; p++) for (long d = 0; d < hd; d++) o[d] += scores[p] * v[p * hd + d];
+        for (long d = 0; d < hd; d++) o[d] *= inv;
+    }
 }

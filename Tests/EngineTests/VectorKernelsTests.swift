@@ -97,4 +97,31 @@ struct VectorKernelsTests {
         #expect(x[1].isNaN && s.isNaN)
         #expect(x[0] == Float(Foundation.exp(-1.0)) || abs(x[0] - Float(Foundation.exp(-1.0))) < 1e-7)
     }
+
+    /// One decoding step's attention (`wb_attend`) against float64, for head widths on, below
+    /// and above the 16-float vector and past the kernel's 64-column blocks, spans of one key
+    /// and many, and a group of query heads sharing the keys: each head's output is the
+    /// softmax-weighted mean of the values.
+    @Test(arguments: [(32, 1, 1), (32, 37, 4), (64, 100, 3), (40, 17, 2), (7, 5, 1), (96, 33, 2), (128, 20, 1)])
+    func attentionOfOneStep(hd: Int, span: Int, group: Int) {
+        var rng = RNG(seed: UInt64(hd * 1000 + span))
+        let q = (0..<group * hd).map { _ in rng.uniform() * 2 - 1 }
+        let k = (0..<span * hd).map { _ in rng.uniform() * 2 - 1 }, v = (0..<span * hd).map { _ in rng.uniform() * 2 - 1 }
+        let scale = 1 / Float(hd).squareRoot()
+        var out = [Float](repeating: .nan, count: group * hd), scores = [Float](repeating: .nan, count: span)
+        wb_attend(&out, &scores, q, k, v, group, span, hd, scale)
+        for r in 0..<group {
+            let s = (0..<span).map { p in Double(scale) * (0..<hd).reduce(0.0) { $0 + Double(q[r * hd + $1]) * Double(k[p * hd + $1]) } }
+            let mx = s.max()!, e = s.map { Foundation.exp($0 - mx) }, sum = e.reduce(0, +)
+            for d in 0..<hd {
+                let want = (0..<span).reduce(0.0) { $0 + e[$1] * Double(v[$1 * hd + d]) } / sum
+                #expect(abs(Double(out[r * hd + d]) - want) <= 1e-5, "head \(r) column \(d): \(out[r * hd + d]) against \(want)")
+            }
+        }
+        // A NaN key poisons the outputs that read it instead of vanishing in the softmax.
+        var bad = k
+        bad[0] = .nan
+        wb_attend(&out, &scores, q, bad, v, group, span, hd, scale)
+        #expect(out.allSatisfy { $0.isNaN })
+    }
 }

@@ -281,35 +281,27 @@ public final class IncrementalForward {
                 let (start, n) = runs[item / kvHeads], g = item % kvHeads
                 let row = tokens[start].row, p0 = pos[start], span = p0 + n
                 let k = cache.keys(layer: l, row: row, head: g), v = cache.values(layer: l, row: row, head: g)
-                if n == 1 && group > 1 && group <= Self.maxRun {
-                    // One token: the group's query heads are adjacent rows of one [group × hd]
-                    // block, so scores and outputs are two products per kv head (a call costs
-                    // about as much as its arithmetic here; per head it was 2·group calls).
+                if n == 1 {
+                    // One token (a decoding step): the group's query heads are adjacent rows of
+                    // one [group × hd] block. A fused kernel: scores, softmax and the weighted
+                    // sum of values for each, where a library call per product cost more than
+                    // its arithmetic (two gemv per head and layer, 131k calls in a tiny model's
+                    // 64 × 64 rollout).
                     let q = qkv + start * qkvW + g * group * hd, out = attn + start * qw + g * group * hd
-                    BLAS.gemm(transA: false, transB: true, m: group, n: span, k: hd, alpha: scale,
-                              a: q, lda: hd, b: k, ldb: hd, c: s, ldc: span)
-                    for r in 0..<group { VectorMath.softmax(s + r * span, span) }
-                    BLAS.gemm(transA: false, transB: false, m: group, n: hd, k: span,
-                              a: s, lda: span, b: v, ldb: hd, c: out, ldc: hd)
+                    wb_attend(out, s, q, k, v, group, span, hd, scale)
                     continue
                 }
                 for h in (g * group)..<((g + 1) * group) {
                     let q = qkv + start * qkvW + h * hd, out = attn + start * qw + h * hd
-                    if n == 1 {
-                        BLAS.gemv(transA: false, m: span, n: hd, alpha: scale, a: k, lda: hd, x: q, y: s)
-                        let sum = VectorMath.expShiftSum(s, span, shift: VectorMath.max(s, span))
-                        BLAS.gemv(transA: true, m: span, n: hd, alpha: 1 / sum, a: v, lda: hd, x: s, y: out)
-                    } else {
-                        BLAS.gemm(transA: false, transB: true, m: n, n: span, k: hd, alpha: scale,
-                                  a: q, lda: qkvW, b: k, ldb: hd, c: s, ldc: span)
-                        for t in 0..<n {
-                            let sr = s + t * span, len = p0 + t + 1
-                            VectorMath.softmax(sr, len)
-                            (sr + len).update(repeating: 0, count: span - len)
-                        }
-                        BLAS.gemm(transA: false, transB: false, m: n, n: hd, k: span,
-                                  a: s, lda: span, b: v, ldb: hd, c: out, ldc: qw)
+                    BLAS.gemm(transA: false, transB: true, m: n, n: span, k: hd, alpha: scale,
+                              a: q, lda: qkvW, b: k, ldb: hd, c: s, ldc: span)
+                    for t in 0..<n {
+                        let sr = s + t * span, len = p0 + t + 1
+                        VectorMath.softmax(sr, len)
+                        (sr + len).update(repeating: 0, count: span - len)
                     }
+                    BLAS.gemm(transA: false, transB: false, m: n, n: hd, k: span,
+                              a: s, lda: span, b: v, ldb: hd, c: out, ldc: qw)
                 }
             }
         }

@@ -31,6 +31,14 @@ float wb_exp_shift_sum(float *a, long n, float shift);
 /* The greatest of a[0..n) (-infinity when n is 0; NaNs are skipped unless all are NaN). */
 float wb_max(const float *a, long n);
 
+/* One decoding step's attention for `group` query heads that share a key/value head:
+   out_r = softmax(scale * K q_r) . V for r < group, where q_r = q + r*hd, out_r = out + r*hd,
+   and K, V are [span x hd] row-major (a cache's keys and values for one row and head).
+   scores is the caller's scratch of span floats. The softmax subtracts the row's maximum, as
+   softmax does everywhere in the engine. out must not alias q, k, v or scores. */
+void wb_attend(float *out, float *scores, const float *q, const float *k, const float *v,
+               long group, long span, long hd, float scale);
+
 #ifdef __cplusplus
 }
 #endif
