@@ -14,12 +14,12 @@
 # built-in task (so its questions and annotated CoTs are real), TRL from a fresh model of the
 # same shape (the cost per token does not depend on the weights) on random prompts as long as
 # workbench's mean prompt. Each figure is the median of --updates updates after one untimed.
-# reft and carft run alternately --rounds times (a shared machine drifts by more than carft's
-# extra cost between two runs); their figures are the median of the rounds, and each round's
-# carft / reft is printed.
+# Every engine runs once per round, in turn, --rounds times (a shared machine drifts by more
+# than carft's extra cost between two runs, and TRL's pace by a third from hour to hour); each
+# figure is the median of the rounds, and each round's TRL / Dr.GRPO and carft / reft are printed.
 #   --threads N   threads for every engine (default 2)
 #   --updates N   timed updates per engine (default 5)
-#   --rounds N    alternating reft, carft runs (default 3)
+#   --rounds N    rounds of one run per engine (default 3)
 #   --no-build    use the existing .build/release/workbench
 #   --no-peer     skip TRL (it needs the venv of bench/setup_torch.sh plus `pip install trl`)
 # Environment: WORKBENCH_BENCH_VENV (default $HOME/.cache/workbench/bench-venv).
@@ -84,47 +84,67 @@ run() {
     secs[$tag]="n/a" scoring[$tag]="n/a" prompt[$tag]=80 length[$tag]="n/a"
   fi
 }
-run drgrpo drgrpo
-for r in $(seq 1 "$rounds"); do run reft "reft$r"; run carft "carft$r"; done
-# The median over rounds (n/a when any round failed), and each round's carft / reft.
-median() { python3 -c "import statistics,sys; v=sys.argv[1:]; print('n/a' if 'n/a' in v else '%.3f' % statistics.median(map(float, v)))" "$@"; }
-reft_all=() carft_all=() reft_scoring=() carft_scoring=() per_round=()
-for r in $(seq 1 "$rounds"); do
-  reft_all+=("${secs[reft$r]}"); carft_all+=("${secs[carft$r]}")
-  reft_scoring+=("${scoring[reft$r]}"); carft_scoring+=("${scoring[carft$r]}")
-done
-secs[reft]=$(median "${reft_all[@]}")
-secs[carft]=$(median "${carft_all[@]}")
-scoring[reft]=$(median "${reft_scoring[@]}")
-scoring[carft]=$(median "${carft_scoring[@]}")
-prompt_tokens=${prompt[drgrpo]}
-
-trl="n/a" trl_version=""
+# TRL's update at workbench's mean prompt length (from the first Dr.GRPO run); sets trl[TAG].
+declare -A trl
+trl_version=""
+have_trl=0
 if [ "$peer" = 1 ]; then
   if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import trl' 2>/dev/null; then
-    echo "rl_update.sh: TRL GRPOTrainer ($prompt_tokens-token prompts)" >&2
-    if line=$("$VENV/bin/python" "$bench_dir/trl_grpo_update.py" --prompts 32 --group 2 --prompt-tokens "$prompt_tokens" \
-                --new-tokens 64 --updates "$updates" --warmup 1 --threads "$threads" 2>"$out/trl.err" | tail -n 1); then
-      trl=$(echo "$line" | python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["seconds_per_update"])')
-      trl_version=$(echo "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["trl"])')
-    else
-      echo "rl_update.sh: TRL failed: $(tail -n 1 "$out/trl.err")" >&2
-    fi
+    have_trl=1
   else
     echo "rl_update.sh: no TRL in $VENV (bench/setup_torch.sh, then $VENV/bin/pip install trl); skipping the peer" >&2
   fi
 fi
+run_trl() {
+  local tag=$1 line
+  echo "rl_update.sh: TRL GRPOTrainer $tag (${prompt[drgrpo1]}-token prompts)" >&2
+  if line=$("$VENV/bin/python" "$bench_dir/trl_grpo_update.py" --prompts 32 --group 2 --prompt-tokens "${prompt[drgrpo1]}" \
+              --new-tokens 64 --updates "$updates" --warmup 1 --threads "$threads" 2>"$out/trl.err" | tail -n 1); then
+    trl[$tag]=$(echo "$line" | python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["seconds_per_update"])')
+    trl_version=$(echo "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["trl"])')
+  else
+    echo "rl_update.sh: TRL failed: $(tail -n 1 "$out/trl.err")" >&2
+    trl[$tag]="n/a"
+  fi
+}
+# Each round runs every engine once, so each round's ratios compare runs minutes apart at most
+# (this machine's speed drifts more than that from hour to hour, TRL's most of all).
+for r in $(seq 1 "$rounds"); do
+  run drgrpo "drgrpo$r"
+  if [ "$have_trl" = 1 ]; then run_trl "trl$r"; fi
+  run reft "reft$r"
+  run carft "carft$r"
+done
+# The median over rounds (n/a when any round failed), and each round's ratios.
+median() { python3 -c "import statistics,sys; v=sys.argv[1:]; print('n/a' if 'n/a' in v else '%.3f' % statistics.median(map(float, v)))" "$@"; }
+declare -A all
+for r in $(seq 1 "$rounds"); do
+  for k in drgrpo reft carft; do all[$k]+=" ${secs[$k$r]}"; all[${k}_scoring]+=" ${scoring[$k$r]}"; done
+  all[trl]+=" ${trl[trl$r]:-n/a}"
+done
+for k in drgrpo reft carft; do
+  # shellcheck disable=SC2086
+  secs[$k]=$(median ${all[$k]}); scoring[$k]=$(median ${all[${k}_scoring]})
+done
+# shellcheck disable=SC2086
+trl_median=$( [ "$have_trl" = 1 ] && median ${all[trl]} || echo "n/a")
+prompt_tokens=${prompt[drgrpo1]}
 
 ratio() { python3 -c "a,b='$1','$2'; print('n/a' if 'n/a' in (a,b) else f'{float(a)/float(b):.2f}×')"; }
-for r in $(seq 1 "$rounds"); do per_round+=("$(ratio "${secs[carft$r]}" "${secs[reft$r]}")"); done
+per_round=() trl_round=()
+for r in $(seq 1 "$rounds"); do
+  per_round+=("$(ratio "${secs[carft$r]}" "${secs[reft$r]}")")
+  trl_round+=("$(ratio "${trl[trl$r]:-n/a}" "${secs[drgrpo$r]}")")
+done
 echo
-echo "One RL update on the tiny model: 64 rows × 64 new tokens, one epoch, one optimiser step, $threads threads; median of $updates updates (reft and carft: the median of $rounds alternating runs of each)"
+echo "One RL update on the tiny model: 64 rows × 64 new tokens, one epoch, one optimiser step, $threads threads; median of $updates updates per run, then the median of $rounds rounds (each round runs every engine once, in turn)"
 echo
 echo "| update | workbench s | TRL ${trl_version} GRPOTrainer s | TRL / workbench |"
 echo "| --- | ---: | ---: | ---: |"
-echo "| Dr.GRPO (32 questions × 2) | ${secs[drgrpo]} | $trl | $(ratio "$trl" "${secs[drgrpo]}") |"
+echo "| Dr.GRPO (32 questions × 2) | ${secs[drgrpo]} | $trl_median | $(ratio "$trl_median" "${secs[drgrpo]}") |"
 echo "| reft (64 questions × 1) | ${secs[reft]} | | |"
 echo "| carft (64 questions × 1) | ${secs[carft]} | | |"
 echo
+[ "$have_trl" = 1 ] && echo "TRL / workbench Dr.GRPO, round by round: $(IFS=,; echo "${trl_round[*]}" | sed 's/,/, /g')"
 echo "carft / reft: $(ratio "${secs[carft]}" "${secs[reft]}"); round by round: $(IFS=,; echo "${per_round[*]}" | sed 's/,/, /g') (prompts: $prompt_tokens tokens on average)"
 echo "Scoring forwards (old and reference log-probs, values; carft: its annotated CoTs too): reft ${scoring[reft]} s, carft ${scoring[carft]} s"

@@ -1,7 +1,8 @@
-/* Elementwise loops the matrix libraries do not cover, with e^x inside: the gated MLP's
-   nonlinearity and softmax's exponentials. Swift compiles for generic x86-64 and left these
-   loops scalar (one float per instruction); here each runs 16 floats at a time with AVX-512 F
-   when the CPU has it, and as plain C otherwise.
+/* Loops the matrix libraries do not cover well, with e^x inside: the gated MLP's
+   nonlinearity, softmax's exponentials, and a decoding step's attention (products too small
+   for a library call to pay). Swift compiles for generic x86-64 and left these loops scalar
+   (one float per instruction); here each runs 16 floats at a time with AVX-512 F when the CPU
+   has it, and as plain C otherwise.
 
    e^x is Cephes' expf (range reduction by ln 2, degree-6 polynomial, relative error ~1e-7),
    its input clamped to [-87, 88]; a NaN input gives NaN. Every element goes through the same
