@@ -117,11 +117,7 @@ import TestSupport
         c.miniBatchSize = 8
         c.maxNewTokens = 16
         c.evalEvery = 10_000
-        final class ByLength: RewardFunction {
-            let name = "by-length"
-            func scores(_ batch: [RewardInput]) throws -> [Float] { batch.map { Float($0.completion.utf8.count % 3) } }
-        }
-        let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: ByLength(), config: c,
+        let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: LengthReward(), config: c,
                               train: task.train(count: 50), eval: [], outputDir: nil)
         _ = try t.run()
         #expect(Array(UnsafeBufferPointer(start: model.params.values.ptr, count: model.params.count)) != start)
@@ -159,26 +155,27 @@ import TestSupport
         #expect(abs(tight.left - 1e-4) <= 1e-8, "clipped to the limit: \(tight)")
     }
 
+    /// One Dr.GRPO update of one optimiser step over its whole batch.
+    static func oneStepDrGRPO(questions: Int, samples: Int) -> RLConfig {
+        var c = RLConfig()
+        c.algorithm = .drgrpo
+        c.updates = 1
+        c.ppoEpochs = 1
+        c.questionsPerUpdate = questions
+        c.samplesPerQuestion = samples
+        c.miniBatchSize = questions * samples
+        c.evalEvery = 10_000
+        return c
+    }
+
     /// One Dr.GRPO update as a single optimiser step: to first order it must raise
     /// Σ_i A_i · log π(rollout_i), the surrogate it descends. A sign error anywhere between the
     /// group advantage and the weights (loss, head gradient, optimiser) flips this.
     @Test func oneGRPOStepRaisesTheLikelihoodOfBetterSamples() throws {
         let (tok, task, model, reference) = try Self.onePolicy(randomizeScale: 0.2)
-        var c = RLConfig()
-        c.algorithm = .drgrpo
-        c.updates = 1
-        c.ppoEpochs = 1
-        c.questionsPerUpdate = 16
-        c.samplesPerQuestion = 4
-        c.miniBatchSize = 64
+        var c = Self.oneStepDrGRPO(questions: 16, samples: 4)
         c.learningRate = 1e-4
         c.maxNewTokens = 24
-        c.evalEvery = 10_000
-        // A reward that separates samples of one question by length, so every group disagrees.
-        final class LengthReward: RewardFunction {
-            var name: String { "length" }
-            func scores(_ batch: [RewardInput]) throws -> [Float] { batch.map { Float($0.completion.utf8.count % 3) } }
-        }
         let t = try RLTrainer(policy: model, reference: reference, tokenizer: tok, reward: LengthReward(), config: c,
                               train: task.train(count: 100), eval: [], outputDir: nil)
         _ = try t.run()
@@ -201,19 +198,9 @@ import TestSupport
     /// and the same reported entropy, KL and sampling mismatch as with the scoring forward, up
     /// to the rounding of two forwards over the rows in different orders.
     @Test func oneStepDrGRPOTakesItsOldLogProbsFromTheStep() throws {
-        final class LengthReward: RewardFunction {
-            var name: String { "length" }
-            func scores(_ batch: [RewardInput]) throws -> [Float] { batch.map { Float($0.completion.utf8.count % 3) } }
-        }
         func oneUpdate(separately: Bool) throws -> (params: [Float], report: RLUpdateReport, scoringPasses: Int) {
             let (tok, task, model, reference) = try Self.onePolicy(randomizeScale: 0.2)
-            var c = RLConfig()
-            c.algorithm = .drgrpo
-            c.updates = 1
-            c.ppoEpochs = 1
-            c.questionsPerUpdate = 8
-            c.samplesPerQuestion = 4
-            c.miniBatchSize = 32
+            var c = Self.oneStepDrGRPO(questions: 8, samples: 4)
             c.klBeta = 0.05
             c.learningRate = 1e-3
             c.maxNewTokens = 16
@@ -344,4 +331,11 @@ import TestSupport
         #expect(stopped.finalEvaluation?.total == 40, "the final checkpoint is still scored")
         #expect(!stopped.interrupted)
     }
+}
+
+/// A reward that separates samples of one question by their length, so every group disagrees
+/// and Dr.GRPO has advantages to learn from.
+final class LengthReward: RewardFunction {
+    var name: String { "length" }
+    func scores(_ batch: [RewardInput]) throws -> [Float] { batch.map { Float($0.completion.utf8.count % 3) } }
 }
