@@ -419,8 +419,8 @@ public final class RLTrainer {
     /// keeps both from one update to the next; a heavier one (a real model's) frees each once
     /// its phase is over, so an update holds them one after the other rather than both: on
     /// SmolLM2 (16 × 128, mini-batches of 8) ~1.3 GB and ~0.2 GB, then zero-filled anew each
-    /// update. The tiny model's (64 × ~160 tokens) are a few hundred MB, which page-faulting
-    /// back in every update cost ~10% of it.
+    /// update. The tiny model's (64 × ~160 tokens, grown once) are ~0.6 GB and ~0.17 GB, which
+    /// page-faulting back in every update cost ~10% of it.
     static let keptActivationBytes = 1 << 30
 
     /// Rollouts for `questions`; one forward of the batch through the policy (old log-probs,
