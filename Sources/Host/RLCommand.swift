@@ -190,7 +190,9 @@ struct RLCommand: ParsableCommand {
         let rows = batch * (algo == .drgrpo ? group : 1)
         let rollout = min(policy.config.maxSeqLen, fit.longestPrompt(loaded.train + loaded.eval) + maxNewTokens)
         let seq = algo == .carft ? max(rollout, fit.longestSequence(loaded.train, firstCoTOnly: true)) : rollout
-        try MachineMemory.check(.training(policy.config, rows: rows, seq: seq, frozen: lora == nil ? 1 : 0, adapters: policy.adapters?.params.count, generation: (batch: max(64, rows), length: rollout),
+        // Training activations for one mini-batch; the scoring passes read the whole batch.
+        try MachineMemory.check(.training(policy.config, rows: min(minibatch, rows), seq: seq, scoring: (rows, seq), frozen: lora == nil ? 1 : 0,
+                                          adapters: policy.adapters?.params.count, generation: (batch: max(64, rows), length: rollout),
                                           bf16Copy: frozen.bf16Copy, int8Copy: frozen.int8Copy),
                                 what: "this run", remedy: "lower --batch (now \(batch))\(algo == .drgrpo ? " or --group (now \(group))" : "") or --max-new-tokens (now \(maxNewTokens)), or use a smaller model")
         var reference: Transformer?

@@ -20,6 +20,31 @@ import Testing
         }
     }
 
+    @Test func scoringMatchesWhatTheScoringForwardAllocates() {
+        for (batch, seq) in [(1, 1), (3, 17), (8, 64)] {
+            let a = Activations(config: Self.config, batch: batch, seq: seq, inference: true)
+            let buffers = a.resid + a.layers.flatMap { [$0.xn1, $0.rstd1, $0.q, $0.k, $0.v, $0.probs, $0.attn, $0.xMid, $0.xn2, $0.rstd2, $0.gate, $0.up, $0.h] }
+                + [a.xf, a.rstdf]
+            // Each buffer once: two residual buffers, and one set every layer shares.
+            var seen = Set<ObjectIdentifier>()
+            let unique = buffers.filter { seen.insert(ObjectIdentifier($0)).inserted }
+            #expect(unique.count == 2 + 13 + 2)
+            // With the hidden states in the padded layout, which a packed batch adds.
+            let padded = a.xfPadded(count: batch * seq * Self.config.dim)
+            let bytes = Double(unique.reduce(0) { $0 + $1.count } + padded.count + batch * seq) * 4
+            #expect(MemoryEstimate.scoring(Self.config, rows: batch, seq: seq) == bytes, "batch \(batch), seq \(seq)")
+        }
+    }
+
+    /// An RL run's estimate: training activations for the mini-batch in the policy alone, and
+    /// the scoring buffers for the whole batch in the policy and in its frozen reference.
+    @Test func anRLRunChargesTrainingActivationsOnceAndScoringPerModel() {
+        let e = MemoryEstimate.training(Self.config, rows: 4, seq: 32, scoring: (16, 32), frozen: 1)
+        let p = MemoryEstimate.parameters(Self.config)
+        #expect(e.total == 16 * p + 4 * p + MemoryEstimate.activations(Self.config, rows: 4, seq: 32)
+                + 2 * MemoryEstimate.scoring(Self.config, rows: 16, seq: 32))
+    }
+
     @Test func parametersAndCacheMatchTheModelAndTheCache() throws {
         let model = try Transformer(config: Self.config)
         #expect(MemoryEstimate.parameters(Self.config) == Double(model.params.count))

@@ -32,6 +32,19 @@ public struct MemoryEstimate: Sendable {
         return 4 * (forward + backward)
     }
 
+    /// Bytes of a scoring pass's buffers (`Transformer.forward(forBackward: false)`: log-probs
+    /// and hidden states, nothing kept for a backward) for `rows` sequences of `seq` tokens: two
+    /// residual buffers, one layer's set, the final norm's, and the hidden states in the padded
+    /// layout (Activations with `inference`).
+    public static func scoring(_ c: ModelConfig, rows: Int, seq: Int) -> Double {
+        let n = Double(rows) * Double(seq), D = Double(c.dim), F = Double(c.ffnDim)
+        let qw = Double(c.heads * c.headDim), kw = Double(c.kvDim)
+        let probs = Double(rows) * Double(c.heads) * Double(seq) * Double(seq)
+        // xn1, rstd1, q, k, v, attn, xMid, xn2, rstd2, gate, up, h
+        let layer = n * (3 * D + 2 * qw + 2 * kw + 3 * F + 2) + probs
+        return 4 * (2 * n * D + layer + n * (D + 1) + n * D + n)
+    }
+
     /// The key/value cache for generating `batch` sequences of up to `length` tokens.
     public static func kvCache(_ c: ModelConfig, batch: Int, length: Int) -> Double {
         4 * 2 * Double(c.layers) * Double(batch) * Double(length) * Double(c.kvDim)
@@ -39,12 +52,18 @@ public struct MemoryEstimate: Sendable {
 
     /// A training run: one trained model (values, gradients, AdamW's two moments), or with
     /// `adapters` (their parameter count) a frozen model whose LoRA adapters train, with its
-    /// activations; `frozen` more models of the same shape that run forward on the same batch
-    /// (RL's reference: values only, a frozen model never allocates gradients); and optionally
-    /// a generation cache; with `bf16Copy`, one model's weights held in bf16 as well, twice
+    /// activations for `rows` × `seq` (one optimiser step's batch); with `scoring`, the
+    /// scoring passes' buffers for that batch (RL's whole rollout batch) in the trained model
+    /// and in each of `frozen` more models of the same shape (RL's reference: values only, a
+    /// frozen model never allocates gradients or training activations); and optionally a
+    /// generation cache; with `bf16Copy`, one model's weights held in bf16 as well, twice
     /// (`Transformer.holdWeightsInBF16`), and with `int8Copy` in int8 as well (`holdWeightsInInt8`).
-    public static func training(_ c: ModelConfig, rows: Int, seq: Int, frozen: Int = 0, adapters: Int? = nil,
-                                generation: (batch: Int, length: Int)? = nil, bf16Copy: Bool = false, int8Copy: Bool = false) -> MemoryEstimate {
+    ///
+    /// Every part is counted as held at once, though a large RL update frees its training
+    /// activations and its scoring buffers in turn: the estimate refuses runs, so it errs high.
+    public static func training(_ c: ModelConfig, rows: Int, seq: Int, scoring: (rows: Int, seq: Int)? = nil, frozen: Int = 0,
+                                adapters: Int? = nil, generation: (batch: Int, length: Int)? = nil, bf16Copy: Bool = false,
+                                int8Copy: Bool = false) -> MemoryEstimate {
         let p = parameters(c)
         var parts: [Part]
         if let adapters {
@@ -58,7 +77,11 @@ public struct MemoryEstimate: Sendable {
         if bf16Copy { parts.append(Part(name: "the frozen weights in bf16, plain and packed", bytes: 4 * p)) }
         if int8Copy { parts.append(Part(name: "the frozen weights in 8 bits, with their scales", bytes: 1.125 * p)) }
         if rows > 0 && seq > 0 {
-            parts.append(Part(name: "activations for \(rows) × \(seq) tokens", bytes: Double(1 + frozen) * activations(c, rows: rows, seq: seq)))
+            parts.append(Part(name: "activations for \(rows) × \(seq) tokens", bytes: activations(c, rows: rows, seq: seq)))
+        }
+        if let s = scoring, s.rows > 0 && s.seq > 0 {
+            parts.append(Part(name: "scoring buffers for \(s.rows) × \(s.seq) tokens\(frozen > 0 ? ", in each model" : "")",
+                              bytes: Double(1 + frozen) * Self.scoring(c, rows: s.rows, seq: s.seq)))
         }
         if let g = generation {
             parts.append(Part(name: "generation cache for \(g.batch) × \(g.length) tokens", bytes: kvCache(c, batch: g.batch, length: g.length)))
