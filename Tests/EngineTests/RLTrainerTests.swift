@@ -19,10 +19,7 @@ import TestSupport
         let (tok, task, sft) = try Self.sftPolicy()
         var rises: [Double] = []
         for seed: UInt64 in [5, 6, 7] {
-            let model = try Transformer(config: sft.config)
-            model.params.values.copy(from: sft.params.values)
-            let reference = try Transformer(config: sft.config)
-            reference.params.values.copy(from: sft.params.values)
+            let model = try Self.copy(of: sft), reference = try Self.copy(of: sft)
             var c = RLConfig()
             c.algorithm = .reft
             c.updates = 50
@@ -62,6 +59,13 @@ import TestSupport
         return (tok, task, model)
     }
 
+    /// A model of `model`'s shape holding its weights: a policy or a reference to start from it.
+    static func copy(of model: Transformer) throws -> Transformer {
+        let copy = try Transformer(config: model.config)
+        copy.params.values.copy(from: model.params.values)
+        return copy
+    }
+
     /// A one-layer policy on single-step addition and its frozen copy as the reference.
     static func onePolicy(randomizeScale: Float? = nil) throws -> (ByteTokenizer, ArithmeticTask, Transformer, Transformer) {
         let tok = ByteTokenizer()
@@ -70,9 +74,7 @@ import TestSupport
         let model = try Transformer(config: ModelConfig(vocabSize: tok.vocabSize, dim: 32, layers: 1, heads: 2, kvHeads: 2,
                                                         ffnDim: 64, maxSeqLen: 128), seed: 1)
         if let scale = randomizeScale { model.randomizeMatrices(seed: 2, scale: scale) }
-        let reference = try Transformer(config: model.config)
-        reference.params.values.copy(from: model.params.values)
-        return (tok, ArithmeticTask(config: tc, seed: 3), model, reference)
+        return (tok, ArithmeticTask(config: tc, seed: 3), model, try copy(of: model))
     }
 
     /// During the value warm-up only the value head learns: the policy's weights stay exactly
@@ -298,10 +300,7 @@ import TestSupport
             }
         }
         func run(stop: Double?) throws -> RLTrainer.Summary {
-            let policy = try Transformer(config: model.config)
-            policy.params.values.copy(from: model.params.values)
-            let reference = try Transformer(config: model.config)
-            reference.params.values.copy(from: model.params.values)
+            let policy = try Self.copy(of: model), reference = try Self.copy(of: model)
             var c = RLConfig()
             c.updates = 12
             c.questionsPerUpdate = 16
