@@ -111,6 +111,49 @@ import TestSupport
         GradCheck.check("attn.v", x: v.ptr, count: v.count, analytic: dv.ptr, loss: loss)
     }
 
+    /// Attention over packed rows where rows 1 and 3 continue rows 0's first 5 and 3 tokens
+    /// (`SharedStart`); the last case spans several query blocks. The shared keys and values get
+    /// the gradients of every row that reads them.
+    @Test(arguments: [(4, 2, 1, 9), (6, 3, 2, 9), (4, 2, 2, 140)])
+    func causalAttentionWithSharedStarts(heads: Int, kvHeads: Int, workers: Int, seq: Int) {
+        let held = ThreadCount.hold(workers)
+        defer { held.release() }
+        var rng = RNG(seed: 8)
+        let lengths = [seq, seq - 2, seq - 1, seq - 3]
+        let rows = PackedRows(batch: 4, seq: seq, lengths: lengths,
+                              shared: [nil, SharedStart(row: 0, length: 5), nil, SharedStart(row: 0, length: seq == 9 ? 3 : 100)])
+        let hd = 4, qw = heads * hd, kw = kvHeads * hd, n = rows.count
+        let q = GradCheck.randomBuffer(n * qw, &rng), k = GradCheck.randomBuffer(n * kw, &rng)
+        let v = GradCheck.randomBuffer(n * kw, &rng), r = GradCheck.randomBuffer(n * qw, &rng)
+        let out = FloatBuffer(n * qw), probs = FloatBuffer(4 * heads * seq * seq)
+        func loss() -> Double {
+            CausalAttention.forward(out: out.ptr, probs: probs.ptr, q: q.ptr, k: k.ptr, v: v.ptr,
+                                    rows: rows, heads: heads, kvHeads: kvHeads, headDim: hd)
+            return GradCheck.weightedSum(out.ptr, r)
+        }
+        _ = loss()
+        // Each own query's probabilities sum to 1 over the shared start and its own keys up to itself.
+        for b in 0..<4 {
+            let width = rows.lengths[b]
+            for h in 0..<heads {
+                for i in 0..<rows.ownLength(b) {
+                    let row = probs.ptr + (b * heads + h) * seq * seq + i * width, reach = rows.start(b) + i + 1
+                    #expect(abs((0..<reach).reduce(Float(0)) { $0 + row[$1] } - 1) < 1e-5)
+                    #expect((reach..<width).allSatisfy { row[$0] == 0 })
+                }
+            }
+        }
+        let dq = FloatBuffer(q.count), dk = FloatBuffer(k.count), dv = FloatBuffer(v.count)
+        CausalAttention.backward(dq: dq.ptr, dk: dk.ptr, dv: dv.ptr, dout: r.ptr, probs: probs.ptr,
+                                 q: q.ptr, k: k.ptr, v: v.ptr, rows: rows, heads: heads, kvHeads: kvHeads, headDim: hd)
+        GradCheck.check("attn.q", x: q.ptr, count: q.count, analytic: dq.ptr, loss: loss)
+        GradCheck.check("attn.k", x: k.ptr, count: k.count, analytic: dk.ptr, loss: loss)
+        GradCheck.check("attn.v", x: v.ptr, count: v.count, analytic: dv.ptr, loss: loss)
+        // The shared keys (row 0's first 5) are checked entry by entry too: the random entries
+        // above may miss them.
+        GradCheck.check("attn.k shared", x: k.ptr, count: 5 * kw, analytic: dk.ptr, entries: 12, loss: loss)
+    }
+
     @Test func vectorExpMatchesLibm() {
         var worst: Float = 0
         var x: Float = -80

@@ -21,14 +21,21 @@ import TestSupport
     struct Pass { let grads: [Float]; let hidden: [Float]; let logProbs: [Float]; let hiddenGradNorm: Double }
 
     static func run(_ model: Transformer, lengths: [Int]?) -> Pass {
+        run(model, tokens: tokens, lengths: lengths, real: Self.lengths, shared: nil, positions: positions, targets: targets)
+    }
+
+    /// `real`: the rows' real lengths, where the value head's share is added (`lengths` nil: the
+    /// batch runs padded).
+    static func run(_ model: Transformer, tokens: [Int32], lengths: [Int]?, real: [Int], shared: [SharedStart?]?,
+                    positions: [Int], targets: [Int32]) -> Pass {
         model.releaseActivations()
         model.trainable.zeroGrad()
-        model.forward(tokens: tokens, batch: batch, seq: seq, lengths: lengths)
+        model.forward(tokens: tokens, batch: batch, seq: seq, lengths: lengths, shared: shared)
         let hidden = Array(UnsafeBufferPointer(start: model.hiddenStates, count: batch * seq * model.config.dim))
-        let out = model.head(positions: positions, targets: targets) { i, _ in weights[i] }
+        let out = model.head(positions: positions, targets: targets) { i, _ in weights[i % weights.count] }
         // A value head's share, in the padded layout callers hold.
         let g = (0..<(batch * seq * model.config.dim)).map { i in Float(i % 13) * 0.01 - 0.06 }
-        let masked = (0..<g.count).map { i in Self.isReal(i / model.config.dim) ? g[i] : 0 }
+        let masked = (0..<g.count).map { i in (i / model.config.dim) % seq < real[i / model.config.dim / seq] ? g[i] : 0 }
         masked.withUnsafeBufferPointer { model.addHiddenGradient($0.baseAddress!) }
         let norm = model.hiddenGradientNorm
         model.backward()
@@ -107,6 +114,68 @@ import TestSupport
         g.withUnsafeBufferPointer { model.addHiddenGradient($0.baseAddress!) }
         model.backward()
         #expect(model.trainable.grads.array == alone.grads)
+    }
+
+    /// Rows 1 and 3 start as rows 0 and 2 do (4 and 3 tokens): with `shared` those run once.
+    static let sharing: (tokens: [Int32], lengths: [Int], shared: [SharedStart?], positions: [Int], targets: [Int32]) = (
+        [3, 1, 4, 1, 5, 9, 2, 6,
+         3, 1, 4, 1, 7, 7, 0, 0,
+         5, 3, 5, 8, 9, 0, 0, 0],
+        [8, 6, 5],
+        [nil, SharedStart(row: 0, length: 4), nil],
+        // Targets in the shared start (9, 10, 11), at its last token (11) and after it.
+        [0, 2, 5, 6, 9, 10, 11, 12, 13, 16, 17, 19],
+        [1, 1, 2, 6, 4, 1, 7, 7, 3, 3, 5, 9])
+
+    /// A batch whose rows share starts gives what it gives with every row run whole: log-probs,
+    /// every hidden state, every gradient (the value head's share added at shared positions of
+    /// both rows), whatever the activations keep, with and without adapters.
+    @Test(arguments: [false, true]) func sharedStartsChangeNothingTheCallerReads(lora: Bool) throws {
+        let model = try Self.model(lora: lora), x = Self.sharing
+        for kept in ActivationRecomputeTests.Kept.allCases {
+            let (whole, shared) = ActivationRecomputeTests.with(kept) {
+                (Self.run(model, tokens: x.tokens, lengths: x.lengths, real: x.lengths, shared: nil, positions: x.positions, targets: x.targets),
+                 Self.run(model, tokens: x.tokens, lengths: x.lengths, real: x.lengths, shared: x.shared, positions: x.positions, targets: x.targets))
+            }
+            #expect(whole.grads.contains { $0 != 0 })
+            #expect(Self.close(shared.grads, whole.grads), "\(kept): gradients")
+            #expect(Self.close(shared.logProbs, whole.logProbs), "\(kept): log-probs")
+            #expect(Self.close(shared.hidden, whole.hidden), "\(kept): hidden states")
+        }
+        // Two rows sharing one start, and a row that shares all but its last token.
+        let three: [Int32] = [2, 7, 1, 8, 2, 8, 1, 8,
+                              2, 7, 1, 8, 3, 3, 0, 0,
+                              2, 7, 1, 8, 2, 8, 1, 5]
+        let shares = [nil, SharedStart(row: 0, length: 4), SharedStart(row: 0, length: 7)]
+        let positions = [3, 5, 11, 12, 18, 22, 23], targets: [Int32] = [2, 1, 3, 3, 1, 5, 4]
+        let whole = Self.run(model, tokens: three, lengths: [8, 6, 8], real: [8, 6, 8], shared: nil, positions: positions, targets: targets)
+        let shared = Self.run(model, tokens: three, lengths: [8, 6, 8], real: [8, 6, 8], shared: shares, positions: positions, targets: targets)
+        #expect(Self.close(shared.grads, whole.grads) && Self.close(shared.logProbs, whole.logProbs) && Self.close(shared.hidden, whole.hidden))
+    }
+
+    @Test func layoutOfRowsSharingAStart() {
+        let rows = PackedRows(batch: 4, seq: 8, lengths: [8, 6, 5, 7],
+                              shared: [nil, SharedStart(row: 0, length: 4), nil, SharedStart(row: 0, length: 3)])
+        #expect(rows.count == 8 + 2 + 5 + 4 && rows.offsets == [0, 8, 10, 15] && !rows.isDense)
+        #expect(rows.position == Array(0..<8) + [4, 5] + Array(0..<5) + Array(3..<7))
+        #expect(rows.families == [[0, 1, 3], [2]])
+        #expect(rows.start(1) == 4 && rows.ownLength(1) == 2 && rows.start(2) == 0)
+        // Row 1's token 3 is row 0's; its token 4 its own first; row 3's token 2 is row 0's.
+        #expect(rows.packed(8 + 3) == 3 && rows.packed(8 + 4) == 8 && rows.packed(8 + 6) == nil)
+        #expect(rows.packed(24 + 2) == 2 && rows.packed(24 + 3) == 15 && rows.packed(24 + 6) == 18)
+    }
+
+    /// TokenBatch shares a row's start with the first earlier row of the same prompt: their
+    /// common input tokens, never a row's last one; other prompts share nothing.
+    @Test func tokenBatchesShareTheStartsOfRowsWithOnePrompt() {
+        let rows = [PromptedSequence(ids: [5, 6, 7, 1, 2, 3], promptLength: 3),
+                    PromptedSequence(ids: [5, 6, 7, 1, 4, 4], promptLength: 3),  // one response token in common
+                    PromptedSequence(ids: [5, 6, 8, 1, 2], promptLength: 3),   // another prompt
+                    PromptedSequence(ids: [5, 6, 7, 1, 2, 3, 9], promptLength: 3),  // row 0's input and more
+                    PromptedSequence(ids: [5, 6, 8, 9], promptLength: 3)]      // input = its prompt: shares all but one
+        let batch = TokenBatch(rows, padId: 0)
+        #expect(batch.shared == [nil, SharedStart(row: 0, length: 4), nil, SharedStart(row: 0, length: 5), SharedStart(row: 2, length: 2)])
+        #expect(TokenBatch(Array(rows[..<1]) + [rows[2]], padId: 0).shared == [nil, nil])
     }
 
     @Test func layoutOfARightPaddedBatch() {

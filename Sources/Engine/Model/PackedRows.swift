@@ -1,47 +1,103 @@
+/// Row b's first `length` tokens are the same as row `row`'s first: the passes run them once,
+/// in row `row`, and row b's own tokens attend to them there. Rollouts of one question (GRPO's
+/// group) share their whole prompt; a row that shares a start cannot be one (`PackedRows`).
+public struct SharedStart: Equatable, Sendable {
+    public let row: Int
+    public let length: Int
+
+    public init(row: Int, length: Int) {
+        self.row = row
+        self.length = length
+    }
+}
+
 /// Where each sequence of a right-padded [batch, seq] token batch sits once its padding is
-/// dropped: row b's tokens are packed rows `offsets[b] ..< offsets[b] + lengths[b]`.
+/// dropped: row b's own tokens are packed rows `offsets[b] ..< offsets[b] + ownLength(b)`.
 ///
 /// A real model's RL batch pads every rollout to the longest one, a fifth or more of its token
 /// rows; every per-token map (the projections, norms, MLP, adapters) runs on the packed rows
-/// only, and attention, which needs each sequence whole, reads each one's slice.
+/// only, and attention, which needs each sequence whole, reads each one's slices.
+///
+/// With `shared`, row b's first `shared[b].length` tokens are not packed at all: they are row
+/// `shared[b].row`'s first tokens (`SharedStart`), and row b's own tokens continue from them
+/// at position `shared[b].length`.
 struct PackedRows {
     let batch: Int, seq: Int
+    /// Each row's whole length, a shared start included.
     let lengths: [Int]
+    /// Each row's shared start, or nil.
+    let shared: [SharedStart?]
     let offsets: [Int]
-    /// Packed rows in all: the sum of `lengths`.
+    /// Packed rows in all: the sum of the rows' own lengths.
     let count: Int
     /// Each packed row's position in its sequence.
     let position: [Int]
+    /// The rows as attention's backward takes them: each row without a shared start, then the
+    /// rows whose start is its (their key and value gradients there add into its rows).
+    let families: [[Int]]
 
     /// Every row `seq` long: the packed layout is the padded one.
     init(batch: Int, seq: Int) { self.init(batch: batch, seq: seq, lengths: Array(repeating: seq, count: batch)) }
 
-    init(batch: Int, seq: Int, lengths: [Int]) {
+    init(batch: Int, seq: Int, lengths: [Int], shared: [SharedStart?]? = nil) {
         precondition(lengths.count == batch && lengths.allSatisfy { $0 >= 1 && $0 <= seq },
                      "PackedRows: \(batch) rows of at most \(seq) tokens, each at least 1")
+        let shared = shared ?? Array(repeating: nil, count: batch)
+        precondition(shared.count == batch, "PackedRows: \(shared.count) shared starts for \(batch) rows")
+        var families: [[Int]] = [], family = [Int](repeating: -1, count: batch)
+        for b in 0..<batch {
+            guard let s = shared[b] else {
+                family[b] = families.count
+                families.append([b])
+                continue
+            }
+            precondition(s.row >= 0 && s.row < b && shared[s.row] == nil && family[s.row] >= 0,
+                         "PackedRows: row \(b) shares the start of row \(s.row), which must come earlier and share none")
+            precondition(s.length >= 1 && s.length < lengths[b] && s.length <= lengths[s.row],
+                         "PackedRows: row \(b)'s shared start of \(s.length) tokens must leave it a token of its own")
+            families[family[s.row]].append(b)
+        }
         self.batch = batch
         self.seq = seq
         self.lengths = lengths
+        self.shared = shared
+        self.families = families
         var offsets: [Int] = [], position: [Int] = [], total = 0
         offsets.reserveCapacity(batch)
         position.reserveCapacity(lengths.reduce(0, +))
-        for l in lengths {
+        for b in 0..<batch {
+            let start = shared[b]?.length ?? 0
             offsets.append(total)
-            position += 0..<l
-            total += l
+            position += start..<lengths[b]
+            total += lengths[b] - start
         }
         self.offsets = offsets
         self.position = position
         count = total
     }
 
-    /// Whether no row is padded (packed index = padded index).
+    /// How many of row b's first tokens are another row's (0: none).
+    @inline(__always)
+    func start(_ b: Int) -> Int { shared[b]?.length ?? 0 }
+
+    /// Row b's tokens that are packed in its own rows.
+    @inline(__always)
+    func ownLength(_ b: Int) -> Int { lengths[b] - start(b) }
+
+    /// Whether no row is padded or shared (packed index = padded index).
     var isDense: Bool { count == batch * seq }
+
+    /// The packed row holding token t (< lengths[b]) of row b.
+    @inline(__always)
+    func packed(row b: Int, _ t: Int) -> Int {
+        if let s = shared[b], t < s.length { return offsets[s.row] + t }
+        return offsets[b] + t - start(b)
+    }
 
     /// The packed row of padded flat index b·seq + t, or nil for a padding position.
     @inline(__always)
     func packed(_ padded: Int) -> Int? {
         let b = padded / seq, t = padded % seq
-        return b < batch && t < lengths[b] ? offsets[b] + t : nil
+        return b < batch && t < lengths[b] ? packed(row: b, t) : nil
     }
 }

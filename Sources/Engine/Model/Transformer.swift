@@ -270,6 +270,10 @@ public final class Transformer {
     /// padding: the passes skip it (`PackedRows`), and `head` and `hiddenStates` serve its real
     /// positions only. Without, every row is `seq` tokens long.
     ///
+    /// With `shared`, row b's first `shared[b].length` tokens (the same as row
+    /// `shared[b].row`'s) run once, in that row (`SharedStart`); everything the caller reads
+    /// (log-probs, hidden states, gradients) is as if each row ran whole.
+    ///
     /// With `prefix` (a cache of `batch` rows), each layer's keys and values of row b's first
     /// `prefix.lengths[b]` positions are copied into it as well, so an `IncrementalForward` can
     /// continue those rows with other tokens without running their shared start again.
@@ -277,10 +281,15 @@ public final class Transformer {
     /// `forBackward` false (a scoring pass: log-probs, hidden states, no gradient) keeps nothing
     /// for `backward`, in buffers of its own: a whole RL batch is scored at once, and what its
     /// training would keep for it does not fit.
-    public func forward(tokens: [Int32], batch: Int, seq: Int, lengths: [Int]? = nil, keeping prefix: KVCache? = nil,
-                        forBackward: Bool = true) {
+    public func forward(tokens: [Int32], batch: Int, seq: Int, lengths: [Int]? = nil, shared: [SharedStart?]? = nil,
+                        keeping prefix: KVCache? = nil, forBackward: Bool = true) {
         precondition(tokens.count == batch * seq, "forward: \(tokens.count) tokens for batch \(batch) × seq \(seq)")
-        let rows = lengths.map { PackedRows(batch: batch, seq: seq, lengths: $0) } ?? PackedRows(batch: batch, seq: seq)
+        let rows = PackedRows(batch: batch, seq: seq, lengths: lengths ?? Array(repeating: seq, count: batch), shared: shared)
+        for b in 0..<batch {
+            guard let s = rows.shared[b] else { continue }
+            precondition(tokens[(b * seq)..<(b * seq + s.length)] == tokens[(s.row * seq)..<(s.row * seq + s.length)],
+                         "forward: row \(b) shares a start its tokens do not have")
+        }
         if let prefix {
             precondition(prefix.batch == batch && zip(prefix.lengths, rows.lengths).allSatisfy { $0 <= $1 },
                          "forward: a prefix cache must have the batch's rows, none longer than its row")
@@ -291,8 +300,8 @@ public final class Transformer {
         current = a
         let emb = weights.embed
         for b in 0..<batch {
-            for t in 0..<rows.lengths[b] {
-                let i = rows.offsets[b] + t, id = tokens[b * seq + t]
+            for t in rows.start(b)..<rows.lengths[b] {
+                let i = rows.packed(row: b, t), id = tokens[b * seq + t]
                 precondition(id >= 0 && Int(id) < c.vocabSize, "token id \(id) outside vocabulary of \(c.vocabSize)")
                 a.tokens[i] = id
                 (a.resid[0].ptr + i * c.dim).update(from: emb + Int(id) * c.dim, count: c.dim)
@@ -307,11 +316,12 @@ public final class Transformer {
         if forBackward { a.dxf.ptr.update(repeating: 0, count: n * c.dim) }
         if !rows.isDense {
             // Callers index the hidden states by padded position.
-            let out = a.xfPadded(count: batch * seq * c.dim).ptr
+            let out = a.xfPadded(count: batch * seq * c.dim).ptr, D = c.dim
             for b in 0..<batch {
-                let real = rows.lengths[b] * c.dim
-                (out + b * seq * c.dim).update(from: a.xf.ptr + rows.offsets[b] * c.dim, count: real)
-                (out + b * seq * c.dim + real).update(repeating: 0, count: (seq - rows.lengths[b]) * c.dim)
+                let row = out + b * seq * D, start = rows.start(b)
+                if let s = rows.shared[b] { row.update(from: a.xf.ptr + rows.offsets[s.row] * D, count: start * D) }
+                (row + start * D).update(from: a.xf.ptr + rows.offsets[b] * D, count: rows.ownLength(b) * D)
+                (row + rows.lengths[b] * D).update(repeating: 0, count: (seq - rows.lengths[b]) * D)
             }
         }
     }
@@ -322,7 +332,7 @@ public final class Transformer {
         let c = config, hd = c.headDim, kw = c.kvDim, L = a.layers[l]
         for row in 0..<a.batch {
             for p in 0..<prefix.lengths[row] {
-                let t = a.layout.offsets[row] + p
+                let t = a.layout.packed(row: row, p)
                 for g in 0..<c.kvHeads {
                     (prefix.keys(layer: l, row: row, head: g) + p * hd).update(from: L.k.ptr + t * kw + g * hd, count: hd)
                     (prefix.values(layer: l, row: row, head: g) + p * hd).update(from: L.v.ptr + t * kw + g * hd, count: hd)
@@ -388,6 +398,7 @@ public final class Transformer {
 
     /// The L2 norm of the hidden-state gradient gathered so far (from `head` and
     /// `addHiddenGradient`), in Double: a diagnostic of how much each loss term pushes the trunk.
+    /// A start rows share (`SharedStart`) counts once, with the sum of their gradients there.
     public var hiddenGradientNorm: Double {
         guard let a = current, !a.inference else { return 0 }
         return l2Norm(a.dxf.ptr, a.layout.count * config.dim)
@@ -399,7 +410,10 @@ public final class Transformer {
         let rows = a.layout, D = config.dim
         if rows.isDense { VectorMath.axpy(a.dxf.ptr, g, rows.count * D, 1); return }
         for b in 0..<rows.batch {
-            VectorMath.axpy(a.dxf.ptr + rows.offsets[b] * D, g + b * rows.seq * D, rows.lengths[b] * D, 1)
+            let row = g + b * rows.seq * D, start = rows.start(b)
+            // A shared start's gradient adds into the rows that ran it.
+            if let s = rows.shared[b] { VectorMath.axpy(a.dxf.ptr + rows.offsets[s.row] * D, row, start * D, 1) }
+            VectorMath.axpy(a.dxf.ptr + rows.offsets[b] * D, row + start * D, rows.ownLength(b) * D, 1)
         }
     }
 

@@ -461,7 +461,7 @@ public final class RLTrainer {
         var read: (oldValues: [Float]?, carft: CARFTObjective.Prepared?) = (nil, nil)
         if !oldFromStep {
             let prefix = algorithm.rolloutPrefix(rollouts: rollouts)
-            policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, lengths: batch.lengths, keeping: prefix?.cache,
+            policy.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, lengths: batch.lengths, shared: batch.shared, keeping: prefix?.cache,
                            forBackward: false)
             policyScoringPasses += 1
             oldHead = policy.head(positions: batch.positions, targets: batch.targets, entropy: true, temperature: config.temperature)
@@ -473,7 +473,8 @@ public final class RLTrainer {
             let ref = reference ?? policy
             if reference == nil { policy.adaptersEnabled = false }
             defer { policy.adaptersEnabled = true }
-            ref.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, lengths: batch.lengths, forBackward: false)
+            ref.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, lengths: batch.lengths, shared: batch.shared,
+                        forBackward: false)
             refLogProbs = ref.head(positions: batch.positions, targets: batch.targets, temperature: config.temperature).logProbs
         }
 

@@ -85,7 +85,7 @@ extension RLUpdate {
     /// sum of per-token terms, so its gradient needs nothing but the token's own log-prob.
     func policyPass(_ policy: Transformer, _ sub: TokenBatch, temperature: Float, entropy: Bool = false,
                     tokenGradient: ((Int, Float) -> Float)?) -> Transformer.HeadOutput {
-        policy.forward(tokens: sub.tokens, batch: sub.batch, seq: sub.seq, lengths: sub.lengths)
+        policy.forward(tokens: sub.tokens, batch: sub.batch, seq: sub.seq, lengths: sub.lengths, shared: sub.shared)
         return policy.head(positions: sub.positions, targets: sub.targets, entropy: entropy, temperature: temperature, gradient: tokenGradient)
     }
 }

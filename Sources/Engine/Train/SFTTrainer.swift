@@ -197,7 +197,7 @@ public final class SFTTrainer {
             }
             let batch = TokenBatch(rows, padId: tokenizer.padId)
             trained.zeroGrad()
-            model.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, lengths: batch.lengths)
+            model.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, lengths: batch.lengths, shared: batch.shared)
             let n = Float(batch.targetCount)
             let lp = model.head(positions: batch.positions, targets: batch.targets) { _, _ in -1 / n }.logProbs
             let loss = -lp.reduce(0, +) / n

@@ -36,6 +36,10 @@ public struct TokenBatch {
     public let ranges: [Range<Int>]
     /// Row b's real tokens: its first `lengths[b]`; the rest of the row is padding.
     public let lengths: [Int]
+    /// Rows with the same prompt as an earlier row run their common start with it once
+    /// (`Transformer.forward`'s shared starts): GRPO's G rollouts of a question pass its prompt
+    /// through the model once, not G times.
+    public let shared: [SharedStart?]
 
     public init(_ rows: [PromptedSequence], padId: Int) {
         batch = rows.count
@@ -53,10 +57,30 @@ public struct TokenBatch {
         }
         self.ranges = ranges
         lengths = rows.map(\.inputLength)
+        shared = Self.sharedStarts(rows)
         self.tokens = tokens
         self.positions = positions
         self.targets = targets
         tokenCount = rows.reduce(0) { $0 + $1.inputLength }
+    }
+
+    /// Each row's start shared with the first earlier row that has its prompt and shares none
+    /// itself: their common input tokens (the prompt at least), short of the row's last.
+    static func sharedStarts(_ rows: [PromptedSequence]) -> [SharedStart?] {
+        var shared: [SharedStart?] = [], first: [ArraySlice<Int32>: Int] = [:]
+        for (b, r) in rows.enumerated() {
+            let prompt = r.ids[..<r.promptLength]
+            guard let s = first[prompt] else {
+                first[prompt] = b
+                shared.append(nil)
+                continue
+            }
+            let other = rows[s].ids, limit = min(r.inputLength - 1, rows[s].inputLength)
+            var length = min(r.promptLength, limit)
+            while length < limit && r.ids[length] == other[length] { length += 1 }
+            shared.append(length >= 1 ? SharedStart(row: s, length: length) : nil)
+        }
+        return shared
     }
 
     public var targetCount: Int { positions.count }

@@ -23,19 +23,33 @@ public enum CausalAttention {
                 heads: heads, kvHeads: kvHeads, headDim: headDim)
     }
 
-    /// `forward` over packed rows: sequence b is rows offsets[b] ..< offsets[b] + lengths[b] of
-    /// q, k, v and out. Its head h's probabilities fill the first lengths[b]² floats of slot
-    /// (b·heads + h) of `probs` (slots seq² apart), as a [lengths[b], lengths[b]] square.
+    /// `forward` over packed rows: sequence b's own tokens are rows offsets[b] ..< offsets[b] +
+    /// ownLength(b) of q, k, v and out, and with a shared start (`SharedStart`) its queries also
+    /// read the first start(b) keys and values of the row it shares them with. Its head h's
+    /// probabilities fill the first ownLength(b) · lengths[b] floats of slot (b·heads + h) of
+    /// `probs` (slots seq² apart): one row per own query, over the shared keys then its own.
     static func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                         rows: PackedRows, heads: Int, kvHeads: Int, headDim: Int) {
         let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads, slot = rows.seq * rows.seq
         Parallel.forEach(rows.batch * heads) { bh in
-            let b = bh / heads, h = bh % heads, g = h / group
-            let len = rows.lengths[b], o = rows.offsets[b]
+            let b = bh / heads, h = bh % heads, g = h / group, s = Span(rows, b)
             let p = probs + bh * slot
-            scores(p, q: q + o * qw + h * headDim, k: k + o * kw + g * headDim, seq: len, qw: qw, kw: kw, headDim: headDim)
-            weigh(out + o * qw + h * headDim, p: p, v: v + o * kw + g * headDim, seq: len, qw: qw, kw: kw, headDim: headDim)
+            scores(p, q: q + s.own * qw + h * headDim, k: k + g * headDim, s, qw: qw, kw: kw, headDim: headDim)
+            weigh(out + s.own * qw + h * headDim, p: p, v: v + g * headDim, s, qw: qw, kw: kw, headDim: headDim)
+        }
+    }
+
+    /// Where one sequence's rows sit: its own `n` from packed row `own`, after `start` shared
+    /// ones from packed row `shared`. Its probabilities are rows of `width` = start + n.
+    private struct Span {
+        let own: Int, n: Int, shared: Int, start: Int
+        var width: Int { start + n }
+        init(_ rows: PackedRows, _ b: Int) {
+            own = rows.offsets[b]
+            n = rows.ownLength(b)
+            start = rows.start(b)
+            shared = rows.shared[b].map { rows.offsets[$0.row] } ?? 0
         }
     }
 
@@ -45,19 +59,25 @@ public enum CausalAttention {
                        rows: PackedRows, heads: Int, kvHeads: Int, headDim: Int) {
         let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads, slot = rows.seq * rows.seq
         Parallel.forEach(rows.batch * heads) { bh in
-            let b = bh / heads, h = bh % heads, g = h / group, o = rows.offsets[b]
-            weigh(out + o * qw + h * headDim, p: probs + bh * slot, v: v + o * kw + g * headDim,
-                  seq: rows.lengths[b], qw: qw, kw: kw, headDim: headDim)
+            let b = bh / heads, h = bh % heads, g = h / group, s = Span(rows, b)
+            weigh(out + s.own * qw + h * headDim, p: probs + bh * slot, v: v + g * headDim, s, qw: qw, kw: kw, headDim: headDim)
         }
     }
 
-    /// One head's P · V, P [seq, seq] causal: block rows i0..<i1 reach keys 0..<i1 only.
+    /// One head's P · V. Own query i reaches the shared start and own keys 0...i, so block rows
+    /// i0..<i1 reach own keys 0..<i1 only. `v` is the head's column of the whole packed batch.
     @inline(__always)
     private static func weigh(_ out: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                              seq: Int, qw: Int, kw: Int, headDim: Int) {
-        for (i0, i1) in blocks(seq) {
+                              _ s: Span, qw: Int, kw: Int, headDim: Int) {
+        let ld = s.width
+        for (i0, i1) in blocks(s.n) {
+            if s.start > 0 {
+                BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: s.start,
+                          a: p + i0 * ld, lda: ld, b: v + s.shared * kw, ldb: kw, c: out + i0 * qw, ldc: qw)
+            }
             BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: i1,
-                      a: p + i0 * seq, lda: seq, b: v, ldb: kw, c: out + i0 * qw, ldc: qw)
+                      a: p + i0 * ld + s.start, lda: ld, b: v + s.own * kw, ldb: kw, beta: s.start > 0 ? 1 : 0,
+                      c: out + i0 * qw, ldc: qw)
         }
     }
 
@@ -72,25 +92,29 @@ public enum CausalAttention {
                               rows: PackedRows, heads: Int, kvHeads: Int, headDim: Int) {
         let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads, slot = rows.seq * rows.seq
         Parallel.forEach(rows.batch * heads) { bh in
-            let b = bh / heads, h = bh % heads, g = h / group, o = rows.offsets[b]
-            scores(probs + bh * slot, q: q + o * qw + h * headDim, k: k + o * kw + g * headDim,
-                   seq: rows.lengths[b], qw: qw, kw: kw, headDim: headDim)
+            let b = bh / heads, h = bh % heads, g = h / group, s = Span(rows, b)
+            scores(probs + bh * slot, q: q + s.own * qw + h * headDim, k: k + g * headDim, s, qw: qw, kw: kw, headDim: headDim)
         }
     }
 
-    /// One head's causal softmax(q·kᵀ/√d) into p [seq, seq], the masked entries zero.
+    /// One head's causal softmax(q·kᵀ/√d) into p [n, width], the masked entries zero. `k` is
+    /// the head's column of the whole packed batch.
     @inline(__always)
     private static func scores(_ p: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-                               seq: Int, qw: Int, kw: Int, headDim: Int) {
-        let scale = 1 / Float(headDim).squareRoot()
-        for (i0, i1) in blocks(seq) {
+                               _ s: Span, qw: Int, kw: Int, headDim: Int) {
+        let scale = 1 / Float(headDim).squareRoot(), ld = s.width
+        for (i0, i1) in blocks(s.n) {
+            if s.start > 0 {
+                BLAS.gemm(transA: false, transB: true, m: i1 - i0, n: s.start, k: headDim, alpha: scale,
+                          a: q + i0 * qw, lda: qw, b: k + s.shared * kw, ldb: kw, c: p + i0 * ld, ldc: ld)
+            }
             BLAS.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: headDim, alpha: scale,
-                      a: q + i0 * qw, lda: qw, b: k, ldb: kw, c: p + i0 * seq, ldc: seq)
+                      a: q + i0 * qw, lda: qw, b: k + s.own * kw, ldb: kw, c: p + i0 * ld + s.start, ldc: ld)
         }
-        for i in 0..<seq {
-            let row = p + i * seq
-            VectorMath.softmax(row, i + 1)
-            (row + i + 1).update(repeating: 0, count: seq - i - 1)
+        for i in 0..<s.n {
+            let row = p + i * ld, reach = s.start + i + 1
+            VectorMath.softmax(row, reach)
+            (row + reach).update(repeating: 0, count: ld - reach)
         }
     }
 
@@ -113,42 +137,57 @@ public enum CausalAttention {
                          rows: PackedRows, heads: Int, kvHeads: Int, headDim: Int) {
         let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads, slot = rows.seq * rows.seq
         let scale = 1 / Float(headDim).squareRoot()
-        // One task per (batch row, kv head): the query heads sharing a kv head add into the
-        // same dk/dv slice, so they must run on one worker.
-        Parallel.forEach(rows.batch * kvHeads) { bg in
-            let b = bg / kvHeads, g = bg % kvHeads
-            let seq = rows.lengths[b], o = rows.offsets[b]
-            let kb = k + o * kw + g * headDim, vb = v + o * kw + g * headDim
-            let dkb = dk + o * kw + g * headDim, dvb = dv + o * kw + g * headDim
-            for t in 0..<seq {
-                (dkb + t * kw).update(repeating: 0, count: headDim)
-                (dvb + t * kw).update(repeating: 0, count: headDim)
-            }
-            let dp = FloatBuffer(seq * seq)
-            for h in (g * group)..<((g + 1) * group) {
-                let p = probs + (b * heads + h) * slot
-                let qb = q + o * qw + h * headDim
-                let dob = dout + o * qw + h * headDim
-                // dP = dO · Vᵀ ; dV += Pᵀ · dO (block rows i0..<i1 reach keys 0..<i1 only)
-                for (i0, i1) in blocks(seq) {
-                    BLAS.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: headDim,
-                              a: dob + i0 * qw, lda: qw, b: vb, ldb: kw, c: dp.ptr + i0 * seq, ldc: seq)
-                    BLAS.gemm(transA: true, transB: false, m: i1, n: headDim, k: i1 - i0,
-                              a: p + i0 * seq, lda: seq, b: dob + i0 * qw, ldb: qw, beta: 1, c: dvb, ldc: kw)
+        // One task per (family, kv head): the query heads sharing a kv head, and the rows sharing
+        // a start, add into the same dk/dv rows, so they must run on one worker, the row that
+        // owns the start first (it zeroes them).
+        Parallel.forEach(rows.families.count * kvHeads) { fg in
+            let family = rows.families[fg / kvHeads], g = fg % kvHeads
+            let kg = k + g * headDim, vg = v + g * headDim, dkg = dk + g * headDim, dvg = dv + g * headDim
+            let dp = FloatBuffer(family.map { rows.ownLength($0) * rows.lengths[$0] }.max()!)
+            for b in family {
+                let s = Span(rows, b), ld = s.width
+                for t in s.own..<(s.own + s.n) {
+                    (dkg + t * kw).update(repeating: 0, count: headDim)
+                    (dvg + t * kw).update(repeating: 0, count: headDim)
                 }
-                // dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale, written over P.
-                for i in 0..<seq {
-                    let pr = p + i * seq, dr = dp.ptr + i * seq
-                    let d = VectorMath.dot(pr, dr, i + 1)
-                    for j in 0...i { pr[j] = pr[j] * (dr[j] - d) * scale }
-                }
-                // dQ = dS · K ; dK += dSᵀ · Q
-                let dqb = dq + o * qw + h * headDim
-                for (i0, i1) in blocks(seq) {
-                    BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: i1,
-                              a: p + i0 * seq, lda: seq, b: kb, ldb: kw, c: dqb + i0 * qw, ldc: qw)
-                    BLAS.gemm(transA: true, transB: false, m: i1, n: headDim, k: i1 - i0,
-                              a: p + i0 * seq, lda: seq, b: qb + i0 * qw, ldb: qw, beta: 1, c: dkb, ldc: kw)
+                for h in (g * group)..<((g + 1) * group) {
+                    let p = probs + (b * heads + h) * slot
+                    let qb = q + s.own * qw + h * headDim
+                    let dob = dout + s.own * qw + h * headDim
+                    // dP = dO · Vᵀ ; dV += Pᵀ · dO (block rows i0..<i1 reach own keys 0..<i1 only)
+                    for (i0, i1) in blocks(s.n) {
+                        if s.start > 0 {
+                            BLAS.gemm(transA: false, transB: true, m: i1 - i0, n: s.start, k: headDim,
+                                      a: dob + i0 * qw, lda: qw, b: vg + s.shared * kw, ldb: kw, c: dp.ptr + i0 * ld, ldc: ld)
+                            BLAS.gemm(transA: true, transB: false, m: s.start, n: headDim, k: i1 - i0,
+                                      a: p + i0 * ld, lda: ld, b: dob + i0 * qw, ldb: qw, beta: 1, c: dvg + s.shared * kw, ldc: kw)
+                        }
+                        BLAS.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: headDim,
+                                  a: dob + i0 * qw, lda: qw, b: vg + s.own * kw, ldb: kw, c: dp.ptr + i0 * ld + s.start, ldc: ld)
+                        BLAS.gemm(transA: true, transB: false, m: i1, n: headDim, k: i1 - i0,
+                                  a: p + i0 * ld + s.start, lda: ld, b: dob + i0 * qw, ldb: qw, beta: 1, c: dvg + s.own * kw, ldc: kw)
+                    }
+                    // dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale, written over P.
+                    for i in 0..<s.n {
+                        let pr = p + i * ld, dr = dp.ptr + i * ld, reach = s.start + i + 1
+                        let d = VectorMath.dot(pr, dr, reach)
+                        for j in 0..<reach { pr[j] = pr[j] * (dr[j] - d) * scale }
+                    }
+                    // dQ = dS · K ; dK += dSᵀ · Q
+                    let dqb = dq + s.own * qw + h * headDim
+                    for (i0, i1) in blocks(s.n) {
+                        if s.start > 0 {
+                            BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: s.start,
+                                      a: p + i0 * ld, lda: ld, b: kg + s.shared * kw, ldb: kw, c: dqb + i0 * qw, ldc: qw)
+                            BLAS.gemm(transA: true, transB: false, m: s.start, n: headDim, k: i1 - i0,
+                                      a: p + i0 * ld, lda: ld, b: qb + i0 * qw, ldb: qw, beta: 1, c: dkg + s.shared * kw, ldc: kw)
+                        }
+                        BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: i1,
+                                  a: p + i0 * ld + s.start, lda: ld, b: kg + s.own * kw, ldb: kw, beta: s.start > 0 ? 1 : 0,
+                                  c: dqb + i0 * qw, ldc: qw)
+                        BLAS.gemm(transA: true, transB: false, m: i1, n: headDim, k: i1 - i0,
+                                  a: p + i0 * ld + s.start, lda: ld, b: qb + i0 * qw, ldb: qw, beta: 1, c: dkg + s.own * kw, ldc: kw)
+                    }
                 }
             }
         }
