@@ -242,6 +242,24 @@ import TestSupport
         }
     }
 
+    /// Rows whose prompt an earlier row has (GRPO's samples of one question) run it once and
+    /// copy its keys, values and first logits; each still samples exactly as it would alone,
+    /// though the row before it has drawn from (and overwritten) the logits they share.
+    @Test func rowsRepeatingAPromptSampleAsIfAlone() throws {
+        let m = try GenerationTests.model()
+        let p = Self.prompts[2]
+        let shared = Self.rollout(m, [p, [4], p, p], topK: 5)
+        let alone = [Self.rollout(m, [p], topK: 5)[0], Self.rollout(m, [[9], [8], p], topK: 5)[2],
+                     Self.rollout(m, [[9], [8], [7], p], topK: 5)[3]]
+        for (i, r) in [0, 2, 3].enumerated() {
+            #expect(shared[r].tokens == alone[i].tokens, "row \(r)")
+            for (a, b) in zip(shared[r].logProbs, alone[i].logProbs) { #expect(abs(a - b) < 1e-5) }
+            let ref = Self.teacherForced(m, prompt: p, continuation: shared[r].tokens)
+            for (a, b) in zip(shared[r].logProbs, ref) { #expect(abs(a - b) < 1e-4) }
+        }
+        #expect(shared[0].tokens != shared[2].tokens && shared[2].tokens != shared[3].tokens)
+    }
+
     /// Large enough that the prefill's products are split across workers. The split changes
     /// OpenBLAS's blocking, so logits (and log-probs) may move in the last bit across thread
     /// counts, as in training; the tokens must not, and a fixed thread count is bit-exact.

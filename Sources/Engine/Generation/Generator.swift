@@ -139,13 +139,32 @@ public struct Generator {
         // call: a large batch must not switch to it as its rows finish.
         let forward = IncrementalForward(model: model, sampling: prompts.count <= Int8Base.maxRows)
         var outputs = [SampledSequence](repeating: .init(tokens: [], logProbs: [], finished: false), count: prompts.count)
-        var pending: [IncrementalForward.Token] = []
-        for (r, p) in prompts.enumerated() { for t in p { pending.append(.init(row: r, token: t)) } }
+        // A prompt that an earlier row has (GRPO's G samples of a question) runs once, in that
+        // row; the others copy its keys, values and first logits.
+        var pending: [IncrementalForward.Token] = [], firstRow: [[Int32]: Int] = [:], copies: [(row: Int, of: Int)] = []
+        for (r, p) in prompts.enumerated() {
+            if let f = firstRow[p] { copies.append((r, f)); continue }
+            firstRow[p] = r
+            for t in p { pending.append(.init(row: r, token: t)) }
+        }
         while !pending.isEmpty {
-            let (rows, logits) = forward.append(pending, to: cache)
+            var (rows, logits) = forward.append(pending, to: cache)
             pending.removeAll(keepingCapacity: true)
+            var chosenFrom = logits  // the copies choose from logits of their own: `choose` may overwrite them
+            if !copies.isEmpty {
+                let V = c.vocabSize, index = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
+                chosenFrom = FloatBuffer((rows.count + copies.count) * V)
+                chosenFrom.ptr.update(from: logits.ptr, count: rows.count * V)
+                for (r, f) in copies {
+                    cache.copyRow(f, to: r)
+                    (chosenFrom.ptr + rows.count * V).update(from: logits.ptr + index[f]! * V, count: V)
+                    rows.append(r)
+                }
+                copies = []
+            }
             for (i, row) in rows.enumerated() {
-                let (next, logProb) = choose(base + row, logits.ptr + i * c.vocabSize, c.vocabSize)
+                let l = chosenFrom.ptr + i * c.vocabSize
+                let (next, logProb) = choose(base + row, l, c.vocabSize)
                 outputs[row].tokens.append(next)
                 outputs[row].logProbs.append(logProb)
                 let stopped = Int(next) == options.stopToken

@@ -26,6 +26,19 @@ public final class KVCache {
         lengths = [Int](repeating: 0, count: batch)
     }
 
+    /// Row `to` becomes a copy of row `from` (its keys, values and length): two rows with one
+    /// prompt, which then ran once.
+    func copyRow(_ from: Int, to: Int) {
+        let n = lengths[from] * headDim
+        for l in keys.indices {
+            for g in 0..<kvHeads {
+                self.keys(layer: l, row: to, head: g).update(from: self.keys(layer: l, row: from, head: g), count: n)
+                self.values(layer: l, row: to, head: g).update(from: self.values(layer: l, row: from, head: g), count: n)
+            }
+        }
+        lengths[to] = lengths[from]
+    }
+
     /// Keys of one row and kv head: [capacity, headDim], position-major.
     @inline(__always)
     func keys(layer: Int, row: Int, head: Int) -> UnsafeMutablePointer<Float> {
