@@ -158,7 +158,6 @@ import TestSupport
                               shared: [nil, SharedStart(row: 0, length: 4), nil, SharedStart(row: 0, length: 3)])
         #expect(rows.count == 8 + 2 + 5 + 4 && rows.offsets == [0, 8, 10, 15] && !rows.isDense)
         #expect(rows.position == Array(0..<8) + [4, 5] + Array(0..<5) + Array(3..<7))
-        #expect(rows.families == [[0, 1, 3], [2]])
         #expect(rows.start(1) == 4 && rows.ownLength(1) == 2 && rows.start(2) == 0)
         // Row 1's token 3 is row 0's; its token 4 its own first; row 3's token 2 is row 0's.
         #expect(rows.packed(8 + 3) == 3 && rows.packed(8 + 4) == 8 && rows.packed(8 + 6) == nil)
@@ -176,6 +175,14 @@ import TestSupport
         let batch = TokenBatch(rows, padId: 0)
         #expect(batch.shared == [nil, SharedStart(row: 0, length: 4), nil, SharedStart(row: 0, length: 5), SharedStart(row: 2, length: 2)])
         #expect(TokenBatch(Array(rows[..<1]) + [rows[2]], padId: 0).shared == [nil, nil])
+        // Rows of different prompts share a common start of at least `minimumCommonStart`
+        // tokens (a chat template's system message), with the earlier row of the longest.
+        let system = (1...16).map { Int32($0) }, n = TokenBatch.minimumCommonStart
+        let chats = [PromptedSequence(ids: system + [40, 41, 50, 51], promptLength: 18),
+                     PromptedSequence(ids: system + [40, 42, 50], promptLength: 18),
+                     PromptedSequence(ids: system + [40, 41, 43, 50], promptLength: 19),
+                     PromptedSequence(ids: Array(system.prefix(n - 1)) + [99, 50, 51], promptLength: n + 1)]
+        #expect(TokenBatch(chats, padId: 0).shared == [nil, SharedStart(row: 0, length: n + 1), SharedStart(row: 0, length: n + 2), nil])
     }
 
     @Test func layoutOfARightPaddedBatch() {

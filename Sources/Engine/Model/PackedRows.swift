@@ -1,6 +1,7 @@
 /// Row b's first `length` tokens are the same as row `row`'s first: the passes run them once,
 /// in row `row`, and row b's own tokens attend to them there. Rollouts of one question (GRPO's
-/// group) share their whole prompt; a row that shares a start cannot be one (`PackedRows`).
+/// group) share their whole prompt, chat prompts their system message (`TokenBatch.shared`); a
+/// row that shares a start cannot be one (`PackedRows`).
 public struct SharedStart: Equatable, Sendable {
     public let row: Int
     public let length: Int
@@ -32,9 +33,6 @@ struct PackedRows {
     let count: Int
     /// Each packed row's position in its sequence.
     let position: [Int]
-    /// The rows as attention's backward takes them: each row without a shared start, then the
-    /// rows whose start is its (their key and value gradients there add into its rows).
-    let families: [[Int]]
 
     /// Every row `seq` long: the packed layout is the padded one.
     init(batch: Int, seq: Int) { self.init(batch: batch, seq: seq, lengths: Array(repeating: seq, count: batch)) }
@@ -44,24 +42,17 @@ struct PackedRows {
                      "PackedRows: \(batch) rows of at most \(seq) tokens, each at least 1")
         let shared = shared ?? Array(repeating: nil, count: batch)
         precondition(shared.count == batch, "PackedRows: \(shared.count) shared starts for \(batch) rows")
-        var families: [[Int]] = [], family = [Int](repeating: -1, count: batch)
-        for b in 0..<batch {
-            guard let s = shared[b] else {
-                family[b] = families.count
-                families.append([b])
-                continue
-            }
-            precondition(s.row >= 0 && s.row < b && shared[s.row] == nil && family[s.row] >= 0,
+        for (b, s) in shared.enumerated() {
+            guard let s else { continue }
+            precondition(s.row >= 0 && s.row < b && shared[s.row] == nil,
                          "PackedRows: row \(b) shares the start of row \(s.row), which must come earlier and share none")
             precondition(s.length >= 1 && s.length < lengths[b] && s.length <= lengths[s.row],
                          "PackedRows: row \(b)'s shared start of \(s.length) tokens must leave it a token of its own")
-            families[family[s.row]].append(b)
         }
         self.batch = batch
         self.seq = seq
         self.lengths = lengths
         self.shared = shared
-        self.families = families
         var offsets: [Int] = [], position: [Int] = [], total = 0
         offsets.reserveCapacity(batch)
         position.reserveCapacity(lengths.reduce(0, +))

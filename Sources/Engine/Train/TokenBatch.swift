@@ -64,24 +64,43 @@ public struct TokenBatch {
         tokenCount = rows.reduce(0) { $0 + $1.inputLength }
     }
 
-    /// Each row's start shared with the first earlier row that has its prompt and shares none
-    /// itself: their common input tokens (the prompt at least), short of the row's last.
+    /// Each row's shared start (`SharedStart`), with a row that shares none itself:
+    /// - a row whose prompt an earlier row has shares with the first such row their common
+    ///   input tokens (the prompt at least): GRPO's G rollouts of a question;
+    /// - a row whose prompt no other row has shares the longest common start, if at least
+    ///   `minimumCommonStart` tokens, with an earlier row: a chat template's system message.
+    /// Never a row's last input token (it keeps one of its own).
     static func sharedStarts(_ rows: [PromptedSequence]) -> [SharedStart?] {
-        var shared: [SharedStart?] = [], first: [ArraySlice<Int32>: Int] = [:]
+        var promptCount: [ArraySlice<Int32>: Int] = [:]
+        for r in rows { promptCount[r.ids[..<r.promptLength], default: 0] += 1 }
+        var shared: [SharedStart?] = [], first: [ArraySlice<Int32>: Int] = [:], sources: [Int] = []
+        func common(_ a: PromptedSequence, _ b: PromptedSequence) -> Int {
+            let limit = min(a.inputLength - 1, b.inputLength)
+            var n = 0
+            while n < limit && a.ids[n] == b.ids[n] { n += 1 }
+            return n
+        }
         for (b, r) in rows.enumerated() {
             let prompt = r.ids[..<r.promptLength]
-            guard let s = first[prompt] else {
-                first[prompt] = b
-                shared.append(nil)
-                continue
+            var share: SharedStart?
+            if let f = first[prompt] {
+                let n = common(r, rows[f])
+                share = n >= 1 ? SharedStart(row: f, length: n) : nil
+            } else if promptCount[prompt] == 1,
+                      let best = sources.map({ (row: $0, length: common(r, rows[$0])) }).max(by: { $0.length < $1.length }),
+                      best.length >= minimumCommonStart {
+                share = SharedStart(row: best.row, length: best.length)
             }
-            let other = rows[s].ids, limit = min(r.inputLength - 1, rows[s].inputLength)
-            var length = min(r.promptLength, limit)
-            while length < limit && r.ids[length] == other[length] { length += 1 }
-            shared.append(length >= 1 ? SharedStart(row: s, length: length) : nil)
+            if first[prompt] == nil { first[prompt] = b }
+            if share == nil { sources.append(b) }
+            shared.append(share)
         }
         return shared
     }
+
+    /// The shortest start that rows of different prompts run once rather than each: shorter
+    /// ones save little and tie rows together for nothing.
+    static let minimumCommonStart = 16
 
     public var targetCount: Int { positions.count }
     /// Real (non-padding) tokens through the model: the unit of training throughput.

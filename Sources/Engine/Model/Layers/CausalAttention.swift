@@ -137,58 +137,82 @@ public enum CausalAttention {
                          rows: PackedRows, heads: Int, kvHeads: Int, headDim: Int) {
         let qw = heads * headDim, kw = kvHeads * headDim, group = heads / kvHeads, slot = rows.seq * rows.seq
         let scale = 1 / Float(headDim).squareRoot()
-        // One task per (family, kv head): the query heads sharing a kv head, and the rows sharing
-        // a start, add into the same dk/dv rows, so they must run on one worker, the row that
-        // owns the start first (it zeroes them).
-        Parallel.forEach(rows.families.count * kvHeads) { fg in
-            let family = rows.families[fg / kvHeads], g = fg % kvHeads
-            let kg = k + g * headDim, vg = v + g * headDim, dkg = dk + g * headDim, dvg = dv + g * headDim
-            let dp = FloatBuffer(family.map { rows.ownLength($0) * rows.lengths[$0] }.max()!)
-            for b in family {
-                let s = Span(rows, b), ld = s.width
-                for t in s.own..<(s.own + s.n) {
-                    (dkg + t * kw).update(repeating: 0, count: headDim)
-                    (dvg + t * kw).update(repeating: 0, count: headDim)
+        // A shared start's key and value gradients from the rows that share it: each row's into
+        // scratch of its own ([start, kvHeads·headDim] each, keys then values), added into the
+        // start's rows once every task is done, row by row, so the sum's order is fixed.
+        var scratchAt = [Int](repeating: 0, count: rows.batch), scratchFloats = 0
+        for b in 0..<rows.batch {
+            scratchAt[b] = scratchFloats
+            scratchFloats += 2 * rows.start(b) * kw
+        }
+        let scratch = scratchFloats > 0 ? FloatBuffer(scratchFloats) : nil
+        // One task per (row, kv head): the query heads sharing a kv head add into the same dk/dv
+        // rows, so they must run on one worker.
+        Parallel.forEach(rows.batch * kvHeads) { bg in
+            let b = bg / kvHeads, g = bg % kvHeads, s = Span(rows, b), ld = s.width
+            let kg = k + g * headDim, vg = v + g * headDim
+            let dkOwn = dk + s.own * kw + g * headDim, dvOwn = dv + s.own * kw + g * headDim
+            for t in 0..<s.n {
+                (dkOwn + t * kw).update(repeating: 0, count: headDim)
+                (dvOwn + t * kw).update(repeating: 0, count: headDim)
+            }
+            var dkStart = dkOwn, dvStart = dvOwn  // unused without a shared start
+            if let scratch, s.start > 0 {
+                dkStart = scratch.ptr + scratchAt[b] + g * headDim
+                dvStart = dkStart + s.start * kw
+                for t in 0..<s.start {
+                    (dkStart + t * kw).update(repeating: 0, count: headDim)
+                    (dvStart + t * kw).update(repeating: 0, count: headDim)
                 }
-                for h in (g * group)..<((g + 1) * group) {
-                    let p = probs + (b * heads + h) * slot
-                    let qb = q + s.own * qw + h * headDim
-                    let dob = dout + s.own * qw + h * headDim
-                    // dP = dO · Vᵀ ; dV += Pᵀ · dO (block rows i0..<i1 reach own keys 0..<i1 only)
-                    for (i0, i1) in blocks(s.n) {
-                        if s.start > 0 {
-                            BLAS.gemm(transA: false, transB: true, m: i1 - i0, n: s.start, k: headDim,
-                                      a: dob + i0 * qw, lda: qw, b: vg + s.shared * kw, ldb: kw, c: dp.ptr + i0 * ld, ldc: ld)
-                            BLAS.gemm(transA: true, transB: false, m: s.start, n: headDim, k: i1 - i0,
-                                      a: p + i0 * ld, lda: ld, b: dob + i0 * qw, ldb: qw, beta: 1, c: dvg + s.shared * kw, ldc: kw)
-                        }
-                        BLAS.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: headDim,
-                                  a: dob + i0 * qw, lda: qw, b: vg + s.own * kw, ldb: kw, c: dp.ptr + i0 * ld + s.start, ldc: ld)
-                        BLAS.gemm(transA: true, transB: false, m: i1, n: headDim, k: i1 - i0,
-                                  a: p + i0 * ld + s.start, lda: ld, b: dob + i0 * qw, ldb: qw, beta: 1, c: dvg + s.own * kw, ldc: kw)
+            }
+            let dp = FloatBuffer(s.n * ld)
+            for h in (g * group)..<((g + 1) * group) {
+                let p = probs + (b * heads + h) * slot
+                let qb = q + s.own * qw + h * headDim
+                let dob = dout + s.own * qw + h * headDim
+                // dP = dO · Vᵀ ; dV += Pᵀ · dO (block rows i0..<i1 reach own keys 0..<i1 only)
+                for (i0, i1) in blocks(s.n) {
+                    if s.start > 0 {
+                        BLAS.gemm(transA: false, transB: true, m: i1 - i0, n: s.start, k: headDim,
+                                  a: dob + i0 * qw, lda: qw, b: vg + s.shared * kw, ldb: kw, c: dp.ptr + i0 * ld, ldc: ld)
+                        BLAS.gemm(transA: true, transB: false, m: s.start, n: headDim, k: i1 - i0,
+                                  a: p + i0 * ld, lda: ld, b: dob + i0 * qw, ldb: qw, beta: 1, c: dvStart, ldc: kw)
                     }
-                    // dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale, written over P.
-                    for i in 0..<s.n {
-                        let pr = p + i * ld, dr = dp.ptr + i * ld, reach = s.start + i + 1
-                        let d = VectorMath.dot(pr, dr, reach)
-                        for j in 0..<reach { pr[j] = pr[j] * (dr[j] - d) * scale }
-                    }
-                    // dQ = dS · K ; dK += dSᵀ · Q
-                    let dqb = dq + s.own * qw + h * headDim
-                    for (i0, i1) in blocks(s.n) {
-                        if s.start > 0 {
-                            BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: s.start,
-                                      a: p + i0 * ld, lda: ld, b: kg + s.shared * kw, ldb: kw, c: dqb + i0 * qw, ldc: qw)
-                            BLAS.gemm(transA: true, transB: false, m: s.start, n: headDim, k: i1 - i0,
-                                      a: p + i0 * ld, lda: ld, b: qb + i0 * qw, ldb: qw, beta: 1, c: dkg + s.shared * kw, ldc: kw)
-                        }
-                        BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: i1,
-                                  a: p + i0 * ld + s.start, lda: ld, b: kg + s.own * kw, ldb: kw, beta: s.start > 0 ? 1 : 0,
-                                  c: dqb + i0 * qw, ldc: qw)
-                        BLAS.gemm(transA: true, transB: false, m: i1, n: headDim, k: i1 - i0,
-                                  a: p + i0 * ld + s.start, lda: ld, b: qb + i0 * qw, ldb: qw, beta: 1, c: dkg + s.own * kw, ldc: kw)
-                    }
+                    BLAS.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: headDim,
+                              a: dob + i0 * qw, lda: qw, b: vg + s.own * kw, ldb: kw, c: dp.ptr + i0 * ld + s.start, ldc: ld)
+                    BLAS.gemm(transA: true, transB: false, m: i1, n: headDim, k: i1 - i0,
+                              a: p + i0 * ld + s.start, lda: ld, b: dob + i0 * qw, ldb: qw, beta: 1, c: dvOwn, ldc: kw)
                 }
+                // dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale, written over P.
+                for i in 0..<s.n {
+                    let pr = p + i * ld, dr = dp.ptr + i * ld, reach = s.start + i + 1
+                    let d = VectorMath.dot(pr, dr, reach)
+                    for j in 0..<reach { pr[j] = pr[j] * (dr[j] - d) * scale }
+                }
+                // dQ = dS · K ; dK += dSᵀ · Q
+                let dqb = dq + s.own * qw + h * headDim
+                for (i0, i1) in blocks(s.n) {
+                    if s.start > 0 {
+                        BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: s.start,
+                                  a: p + i0 * ld, lda: ld, b: kg + s.shared * kw, ldb: kw, c: dqb + i0 * qw, ldc: qw)
+                        BLAS.gemm(transA: true, transB: false, m: s.start, n: headDim, k: i1 - i0,
+                                  a: p + i0 * ld, lda: ld, b: qb + i0 * qw, ldb: qw, beta: 1, c: dkStart, ldc: kw)
+                    }
+                    BLAS.gemm(transA: false, transB: false, m: i1 - i0, n: headDim, k: i1,
+                              a: p + i0 * ld + s.start, lda: ld, b: kg + s.own * kw, ldb: kw, beta: s.start > 0 ? 1 : 0,
+                              c: dqb + i0 * qw, ldc: qw)
+                    BLAS.gemm(transA: true, transB: false, m: i1, n: headDim, k: i1 - i0,
+                              a: p + i0 * ld + s.start, lda: ld, b: qb + i0 * qw, ldb: qw, beta: 1, c: dkOwn, ldc: kw)
+                }
+            }
+        }
+        // Each shared start's gradients from its rows, in row order.
+        if let scratch {
+            for b in 0..<rows.batch {
+                guard let shared = rows.shared[b] else { continue }
+                let n = rows.start(b) * kw, src = rows.offsets[shared.row] * kw, at = scratch.ptr + scratchAt[b]
+                VectorMath.axpy(dk + src, at, n, 1)
+                VectorMath.axpy(dv + src, at + n, n, 1)
             }
         }
     }
