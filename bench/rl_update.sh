@@ -56,18 +56,18 @@ echo "rl_update.sh: tiny SFT checkpoint (50 steps)" >&2
 "$wb" sft --out "$out/sft" --steps 50 --eval-every 1000 --eval-examples 0 --train-size 2000 --threads "$threads" >"$out/sft.log" 2>&1 \
   || { echo "rl_update.sh: sft failed: $(tail -n 1 "$out/sft.log")" >&2; exit 1; }
 
-# Median seconds of the updates after the first (whole, and of the scoring forwards), mean prompt
-# and response lengths, from metrics.jsonl.
+# Median seconds of the updates after the first (whole, and of the scoring forwards) and the mean
+# prompt length, from metrics.jsonl (every response is --max-new-tokens long).
 summary() {
   python3 - "$1" <<'EOF'
 import json, statistics, sys
 u = [r for r in map(json.loads, open(sys.argv[1])) if r.get("kind") == "update"]
 print(f"{statistics.median(x['seconds'] for x in u[1:]):.3f} {statistics.median(x['scoring_seconds'] for x in u[1:]):.3f} "
-      f"{u[-1]['prompt_length']:.0f} {u[-1]['response_length']:.1f}")
+      f"{u[-1]['prompt_length']:.0f}")
 EOF
 }
-declare -A secs scoring prompt length
-# run ALGO TAG: one workbench run; sets secs[TAG], scoring[TAG], prompt[TAG], length[TAG].
+declare -A secs scoring prompt
+# run ALGO TAG: one workbench run; sets secs[TAG], scoring[TAG], prompt[TAG].
 run() {
   local algo=$1 tag=$2 shape
   case $algo in
@@ -78,10 +78,10 @@ run() {
   if "$wb" rl --algo "$algo" --init "$out/sft/final" --train-size 2000 "${shape[@]}" --minibatch 64 --ppo-epochs 1 \
        --max-new-tokens 64 --min-new-tokens 64 --updates $((updates + 1)) --eval-examples 0 --final-eval 0 \
        --threads "$threads" --seed 1 --out "$out/rl-$tag" >"$out/rl-$tag.log" 2>&1; then
-    read -r secs[$tag] scoring[$tag] prompt[$tag] length[$tag] < <(summary "$out/rl-$tag/metrics.jsonl")
+    read -r secs[$tag] scoring[$tag] prompt[$tag] < <(summary "$out/rl-$tag/metrics.jsonl")
   else
     echo "rl_update.sh: workbench $tag failed: $(tail -n 1 "$out/rl-$tag.log")" >&2
-    secs[$tag]="n/a" scoring[$tag]="n/a" prompt[$tag]=80 length[$tag]="n/a"
+    secs[$tag]="n/a" scoring[$tag]="n/a" prompt[$tag]=80
   fi
 }
 # TRL's update at workbench's mean prompt length (from the first Dr.GRPO run); sets trl[TAG].
