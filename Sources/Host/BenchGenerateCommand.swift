@@ -25,7 +25,8 @@ extension BenchCommand {
             single_decode: the same runs from there on, one token per forward pass; \
             (new tokens − 1) / seconds.
 
-            batched: --batch rows at once (the questions repeat when --batch exceeds them); all \
+            batched: --batch rows at once (the questions repeat when --batch exceeds them, each \
+            row running its own prompt, as llama.cpp's batched run does); all \
             new tokens / seconds, prompt processing included, as an RL rollout sees it.
             """
         )
@@ -62,7 +63,10 @@ extension BenchCommand {
             func rows(_ n: Int) -> [[Int32]] { (0..<n).map { encoded[$0 % encoded.count] } }
             // Token ids stop below vocabSize, so no row ever stops before --new-tokens.
             let options = Generator.Options(maxNewTokens: newTokens, stopToken: source.model.config.vocabSize)
-            let generator = Generator(model: source.model)
+            var generator = Generator(model: source.model)
+            // The batched rows repeat the questions; llama.cpp's batched run prefills every row,
+            // so this one does too (the same work), though rollouts copy a repeated prompt.
+            generator.copiesRepeatedPrompts = false
             let clock = ContinuousClock()
             let common: [String: Any] = [
                 "engine": "workbench", "threads": threads, "repeats": repeats, "new_tokens_per_row": newTokens,

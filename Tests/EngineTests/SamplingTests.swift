@@ -258,6 +258,11 @@ import TestSupport
             for (a, b) in zip(shared[r].logProbs, ref) { #expect(abs(a - b) < 1e-4) }
         }
         #expect(shared[0].tokens != shared[2].tokens && shared[2].tokens != shared[3].tokens)
+        // Without the copy, every row runs its own prompt: the same samples.
+        var generator = Generator(model: m)
+        generator.copiesRepeatedPrompts = false
+        let unshared = generator.sample(prompts: [p, [4], p, p], options: .init(topK: 5, maxNewTokens: 8, stopToken: -1, seed: 11))
+        #expect(unshared.map(\.tokens) == shared.map(\.tokens))
     }
 
     /// Large enough that the prefill's products are split across workers. The split changes

@@ -15,6 +15,10 @@ public struct SampledSequence: Sendable {
 /// uses, so the two cannot drift apart.
 public struct Generator {
     public let model: Transformer
+    /// Whether a prompt that an earlier row of the call has runs once, its cache and first
+    /// logits copied to the later rows (GRPO's G samples of a question). Off, every row runs its
+    /// own prompt: what a benchmark against an engine that does not copy must measure.
+    public var copiesRepeatedPrompts = true
     public init(model: Transformer) { self.model = model }
 
     public struct Options {
@@ -143,7 +147,7 @@ public struct Generator {
         // row; the others copy its keys, values and first logits.
         var pending: [IncrementalForward.Token] = [], firstRow: [[Int32]: Int] = [:], copies: [(row: Int, of: Int)] = []
         for (r, p) in prompts.enumerated() {
-            if let f = firstRow[p] { copies.append((r, f)); continue }
+            if copiesRepeatedPrompts, let f = firstRow[p] { copies.append((r, f)); continue }
             firstRow[p] = r
             for t in p { pending.append(.init(row: r, token: t)) }
         }
