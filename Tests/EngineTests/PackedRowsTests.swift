@@ -153,6 +153,30 @@ import TestSupport
         #expect(Self.close(shared.grads, whole.grads) && Self.close(shared.logProbs, whole.logProbs) && Self.close(shared.hidden, whole.hidden))
     }
 
+    /// The keys and values a forward keeps for a prefix (`forward(keeping:)`, CARFT's shared
+    /// start with the annotated sequences) are the same when rows share starts: a shared
+    /// position's are read from the row that ran it.
+    @Test func aKeptPrefixIsTheSameWithSharedStarts() throws {
+        let model = try Self.model(lora: true), x = Self.sharing, c = model.config
+        func kept(_ shared: [SharedStart?]?) -> [Float] {
+            let cache = KVCache(config: c, batch: Self.batch, capacity: Self.seq)
+            cache.lengths = [7, 5, 3]  // row 1 keeps its 4 shared positions and 1 of its own
+            model.forward(tokens: x.tokens, batch: Self.batch, seq: Self.seq, lengths: x.lengths, shared: shared, keeping: cache,
+                          forBackward: false)
+            return (0..<c.layers).flatMap { l in
+                (0..<Self.batch).flatMap { row in
+                    (0..<c.kvHeads).flatMap { g in
+                        Array(UnsafeBufferPointer(start: cache.keys(layer: l, row: row, head: g), count: cache.lengths[row] * c.headDim))
+                            + Array(UnsafeBufferPointer(start: cache.values(layer: l, row: row, head: g), count: cache.lengths[row] * c.headDim))
+                    }
+                }
+            }
+        }
+        let whole = kept(nil)
+        #expect(whole.contains { $0 != 0 })
+        #expect(Self.close(kept(x.shared), whole))
+    }
+
     @Test func layoutOfRowsSharingAStart() {
         let rows = PackedRows(batch: 4, seq: 8, lengths: [8, 6, 5, 7],
                               shared: [nil, SharedStart(row: 0, length: 4), nil, SharedStart(row: 0, length: 3)])
