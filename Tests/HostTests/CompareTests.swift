@@ -97,7 +97,7 @@ import Testing
     /// A .gguf file, as far as the plan looks: it exists.
     static func fakeGGUF() -> String {
         let gguf = FileManager.default.temporaryDirectory.appendingPathComponent("compare-\(UUID().uuidString).gguf").path
-        FileManager.default.createFile(atPath: gguf, contents: Data("GGUF".utf8))
+        #expect(FileManager.default.createFile(atPath: gguf, contents: Data("GGUF".utf8)))
         return gguf
     }
 

@@ -10,7 +10,7 @@ import Testing
 
     static func rewardId(_ args: [String]) throws -> String {
         let reward = try command(args).makePlugins().reward
-        return try #require(reward as? PluginReward).instance.descriptor.id
+        return reward.instance.descriptor.id
     }
 
     @Test func theTunedPresetIsTheDefaultAndTheReferenceIsOneFlagAway() throws {
@@ -34,7 +34,7 @@ import Testing
 
     @Test func partialRewardConfiguresTheBuiltInRewardOnly() throws {
         let reward = try Self.command(["--partial-reward", "0.2"]).makePlugins().reward
-        #expect(try #require(reward as? PluginReward).instance.config.first { $0.key == "partial" }?.value == "0.2")
+        #expect(reward.instance.config.first { $0.key == "partial" }?.value == "0.2")
         #expect(try reward.scores([RewardInput(question: "q", completion: "x\nTherefore, the answer is: 3", gold: 4)]) == [0.2])
         for other in [["--plugin", "builtin:carft-embedding"], ["--reward-fn", "./libx.so:f:f64(str,str)"]] {
             do {
