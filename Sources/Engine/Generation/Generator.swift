@@ -152,23 +152,26 @@ public struct Generator {
             for t in p { pending.append(.init(row: r, token: t)) }
         }
         while !pending.isEmpty {
-            var (rows, logits) = forward.append(pending, to: cache)
+            let (ranRows, logits) = forward.append(pending, to: cache)
+            var rows = ranRows
             pending.removeAll(keepingCapacity: true)
-            var chosenFrom = logits  // the copies choose from logits of their own: `choose` may overwrite them
+            // The copies choose from logits of their own (`choose` may overwrite them), after the
+            // rows that ran.
+            let ran = rows.count, V = c.vocabSize
+            var copied: FloatBuffer?
             if !copies.isEmpty {
-                let V = c.vocabSize, index = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
-                chosenFrom = FloatBuffer((rows.count + copies.count) * V)
-                chosenFrom.ptr.update(from: logits.ptr, count: rows.count * V)
-                for (r, f) in copies {
+                let index = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
+                copied = FloatBuffer(copies.count * V)
+                for (i, (r, f)) in copies.enumerated() {
                     cache.copyRow(f, to: r)
-                    (chosenFrom.ptr + rows.count * V).update(from: logits.ptr + index[f]! * V, count: V)
+                    (copied!.ptr + i * V).update(from: logits.ptr + index[f]! * V, count: V)
                     rows.append(r)
                 }
                 copies = []
             }
             for (i, row) in rows.enumerated() {
-                let l = chosenFrom.ptr + i * c.vocabSize
-                let (next, logProb) = choose(base + row, l, c.vocabSize)
+                let l = i < ran ? logits.ptr + i * V : copied!.ptr + (i - ran) * V
+                let (next, logProb) = choose(base + row, l, V)
                 outputs[row].tokens.append(next)
                 outputs[row].logProbs.append(logProb)
                 let stopped = Int(next) == options.stopToken

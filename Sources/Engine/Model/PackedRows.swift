@@ -78,6 +78,14 @@ struct PackedRows {
     /// Whether no row is padded or shared (packed index = padded index).
     var isDense: Bool { count == batch * seq }
 
+    /// Row b's tokens as runs of consecutive packed rows: (its first token `at`, the packed
+    /// row holding it, how many): its shared start, if any, then its own tokens.
+    func runs(_ b: Int) -> [(at: Int, packed: Int, count: Int)] {
+        let own = (at: start(b), packed: offsets[b], count: ownLength(b))
+        guard let s = shared[b] else { return [own] }
+        return [(0, offsets[s.row], s.length), own]
+    }
+
     /// The packed row holding token t (< lengths[b]) of row b.
     @inline(__always)
     func packed(row b: Int, _ t: Int) -> Int {

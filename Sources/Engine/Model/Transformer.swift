@@ -318,9 +318,8 @@ public final class Transformer {
             // Callers index the hidden states by padded position.
             let out = a.xfPadded(count: batch * seq * c.dim).ptr, D = c.dim
             for b in 0..<batch {
-                let row = out + b * seq * D, start = rows.start(b)
-                if let s = rows.shared[b] { row.update(from: a.xf.ptr + rows.offsets[s.row] * D, count: start * D) }
-                (row + start * D).update(from: a.xf.ptr + rows.offsets[b] * D, count: rows.ownLength(b) * D)
+                let row = out + b * seq * D
+                for r in rows.runs(b) { (row + r.at * D).update(from: a.xf.ptr + r.packed * D, count: r.count * D) }
                 (row + rows.lengths[b] * D).update(repeating: 0, count: (seq - rows.lengths[b]) * D)
             }
         }
@@ -410,10 +409,8 @@ public final class Transformer {
         let rows = a.layout, D = config.dim
         if rows.isDense { VectorMath.axpy(a.dxf.ptr, g, rows.count * D, 1); return }
         for b in 0..<rows.batch {
-            let row = g + b * rows.seq * D, start = rows.start(b)
             // A shared start's gradient adds into the rows that ran it.
-            if let s = rows.shared[b] { VectorMath.axpy(a.dxf.ptr + rows.offsets[s.row] * D, row, start * D, 1) }
-            VectorMath.axpy(a.dxf.ptr + rows.offsets[b] * D, row + start * D, rows.ownLength(b) * D, 1)
+            for r in rows.runs(b) { VectorMath.axpy(a.dxf.ptr + r.packed * D, g + (b * rows.seq + r.at) * D, r.count * D, 1) }
         }
     }
 

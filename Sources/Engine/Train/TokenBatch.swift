@@ -36,9 +36,9 @@ public struct TokenBatch {
     public let ranges: [Range<Int>]
     /// Row b's real tokens: its first `lengths[b]`; the rest of the row is padding.
     public let lengths: [Int]
-    /// Rows with the same prompt as an earlier row run their common start with it once
-    /// (`Transformer.forward`'s shared starts): GRPO's G rollouts of a question pass its prompt
-    /// through the model once, not G times.
+    /// Rows that start alike run that start once (`Transformer.forward`'s shared starts; the
+    /// rule is `sharedStarts`): GRPO's G rollouts of a question pass its prompt through the
+    /// model once, not G times, and chat prompts their system message.
     public let shared: [SharedStart?]
 
     public init(_ rows: [PromptedSequence], padId: Int) {
