@@ -13,6 +13,9 @@ struct LoRAOptions: ParsableArguments {
     @Option(name: .customLong("lora-targets"),
             help: "The linear maps of each layer that get an adapter, comma-separated from q, k, v, o, gate, up, down (default: all seven).")
     var targets: String?
+    @Option(name: .customLong("lora-dropout"), parsing: .unconditional,
+            help: "PEFT's lora_dropout: in training passes each adapter reads its input with this fraction of entries zeroed (the rest scaled by 1/(1−p)); 0 ≤ p < 1 (default 0). Rollouts, scoring, the reference and evaluation never drop; in rl, PPO's ratio then compares a dropped-out pass with the plain old policy.")
+    var dropout: Float?
 
     /// Puts fresh adapters, as asked for, on `model` (loaded from `base`) and freezes it; nil
     /// without --lora-rank.
@@ -27,7 +30,9 @@ struct LoRAOptions: ParsableArguments {
     /// The adapters asked for; nil without --lora-rank.
     func config() throws -> LoRAConfig? {
         guard let rank else {
-            if alpha != nil || targets != nil { throw ValidationError("--lora-alpha and --lora-targets configure LoRA adapters; add --lora-rank") }
+            if alpha != nil || targets != nil || dropout != nil {
+                throw ValidationError("--lora-alpha, --lora-targets and --lora-dropout configure LoRA adapters; add --lora-rank")
+            }
             return nil
         }
         var chosen = LoRAConfig.Target.allCases
@@ -41,7 +46,10 @@ struct LoRAOptions: ParsableArguments {
             }
         }
         guard (1...LoRAConfig.maxRank).contains(rank) else { throw ValidationError("--lora-rank must be between 1 and 4,096 (got \(rank))") }
-        let c = LoRAConfig(rank: rank, alpha: alpha, targets: chosen)
+        if let dropout, !(dropout >= 0 && dropout < 1) {
+            throw ValidationError("--lora-dropout must be at least 0 and below 1 (got \(dropout)); 0.05 or 0.1 are usual")
+        }
+        let c = LoRAConfig(rank: rank, alpha: alpha, targets: chosen, dropout: dropout ?? 0)
         if let problem = c.problem { throw ValidationError("--lora-*: \(problem)") }
         return c
     }

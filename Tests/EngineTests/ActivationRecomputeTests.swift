@@ -22,11 +22,13 @@ import TestSupport
 
     /// The whole model's gradients (and the hidden states the value head reads) with everything
     /// kept, then with probabilities or whole layers recomputed: bit for bit.
-    @Test(arguments: [true, false]) func recomputingGivesTheSameGradients(lora: Bool) throws {
+    /// With LoRA dropout, a recomputed layer draws the forward's masks again.
+    @Test(arguments: [(true, Float(0)), (true, 0.3), (false, 0)])
+    func recomputingGivesTheSameGradients(lora: Bool, dropout: Float) throws {
         let model = try Transformer(config: ModelGradientTests.tinyConfig(tied: false), seed: 3)
         model.randomizeMatrices(seed: 4, scale: 0.3)
         if lora {
-            let a = LoRAAdapters(config: LoRAConfig(rank: 2, alpha: 4), model: model.config, seed: 5)
+            let a = LoRAAdapters(config: LoRAConfig(rank: 2, alpha: 4, dropout: dropout), model: model.config, seed: 5)
             for e in a.params.entries where e.name.hasSuffix("lora_B.weight") {
                 for i in 0..<e.count { a.params.values[e.offset + i] = Float(i % 7) * 0.05 - 0.15 }
             }
@@ -36,6 +38,7 @@ import TestSupport
             Self.with(kept) {
                 model.releaseActivations()
                 model.trainable.zeroGrad()
+                model.dropoutDraw = 9
                 model.forward(tokens: LoRATests.tokens, batch: 2, seq: 6)
                 let hidden = Array(UnsafeBufferPointer(start: model.hiddenStates, count: 12 * model.config.dim))
                 let out = model.head(positions: LoRATests.positions, targets: LoRATests.targets) { i, _ in LoRATests.weights[i] }

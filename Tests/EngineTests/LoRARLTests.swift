@@ -6,11 +6,12 @@ import TestSupport
 /// RL with LoRA adapters: the policy's frozen base is the reference, so no second model exists,
 /// and that gives the same numbers as a separate frozen copy would.
 @Suite(.serialized) struct LoRARLTests {
-    static func run(algorithm: RLConfig.Algorithm, separateReference: Bool) throws -> (adapters: [Float], base: [Float], kl: [Double]) {
+    static func run(algorithm: RLConfig.Algorithm, separateReference: Bool, dropout: Float = 0) throws -> (adapters: [Float], base: [Float], kl: [Double]) {
         let held = ThreadCount.hold(1)
         defer { held.release() }
         let (tok, task, model, copy) = try RLTrainerTests.onePolicy(randomizeScale: 0.3)
-        let adapters = LoRAAdapters(config: LoRAConfig(rank: 4, alpha: 8, targets: [.q, .v, .gate, .down]), model: model.config, seed: 3)
+        let adapters = LoRAAdapters(config: LoRAConfig(rank: 4, alpha: 8, targets: [.q, .v, .gate, .down], dropout: dropout),
+                                    model: model.config, seed: 3)
         model.attach(adapters)
         var c = RLConfig()
         c.algorithm = algorithm
@@ -46,6 +47,18 @@ import TestSupport
         // The base did not move.
         let (_, _, fresh, _) = try RLTrainerTests.onePolicy(randomizeScale: 0.3)
         #expect(shared.base == Array(UnsafeBufferPointer(start: fresh.params.values.ptr, count: fresh.params.count)))
+    }
+
+    /// LoRA dropout in RL: the training passes drop (other adapters than without), the masks
+    /// follow the seed and update (the same run twice gives the same adapters), and the
+    /// reference and scoring passes do not (the first update's KL is still exactly 0).
+    @Test func dropoutTrainsOtherAdaptersTheSameWayTwice() throws {
+        let plain = try Self.run(algorithm: .reft, separateReference: false)
+        let dropped = try Self.run(algorithm: .reft, separateReference: false, dropout: 0.3)
+        let again = try Self.run(algorithm: .reft, separateReference: false, dropout: 0.3)
+        #expect(dropped.adapters != plain.adapters)
+        #expect(dropped.adapters == again.adapters && dropped.kl == again.kl)
+        #expect(dropped.kl[0] == 0)
     }
 
     @Test func withoutAReferenceThePolicyMustHaveAdapters() throws {

@@ -32,8 +32,8 @@ import Testing
         return cfg
     }
 
-    static func attach(_ model: Transformer, base: String) -> LoRAAdapters {
-        let a = LoRAAdapters(config: LoRAConfig(rank: 4, alpha: 8, targets: [.q, .v, .up, .down]), model: model.config, seed: 5)
+    static func attach(_ model: Transformer, base: String, dropout: Float = 0) -> LoRAAdapters {
+        let a = LoRAAdapters(config: LoRAConfig(rank: 4, alpha: 8, targets: [.q, .v, .up, .down], dropout: dropout), model: model.config, seed: 5)
         a.base = base
         model.attach(a)
         return a
@@ -75,15 +75,18 @@ import Testing
                 == ev.evaluate(model: model, examples: task.test(count: 8)).samples.map(\.completion))
     }
 
-    @Test func anInterruptedLoRARunResumesToTheSameAdapters() throws {
+    /// With dropout too: its masks follow the step, so the resumed steps draw the ones the
+    /// uninterrupted run drew (and a run with dropout trains to other adapters than one without).
+    @Test(arguments: [Float(0), 0.2])
+    func anInterruptedLoRARunResumesToTheSameAdapters(dropout: Float) throws {
         let held = ThreadCount.hold(1)
         defer { held.release() }
         let dir = SFTTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let task = SFTTests.easyTask()
-        func run(_ out: String, stopAfter: Int?, resume: ResumePoint?) throws -> (LoRAAdapters, SFTTrainer.Summary) {
+        func run(_ out: String, stopAfter: Int?, resume: ResumePoint?, dropout: Float = dropout) throws -> (LoRAAdapters, SFTTrainer.Summary) {
             let model = try Self.base(dir + "/" + out)
-            let adapters = Self.attach(model, base: dir + "/" + out + "/base/final")
+            let adapters = Self.attach(model, base: dir + "/" + out + "/base/final", dropout: dropout)
             let t = try SFTTrainer(model: model, tokenizer: Self.tok, config: Self.config(steps: 8), train: task.train(count: 200),
                                    eval: task.test(count: 8), outputDir: dir + "/" + out + "/lora", metrics: nil)
             var steps = 0
@@ -98,6 +101,22 @@ import Testing
         #expect(point.dir == stopped.resumeFrom)
         let (resumed, _) = try run("split", stopAfter: nil, resume: point)
         #expect(memcmp(whole.params.values.ptr, resumed.params.values.ptr, whole.params.count * 4) == 0)
+        if dropout > 0 {
+            let (plain, _) = try run("plain", stopAfter: nil, resume: nil, dropout: 0)
+            #expect(memcmp(whole.params.values.ptr, plain.params.values.ptr, whole.params.count * 4) != 0, "dropout must change training")
+        }
+    }
+
+    /// lora_dropout is written to adapter_config.json as set, and read back.
+    @Test func theDropoutIsSavedWithTheAdapters() throws {
+        let dir = SFTTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = ModelGradientTests.tinyConfig(tied: false)
+        let adapters = LoRAAdapters(config: LoRAConfig(rank: 2, targets: [.q, .v], dropout: 0.05), model: config, seed: 1)
+        try LoRACheckpoint.save(adapters, base: "/m", to: dir)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/adapter_config.json"))) as! [String: Any]
+        #expect(json["lora_dropout"] as? Double == 0.05)
+        #expect(try LoRACheckpoint.read(from: dir).config.dropout == 0.05)
     }
 
     /// adapter_config.json settings this engine cannot apply are refused, not ignored.

@@ -29,7 +29,9 @@ public enum LoRACheckpoint {
         }
         let c = adapters.config
         let json: [String: Any] = [
-            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": c.rank, "lora_alpha": Double(c.alpha), "lora_dropout": 0.0,
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": c.rank, "lora_alpha": Double(c.alpha),
+            // Float's shortest decimal, so 0.05 is written 0.05 rather than 0.0500000007.
+            "lora_dropout": Double(c.dropout.description) ?? Double(c.dropout),
             "target_modules": c.targets.map { String($0.module.split(separator: ".").last!) },
             "bias": "none", "fan_in_fan_out": false, "inference_mode": true, "use_rslora": false,
             "base_model_name_or_path": URL(fileURLWithPath: base).standardizedFileURL.path,
@@ -80,7 +82,9 @@ public enum LoRACheckpoint {
         guard let base = json["base_model_name_or_path"] as? String, !base.isEmpty else {
             throw fail("missing \"base_model_name_or_path\": the checkpoint or .gguf file the adapters were trained on")
         }
-        let config = LoRAConfig(rank: rank, alpha: alpha, targets: targets)
+        // Dropout acts only while training; it is kept so that a run's settings read back whole.
+        let dropout = (json["lora_dropout"] as? Double).map { Float($0) } ?? 0
+        let config = LoRAConfig(rank: rank, alpha: alpha, targets: targets, dropout: dropout)
         if let problem = config.problem { throw fail(problem) }
         return Info(config: config, base: base)
     }

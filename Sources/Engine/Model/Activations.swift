@@ -90,6 +90,11 @@ final class Activations {
     /// With LoRA: each adapter's u = x·Aᵀ [rows×r] per layer, and the backward's du scratch.
     let lora: [[LoRAConfig.Target: FloatBuffer]]
     let loraDu: FloatBuffer?
+    /// With LoRA dropout in a training pass: an adapter's dropped-out input, and the gradient
+    /// of that input before dropout's backward ([rows × widest input] each).
+    let loraDropped, loraDroppedGrad: FloatBuffer?
+    /// The dropout the last training forward applied (its draw), which its backward repeats.
+    var dropout: LoRADropout?
 
     /// Buffers for `rows` token rows (default: batch·seq) of batches up to `batch` × `seq`.
     init(config c: ModelConfig, batch: Int, seq: Int, rows: Int? = nil, lora: LoRAConfig? = nil, inference: Bool = false) {
@@ -134,12 +139,16 @@ final class Activations {
         let sharedLoRA = recomputesLayers ? loraBuffers() : nil
         self.lora = (0..<c.layers).map { _ in sharedLoRA ?? loraBuffers() }
         loraDu = inference ? nil : lora.map { FloatBuffer(n * $0.rank) }
+        let widest = max(c.dim, qw, c.ffnDim)
+        let drops = !inference && (lora?.dropout ?? 0) > 0
+        loraDropped = drops ? FloatBuffer(n * widest) : nil
+        loraDroppedGrad = drops ? FloatBuffer(n * widest) : nil
     }
 
     /// Bytes of every buffer here, each counted once.
     private(set) lazy var bytes: Int = {
         let all = resid + layers.flatMap { [$0.xn1, $0.rstd1, $0.q, $0.k, $0.v, $0.probs, $0.attn, $0.xMid, $0.xn2, $0.rstd2, $0.gate, $0.up, $0.h] }
-            + [xf, rstdf, dx, dxn, dxf, dq, dk, dv, dattn, dgate, dup, dh] + lora.flatMap(\.values) + (loraDu.map { [$0] } ?? [])
+            + [xf, rstdf, dx, dxn, dxf, dq, dk, dv, dattn, dgate, dup, dh] + lora.flatMap(\.values) + [loraDu, loraDropped, loraDroppedGrad].compactMap { $0 }
         var seen = Set<ObjectIdentifier>()
         return all.filter { seen.insert(ObjectIdentifier($0)).inserted }.reduce(0) { $0 + 4 * $1.count } + 4 * capacityRows
     }()

@@ -32,6 +32,10 @@ public final class Transformer {
     /// With adapters attached: whether they take part in the forward passes. Off, the model is
     /// its frozen base: RL's reference policy without a second copy of the weights.
     public var adaptersEnabled = true
+    /// Which LoRA dropout masks the next training forward draws (with `LoRAConfig.dropout` > 0);
+    /// each training forward moves it on by one. A trainer sets it from its step so that a
+    /// resumed run draws the masks an uninterrupted one would.
+    public var dropoutDraw: UInt64 = 0
     /// The weights that train: the adapters when attached, else every weight.
     public var trainable: ParameterStore { adapters?.params ?? params }
     /// Whether `backward` and `head` compute the base weights' gradients.
@@ -298,6 +302,11 @@ public final class Transformer {
         let c = config, a = activations(batch: batch, seq: seq, rows: rows.count, forBackward: forBackward), n = rows.count
         a.layout = rows
         current = a
+        a.dropout = nil
+        if forBackward, let lora = activeAdapters, lora.config.dropout > 0 {
+            a.dropout = LoRADropout(p: lora.config.dropout, draw: dropoutDraw)
+            dropoutDraw &+= 1
+        }
         let emb = weights.embed
         for b in 0..<batch {
             for t in rows.start(b)..<rows.lengths[b] {
@@ -349,10 +358,16 @@ public final class Transformer {
         let lora = activeAdapters, r = lora?.config.rank ?? 0, s = lora?.config.scale ?? 0
         let L = a.layers[l], W = weights.layers[l]
         let x = a.resid[l].ptr, out = a.resid[l + 1].ptr
+        // The adapter on `t`'s input: x, or dropout(x) in a training pass with LoRA dropout.
+        func adapterInput(_ t: LoRAConfig.Target, _ x: UnsafePointer<Float>, width: Int) -> UnsafePointer<Float> {
+            guard let d = a.dropout, let dropped = a.loraDropped else { return x }
+            d.apply(dropped.ptr, x, rows: n, dim: width, layer: l, target: t)
+            return UnsafePointer(dropped.ptr)
+        }
         // y += s·(x·Aᵀ)·Bᵀ where layer l has an adapter on `t`.
         func adapt(_ t: LoRAConfig.Target, _ y: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>) {
             guard let p = lora?.layers[l][t] else { return }
-            LoRAAdapters.forward(y, x: input, u: a.lora[l][t]!.ptr, p, rows: n, rank: r, scale: s)
+            LoRAAdapters.forward(y, x: adapterInput(t, input, width: p.inDim), u: a.lora[l][t]!.ptr, p, rows: n, rank: r, scale: s)
         }
         RMSNorm.forward(L.xn1.ptr, rstd: L.rstd1.ptr, x, gain: W.norm1,
                         rows: n, dim: c.dim, eps: c.normEps)
@@ -378,7 +393,9 @@ public final class Transformer {
         adapt(.up, L.up.ptr, L.xn2.ptr)
         SwiGLU.forward(L.h.ptr, gate: L.gate.ptr, up: L.up.ptr, count: n * c.ffnDim)
         guard residualOut else {
-            if let p = lora?.layers[l][.down] { LoRAAdapters.project(a.lora[l][.down]!.ptr, x: L.h.ptr, p, rows: n, rank: r) }
+            if let p = lora?.layers[l][.down] {
+                LoRAAdapters.project(a.lora[l][.down]!.ptr, x: adapterInput(.down, L.h.ptr, width: p.inDim), p, rows: n, rank: r)
+            }
             return
         }
         // out = xMid + h · Wdownᵀ
@@ -525,10 +542,19 @@ public final class Transformer {
                 RMSNorm.forward(L.xn2.ptr, rstd: L.rstd2.ptr, L.xMid.ptr, gain: W.norm2, rows: n, dim: c.dim, eps: c.normEps)
                 SwiGLU.forward(L.h.ptr, gate: L.gate.ptr, up: L.up.ptr, count: n * c.ffnDim)
             }
-            // The adapter on `t` (if any): its A and B gradients, and its share of dx.
+            // The adapter on `t` (if any): its A and B gradients, and its share of dx. With
+            // dropout, A's gradient reads the dropped-out input the forward used (the same mask
+            // again), and dx gets the input gradient through dropout's mask and scale.
             func adapt(_ t: LoRAConfig.Target, dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>) {
                 guard let p = lora?.layers[l][t] else { return }
-                LoRAAdapters.backward(dx: dx, dy: dy, x: x, u: a.lora[l][t]!.ptr, du: a.loraDu!.ptr, p, rows: n, rank: r, scale: s)
+                guard let d = a.dropout, let dropped = a.loraDropped, let grad = a.loraDroppedGrad else {
+                    LoRAAdapters.backward(dx: dx, dy: dy, x: x, u: a.lora[l][t]!.ptr, du: a.loraDu!.ptr, p, rows: n, rank: r, scale: s)
+                    return
+                }
+                d.apply(dropped.ptr, x, rows: n, dim: p.inDim, layer: l, target: t)
+                LoRAAdapters.backward(dx: grad.ptr, accumulateDx: false, dy: dy, x: dropped.ptr, u: a.lora[l][t]!.ptr, du: a.loraDu!.ptr,
+                                      p, rows: n, rank: r, scale: s)
+                d.accumulate(dx, grad.ptr, rows: n, dim: p.inDim, layer: l, target: t)
             }
             // MLP: out = xMid + down(silu(gate(xn2)) · up(xn2)); dx holds ∂L/∂out.
             linearBackward(dx: a.dh.ptr, dw: G?.down, dy: dx, x: L.h.ptr,

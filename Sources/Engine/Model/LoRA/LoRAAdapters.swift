@@ -77,8 +77,9 @@ public final class LoRAAdapters {
         BLAS.gemm(transA: false, transB: true, m: n, n: r, k: p.inDim, a: x, lda: p.inDim, b: p.a, ldb: p.inDim, c: u, ldc: r)
     }
 
-    /// With du = s·dy·B [n×r]: dB += s·dyᵀ·u, dA += duᵀ·x, and dx += du·A when dx is given.
-    static func backward(dx: UnsafeMutablePointer<Float>?, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+    /// With du = s·dy·B [n×r]: dB += s·dyᵀ·u, dA += duᵀ·x, and dx += du·A when dx is given
+    /// (dx = du·A with `accumulateDx` false).
+    static func backward(dx: UnsafeMutablePointer<Float>?, accumulateDx: Bool = true, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
                          u: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>, _ p: Pair, rows n: Int, rank r: Int, scale s: Float) {
         BLAS.gemm(transA: false, transB: false, m: n, n: r, k: p.outDim, alpha: s, a: dy, lda: p.outDim, b: p.b, ldb: r, c: du, ldc: r)
         BLAS.gemm(transA: true, transB: false, m: p.outDim, n: r, k: n, alpha: s, a: dy, lda: p.outDim, b: u, ldb: r,
@@ -87,7 +88,7 @@ public final class LoRAAdapters {
                   beta: 1, c: p.gradA, ldc: p.inDim)
         if let dx {
             BLAS.gemm(transA: false, transB: false, m: n, n: p.inDim, k: r, a: du, lda: r, b: p.a, ldb: p.inDim,
-                      beta: 1, c: dx, ldc: p.inDim)
+                      beta: accumulateDx ? 1 : 0, c: dx, ldc: p.inDim)
         }
     }
 }

@@ -30,18 +30,24 @@ public struct LoRAConfig: Codable, Equatable, Sendable {
     public var alpha: Float
     /// The maps that get an adapter, in layer order.
     public var targets: [Target]
+    /// PEFT's lora_dropout: the probability each entry of an adapter's input is dropped in a
+    /// training pass (`LoRADropout`); 0, the default, drops nothing.
+    public var dropout: Float
 
-    public init(rank: Int, alpha: Float? = nil, targets: [Target] = Target.allCases) {
+    public init(rank: Int, alpha: Float? = nil, targets: [Target] = Target.allCases, dropout: Float = 0) {
         self.rank = rank
         self.alpha = alpha ?? Float(rank)
         self.targets = targets.sorted()
+        self.dropout = dropout
     }
 
     /// α/r.
     public var scale: Float { alpha / Float(rank) }
 
-    /// "rank 8, α 8.0 on q,v,down", as the consoles say it.
-    public var summary: String { "rank \(rank), α \(alpha) on \(targets.map(\.rawValue).joined(separator: ","))" }
+    /// "rank 8, α 8.0 on q,v,down" (", dropout 0.05" when set), as the consoles say it.
+    public var summary: String {
+        "rank \(rank), α \(alpha) on \(targets.map(\.rawValue).joined(separator: ","))" + (dropout > 0 ? ", dropout \(dropout)" : "")
+    }
 
     /// What is wrong with these settings, in the Engine's words; nil when usable.
     public var problem: String? {
@@ -49,6 +55,7 @@ public struct LoRAConfig: Codable, Equatable, Sendable {
         if !alpha.isFinite || alpha <= 0 { return "the LoRA alpha must be a positive number (got \(alpha))" }
         if targets.isEmpty { return "LoRA needs at least one target module (q, k, v, o, gate, up, down)" }
         if Set(targets).count != targets.count { return "a LoRA target module is named twice" }
+        if !(dropout >= 0 && dropout < 1) { return "the LoRA dropout must be at least 0 and below 1 (got \(dropout))" }
         return nil
     }
 }
