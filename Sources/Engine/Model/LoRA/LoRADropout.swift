@@ -19,39 +19,38 @@ struct LoRADropout {
     /// out = dropout(x) over `rows` rows of `dim` columns, for layer l's adapter on `target`.
     func apply(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, dim: Int,
                layer l: Int, target: LoRAConfig.Target) {
-        let seed = rowSeed(layer: l, target: target), cut = threshold, s = keptScale
-        Parallel.forEach(rows, minPerWorker: 64) { i in
-            var state = Self.mix(seed ^ UInt64(i) &* 0xD1B5_4A32_D192_ED03)
+        let s = keptScale, cut = threshold
+        forEachRow(rows: rows, dim: dim, layer: l, target: target) { i, u in
             let xi = x + i * dim, oi = out + i * dim
-            var j = 0
-            while j < dim {
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var word = Self.mix(state)
-                for k in j..<min(dim, j + 4) {
-                    oi[k] = UInt16(truncatingIfNeeded: word) < cut ? 0 : xi[k] * s
-                    word >>= 16
-                }
-                j += 4
-            }
+            for k in 0..<dim { oi[k] = u[k] < cut ? 0 : xi[k] * s }
         }
     }
 
     /// dx += dropout's backward of g: g scaled by 1/(1−p) where the forward kept the entry.
     func accumulate(_ dx: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, rows: Int, dim: Int,
                     layer l: Int, target: LoRAConfig.Target) {
-        let seed = rowSeed(layer: l, target: target), cut = threshold, s = keptScale
-        Parallel.forEach(rows, minPerWorker: 64) { i in
-            var state = Self.mix(seed ^ UInt64(i) &* 0xD1B5_4A32_D192_ED03)
+        let s = keptScale, cut = threshold
+        forEachRow(rows: rows, dim: dim, layer: l, target: target) { i, u in
             let gi = g + i * dim, di = dx + i * dim
-            var j = 0
-            while j < dim {
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var word = Self.mix(state)
-                for k in j..<min(dim, j + 4) {
-                    if UInt16(truncatingIfNeeded: word) >= cut { di[k] += gi[k] * s }
-                    word >>= 16
+            for k in 0..<dim { di[k] += u[k] < cut ? 0 : gi[k] * s }
+        }
+    }
+
+    /// body(row, u) for each of `rows` rows of a `dim`-wide input of layer l's adapter on
+    /// `target`, rows spread over the workers. u[k] is entry k's 16-bit uniform (dropped when
+    /// below `threshold`): the row's own stream, four from each 64-bit hash.
+    private func forEachRow(rows: Int, dim: Int, layer l: Int, target: LoRAConfig.Target,
+                            _ body: (Int, UnsafePointer<UInt16>) -> Void) {
+        let seed = rowSeed(layer: l, target: target), words = (dim + 3) / 4
+        Parallel.forEach(rows, minPerWorker: 64) { i in
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { w in
+                var state = Self.mix(seed ^ UInt64(i) &* 0xD1B5_4A32_D192_ED03)
+                for j in 0..<words {
+                    state &+= 0x9E37_79B9_7F4A_7C15
+                    // Little-endian: entry 4j + m is bits 16m..<16m+16 of word j.
+                    w[j] = Self.mix(state)
                 }
-                j += 4
+                body(i, UnsafeRawPointer(w.baseAddress!).assumingMemoryBound(to: UInt16.self))
             }
         }
     }
