@@ -358,9 +358,8 @@ public final class RLTrainer {
         // allocated once for the whole update.
         let longest = ub.batch.lengths.sorted(by: >).prefix(config.miniBatchSize)
         policy.reserveActivations(batch: longest.count, seq: longest.first ?? 1, rows: longest.reduce(0, +))
-        // LoRA dropout's masks follow the seed, the update and the pass within it, so a resumed
-        // run draws the same ones.
-        policy.dropoutDraw = config.seed &+ UInt64(update) &* 0x2545_F491_4F6C_DD1D
+        // Each training forward of the update then draws the next masks.
+        policy.dropoutDraw = LoRADropout.draw(seed: config.seed, step: update)
         for _ in 0..<config.ppoEpochs {
             var idx = Array(ub.rollouts.indices)
             idx.shuffle(using: &shuffleRNG)

@@ -197,8 +197,7 @@ public final class SFTTrainer {
             }
             let batch = TokenBatch(rows, padId: tokenizer.padId)
             trained.zeroGrad()
-            // LoRA dropout's masks follow the seed and step, so a resumed run draws the same ones.
-            model.dropoutDraw = config.seed &+ UInt64(step) &* 0x2545_F491_4F6C_DD1D
+            model.dropoutDraw = LoRADropout.draw(seed: config.seed, step: step)
             model.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq, lengths: batch.lengths, shared: batch.shared)
             let n = Float(batch.targetCount)
             let lp = model.head(positions: batch.positions, targets: batch.targets) { _, _ in -1 / n }.logProbs

@@ -12,6 +12,10 @@ struct LoRADropout {
     /// The training pass's draw (`Transformer.dropoutDraw` when its forward ran).
     let draw: UInt64
 
+    /// The draw of a trainer's `step` (an SFT step, an RL update): the masks follow the seed
+    /// and the step, so a resumed run draws the ones an uninterrupted run drew.
+    static func draw(seed: UInt64, step: Int) -> UInt64 { seed &+ UInt64(step) &* 0x2545_F491_4F6C_DD1D }
+
     /// Entries whose 16-bit uniform is below this are dropped (p to 1/65,536).
     private var threshold: UInt16 { UInt16(min(65_535, (Double(p) * 65_536).rounded())) }
     private var keptScale: Float { 1 / (1 - p) }
