@@ -192,7 +192,7 @@ struct RLCommand: ParsableCommand {
         let seq = algo == .carft ? max(rollout, fit.longestSequence(loaded.train, firstCoTOnly: true)) : rollout
         // Training activations for one mini-batch; the scoring passes read the whole batch.
         try MachineMemory.check(.training(policy.config, rows: min(minibatch, rows), seq: seq, scoring: (rows, seq), frozen: lora == nil ? 1 : 0,
-                                          adapters: policy.adapters?.params.count, generation: (batch: max(64, rows), length: rollout),
+                                          adapters: policy.adapters.map { ($0.params.count, $0.config) }, generation: (batch: max(64, rows), length: rollout),
                                           bf16Copy: frozen.bf16Copy, int8Copy: frozen.int8Copy),
                                 what: "this run", remedy: "lower --batch (now \(batch))\(algo == .drgrpo ? " or --group (now \(group))" : "") or --max-new-tokens (now \(maxNewTokens)), or use a smaller model")
         var reference: Transformer?

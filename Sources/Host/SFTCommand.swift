@@ -124,7 +124,7 @@ struct SFTCommand: ParsableCommand {
         let config = sftConfig()
         let fit = ContextFit(tokenizer: tokenizer, prompt: format, context: model.config.maxSeqLen)
         let evalLength = min(model.config.maxSeqLen, fit.longestPrompt(loaded.eval) + maxNewTokens)
-        try MachineMemory.check(.training(model.config, rows: batch, seq: fit.longestSequence(loaded.train), adapters: model.adapters?.params.count,
+        try MachineMemory.check(.training(model.config, rows: batch, seq: fit.longestSequence(loaded.train), adapters: model.adapters.map { ($0.params.count, $0.config) },
                                           generation: (batch: 64, length: evalLength), bf16Copy: frozen.bf16Copy, int8Copy: frozen.int8Copy),
                                 what: "this run", remedy: "lower --batch (now \(batch)), or use shorter examples or a smaller model")
 

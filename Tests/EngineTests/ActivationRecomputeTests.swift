@@ -114,6 +114,10 @@ import TestSupport
             let a = Activations(config: c, batch: rows, seq: seq)
             #expect(a.recomputesLayers && a.recomputesProbs)
             #expect(a.layers.allSatisfy { $0.xn1 === a.layers[0].xn1 && $0.probs === a.layers[0].probs })
+            // LoRA's buffers are shared with the layers' (one x·Aᵀ per adapter for all of them).
+            let lora = LoRAConfig(rank: 3, targets: [.k, .up], dropout: 0.2)
+            let withLoRA = Activations(config: c, batch: rows, seq: seq, lora: lora)
+            #expect(MemoryEstimate.activations(c, rows: rows, seq: seq, lora: lora) == Double(withLoRA.bytes))
         }
     }
 }

@@ -20,6 +20,21 @@ import Testing
         }
     }
 
+    /// With LoRA, the adapters' buffers too (x·Aᵀ per adapter and layer, du, and with dropout
+    /// its two scratch buffers; ActivationRecomputeTests: when the layers share one set).
+    @Test(arguments: [Float(0), 0.1])
+    func loraBuffersAreCounted(dropout: Float) {
+        let lora = LoRAConfig(rank: 5, targets: [.q, .v, .down], dropout: dropout)
+        for (batch, seq) in [(1, 1), (3, 17), (8, 64)] {
+            let a = Activations(config: Self.config, batch: batch, seq: seq, lora: lora)
+            #expect(MemoryEstimate.activations(Self.config, rows: batch, seq: seq, lora: lora) == Double(a.bytes), "batch \(batch), seq \(seq)")
+            #expect(MemoryEstimate.activations(Self.config, rows: batch, seq: seq, lora: lora) > MemoryEstimate.activations(Self.config, rows: batch, seq: seq))
+            let s = Activations(config: Self.config, batch: batch, seq: seq, lora: lora, inference: true)
+            let padded = s.xfPadded(count: batch * seq * Self.config.dim)
+            #expect(MemoryEstimate.scoring(Self.config, rows: batch, seq: seq, lora: lora) == Double(s.bytes + 4 * padded.count), "batch \(batch), seq \(seq)")
+        }
+    }
+
     @Test func scoringMatchesWhatTheScoringForwardAllocates() {
         for (batch, seq) in [(1, 1), (3, 17), (8, 64)] {
             let a = Activations(config: Self.config, batch: batch, seq: seq, inference: true)
@@ -66,7 +81,7 @@ import Testing
     @Test func loraAndFrozenCopiesAreChargedTheirValuesOnly() {
         let p = MemoryEstimate.parameters(Self.config)
         let full = MemoryEstimate.training(Self.config, rows: 0, seq: 0, frozen: 1).total
-        let lora = MemoryEstimate.training(Self.config, rows: 0, seq: 0, adapters: 1000).total
+        let lora = MemoryEstimate.training(Self.config, rows: 0, seq: 0, adapters: (1000, LoRAConfig(rank: 4))).total
         #expect(full == 16 * p + 4 * p)
         #expect(lora == 4 * p + 16 * 1000)
     }

@@ -16,8 +16,8 @@ public struct MemoryEstimate: Sendable {
     }
 
     /// Bytes of the training forward's saved activations and the backward's scratch for a batch
-    /// of `rows` sequences of `seq` tokens (Activations).
-    public static func activations(_ c: ModelConfig, rows: Int, seq: Int) -> Double {
+    /// of `rows` sequences of `seq` tokens (Activations), with `lora`'s buffers when given.
+    public static func activations(_ c: ModelConfig, rows: Int, seq: Int, lora: LoRAConfig? = nil) -> Double {
         let n = Double(rows) * Double(seq), L = Double(c.layers), D = Double(c.dim), F = Double(c.ffnDim)
         let qw = Double(c.heads * c.headDim), kw = Double(c.kvDim)
         let probs = Double(rows) * Double(c.heads) * Double(seq) * Double(seq)
@@ -29,20 +29,30 @@ public struct MemoryEstimate: Sendable {
         let forward = (L + 1) * n * D + keptLayers * perLayer + Activations.scratchFloats(c, rows: n) + n * (D + 2)
             + (sharedProbs ? probs : 0)
         let backward = n * (3 * D + 2 * qw + 2 * kw + 3 * F)
-        return 4 * (forward + backward)
+        return 4 * (forward + backward + loraFloats(c, lora, rows: n, keptLayers: keptLayers, training: true))
+    }
+
+    /// Floats of the adapters' buffers in a pass over n token rows: each adapter's x·Aᵀ in each
+    /// of `keptLayers` layers (one set when the layers share theirs), and in a training pass the
+    /// backward's du and, with dropout, the dropped-out input and its gradient.
+    static func loraFloats(_ c: ModelConfig, _ lora: LoRAConfig?, rows n: Double, keptLayers: Double, training: Bool) -> Double {
+        guard let lora else { return 0 }
+        let r = Double(lora.rank), widest = Double(max(c.dim, c.heads * c.headDim, c.ffnDim))
+        let kept = keptLayers * Double(lora.targets.count) * n * r
+        return training ? kept + n * r + (lora.dropout > 0 ? 2 * n * widest : 0) : kept
     }
 
     /// Bytes of a scoring pass's buffers (`Transformer.forward(forBackward: false)`: log-probs
     /// and hidden states, nothing kept for a backward) for `rows` sequences of `seq` tokens: two
     /// residual buffers, one layer's set, the final norm's, and the hidden states in the padded
     /// layout (Activations with `inference`).
-    public static func scoring(_ c: ModelConfig, rows: Int, seq: Int) -> Double {
+    public static func scoring(_ c: ModelConfig, rows: Int, seq: Int, lora: LoRAConfig? = nil) -> Double {
         let n = Double(rows) * Double(seq), D = Double(c.dim), F = Double(c.ffnDim)
         let qw = Double(c.heads * c.headDim), kw = Double(c.kvDim)
         let probs = Double(rows) * Double(c.heads) * Double(seq) * Double(seq)
         // xn1, rstd1, q, k, v, attn, xMid, xn2, rstd2, gate, up, h
         let layer = n * (3 * D + 2 * qw + 2 * kw + 3 * F + 2) + probs
-        return 4 * (2 * n * D + layer + n * (D + 1) + n * D + n)
+        return 4 * (2 * n * D + layer + n * (D + 1) + n * D + n + loraFloats(c, lora, rows: n, keptLayers: 1, training: false))
     }
 
     /// The key/value cache for generating `batch` sequences of up to `length` tokens.
@@ -51,7 +61,7 @@ public struct MemoryEstimate: Sendable {
     }
 
     /// A training run: one trained model (values, gradients, AdamW's two moments), or with
-    /// `adapters` (their parameter count) a frozen model whose LoRA adapters train, with its
+    /// `adapters` (their parameter count and settings) a frozen model whose LoRA adapters train, with its
     /// activations for `rows` × `seq` (one optimiser step's batch); with `scoring`, the
     /// scoring passes' buffers for that batch (RL's whole rollout batch) in the trained model
     /// and in each of `frozen` more models of the same shape (RL's reference: values only, a
@@ -62,13 +72,13 @@ public struct MemoryEstimate: Sendable {
     /// Every part is counted as held at once, though a large RL update frees its training
     /// activations and its scoring buffers in turn: the estimate refuses runs, so it errs high.
     public static func training(_ c: ModelConfig, rows: Int, seq: Int, scoring: (rows: Int, seq: Int)? = nil, frozen: Int = 0,
-                                adapters: Int? = nil, generation: (batch: Int, length: Int)? = nil, bf16Copy: Bool = false,
+                                adapters: (count: Int, config: LoRAConfig)? = nil, generation: (batch: Int, length: Int)? = nil, bf16Copy: Bool = false,
                                 int8Copy: Bool = false) -> MemoryEstimate {
         let p = parameters(c)
         var parts: [Part]
         if let adapters {
             parts = [Part(name: "frozen weights", bytes: 4 * p),
-                     Part(name: "LoRA adapters, their gradients and AdamW moments", bytes: 16 * Double(adapters))]
+                     Part(name: "LoRA adapters, their gradients and AdamW moments", bytes: 16 * Double(adapters.count))]
         } else {
             parts = [Part(name: "weights, gradients and AdamW moments", bytes: 16 * p)]
         }
@@ -77,11 +87,11 @@ public struct MemoryEstimate: Sendable {
         if bf16Copy { parts.append(Part(name: "the frozen weights in bf16, plain and packed", bytes: 4 * p)) }
         if int8Copy { parts.append(Part(name: "the frozen weights in 8 bits, with their scales", bytes: 1.125 * p)) }
         if rows > 0 && seq > 0 {
-            parts.append(Part(name: "activations for \(rows) × \(seq) tokens", bytes: activations(c, rows: rows, seq: seq)))
+            parts.append(Part(name: "activations for \(rows) × \(seq) tokens", bytes: activations(c, rows: rows, seq: seq, lora: adapters?.config)))
         }
         if let s = scoring, s.rows > 0 && s.seq > 0 {
             parts.append(Part(name: "scoring buffers for \(s.rows) × \(s.seq) tokens\(frozen > 0 ? ", in each model" : "")",
-                              bytes: Double(1 + frozen) * Self.scoring(c, rows: s.rows, seq: s.seq)))
+                              bytes: Double(1 + frozen) * Self.scoring(c, rows: s.rows, seq: s.seq, lora: adapters?.config)))
         }
         if let g = generation {
             parts.append(Part(name: "generation cache for \(g.batch) × \(g.length) tokens", bytes: kvCache(c, batch: g.batch, length: g.length)))
