@@ -53,30 +53,33 @@ struct ExperimentRun {
             let during = PluginWatchdog.activity.map { " while \($0)" } ?? ""
             printErr("Error: \(message)\(during); nothing has run. Fix the plugin, or raise plugin-timeout for the variant if the call is only slow.")
         }
-        let local: Bool
-        if case .local = launch { local = true } else { local = false }
+        // What this process does: run every child here (local), submit them to Slurm, or run
+        // one of them inside a Slurm task.
+        let task: String?, slurm: SlurmLauncher.Options?
+        switch launch {
+        case .local: (task, slurm) = (nil, nil)
+        case .slurm(let options): (task, slurm) = (nil, options)
+        case .task(let label): (task, slurm) = (label, nil)
+        }
+        let local = task == nil && slurm == nil
         let plan = try ExperimentPlan(experiment, cache: cache, warmupThreads: local ? nil : experiment.threads)
         let jobs = self.jobs ?? experiment.jobsOrDefault
         let runCount = plan.runs.count
         let shape = "\(plan.variants.count) variant\(plan.variants.count == 1 ? "" : "s") × \(plan.seeds.count) seed\(plan.seeds.count == 1 ? "" : "s") (\(plan.seeds.map(String.init).joined(separator: ", "))) = \(runCount) run\(runCount == 1 ? "" : "s")"
-        if dryRun, case .local = launch {
+        if dryRun && local {
             print("# \(experiment.name): \(shape), \(min(jobs, runCount)) at once, baseline '\(plan.baseline)', output in \(out)")
             if let w = plan.warmup { print("# warm-up (\(w.isCached ? "cached, would be reused" : "would be trained")), then the start's evaluation, then the runs:") }
             for line in plan.commandLines(executable: executable, out: out) { print(line) }
             return
         }
 
-        var task: String?, submit: SlurmLauncher?
-        switch launch {
-        case .local:
-            // Run here what is queued in Slurm, and two runners would share its folders.
-            if !dryRun { try SlurmLauncher.refuseWhileQueued(out) }
-        case .slurm(let options):
-            submit = SlurmLauncher(options: options, experiment: experiment, plan: plan, file: file, out: out, cache: cache,
-                                   executable: executable, jobs: self.jobs)
-            if !dryRun { try SlurmLauncher.refuseWhileQueued(out) }
-        case .task(let label): task = label
+        let submit = slurm.map {
+            SlurmLauncher(options: $0, experiment: experiment, plan: plan, file: file, out: out, cache: cache,
+                          executable: executable, jobs: self.jobs)
         }
+        // Run here, or submit again, what is queued in Slurm, and two runners would share its
+        // folders (a Slurm task is that queue's own).
+        if task == nil && !dryRun { try SlurmLauncher.refuseWhileQueued(out) }
         // Held to the end: a second comparison on this folder would delete this one's runs. A
         // Slurm task holds only its own run's lock (the child's): its siblings run beside it.
         var lock: FileLock?
